@@ -1,0 +1,108 @@
+# Makefile: builds the session rooms into build/, installs their packages, runs and tests them.
+
+CC      ?= cc
+PKGS    := sqlite3 libsodium json-c
+CSTD    := -std=c11 -D_DEFAULT_SOURCE -D_FILE_OFFSET_BITS=64
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+           -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wwrite-strings \
+           -Wformat=2 -Wformat-security -Wundef -Wvla -Wimplicit-fallthrough \
+           -Wold-style-definition -Wnested-externs -Wmissing-declarations
+OPT     ?= -O2 -g
+CFLAGS  += $(CSTD) $(WARN) $(OPT) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+           -Idb $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+B := build
+
+# db/: the session library every program links, and sessionctl.
+DB_SRC  := $(filter-out db/sessionctl.c,$(wildcard db/*.c))
+DB_OBJ  := $(DB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/schema.o
+DB_LIB  := $(B)/lib/libsessions.a
+
+# cgi/: one program per endpoint; cgi/http.c is the helper they share.
+CGI_HELPER := $(wildcard cgi/http.c)
+CGI_SRC := $(filter-out $(CGI_HELPER),$(wildcard cgi/*.c))
+CGI_BIN := $(CGI_SRC:cgi/%.c=$(B)/bin/api-%)
+
+# relay/: one program.
+RELAY_SRC := $(wildcard relay/*.c)
+RELAY_BIN := $(if $(RELAY_SRC),$(B)/bin/relay)
+
+# tests/: C unit tests, built plain and with ASan+UBSan.
+UNIT_SRC  := $(wildcard tests/unit/*.test.c)
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.test.c=$(B)/tests/%) \
+             $(UNIT_SRC:tests/unit/%.test.c=$(B)/tests/asan-%)
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(B)/tests/%)
+
+BINS := $(B)/bin/sessionctl $(CGI_BIN) $(RELAY_BIN)
+
+.PHONY: all deps test-deps run test bench clean
+all: deps $(BINS)
+
+# Installs the Debian packages that are missing (needs root; otherwise says what to run).
+deps:
+	@sh deploy/deps.sh build
+
+test-deps: deps
+	@sh deploy/deps.sh test
+
+$(B)/obj/%.o: %.c $(wildcard db/*.h cgi/*.h relay/*.h) | deps
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The schema is compiled in from db/schema.sql, so it is written down once.
+$(B)/gen/schema.c: db/schema.sql
+	@mkdir -p $(@D)
+	{ echo '/* schema.c: generated from db/schema.sql by make; do not edit. */'; \
+	  echo 'extern const char db_schema_sql[];'; \
+	  echo 'const char db_schema_sql[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0x00 };'; } > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/gen/schema.o: $(B)/gen/schema.c
+	@mkdir -p $(@D)
+	$(CC) $(CSTD) $(OPT) -c -o $@ $<
+
+$(DB_LIB): $(DB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/bin/sessionctl: $(B)/obj/db/sessionctl.o $(DB_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bin/api-%: $(B)/obj/cgi/%.o $(CGI_HELPER:%.c=$(B)/obj/%.o) $(DB_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi)
+
+$(B)/bin/relay: $(RELAY_SRC:%.c=$(B)/obj/%.o) $(DB_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null)
+
+# Unit tests compile the library's sources themselves, once per flavour.
+$(B)/tests/%: tests/unit/%.test.c $(DB_SRC) $(B)/gen/schema.c tests/unit/tap.h db/db.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(DB_SRC) $(B)/gen/schema.c $(LDLIBS)
+
+$(B)/tests/asan-%: tests/unit/%.test.c $(DB_SRC) $(B)/gen/schema.c tests/unit/tap.h db/db.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 $(SANITIZE) -Itests/unit -o $@ $< $(DB_SRC) $(B)/gen/schema.c $(LDLIBS)
+
+# Small C programs the black-box tests drive (e.g. the crash loop).
+$(B)/tests/%: tests/helpers/%.c $(DB_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+run: all
+	@sh deploy/run.sh
+
+test: test-deps all $(UNIT_BIN) $(HELPER_BIN)
+	@bash tests/run
+
+bench: test-deps all $(HELPER_BIN)
+	@bash bench/run
+
+clean:
+	rm -rf $(B)

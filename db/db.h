@@ -1,0 +1,270 @@
+/* db.h: the session library: store, money, tokens; shared by cgi/, relay/ and sessionctl. */
+#ifndef SESSIONS_DB_H
+#define SESSIONS_DB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Every function returns DB_OK (0) or a negative enum db_err and, on
+ * failure, leaves a human-readable sentence in db_errmsg(). Nothing here
+ * knows about HTTP or WebSockets: callers map the codes to their own
+ * protocol (cgi/ to HTTP statuses, relay/ to error frames).
+ *
+ * Times are milliseconds since the Unix epoch and are always passed in
+ * (now_ms), so tests drive the clock. Money is int64_t minor units.
+ */
+enum db_err {
+	DB_OK = 0,
+	DB_ERR_INVALID = -1,   /* an argument is out of range or malformed */
+	DB_ERR_NOT_FOUND = -2, /* unknown token, session or name */
+	DB_ERR_EXPIRED = -3,   /* the link ran out */
+	DB_ERR_ENDED = -4,     /* the session is over */
+	DB_ERR_NOT_OPEN = -5,  /* the link does not open yet */
+	DB_ERR_STATE = -6,     /* the session's state forbids this */
+	DB_ERR_EXISTS = -7,    /* the name is taken */
+	DB_ERR_FUNDS = -8,     /* the available balance is short */
+	DB_ERR_BUSY = -9,      /* the database stayed locked past busy_timeout */
+	DB_ERR_STORE = -10,    /* SQLite or the file system failed */
+};
+
+/* A stable machine-readable name for a code, e.g. "not_found". */
+const char *db_errcode(int err);
+
+enum db_role { DB_ROLE_USER, DB_ROLE_ASTROLOGER };
+enum db_type { DB_TYPE_CHAT, DB_TYPE_VOICE, DB_TYPE_VIDEO };
+enum db_status {
+	DB_STATUS_SCHEDULED,
+	DB_STATUS_ACTIVE,
+	DB_STATUS_COMPLETED,
+	DB_STATUS_EXPIRED,
+	DB_STATUS_CANCELLED,
+};
+enum db_reason {
+	DB_REASON_NONE, /* not ended */
+	DB_REASON_COMPLETED,
+	DB_REASON_USER_ENDED,
+	DB_REASON_ASTROLOGER_ENDED,
+	DB_REASON_TIME_UP,
+	DB_REASON_NO_SHOW,
+	DB_REASON_CANCELLED,
+	DB_REASON_DISCONNECTED,
+};
+
+/* The names used in the schema and on the wire; *_parse returns -1 when unknown. */
+const char *db_role_name(enum db_role r);
+const char *db_type_name(enum db_type t);
+const char *db_status_name(enum db_status s);
+const char *db_reason_name(enum db_reason r);
+int db_role_parse(const char *s);
+int db_type_parse(const char *s);
+int db_reason_parse(const char *s);
+
+/* Tunables read once from the environment by db_open (see README). */
+struct db_config {
+	int commission_bps;      /* platform share of a charge, basis points */
+	int64_t grace_ms;        /* active sessions end this long after their paid time */
+	int64_t opens_before_ms; /* a link opens this long before the scheduled start */
+	int64_t valid_after_ms;  /* and stays valid this long after the paid time would end */
+	int64_t minute_ms;       /* length of a paid minute: 60000 except in tests */
+};
+
+#define DB_TOKEN_LEN 43  /* 32 random bytes, URL-safe base64 without padding */
+#define DB_ID_LEN 36     /* session ids are UUIDs */
+#define DB_ROOM_LEN 29   /* "room_" + 24 hex digits */
+#define DB_NAME_MAX 100
+#define DB_CHAT_MAX 4000 /* characters of one chat message */
+#define DB_CLIENT_ID_MAX 64
+#define DB_MINUTES_MAX 480
+#define DB_AMOUNT_MAX 100000000 /* 1,000,000.00 in minor units */
+
+struct db; /* one SQLite connection and the token key; not thread-safe */
+
+/*
+ * Opens (creating or upgrading) the database at path, and the token key in
+ * path + ".key" (created with mode 0600 on first use). Open after fork().
+ * On failure *out is NULL and err (if not NULL) holds the reason.
+ */
+int db_open(const char *path, struct db **out, char *err, size_t errlen);
+void db_close(struct db *db);
+const char *db_errmsg(const struct db *db);
+struct db_config *db_config(struct db *db);
+int db_ping(struct db *db);          /* a cheap read: health checks */
+int64_t db_now_ms(void);             /* the wall clock, in milliseconds */
+
+/* A session as the links, the API and the relay see it. 0 means "not yet". */
+struct db_session {
+	char id[DB_ID_LEN + 1];
+	char room_id[DB_ROOM_LEN + 1];
+	enum db_type type;
+	enum db_status status;
+	enum db_reason end_reason;
+	int64_t paid_minutes;
+	int64_t price;
+	int64_t user_id, astrologer_id;
+	char user_name[DB_NAME_MAX + 1];
+	char astrologer_name[DB_NAME_MAX + 1];
+	int64_t scheduled_start_ms, link_opens_ms, link_valid_until_ms;
+	int64_t user_joined_ms, astrologer_joined_ms;
+	int64_t started_ms;  /* both joined: the paid timer runs from here */
+	int64_t deadline_ms; /* started_ms + paid time, when started */
+	int64_t ended_ms;
+	int64_t duration_seconds;
+};
+
+/*
+ * is_session_link_valid: the session behind a token and the role it
+ * proves. Fills *s and *role whenever the token is known, also when the
+ * answer is DB_ERR_EXPIRED, DB_ERR_ENDED or DB_ERR_NOT_OPEN, so callers
+ * can say more. A malformed or unknown token is DB_ERR_NOT_FOUND.
+ */
+int db_is_session_link_valid(struct db *db, const char *token, int64_t now_ms,
+                             struct db_session *s, enum db_role *role);
+
+/* The session by id, whatever its state. */
+int db_session_get(struct db *db, const char *session_id, struct db_session *s);
+
+struct db_join {
+	int already_joined; /* this participant had joined before */
+	int both_joined;
+	int started_now;    /* this join started the paid timer */
+	struct db_session session; /* as it is after the join */
+};
+
+/*
+ * start_session: marks a participant joined; the second one starts the
+ * session. Joining again is harmless. DB_ERR_ENDED once it is over.
+ */
+int db_start_session(struct db *db, const char *session_id, enum db_role role,
+                     int64_t now_ms, struct db_join *out);
+
+struct db_settlement {
+	int already_ended; /* the session had ended before this call */
+	enum db_status status;
+	enum db_reason reason;
+	int64_t duration_seconds;
+	int64_t billed_minutes;
+	int64_t charged, refunded, commission;
+	int64_t released; /* to the astrologer: charged - commission */
+	int64_t ended_ms;
+};
+
+/*
+ * end_session: ends the session and settles it. Active sessions bill the
+ * started minutes of active time, capped at the paid minutes; sessions
+ * that never had both participants are refunded in full (status
+ * cancelled, or expired for DB_REASON_NO_SHOW). Idempotent: a later call
+ * returns the first settlement with already_ended set and moves nothing.
+ */
+int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
+                   int64_t now_ms, struct db_settlement *out);
+
+/*
+ * Charge for a session: billed = ceil(active / minute) capped at paid;
+ * charge = floor(price * billed / paid); commission = floor(charge * bps /
+ * 10000). Rounding always favours the customer, then the astrologer.
+ */
+void db_settle_amounts(int64_t price, int64_t paid_minutes, int64_t active_ms,
+                       int64_t minute_ms, int commission_bps,
+                       struct db_settlement *out);
+
+/*
+ * expire: what cron runs. Scheduled sessions past link_valid_until become
+ * expired (no_show, full refund); active sessions past deadline + grace
+ * end with time_up. One transaction per session; each is reported through
+ * cb (may be NULL). Safe to run twice or concurrently.
+ */
+typedef void db_expire_cb(void *arg, const struct db_session *s,
+                          const struct db_settlement *st);
+int db_expire(struct db *db, int64_t now_ms, db_expire_cb *cb, void *arg,
+              int *expired, int *timed_out);
+
+/* People and money. Names are 1..DB_NAME_MAX bytes of printable UTF-8. */
+int db_user_add(struct db *db, const char *name, int64_t balance, int64_t now_ms);
+int db_astrologer_add(struct db *db, const char *name, int64_t now_ms);
+int db_wallet_topup(struct db *db, const char *user, int64_t amount, int64_t now_ms);
+int db_wallet_show(struct db *db, const char *user, int64_t *balance, int64_t *frozen);
+int db_earnings_show(struct db *db, const char *astrologer, int64_t *earnings);
+
+struct db_booking_req {
+	const char *user;
+	const char *astrologer;
+	enum db_type type;
+	int64_t minutes;
+	int64_t price;
+	int64_t starts_ms;
+};
+
+struct db_booking {
+	struct db_session session;
+	char user_token[DB_TOKEN_LEN + 1];       /* secret: print it, never log it */
+	char astrologer_token[DB_TOKEN_LEN + 1]; /* secret */
+};
+
+/* Books a session: freezes the price, creates the room and both links. */
+int db_book(struct db *db, const struct db_booking_req *req, int64_t now_ms,
+            struct db_booking *out);
+
+/* Issues a participant a new link; the old one stops working. */
+int db_link_reissue(struct db *db, const char *session_id, enum db_role role,
+                    int64_t now_ms, char token[DB_TOKEN_LEN + 1]);
+
+/*
+ * Verifies the money invariant: every transaction sums to zero, balances
+ * equal their entries, frozen equals the open holds, every ended session
+ * is settled exactly once and no open one is. Each problem goes to cb;
+ * *problems counts them. Returns DB_OK when the check ran.
+ */
+typedef void db_problem_cb(void *arg, const char *problem);
+int db_ledger_check(struct db *db, db_problem_cb *cb, void *arg, int *problems);
+
+/* Chat: stored before it is delivered. */
+struct db_chat {
+	int64_t seq;
+	enum db_role sender;
+	char body[DB_CHAT_MAX * 4 + 1]; /* UTF-8: up to 4 bytes a character */
+	char client_id[DB_CLIENT_ID_MAX + 1]; /* "" when the sender gave none */
+	int64_t at_ms;
+};
+
+/*
+ * Appends a message to the room's history. A client_id seen before in
+ * this session returns the stored message with *duplicate set. The
+ * caller may wrap several appends in db_tx_begin/db_tx_commit so that
+ * many messages cost one fsync.
+ */
+int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
+                   const char *body, const char *client_id, int64_t now_ms,
+                   struct db_chat *out, int *duplicate);
+
+/* Calls cb for each message with seq > after_seq, in order, at most limit. */
+typedef int db_chat_cb(void *arg, const struct db_chat *m);
+int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
+                    int limit, db_chat_cb *cb, void *arg);
+
+/* An explicit IMMEDIATE transaction around several calls that allow it. */
+int db_tx_begin(struct db *db);
+int db_tx_commit(struct db *db);
+void db_tx_rollback(struct db *db);
+
+/* Sessions for sessionctl list; cb gets each, newest first. */
+typedef void db_session_cb(void *arg, const struct db_session *s);
+int db_session_list(struct db *db, int limit, db_session_cb *cb, void *arg);
+
+/* What sessionctl show prints beside the session. */
+typedef void db_event_cb(void *arg, const char *kind, const char *participant,
+                         const char *detail, int64_t at_ms);
+int db_session_events(struct db *db, const char *session_id, db_event_cb *cb,
+                      void *arg);
+int db_settlement_get(struct db *db, const char *session_id,
+                      struct db_settlement *out);
+
+/* Money at the edges: "97.00" <-> 9700. Refuses signs, >2 decimals, > DB_AMOUNT_MAX. */
+int db_money_parse(const char *s, int64_t *out);
+void db_money_format(int64_t amount, char buf[32]);
+
+/* ISO 8601 in UTC at the edges: "2024-01-01T10:00:00Z" <-> ms. */
+int db_time_parse(const char *s, int64_t *out_ms);
+void db_time_format(int64_t ms, char buf[32]);
+
+#endif

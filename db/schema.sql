@@ -1,0 +1,247 @@
+-- schema.sql: the only description of the session rooms' data.
+--
+-- Conventions: times are INTEGER milliseconds since the Unix epoch (UTC);
+-- money is INTEGER minor units (cents/paise); every table is STRICT.
+-- The library applies this file to an empty database inside one
+-- transaction and then sets PRAGMA user_version (see db/store.c).
+
+-- Customers. Their money lives in two accounts: 'wallet' (what they can
+-- still spend) and 'frozen' (held for booked sessions).
+CREATE TABLE users (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL UNIQUE
+                CHECK (length(name) BETWEEN 1 AND 100),
+    created_ms  INTEGER NOT NULL
+) STRICT;
+
+-- Consultants. Their money lives in one 'earnings' account.
+CREATE TABLE astrologers (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL UNIQUE
+                CHECK (length(name) BETWEEN 1 AND 100),
+    created_ms  INTEGER NOT NULL
+) STRICT;
+
+-- Double-entry accounts. 'funding' is where topped-up money comes from
+-- (it goes negative); 'platform' collects the commission. The sum of all
+-- balances is always zero. balance is a cache of the account's entries,
+-- kept by the trigger below; sessionctl ledger check verifies it.
+CREATE TABLE accounts (
+    id            INTEGER PRIMARY KEY,
+    kind          TEXT    NOT NULL
+                  CHECK (kind IN ('wallet', 'frozen', 'earnings',
+                                  'platform', 'funding')),
+    user_id       INTEGER REFERENCES users(id),
+    astrologer_id INTEGER REFERENCES astrologers(id),
+    balance       INTEGER NOT NULL DEFAULT 0
+                  CHECK (kind = 'funding' OR balance >= 0),
+    CHECK ((kind IN ('wallet', 'frozen')
+                AND user_id IS NOT NULL AND astrologer_id IS NULL)
+        OR (kind = 'earnings'
+                AND astrologer_id IS NOT NULL AND user_id IS NULL)
+        OR (kind IN ('platform', 'funding')
+                AND user_id IS NULL AND astrologer_id IS NULL))
+) STRICT;
+CREATE UNIQUE INDEX accounts_user ON accounts(user_id, kind)
+    WHERE user_id IS NOT NULL;
+CREATE UNIQUE INDEX accounts_astrologer ON accounts(astrologer_id)
+    WHERE astrologer_id IS NOT NULL;
+CREATE UNIQUE INDEX accounts_system ON accounts(kind)
+    WHERE kind IN ('platform', 'funding');
+INSERT INTO accounts(kind) VALUES ('platform'), ('funding');
+
+CREATE TRIGGER users_accounts AFTER INSERT ON users BEGIN
+    INSERT INTO accounts(kind, user_id) VALUES ('wallet', NEW.id),
+                                               ('frozen', NEW.id);
+END;
+CREATE TRIGGER astrologers_account AFTER INSERT ON astrologers BEGIN
+    INSERT INTO accounts(kind, astrologer_id) VALUES ('earnings', NEW.id);
+END;
+
+-- One ledger transaction per money movement; its entries sum to zero.
+CREATE TABLE ledger_transactions (
+    id          INTEGER PRIMARY KEY,
+    kind        TEXT    NOT NULL
+                CHECK (kind IN ('topup', 'freeze', 'settle')),
+    session_id  TEXT    REFERENCES webrtc_sessions(id),
+    created_ms  INTEGER NOT NULL,
+    CHECK ((kind = 'topup') = (session_id IS NULL))
+) STRICT;
+CREATE INDEX ledger_transactions_session ON ledger_transactions(session_id);
+
+CREATE TABLE ledger_entries (
+    id          INTEGER PRIMARY KEY,
+    txn_id      INTEGER NOT NULL REFERENCES ledger_transactions(id),
+    account_id  INTEGER NOT NULL REFERENCES accounts(id),
+    amount      INTEGER NOT NULL
+                CHECK (amount <> 0
+                   AND amount BETWEEN -100000000000 AND 100000000000)
+) STRICT;
+CREATE INDEX ledger_entries_txn ON ledger_entries(txn_id);
+CREATE INDEX ledger_entries_account ON ledger_entries(account_id);
+
+-- Entries are append-only: the balance cache follows each insert, and
+-- nothing may rewrite history.
+CREATE TRIGGER ledger_entries_balance AFTER INSERT ON ledger_entries BEGIN
+    UPDATE accounts SET balance = balance + NEW.amount
+     WHERE id = NEW.account_id;
+END;
+CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries BEGIN
+    SELECT RAISE(ABORT, 'ledger entries are append-only');
+END;
+CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries BEGIN
+    SELECT RAISE(ABORT, 'ledger entries are append-only');
+END;
+
+-- A booking: who, with whom, what kind, how long, for how much. The
+-- commission in force when it was booked is the one it settles with.
+CREATE TABLE bookings (
+    id                  INTEGER PRIMARY KEY,
+    user_id             INTEGER NOT NULL REFERENCES users(id),
+    astrologer_id       INTEGER NOT NULL REFERENCES astrologers(id),
+    session_type        TEXT    NOT NULL
+                        CHECK (session_type IN ('chat', 'voice', 'video')),
+    paid_minutes        INTEGER NOT NULL CHECK (paid_minutes BETWEEN 1 AND 480),
+    price               INTEGER NOT NULL
+                        CHECK (price BETWEEN 0 AND 100000000),
+    commission_bps      INTEGER NOT NULL
+                        CHECK (commission_bps BETWEEN 0 AND 10000),
+    scheduled_start_ms  INTEGER NOT NULL,
+    link_opens_ms       INTEGER NOT NULL,
+    link_valid_until_ms INTEGER NOT NULL,
+    created_ms          INTEGER NOT NULL,
+    CHECK (link_opens_ms <= scheduled_start_ms
+       AND scheduled_start_ms < link_valid_until_ms)
+) STRICT;
+CREATE INDEX bookings_user ON bookings(user_id);
+CREATE INDEX bookings_astrologer ON bookings(astrologer_id);
+
+-- The room of a booking. Tokens are never stored: only their keyed
+-- BLAKE2b digests (the key lives in a file beside the database), so a
+-- copy of this file alone opens no room. A NULL digest matches nothing.
+CREATE TABLE webrtc_sessions (
+    id                      TEXT    PRIMARY KEY,
+    booking_id              INTEGER NOT NULL UNIQUE REFERENCES bookings(id),
+    room_id                 TEXT    NOT NULL UNIQUE,
+    session_type            TEXT    NOT NULL
+                            CHECK (session_type IN ('chat', 'voice', 'video')),
+    paid_minutes            INTEGER NOT NULL CHECK (paid_minutes >= 1),
+    price                   INTEGER NOT NULL CHECK (price >= 0),
+    status                  TEXT    NOT NULL DEFAULT 'scheduled'
+                            CHECK (status IN ('scheduled', 'active',
+                                   'completed', 'expired', 'cancelled')),
+    scheduled_start_ms      INTEGER NOT NULL,
+    link_opens_ms           INTEGER NOT NULL,
+    link_valid_until_ms     INTEGER NOT NULL,
+    user_token_digest       BLOB    UNIQUE
+                            CHECK (length(user_token_digest) = 32),
+    astrologer_token_digest BLOB    UNIQUE
+                            CHECK (length(astrologer_token_digest) = 32),
+    user_joined_ms          INTEGER,
+    astrologer_joined_ms    INTEGER,
+    started_ms              INTEGER,
+    ended_ms                INTEGER,
+    end_reason              TEXT
+                            CHECK (end_reason IN ('completed', 'user_ended',
+                                   'astrologer_ended', 'time_up', 'no_show',
+                                   'cancelled', 'disconnected')),
+    duration_seconds        INTEGER CHECK (duration_seconds >= 0),
+    CHECK ((status IN ('active', 'completed')) = (started_ms IS NOT NULL)),
+    CHECK ((status IN ('completed', 'expired', 'cancelled'))
+           = (ended_ms IS NOT NULL AND end_reason IS NOT NULL
+              AND duration_seconds IS NOT NULL))
+) STRICT;
+-- The cron sweep walks open sessions by status and link expiry.
+CREATE INDEX webrtc_sessions_sweep
+    ON webrtc_sessions(status, link_valid_until_ms);
+
+-- As in the original system, a booking creates its room.
+CREATE TRIGGER bookings_session AFTER INSERT ON bookings BEGIN
+    INSERT INTO webrtc_sessions(id, booking_id, room_id, session_type,
+            paid_minutes, price, scheduled_start_ms, link_opens_ms,
+            link_valid_until_ms)
+    VALUES (lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2)))
+                || '-4' || substr(lower(hex(randomblob(2))), 2)
+                || '-' || substr('89ab', 1 + (abs(random()) % 4), 1)
+                || substr(lower(hex(randomblob(2))), 2)
+                || '-' || lower(hex(randomblob(6))),
+            NEW.id, 'room_' || lower(hex(randomblob(12))), NEW.session_type,
+            NEW.paid_minutes, NEW.price, NEW.scheduled_start_ms,
+            NEW.link_opens_ms, NEW.link_valid_until_ms);
+END;
+
+-- What happened to a session, in order. Written by the triggers below,
+-- so no state change can forget its row.
+CREATE TABLE session_events (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
+    kind        TEXT    NOT NULL
+                CHECK (kind IN ('created', 'joined', 'started', 'completed',
+                                'expired', 'cancelled', 'link_reissued')),
+    participant TEXT    CHECK (participant IN ('user', 'astrologer')),
+    detail      TEXT,
+    at_ms       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX session_events_session ON session_events(session_id, id);
+
+CREATE TRIGGER webrtc_sessions_created AFTER INSERT ON webrtc_sessions BEGIN
+    INSERT INTO session_events(session_id, kind, at_ms)
+    SELECT NEW.id, 'created', created_ms FROM bookings
+     WHERE id = NEW.booking_id;
+END;
+CREATE TRIGGER webrtc_sessions_user_joined
+AFTER UPDATE OF user_joined_ms ON webrtc_sessions
+WHEN OLD.user_joined_ms IS NULL AND NEW.user_joined_ms IS NOT NULL BEGIN
+    INSERT INTO session_events(session_id, kind, participant, at_ms)
+    VALUES (NEW.id, 'joined', 'user', NEW.user_joined_ms);
+END;
+CREATE TRIGGER webrtc_sessions_astrologer_joined
+AFTER UPDATE OF astrologer_joined_ms ON webrtc_sessions
+WHEN OLD.astrologer_joined_ms IS NULL
+ AND NEW.astrologer_joined_ms IS NOT NULL BEGIN
+    INSERT INTO session_events(session_id, kind, participant, at_ms)
+    VALUES (NEW.id, 'joined', 'astrologer', NEW.astrologer_joined_ms);
+END;
+CREATE TRIGGER webrtc_sessions_status
+AFTER UPDATE OF status ON webrtc_sessions
+WHEN OLD.status <> NEW.status BEGIN
+    INSERT INTO session_events(session_id, kind, detail, at_ms)
+    VALUES (NEW.id,
+            CASE NEW.status WHEN 'active' THEN 'started' ELSE NEW.status END,
+            NEW.end_reason, coalesce(NEW.ended_ms, NEW.started_ms));
+END;
+CREATE TRIGGER webrtc_sessions_final
+BEFORE UPDATE OF status ON webrtc_sessions
+WHEN OLD.status IN ('completed', 'expired', 'cancelled') BEGIN
+    SELECT RAISE(ABORT, 'an ended session cannot change state');
+END;
+
+-- The money outcome of an ended session. The UNIQUE key is the
+-- database's own refusal of a second settlement.
+CREATE TABLE settlements (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL UNIQUE REFERENCES webrtc_sessions(id),
+    txn_id      INTEGER NOT NULL UNIQUE REFERENCES ledger_transactions(id),
+    billed_minutes INTEGER NOT NULL CHECK (billed_minutes >= 0),
+    charged     INTEGER NOT NULL CHECK (charged >= 0),
+    refunded    INTEGER NOT NULL CHECK (refunded >= 0),
+    commission  INTEGER NOT NULL CHECK (commission >= 0),
+    released    INTEGER NOT NULL CHECK (released >= 0),
+    created_ms  INTEGER NOT NULL,
+    CHECK (commission + released = charged)
+) STRICT;
+
+-- Room chat. seq numbers a room's messages from 1; client_id makes a
+-- resend after a reconnect land once.
+CREATE TABLE chat_messages (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
+    seq         INTEGER NOT NULL CHECK (seq >= 1),
+    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    body        TEXT    NOT NULL
+                CHECK (length(body) BETWEEN 1 AND 4000),
+    client_id   TEXT    CHECK (length(client_id) BETWEEN 1 AND 64),
+    created_ms  INTEGER NOT NULL,
+    UNIQUE (session_id, seq),
+    UNIQUE (session_id, client_id)
+) STRICT;

@@ -1,0 +1,33 @@
+#!/bin/sh
+# deps.sh: installs the Debian packages (and npm modules) the project needs, only those missing.
+# Usage: deps.sh build|test
+set -eu
+
+build="build-essential pkg-config sqlite3 libsqlite3-dev libsodium-dev libjson-c-dev
+libfcgi-dev libfcgi-bin spawn-fcgi libwebsockets-dev nginx curl"
+test="chromium ffmpeg wrk iproute2 util-linux procps psmisc"
+
+want=$build
+[ "${1:-build}" = test ] && want="$build $test"
+command -v node >/dev/null 2>&1 || want="$want nodejs npm"
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "missing Debian packages; run as root:" >&2
+		echo "  apt-get update && apt-get install -y$missing" >&2
+		exit 1
+	fi
+	echo "installing:$missing"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+fi
+
+if [ "${1:-build}" = test ] && ! [ node_modules/.package-lock.json -nt package-lock.json ]; then
+	npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,27 @@
+/* tap.h: the unit tests' one-line-per-check output ("ok - ...", "not ok - ..."). */
+#ifndef SESSIONS_TAP_H
+#define SESSIONS_TAP_H
+
+#include <stdio.h>
+
+static int tap_failed;
+
+/* Reports one check; the message says what a user would notice. */
+#define CHECK(cond, ...)                                                     \
+	do {                                                                 \
+		if (cond) {                                                  \
+			printf("ok - ");                                     \
+		} else {                                                     \
+			printf("not ok - ");                                 \
+			tap_failed++;                                        \
+		}                                                            \
+		printf(__VA_ARGS__);                                         \
+		if (!(cond))                                                 \
+			printf("  [%s:%d: %s]", __FILE__, __LINE__, #cond);  \
+		printf("\n");                                                \
+		fflush(stdout);                                              \
+	} while (0)
+
+#define TAP_EXIT() return tap_failed ? 1 : 0
+
+#endif
