@@ -16,27 +16,28 @@ static const struct http_error {
 	int err;
 	int db_err;
 	int status;
+	const char *reason; /* the status line's phrase */
 	const char *code;
 	const char *message;
 } http_errors[] = {
-	{HTTP_E_METHOD, 0, 405, "method_not_allowed", "This endpoint does not take that method."},
-	{HTTP_E_MEDIA_TYPE, 0, 415, "unsupported_media_type", "Send the body as application/json."},
-	{HTTP_E_TOO_LARGE, 0, 413, "body_too_large", "The request body is over 16 KiB."},
-	{HTTP_E_BAD_JSON, 0, 400, "invalid_json", "The body is not valid JSON."},
-	{HTTP_E_NOT_OBJECT, 0, 400, "not_an_object", "The body must be a JSON object."},
-	{HTTP_E_BAD_FIELD, DB_ERR_INVALID, 400, "invalid_field", "A field has the wrong type or value."},
-	{HTTP_E_NO_TOKEN, 0, 401, "missing_token",
+	{HTTP_E_METHOD, 0, 405, "Method Not Allowed", "method_not_allowed", "This endpoint does not take that method."},
+	{HTTP_E_MEDIA_TYPE, 0, 415, "Unsupported Media Type", "unsupported_media_type", "Send the body as application/json."},
+	{HTTP_E_TOO_LARGE, 0, 413, "Payload Too Large", "body_too_large", "The request body is over 16 KiB."},
+	{HTTP_E_BAD_JSON, 0, 400, "Bad Request", "invalid_json", "The body is not valid JSON."},
+	{HTTP_E_NOT_OBJECT, 0, 400, "Bad Request", "not_an_object", "The body must be a JSON object."},
+	{HTTP_E_BAD_FIELD, DB_ERR_INVALID, 400, "Bad Request", "invalid_field", "A field has the wrong type or value."},
+	{HTTP_E_NO_TOKEN, 0, 401, "Unauthorized", "missing_token",
 	 "Send the link's token as Authorization: Bearer or as the token field."},
-	{HTTP_E_FORBIDDEN, 0, 403, "forbidden", "The token does not cover this session or role."},
-	{HTTP_E_UNKNOWN, DB_ERR_NOT_FOUND, 404, "unknown_link", "This link is not valid."},
-	{HTTP_E_EXPIRED, DB_ERR_EXPIRED, 410, "link_expired", "This link has expired."},
-	{HTTP_E_ENDED, DB_ERR_ENDED, 410, "session_ended", "This session has ended."},
-	{HTTP_E_NOT_OPEN, DB_ERR_NOT_OPEN, 409, "not_open", "This link does not open yet."},
-	{HTTP_E_STATE, DB_ERR_STATE, 409, "conflict", "The session's state does not allow this."},
-	{HTTP_E_NOT_JOINED, 0, 409, "not_joined", "Join the session before ending it."},
-	{HTTP_E_BUSY, DB_ERR_BUSY, 503, "busy", "The server is busy; try again in a moment."},
-	{HTTP_E_UNAVAILABLE, 0, 503, "unavailable", "The database is unavailable."},
-	{HTTP_E_INTERNAL, DB_ERR_STORE, 500, "internal", "Something went wrong on the server."},
+	{HTTP_E_FORBIDDEN, 0, 403, "Forbidden", "forbidden", "The token does not cover this session or role."},
+	{HTTP_E_UNKNOWN, DB_ERR_NOT_FOUND, 404, "Not Found", "unknown_link", "This link is not valid."},
+	{HTTP_E_EXPIRED, DB_ERR_EXPIRED, 410, "Gone", "link_expired", "This link has expired."},
+	{HTTP_E_ENDED, DB_ERR_ENDED, 410, "Gone", "session_ended", "This session has ended."},
+	{HTTP_E_NOT_OPEN, DB_ERR_NOT_OPEN, 409, "Conflict", "not_open", "This link does not open yet."},
+	{HTTP_E_STATE, DB_ERR_STATE, 409, "Conflict", "conflict", "The session's state does not allow this."},
+	{HTTP_E_NOT_JOINED, 0, 409, "Conflict", "not_joined", "Join the session before ending it."},
+	{HTTP_E_BUSY, DB_ERR_BUSY, 503, "Service Unavailable", "busy", "The server is busy; try again in a moment."},
+	{HTTP_E_UNAVAILABLE, 0, 503, "Service Unavailable", "unavailable", "The database is unavailable."},
+	{HTTP_E_INTERNAL, DB_ERR_STORE, 500, "Internal Server Error", "internal", "Something went wrong on the server."},
 };
 #define HTTP_NERRORS (sizeof http_errors / sizeof http_errors[0])
 
@@ -66,14 +67,15 @@ static void http_on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
-static void http_send(struct http_req *r, int status, const char *extra_header, json_object *body)
+static void http_send(struct http_req *r, int status, const char *reason,
+		      const char *extra_header, json_object *body)
 {
 	size_t len = 0;
 	const char *text = json_object_to_json_string_length(
 		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 
-	FCGX_FPrintF(r->fcgi.out, "Status: %d\r\nContent-Type: application/json\r\n%s\r\n",
-		     status, extra_header ? extra_header : "");
+	FCGX_FPrintF(r->fcgi.out, "Status: %d %s\r\nContent-Type: application/json\r\n%s\r\n",
+		     status, reason, extra_header ? extra_header : "");
 	if (text) {
 		FCGX_PutStr(text, (int)len, r->fcgi.out);
 		FCGX_PutS("\n", r->fcgi.out);
@@ -100,7 +102,7 @@ static void http_send_error(struct http_req *r, const struct http_endpoint *ep, 
 	if (e->status >= 500)
 		fprintf(stderr, "api-%s: %d %s: %s\n", http_name, e->status, e->code,
 			r->db ? db_errmsg(r->db) : "no database");
-	http_send(r, e->status, allow, body);
+	http_send(r, e->status, e->reason, allow, body);
 	json_object_put(body);
 }
 
@@ -328,7 +330,7 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 	if (rc == 0 && !out)
 		rc = HTTP_E_INTERNAL;
 	if (rc == 0)
-		http_send(r, 200, NULL, out);
+		http_send(r, 200, "OK", NULL, out);
 	else
 		http_send_error(r, ep, rc);
 	json_object_put(out);
