@@ -89,6 +89,13 @@ static void http_send_error(struct http_req *r, const struct http_endpoint *ep, 
 	json_object *o = json_object_new_object();
 	char allow[64] = "";
 
+	if (!body || !o) {
+		json_object_put(body);
+		json_object_put(o);
+		FCGX_PutS("Status: 500 Internal Server Error\r\nContent-Type: application/json\r\n\r\n"
+			  "{\"error\":{\"code\":\"internal\",\"message\":\"Out of memory.\"}}\n", r->fcgi.out);
+		return;
+	}
 	json_object_object_add(o, "code", json_object_new_string(e->code));
 	json_object_object_add(o, "message", json_object_new_string(r->detail ? r->detail : e->message));
 	if (r->error_extra) {
@@ -122,8 +129,7 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 {
 	static char buf[HTTP_BODY_MAX + 1];
 	const char *len_param;
-	json_tokener *tok = NULL;
-	json_object *obj = NULL;
+	json_object *obj;
 	long len = 0;
 	int got = 0, rc;
 
@@ -163,27 +169,35 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 	}
 
 	/* A body is a flat object; the depth cap stops nesting bombs early. */
-	tok = json_tokener_new_ex(8);
+	if ((rc = http_json_parse(buf, (size_t)len, 8, &obj)) < 0)
+		return rc;
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return HTTP_E_NOT_OBJECT;
+	}
+	r->body = obj;
+	return 0;
+}
+
+int http_json_parse(const char *text, size_t len, int depth, json_object **out)
+{
+	json_tokener *tok = json_tokener_new_ex(depth);
+	json_object *obj;
+
+	*out = NULL;
 	if (!tok)
 		return HTTP_E_INTERNAL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	obj = json_tokener_parse_ex(tok, text, (int)len);
 	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != (size_t)len) {
-		rc = HTTP_E_BAD_JSON;
-		goto fail;
-	}
-	if (!json_object_is_type(obj, json_type_object)) {
-		rc = HTTP_E_NOT_OBJECT;
-		goto fail;
+	    json_tokener_get_parse_end(tok) != len) {
+		json_object_put(obj);
+		json_tokener_free(tok);
+		return HTTP_E_BAD_JSON;
 	}
 	json_tokener_free(tok);
-	r->body = obj;
+	*out = obj;
 	return 0;
-fail:
-	json_object_put(obj);
-	json_tokener_free(tok);
-	return rc;
 }
 
 int http_body_string(struct http_req *r, const char *key, size_t max, const char **out)
@@ -268,12 +282,20 @@ int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role,
 
 int http_link_error(struct http_req *r, const struct db_session *s, int link_rc)
 {
-	if (link_rc == DB_ERR_NOT_OPEN) {
-		r->error_extra = json_object_new_object();
+	if (link_rc == DB_ERR_NOT_OPEN && (r->error_extra = json_object_new_object())) {
 		http_add_time(r->error_extra, "linkOpensAt", s->link_opens_ms);
 		http_add_time(r->error_extra, "serverTime", r->now_ms);
 	}
 	return http_from_db(link_rc);
+}
+
+int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role)
+{
+	int rc, link_rc;
+
+	if ((rc = http_authorize(r, s, role, &link_rc)) < 0)
+		return rc;
+	return link_rc == DB_OK ? 0 : http_link_error(r, s, link_rc);
 }
 
 void http_add_time(json_object *o, const char *key, int64_t ms)
@@ -310,7 +332,7 @@ static int http_open_db(struct http_req *r, const char *path)
 
 static void http_serve(struct http_req *r, const struct http_endpoint *ep, const char *db_path)
 {
-	json_object *out = NULL;
+	json_object *answer = json_object_new_object();
 	int rc;
 
 	r->body = NULL;
@@ -322,18 +344,16 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 	if (!r->method)
 		r->method = "";
 
-	rc = http_read(r, ep);
+	rc = answer ? http_read(r, ep) : HTTP_E_INTERNAL;
 	if (rc == 0 && !r->db)
 		rc = http_open_db(r, db_path);
 	if (rc == 0)
-		rc = ep->handle(r, &out);
-	if (rc == 0 && !out)
-		rc = HTTP_E_INTERNAL;
+		rc = ep->handle(r, answer);
 	if (rc == 0)
-		http_send(r, 200, "OK", NULL, out);
+		http_send(r, 200, "OK", NULL, answer);
 	else
 		http_send_error(r, ep, rc);
-	json_object_put(out);
+	json_object_put(answer);
 	json_object_put(r->body);
 	json_object_put(r->error_extra);
 	r->body = r->error_extra = NULL;

@@ -59,7 +59,6 @@ static int validate_ice_server(json_object *o)
 static int validate_load_ice(void)
 {
 	const char *env = getenv("SESSIONS_ICE_SERVERS");
-	json_tokener *tok = NULL;
 	json_object *list = NULL;
 	size_t n;
 
@@ -67,15 +66,7 @@ static int validate_load_ice(void)
 		validate_ice = json_object_new_array();
 		return validate_ice ? 0 : -1;
 	}
-	if (strlen(env) > VALIDATE_ICE_MAX)
-		goto fail;
-	tok = json_tokener_new_ex(6);
-	if (!tok)
-		goto fail;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	list = json_tokener_parse_ex(tok, env, (int)strlen(env));
-	if (!list || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != strlen(env) ||
+	if (strlen(env) > VALIDATE_ICE_MAX || http_json_parse(env, strlen(env), 6, &list) < 0 ||
 	    !json_object_is_type(list, json_type_array))
 		goto fail;
 	n = json_object_array_length(list);
@@ -84,35 +75,25 @@ static int validate_load_ice(void)
 	for (size_t i = 0; i < n; i++)
 		if (validate_ice_server(json_object_array_get_idx(list, i)) < 0)
 			goto fail;
-	json_tokener_free(tok);
 	validate_ice = list;
 	return 0;
 fail:
 	json_object_put(list);
-	json_tokener_free(tok);
 	return -1;
 }
 
-static int validate_handle(struct http_req *r, json_object **out)
+static int validate_handle(struct http_req *r, json_object *o)
 {
 	struct db_session s;
 	enum db_role role;
-	json_object *o, *joined;
+	json_object *joined;
 	char id[24];
-	int rc, link_rc;
+	int rc;
 
-	if ((rc = http_authorize(r, &s, &role, &link_rc)) < 0)
+	if ((rc = http_open_link(r, &s, &role)) < 0)
 		return rc;
-	if (link_rc != DB_OK)
-		return http_link_error(r, &s, link_rc);
-
-	o = json_object_new_object();
-	joined = json_object_new_object();
-	if (!o || !joined) {
-		json_object_put(o);
-		json_object_put(joined);
+	if (!(joined = json_object_new_object()))
 		return HTTP_E_INTERNAL;
-	}
 	snprintf(id, sizeof id, "%lld",
 		 (long long)(role == DB_ROLE_USER ? s.user_id : s.astrologer_id));
 	json_object_object_add(o, "valid", json_object_new_boolean(1));
@@ -141,7 +122,6 @@ static int validate_handle(struct http_req *r, json_object **out)
 	http_add_money(o, "price", s.price);
 	json_object_object_add(o, "iceServers", json_object_get(validate_ice));
 	json_object_object_add(o, "wsPath", json_object_new_string("/ws"));
-	*out = o;
 	return 0;
 }
 
