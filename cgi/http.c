@@ -1,5 +1,6 @@
 /* http.c: the request/response layer of the API programs: FastCGI loop, input checks, JSON in and out, errors. */
 #include "http.h"
+#include "conf.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -363,22 +364,29 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 int http_main(int argc, char **argv, const struct http_endpoint *ep)
 {
 	static struct http_req req; /* one request at a time per worker */
-	const char *db_path = getenv("SESSIONS_DB");
+	const char *db_path;
+	char err[512];
 	struct sigaction sa;
 	sigset_t term;
 
 	http_name = ep->name;
+	if (conf_load(err, sizeof err) != DB_OK) {
+		fprintf(stderr, "api-%s: %s\n", ep->name, err);
+		return 2;
+	}
+	db_path = conf_get("database");
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
 			db_path = argv[++i];
 		} else {
-			fprintf(stderr, "usage: api-%s --db PATH (or SESSIONS_DB=PATH), under spawn-fcgi\n",
+			fprintf(stderr, "usage: api-%s --db PATH (or the database setting), under spawn-fcgi\n",
 				ep->name);
 			return 2;
 		}
 	}
 	if (!db_path || !*db_path) {
-		fprintf(stderr, "api-%s: no database: pass --db PATH or set SESSIONS_DB\n", ep->name);
+		fprintf(stderr, "api-%s: no database: pass --db PATH or set SESSIONS_DB or database\n",
+			ep->name);
 		return 2;
 	}
 

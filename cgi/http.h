@@ -64,7 +64,8 @@ struct http_endpoint {
 };
 
 /*
- * Runs an endpoint program: parses --db PATH (or $SESSIONS_DB), opens the
+ * Runs an endpoint program: reads the configuration (conf.h), takes the
+ * database from --db PATH or the "database" setting ($SESSIONS_DB), opens the
  * database (after spawn-fcgi's fork), answers requests on fd 0 until
  * SIGTERM, which lets the request in hand finish first. Returns the exit
  * status.
