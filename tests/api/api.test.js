@@ -401,6 +401,23 @@ async function main() {
 		check('health with an unreachable database: 503 JSON unavailable',
 			/^Status: 503/.test(out) && out.includes('"code":"unavailable"'), out.split('\r\n')[0]);
 
+		// The program's own body checks, which nginx's stop before they matter.
+		const j = spawnFcgi('join', stack.db, 1);
+		const sj = stack.book('chat');
+		const jbody = JSON.stringify({ token: sj.userToken });
+		for (const [what, params, body, status, code] of [
+			['a Content-Length over 16 KiB is refused unread', { CONTENT_LENGTH: '16385' }, '', 413, 'body_too_large'],
+			['a Content-Length that is not a number', { CONTENT_LENGTH: '12x' }, jbody, 400, 'invalid_json'],
+			['a body shorter than its Content-Length', { CONTENT_LENGTH: String(jbody.length + 10) }, jbody, 400, 'invalid_json'],
+			['no Content-Type', { CONTENT_TYPE: '', CONTENT_LENGTH: String(jbody.length) }, jbody, 415, 'unsupported_media_type'],
+		]) {
+			const before = stack.dump();
+			const ans = await fcgiRequest(j.sock, { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/json', ...params }, body);
+			check(`api-join on its own: ${what} -> ${status} ${code}, database unchanged`,
+				ans.startsWith(`Status: ${status} `) && ans.includes(`"code":"${code}"`) && stack.dump() === before,
+				ans.split('\r\n')[0]);
+		}
+
 		const s4 = stack.book('chat');
 		const v = spawnFcgi('validate', stack.db, 2);
 		const body = JSON.stringify({ token: s4.userToken });
@@ -428,6 +445,11 @@ async function main() {
 			['turn_secret without turn_urls', { SESSIONS_TURN_SECRET: 'x' }, 'turn_urls'],
 			['a stun: url in turn_urls', { SESSIONS_TURN_URLS: 'stun:t.example.org', SESSIONS_TURN_SECRET: 'x' }, 'turn_urls'],
 			['a return_url that is not http(s)', { SESSIONS_RETURN_URL: 'javascript:alert(1)' }, 'return_url'],
+			['9 ICE servers (8 at most)', { SESSIONS_ICE_SERVERS: JSON.stringify(Array(9).fill({ urls: 'stun:s.example.org' })) }, 'ice_servers'],
+			['ice_servers over 4096 bytes (8 servers, each url under 512)',
+				{ SESSIONS_ICE_SERVERS: JSON.stringify(Array(8).fill({ urls: `stun:${'s'.repeat(500)}` })) }, 'ice_servers'],
+			['9 turn_urls (8 at most)', { SESSIONS_TURN_URLS: Array(9).fill('turn:t.example.org').join(','), SESSIONS_TURN_SECRET: 'x' }, 'turn_urls'],
+			['a turn_secret over 256 bytes', { SESSIONS_TURN_URLS: 'turn:t.example.org', SESSIONS_TURN_SECRET: 'x'.repeat(257) }, 'turn_urls'],
 		]) {
 			const bad = spawnSync(bin('api-validate'), ['--db', stack.db],
 				{ env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 5000 });
