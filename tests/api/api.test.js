@@ -353,7 +353,12 @@ async function main() {
 
 	// Things that put a token into a URL, so the log check below has something to catch.
 	await stack.req(`/session/${s2.astrologerToken}`, { body: 'x'.repeat(20000), headers: { 'Content-Type': 'text/plain' } });
-	await stack.req(`/api/sessions/validate?token=${s2.userToken}`, { method: 'GET' });
+	{
+		const q = await stack.req(`/api/sessions/validate?token=${s2.userToken}`, { body: {} });
+		check('a token in the query string is refused: 400 query_not_allowed', q.status === 400 &&
+			q.json && q.json.error.code === 'query_not_allowed');
+		checkHeaders('400 from nginx', q, stack.port);
+	}
 	await stack.req(`/api/sessions/${s2.userToken}`, { body: {} });
 	await stack.req(`/session/${s2.userToken}!`, { method: 'GET' });
 	await stack.req(`/css/${s2.astrologerToken}.css`, { method: 'GET' });
@@ -470,6 +475,24 @@ async function main() {
 		const nodb = spawnSync(bin('api-join'), [], { env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 5000 });
 		check('an API program without --db or SESSIONS_DB says so and exits 2', nodb.status === 2 &&
 			nodb.stderr.includes('--db'));
+	}
+
+	// A program down: nginx answers 503 JSON and logs the failure (at crit),
+	// so a request that carried a token in its URL must not get that far.
+	{
+		for (const p of fs.readFileSync(path.join(stack.dir, 'api-join.pid'), 'utf8').trim().split(/\s+/)) {
+			try { process.kill(Number(p), 'SIGKILL'); } catch (e) { /* gone */ }
+		}
+		fs.rmSync(path.join(stack.dir, 'api-join.sock'), { force: true });
+		await sleep(200);
+		const down = await stack.req('/api/sessions/join', { body: { token: s2.userToken } });
+		check('with api-join down: 503 JSON unavailable from nginx', down.status === 503 &&
+			down.json && down.json.error.code === 'unavailable', down.status);
+		const q = await stack.req(`/api/sessions/join?token=${s2.astrologerToken}`, { body: {} });
+		check('with api-join down, a token in the query is still refused before the upstream (400)',
+			q.status === 400 && q.json.error.code === 'query_not_allowed', q.status);
+		const errlog = fs.readFileSync(path.join(stack.dir, 'nginx-error.log'), 'utf8');
+		check('the error log recorded the failed upstream', errlog.includes('api-join.sock'), errlog.slice(0, 200));
 	}
 
 	// No token in any log or other file the stacks wrote (the database files aside).
