@@ -168,6 +168,9 @@ async function main() {
 	{
 		const r = await stack.req('/api/sessions/validate', { headers: bearer(s1.userToken), body: {} });
 		check('validate: the token also works as Authorization: Bearer', r.status === 200 && r.json.valid === true);
+		const c = await stack.req('/api/sessions/validate',
+			{ headers: { 'Content-Type': 'Application/JSON; charset=utf-8' }, body: JSON.stringify({ token: s1.userToken }) });
+		check('validate: a Content-Type with a charset parameter, in any case, is JSON', c.status === 200);
 	}
 
 	// The targets of the shared refusals; the good token is s1's user's. The
@@ -320,6 +323,8 @@ async function main() {
 		check('GET /api/health: 200 {status:"ok", serverTime}', r.status === 200 && r.json.status === 'ok' &&
 			near(r.json.serverTime), r.text);
 		checkHeaders('health 200', r, stack.port);
+		const head = await stack.req('/api/health', { method: 'HEAD' });
+		check('HEAD /api/health: 200 without a body', head.status === 200 && head.text === '');
 		const p = await stack.req('/api/health', { body: {} });
 		check('POST /api/health: 405 with Allow: GET, HEAD', p.status === 405 &&
 			p.headers.get('allow') === 'GET, HEAD' && p.json.error.code === 'method_not_allowed');
