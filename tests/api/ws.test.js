@@ -39,19 +39,25 @@ function upgrade(stack, origin) {
 	});
 }
 
+// Connects through nginx as a page of origin would, sends join-room, and resolves with the first frame back.
+async function joinRoom(stack, origin, token) {
+	const ws = new WebSocket(`ws://127.0.0.1:${stack.port}/ws`, { origin });
+	const frame = await new Promise((resolve) => {
+		const t = setTimeout(() => resolve(null), 5000);
+		ws.on('open', () => ws.send(JSON.stringify({ type: 'join-room', token })));
+		ws.on('message', (d) => { clearTimeout(t); resolve(JSON.parse(String(d))); });
+		ws.on('error', () => { clearTimeout(t); resolve(null); });
+	});
+	return { ws, frame };
+}
+
 async function main() {
 	const stack = await new Stack('ws').start();
 	const origin = `http://127.0.0.1:${stack.port}`;
 	const s = stack.book('chat');
 
 	// A real client joins its room through nginx.
-	const ws = new WebSocket(`ws://127.0.0.1:${stack.port}/ws`, { origin });
-	const joined = await new Promise((resolve) => {
-		const t = setTimeout(() => resolve(null), 5000);
-		ws.on('open', () => ws.send(JSON.stringify({ type: 'join-room', token: s.userToken })));
-		ws.on('message', (d) => { clearTimeout(t); resolve(JSON.parse(String(d))); });
-		ws.on('error', () => { clearTimeout(t); resolve(null); });
-	});
+	const { ws, frame: joined } = await joinRoom(stack, origin, s.userToken);
 	check('a WebSocket through nginx /ws reaches the relay and joins its room',
 		joined && joined.type === 'joined' && joined.participantType === 'user' && joined.sessionType === 'chat',
 		JSON.stringify(joined));
@@ -78,13 +84,7 @@ async function main() {
 	ws.close();
 
 	// The relay answers a foreign page with an error frame, through nginx as directly.
-	const evil = new WebSocket(`ws://127.0.0.1:${stack.port}/ws`, { origin: 'http://evil.example.org' });
-	const refusal = await new Promise((resolve) => {
-		const t = setTimeout(() => resolve(null), 5000);
-		evil.on('open', () => evil.send(JSON.stringify({ type: 'join-room', token: s.astrologerToken })));
-		evil.on('message', (d) => { clearTimeout(t); resolve(JSON.parse(String(d))); });
-		evil.on('error', () => { clearTimeout(t); resolve(null); });
-	});
+	const { ws: evil, frame: refusal } = await joinRoom(stack, 'http://evil.example.org', s.astrologerToken);
 	check('a page from a foreign Origin gets the forbidden_origin error, not its room',
 		refusal && refusal.type === 'error' && refusal.code === 'forbidden_origin', JSON.stringify(refusal));
 	evil.close();
