@@ -48,7 +48,7 @@ class Stack {
     const s = new Stack(env);
     s.origin = 'http://127.0.0.1:9';
     s.socket = path.join(s.var, 'relay.sock');
-    s.url = 'ws://localhost/ws';
+    s.url = `ws+unix:${s.socket}:/ws`;
     s.mode = 'bare';
     s.relayArgs = args;
     await s.startRelay();
@@ -119,7 +119,6 @@ class Client {
     const headers = { Origin: opts.origin === undefined ? stack.origin : opts.origin };
     if (opts.origin === null) delete headers.Origin;
     const o = { headers, ...(opts.ws || {}) };
-    if (stack.mode === 'bare') o.socketPath = stack.socket;
     this.ws = new WebSocket(stack.url, o);
     this.frames = [];
     this.waiters = [];
