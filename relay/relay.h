@@ -11,7 +11,7 @@
 #include "db.h"
 
 #define RELAY_MSG_MAX 65536             /* bytes of one reassembled message: more closes 1009 */
-#define RELAY_RX_CHUNK 1024             /* lws rx buffer: small, it is allocated per connection */
+#define RELAY_RX_CHUNK 512              /* lws rx buffer: small, it is allocated per connection */
 #define RELAY_QUEUE_FRAMES 512          /* a connection's send queue holds at most this many */
 #define RELAY_QUEUE_BYTES (2u << 20)    /* ... and this many bytes */
 #define RELAY_BATCH_FRAMES 64          /* frames written together in one system call */
