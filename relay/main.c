@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "relay: %s\n", err);
 		return 1;
 	}
-	if (!(r.tok = json_tokener_new()))
+	if (!(r.tok = json_tokener_new()) || !(r.batch = malloc(LWS_PRE + RELAY_BATCH_BYTES)))
 		goto out;
 
 	/* Pings well inside nginx's 60 s proxy read timeout; silent peers are dropped. */
@@ -180,6 +180,8 @@ int main(int argc, char **argv)
 out:
 	if (r.tok)
 		json_tokener_free(r.tok);
+	free(r.batch);
+	relay_buf_free(&r.scratch);
 	db_close(r.db);
 	return rc;
 }
