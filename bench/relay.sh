@@ -72,6 +72,8 @@ field() { # field NAME LINE
 	sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$2"
 }
 
+# Other work on the machine skews throughput and latency (not CPU per message): say how busy it was.
+echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 results=()
 for p in relay sio; do
 	start "$p"
@@ -101,6 +103,7 @@ for p in relay sio; do
 	done
 done
 
+echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "relay vs Socket.IO peer: $rooms rooms x 2 clients, ${secs} s a run, window $window (max), 2000 msg/s (latency)"
 printf '%-6s %-18s %10s %12s %10s %12s %12s\n' server traffic "msgs/s" "cpu_us/msg" "loadgen" \
