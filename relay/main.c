@@ -165,8 +165,8 @@ int main(int argc, char **argv)
 	/* Store waiting chat, then say goodbye (1001) and give the frames a moment to leave. */
 	relay_room_shutdown(&r);
 	memset(&grace, 0, sizeof grace);
-	lws_sul_schedule(r.ctx, 0, &grace, wake, 300 * LWS_US_PER_MS);
-	until = lws_now_usecs() + 300 * LWS_US_PER_MS;
+	lws_sul_schedule(r.ctx, 0, &grace, wake, 1000 * LWS_US_PER_MS);
+	until = lws_now_usecs() + 1000 * LWS_US_PER_MS;
 	while (r.nrooms && lws_now_usecs() < until)
 		if (lws_service(r.ctx, 0) < 0)
 			break;
