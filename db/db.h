@@ -59,6 +59,7 @@ const char *db_reason_name(enum db_reason r);
 int db_role_parse(const char *s);
 int db_type_parse(const char *s);
 int db_reason_parse(const char *s);
+int db_status_parse(const char *s);
 
 /* Tunables read once from the environment by db_open (see README). */
 struct db_config {
@@ -101,6 +102,7 @@ struct db_session {
 	enum db_reason end_reason;
 	int64_t paid_minutes;
 	int64_t price;
+	int commission_bps; /* in force when it was booked */
 	int64_t user_id, astrologer_id;
 	char user_name[DB_NAME_MAX + 1];
 	char astrologer_name[DB_NAME_MAX + 1];

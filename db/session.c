@@ -1,0 +1,410 @@
+/* session.c: the session rules: link validity, joining, ending with settlement, expiry. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "ledger.h"
+
+static void copy_text(char *dst, size_t len, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(dst, len, "%s", t ? (const char *)t : "");
+}
+
+void db_session_read(struct db *db, sqlite3_stmt *st, struct db_session *s)
+{
+	memset(s, 0, sizeof *s);
+	copy_text(s->id, sizeof s->id, st, 0);
+	copy_text(s->room_id, sizeof s->room_id, st, 1);
+	s->type = (enum db_type)db_type_parse((const char *)sqlite3_column_text(st, 2));
+	s->status = (enum db_status)db_status_parse((const char *)sqlite3_column_text(st, 3));
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL)
+		s->end_reason = (enum db_reason)db_reason_parse(
+			(const char *)sqlite3_column_text(st, 4));
+	s->paid_minutes = sqlite3_column_int64(st, 5);
+	s->price = sqlite3_column_int64(st, 6);
+	s->commission_bps = sqlite3_column_int(st, 7);
+	s->user_id = sqlite3_column_int64(st, 8);
+	s->astrologer_id = sqlite3_column_int64(st, 9);
+	copy_text(s->user_name, sizeof s->user_name, st, 10);
+	copy_text(s->astrologer_name, sizeof s->astrologer_name, st, 11);
+	s->scheduled_start_ms = sqlite3_column_int64(st, 12);
+	s->link_opens_ms = sqlite3_column_int64(st, 13);
+	s->link_valid_until_ms = sqlite3_column_int64(st, 14);
+	s->user_joined_ms = sqlite3_column_int64(st, 15);
+	s->astrologer_joined_ms = sqlite3_column_int64(st, 16);
+	s->started_ms = sqlite3_column_int64(st, 17);
+	s->ended_ms = sqlite3_column_int64(st, 18);
+	s->duration_seconds = sqlite3_column_int64(st, 19);
+	if (s->started_ms)
+		s->deadline_ms = s->started_ms + s->paid_minutes * db->config.minute_ms;
+}
+
+int db_session_get(struct db *db, const char *session_id, struct db_session *s)
+{
+	static const char q[] = "SELECT " DB_SESSION_COLUMNS DB_SESSION_FROM "WHERE s.id = ?";
+	sqlite3_stmt *st = db_stmt(db, q);
+	int rc;
+
+	if (!st)
+		return DB_ERR_STORE;
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		db_session_read(db, st, s);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return DB_OK;
+	if (rc == SQLITE_DONE)
+		return db_fail(db, DB_ERR_NOT_FOUND, "no such session");
+	return db_fail_sql(db, "session");
+}
+
+static int is_over(enum db_status st)
+{
+	return st == DB_STATUS_COMPLETED || st == DB_STATUS_EXPIRED ||
+	       st == DB_STATUS_CANCELLED;
+}
+
+/* Whether a participant may use the session now; the reason otherwise. */
+static int session_usable(struct db *db, const struct db_session *s, int64_t now_ms)
+{
+	if (s->status == DB_STATUS_EXPIRED)
+		return db_fail(db, DB_ERR_EXPIRED, "this link has expired");
+	if (is_over(s->status))
+		return db_fail(db, DB_ERR_ENDED, "this session has ended");
+	if (s->status == DB_STATUS_ACTIVE)
+		return DB_OK;
+	if (now_ms >= s->link_valid_until_ms)
+		return db_fail(db, DB_ERR_EXPIRED, "this link has expired");
+	if (now_ms < s->link_opens_ms)
+		return db_fail(db, DB_ERR_NOT_OPEN, "this link does not open yet");
+	return DB_OK;
+}
+
+int db_is_session_link_valid(struct db *db, const char *token, int64_t now_ms,
+                             struct db_session *s, enum db_role *role)
+{
+	static const char q[] = "SELECT " DB_SESSION_COLUMNS
+		", s.user_token_digest, s.astrologer_token_digest" DB_SESSION_FROM
+		"WHERE s.user_token_digest = ?1 OR s.astrologer_token_digest = ?1";
+	unsigned char digest[DB_DIGEST_LEN];
+	const void *u, *a;
+	sqlite3_stmt *st;
+	int rc, matched = -1;
+
+	if (db_token_digest(db, token, digest) != DB_OK)
+		return db_fail(db, DB_ERR_NOT_FOUND, "this link is not valid");
+	if (!(st = db_stmt(db, q)))
+		return DB_ERR_STORE;
+	sqlite3_bind_blob(st, 1, digest, sizeof digest, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		db_session_read(db, st, s);
+		u = sqlite3_column_blob(st, 20);
+		a = sqlite3_column_blob(st, 21);
+		/* The index found the row; the comparison that decides is constant time. */
+		if (u && sqlite3_column_bytes(st, 20) == DB_DIGEST_LEN &&
+		    sodium_memcmp(u, digest, DB_DIGEST_LEN) == 0)
+			matched = DB_ROLE_USER;
+		else if (a && sqlite3_column_bytes(st, 21) == DB_DIGEST_LEN &&
+		         sodium_memcmp(a, digest, DB_DIGEST_LEN) == 0)
+			matched = DB_ROLE_ASTROLOGER;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_fail_sql(db, "link");
+	if (matched < 0)
+		return db_fail(db, DB_ERR_NOT_FOUND, "this link is not valid");
+	*role = (enum db_role)matched;
+	return session_usable(db, s, now_ms);
+}
+
+int db_start_session(struct db *db, const char *session_id, enum db_role role,
+                     int64_t now_ms, struct db_join *out)
+{
+	static const char join[] =
+		"UPDATE webrtc_sessions SET"
+		" user_joined_ms = CASE WHEN ?2 = 0 THEN ?3 ELSE user_joined_ms END,"
+		" astrologer_joined_ms = CASE WHEN ?2 = 1 THEN ?3 ELSE astrologer_joined_ms END"
+		" WHERE id = ?1 AND status IN ('scheduled', 'active')";
+	static const char start[] =
+		"UPDATE webrtc_sessions SET status = 'active', started_ms = ?2"
+		" WHERE id = ?1 AND status = 'scheduled'"
+		" AND user_joined_ms IS NOT NULL AND astrologer_joined_ms IS NOT NULL";
+	sqlite3_stmt *st;
+	int err;
+
+	memset(out, 0, sizeof *out);
+	if ((err = db_write_begin(db)) != DB_OK)
+		return err;
+	if ((err = db_session_get(db, session_id, &out->session)) != DB_OK ||
+	    (err = session_usable(db, &out->session, now_ms)) != DB_OK)
+		goto fail;
+	out->already_joined = role == DB_ROLE_USER ? out->session.user_joined_ms != 0
+	                                           : out->session.astrologer_joined_ms != 0;
+	if (!out->already_joined) {
+		if (!(st = db_stmt(db, join))) {
+			err = DB_ERR_STORE;
+			goto fail;
+		}
+		sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, role);
+		sqlite3_bind_int64(st, 3, now_ms);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			err = db_fail_sql(db, "join");
+			goto fail;
+		}
+		if (!(st = db_stmt(db, start))) {
+			err = DB_ERR_STORE;
+			goto fail;
+		}
+		sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now_ms);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			err = db_fail_sql(db, "start");
+			goto fail;
+		}
+		out->started_now = sqlite3_changes(db->sql) == 1;
+		if ((err = db_session_get(db, session_id, &out->session)) != DB_OK)
+			goto fail;
+	}
+	out->both_joined = out->session.user_joined_ms && out->session.astrologer_joined_ms;
+	return db_write_commit(db);
+fail:
+	db_write_rollback(db);
+	return err;
+}
+
+void db_settle_amounts(int64_t price, int64_t paid_minutes, int64_t active_ms,
+                       int64_t minute_ms, int commission_bps,
+                       struct db_settlement *out)
+{
+	int64_t paid_ms = paid_minutes * minute_ms;
+
+	if (active_ms < 0)
+		active_ms = 0;
+	if (active_ms > paid_ms)
+		active_ms = paid_ms;
+	out->duration_seconds = active_ms / 1000;
+	out->billed_minutes = (active_ms + minute_ms - 1) / minute_ms;
+	out->charged = price * out->billed_minutes / paid_minutes;
+	out->refunded = price - out->charged;
+	out->commission = out->charged * commission_bps / 10000;
+	out->released = out->charged - out->commission;
+}
+
+int db_settlement_get(struct db *db, const char *session_id, struct db_settlement *out)
+{
+	static const char q[] =
+		"SELECT s.status, s.end_reason, s.duration_seconds, s.ended_ms,"
+		" t.billed_minutes, t.charged, t.refunded, t.commission, t.released"
+		" FROM settlements t JOIN webrtc_sessions s ON s.id = t.session_id"
+		" WHERE t.session_id = ?";
+	sqlite3_stmt *st = db_stmt(db, q);
+	int rc;
+
+	if (!st)
+		return DB_ERR_STORE;
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(out, 0, sizeof *out);
+		out->status = (enum db_status)db_status_parse(
+			(const char *)sqlite3_column_text(st, 0));
+		out->reason = (enum db_reason)db_reason_parse(
+			(const char *)sqlite3_column_text(st, 1));
+		out->duration_seconds = sqlite3_column_int64(st, 2);
+		out->ended_ms = sqlite3_column_int64(st, 3);
+		out->billed_minutes = sqlite3_column_int64(st, 4);
+		out->charged = sqlite3_column_int64(st, 5);
+		out->refunded = sqlite3_column_int64(st, 6);
+		out->commission = sqlite3_column_int64(st, 7);
+		out->released = sqlite3_column_int64(st, 8);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return DB_OK;
+	if (rc == SQLITE_DONE)
+		return db_fail(db, DB_ERR_NOT_FOUND, "the session is not settled");
+	return db_fail_sql(db, "settlement");
+}
+
+/*
+ * Ends an open session read inside the caller's write transaction: the
+ * guarded UPDATE (status still what was read) is what makes a second
+ * ender, in this process or another, settle nothing.
+ */
+static int end_open_session(struct db *db, const struct db_session *s,
+                            enum db_reason reason, int64_t now_ms,
+                            struct db_settlement *out)
+{
+	static const char upd[] =
+		"UPDATE webrtc_sessions SET status = ?3, ended_ms = ?4, end_reason = ?5,"
+		" duration_seconds = ?6 WHERE id = ?1 AND status = ?2";
+	static const char ins[] =
+		"INSERT INTO settlements(session_id, txn_id, billed_minutes, charged,"
+		" refunded, commission, released, created_ms)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+	struct ledger_leg legs[4];
+	int64_t txn;
+	sqlite3_stmt *st;
+	int err;
+
+	memset(out, 0, sizeof *out);
+	if (s->status == DB_STATUS_ACTIVE) {
+		db_settle_amounts(s->price, s->paid_minutes, now_ms - s->started_ms,
+		                  db->config.minute_ms, s->commission_bps, out);
+		out->status = DB_STATUS_COMPLETED;
+	} else {
+		out->refunded = s->price; /* never had both participants */
+		out->status = reason == DB_REASON_NO_SHOW ? DB_STATUS_EXPIRED
+		                                          : DB_STATUS_CANCELLED;
+	}
+	out->reason = reason;
+	out->ended_ms = now_ms;
+
+	if (!(st = db_stmt(db, upd)))
+		return DB_ERR_STORE;
+	sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, db_status_name(s->status), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, db_status_name(out->status), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, now_ms);
+	sqlite3_bind_text(st, 5, db_reason_name(reason), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, out->duration_seconds);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_fail_sql(db, "end");
+	if (sqlite3_changes(db->sql) != 1)
+		return db_fail(db, DB_ERR_STATE, "the session changed state meanwhile");
+
+	if ((err = ledger_account(db, LEDGER_FROZEN, s->user_id, &legs[0].account)) ||
+	    (err = ledger_account(db, LEDGER_WALLET, s->user_id, &legs[1].account)) ||
+	    (err = ledger_account(db, LEDGER_EARNINGS, s->astrologer_id, &legs[2].account)) ||
+	    (err = ledger_account(db, LEDGER_PLATFORM, 0, &legs[3].account)))
+		return err;
+	legs[0].amount = -s->price;
+	legs[1].amount = out->refunded;
+	legs[2].amount = out->released;
+	legs[3].amount = out->commission;
+	if ((err = ledger_move(db, "settle", s->id, legs, 4, now_ms, &txn)) != DB_OK)
+		return err;
+
+	if (!(st = db_stmt(db, ins)))
+		return DB_ERR_STORE;
+	sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, txn);
+	sqlite3_bind_int64(st, 3, out->billed_minutes);
+	sqlite3_bind_int64(st, 4, out->charged);
+	sqlite3_bind_int64(st, 5, out->refunded);
+	sqlite3_bind_int64(st, 6, out->commission);
+	sqlite3_bind_int64(st, 7, out->released);
+	sqlite3_bind_int64(st, 8, now_ms);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return db_fail_sql(db, "settlement");
+	return DB_OK;
+}
+
+int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
+                   int64_t now_ms, struct db_settlement *out)
+{
+	struct db_session s;
+	int err;
+
+	if (reason == DB_REASON_NONE || (int)reason < 0 || reason > DB_REASON_DISCONNECTED)
+		return db_fail(db, DB_ERR_INVALID, "an end needs a reason");
+	if ((err = db_write_begin(db)) != DB_OK)
+		return err;
+	if ((err = db_session_get(db, session_id, &s)) != DB_OK)
+		goto fail;
+	if (is_over(s.status)) {
+		if ((err = db_settlement_get(db, session_id, out)) != DB_OK)
+			goto fail;
+		out->already_ended = 1;
+	} else if ((err = end_open_session(db, &s, reason, now_ms, out)) != DB_OK) {
+		goto fail;
+	}
+	return db_write_commit(db);
+fail:
+	db_write_rollback(db);
+	return err;
+}
+
+/* Ends one session the sweep found, if it is still due once the write lock is held. */
+static int expire_one(struct db *db, const char *id, int64_t now_ms,
+                      db_expire_cb *cb, void *arg, int *expired, int *timed_out)
+{
+	struct db_settlement st;
+	struct db_session s;
+	enum db_reason reason;
+	int err;
+
+	if ((err = db_write_begin(db)) != DB_OK)
+		return err;
+	if ((err = db_session_get(db, id, &s)) != DB_OK)
+		goto fail;
+	if (s.status == DB_STATUS_SCHEDULED && now_ms >= s.link_valid_until_ms)
+		reason = DB_REASON_NO_SHOW;
+	else if (s.status == DB_STATUS_ACTIVE && now_ms >= s.deadline_ms + db->config.grace_ms)
+		reason = DB_REASON_TIME_UP;
+	else
+		goto fail; /* someone else got there first: nothing to do */
+	if ((err = end_open_session(db, &s, reason, now_ms, &st)) != DB_OK ||
+	    (err = db_write_commit(db)) != DB_OK)
+		goto fail;
+	(*(reason == DB_REASON_NO_SHOW ? expired : timed_out))++;
+	if (cb) {
+		s.status = st.status;
+		s.end_reason = reason;
+		s.ended_ms = now_ms;
+		s.duration_seconds = st.duration_seconds;
+		cb(arg, &s, &st);
+	}
+	return DB_OK;
+fail:
+	db_write_rollback(db);
+	return err;
+}
+
+int db_expire(struct db *db, int64_t now_ms, db_expire_cb *cb, void *arg,
+              int *expired, int *timed_out)
+{
+	static const char q[] =
+		"SELECT id FROM webrtc_sessions"
+		" WHERE status = 'scheduled' AND link_valid_until_ms <= ?1"
+		" UNION ALL SELECT id FROM webrtc_sessions"
+		" WHERE status = 'active' AND started_ms + paid_minutes * ?2 + ?3 <= ?1";
+	char (*ids)[DB_ID_LEN + 1] = NULL; /* is malloc'd */
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *st;
+	int rc, err = DB_OK;
+
+	*expired = *timed_out = 0;
+	if (!(st = db_stmt(db, q)))
+		return DB_ERR_STORE;
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, db->config.minute_ms);
+	sqlite3_bind_int64(st, 3, db->config.grace_ms);
+	/* Collect first: ending a session while this read is open would block the writer. */
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			void *more = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *ids);
+
+			if (!more) {
+				err = db_fail(db, DB_ERR_STORE, "out of memory");
+				goto done;
+			}
+			ids = more;
+		}
+		snprintf(ids[n++], sizeof ids[0], "%s", (const char *)sqlite3_column_text(st, 0));
+	}
+	if (rc != SQLITE_DONE)
+		err = db_fail_sql(db, "sweep");
+done:
+	sqlite3_reset(st);
+	for (size_t i = 0; err == DB_OK && i < n; i++)
+		err = expire_one(db, ids[i], now_ms, cb, arg, expired, timed_out);
+	free(ids);
+	return err;
+}

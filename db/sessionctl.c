@@ -1,0 +1,583 @@
+/* sessionctl.c: the shop's command line: people, money, bookings, links, expiry and checks. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json.h>
+
+#include "db.h"
+
+#define EXIT_USAGE 2
+
+struct cmd {
+	const char *group;  /* "wallet" in "wallet topup"; NULL for one-word commands */
+	const char *name;
+	int (*run)(struct db *db, int argc, char **argv);
+	const char *usage;
+	int nargs;          /* positional arguments after the command words */
+};
+
+static const struct cmd *current; /* the command being run, for its usage line */
+
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("sessionctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nusage: sessionctl %s\n", current->usage);
+	return EXIT_USAGE;
+}
+
+/* A failed library call: its sentence on stderr, and a non-zero exit. */
+static int fail(struct db *db, int err)
+{
+	fprintf(stderr, "sessionctl: %s (%s)\n", db_errmsg(db), db_errcode(err));
+	return 1;
+}
+
+static void print_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                       JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static void add_str(struct json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, json_object_new_string(v));
+}
+
+static void add_int(struct json_object *o, const char *k, int64_t v)
+{
+	json_object_object_add(o, k, json_object_new_int64(v));
+}
+
+static void add_money(struct json_object *o, const char *k, int64_t v)
+{
+	char buf[32];
+
+	db_money_format(v, buf);
+	add_str(o, k, buf);
+}
+
+/* A time, or null when it has not happened. */
+static void add_time(struct json_object *o, const char *k, int64_t ms)
+{
+	char buf[32];
+
+	if (!ms) {
+		json_object_object_add(o, k, NULL);
+		return;
+	}
+	db_time_format(ms, buf);
+	add_str(o, k, buf);
+}
+
+/* --name VALUE options after the positional arguments; unknown ones are errors. */
+struct opt {
+	const char *name;
+	const char *value; /* points into argv */
+	int flag;          /* takes no value */
+};
+
+static int parse_opts(int argc, char **argv, struct opt *opts, int n)
+{
+	for (int i = 0; i < argc; i++) {
+		int j;
+
+		for (j = 0; j < n && strcmp(argv[i], opts[j].name) != 0; j++)
+			;
+		if (j == n)
+			return usage_error("unknown option '%s'", argv[i]);
+		if (opts[j].flag) {
+			opts[j].value = "1";
+		} else if (i + 1 < argc) {
+			opts[j].value = argv[++i];
+		} else {
+			return usage_error("%s needs a value", argv[i]);
+		}
+	}
+	return 0;
+}
+
+static int parse_amount(const char *s, int64_t *out)
+{
+	if (db_money_parse(s, out) != DB_OK)
+		return usage_error("'%s' is not an amount: digits with at most two decimals, "
+		                   "0 to 1000000.00", s);
+	return 0;
+}
+
+static int parse_role(const char *s, enum db_role *out)
+{
+	int r = db_role_parse(s);
+
+	if (r < 0)
+		return usage_error("the role is user or astrologer");
+	*out = (enum db_role)r;
+	return 0;
+}
+
+static const char *public_url(void)
+{
+	const char *u = getenv("SESSIONS_PUBLIC_URL");
+
+	return u && *u ? u : "http://127.0.0.1:8080";
+}
+
+static void add_link(struct json_object *o, const char *k, const char *token)
+{
+	char url[512];
+
+	snprintf(url, sizeof url, "%s/session/%s", public_url(), token);
+	add_str(o, k, url);
+}
+
+static struct json_object *session_json(const struct db_session *s)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "sessionId", s->id);
+	add_str(o, "roomId", s->room_id);
+	add_str(o, "sessionType", db_type_name(s->type));
+	add_str(o, "status", db_status_name(s->status));
+	add_str(o, "user", s->user_name);
+	add_str(o, "astrologer", s->astrologer_name);
+	add_int(o, "paidMinutes", s->paid_minutes);
+	add_money(o, "price", s->price);
+	add_time(o, "scheduledStartTime", s->scheduled_start_ms);
+	add_time(o, "linkOpensAt", s->link_opens_ms);
+	add_time(o, "linkValidUntil", s->link_valid_until_ms);
+	add_time(o, "userJoinedAt", s->user_joined_ms);
+	add_time(o, "astrologerJoinedAt", s->astrologer_joined_ms);
+	add_time(o, "startedAt", s->started_ms);
+	add_time(o, "endedAt", s->ended_ms);
+	if (s->end_reason != DB_REASON_NONE) {
+		add_str(o, "endReason", db_reason_name(s->end_reason));
+		add_int(o, "durationSeconds", s->duration_seconds);
+	}
+	return o;
+}
+
+static struct json_object *settlement_json(const struct db_settlement *st)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "status", db_status_name(st->status));
+	add_str(o, "reason", db_reason_name(st->reason));
+	add_int(o, "durationSeconds", st->duration_seconds);
+	add_int(o, "billedMinutes", st->billed_minutes);
+	add_money(o, "charged", st->charged);
+	add_money(o, "refunded", st->refunded);
+	add_money(o, "commission", st->commission);
+	add_money(o, "released", st->released);
+	json_object_object_add(o, "alreadyEnded", json_object_new_boolean(st->already_ended));
+	return o;
+}
+
+static int cmd_user_add(struct db *db, int argc, char **argv)
+{
+	struct opt o[] = {{"--balance", NULL, 0}};
+	int64_t balance = 0;
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, o, 1)) ||
+	    (o[0].value && (err = parse_amount(o[0].value, &balance))))
+		return err;
+	if ((err = db_user_add(db, argv[0], balance, db_now_ms())) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_str(j, "user", argv[0]);
+	add_money(j, "balance", balance);
+	print_json(j);
+	return 0;
+}
+
+static int cmd_astrologer_add(struct db *db, int argc, char **argv)
+{
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)))
+		return err;
+	if ((err = db_astrologer_add(db, argv[0], db_now_ms())) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_str(j, "astrologer", argv[0]);
+	print_json(j);
+	return 0;
+}
+
+static int cmd_astrologer_show(struct db *db, int argc, char **argv)
+{
+	int64_t earnings;
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)))
+		return err;
+	if ((err = db_earnings_show(db, argv[0], &earnings)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_str(j, "astrologer", argv[0]);
+	add_money(j, "earnings", earnings);
+	print_json(j);
+	return 0;
+}
+
+static int wallet_print(struct db *db, const char *user)
+{
+	int64_t balance, frozen;
+	int err;
+
+	if ((err = db_wallet_show(db, user, &balance, &frozen)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_str(j, "user", user);
+	add_money(j, "balance", balance);
+	add_money(j, "frozen", frozen);
+	print_json(j);
+	return 0;
+}
+
+static int cmd_wallet_topup(struct db *db, int argc, char **argv)
+{
+	int64_t amount;
+	int err;
+
+	if ((err = parse_opts(argc - 2, argv + 2, NULL, 0)) ||
+	    (err = parse_amount(argv[1], &amount)))
+		return err;
+	if (amount == 0)
+		return usage_error("a top-up must be more than 0.00");
+	if ((err = db_wallet_topup(db, argv[0], amount, db_now_ms())) != DB_OK)
+		return fail(db, err);
+	return wallet_print(db, argv[0]);
+}
+
+static int cmd_wallet_show(struct db *db, int argc, char **argv)
+{
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)))
+		return err;
+	return wallet_print(db, argv[0]);
+}
+
+static int parse_count(const char *s, const char *what, int64_t lo, int64_t hi, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || *end || v < lo || v > hi)
+		return usage_error("%s is a whole number from %lld to %lld", what,
+		                   (long long)lo, (long long)hi);
+	*out = v;
+	return 0;
+}
+
+static int cmd_book(struct db *db, int argc, char **argv)
+{
+	struct opt o[] = {{"--user", NULL, 0}, {"--astrologer", NULL, 0},
+	                  {"--type", NULL, 0}, {"--minutes", NULL, 0},
+	                  {"--price", NULL, 0}, {"--starts", NULL, 0}};
+	struct db_booking_req req = {0};
+	struct db_booking b;
+	int64_t now = db_now_ms();
+	int err, type;
+
+	if ((err = parse_opts(argc, argv, o, 6)))
+		return err;
+	for (int i = 0; i < 5; i++)
+		if (!o[i].value)
+			return usage_error("%s is required", o[i].name);
+	req.user = o[0].value;
+	req.astrologer = o[1].value;
+	if ((type = db_type_parse(o[2].value)) < 0)
+		return usage_error("the type is chat, voice or video");
+	req.type = (enum db_type)type;
+	if ((err = parse_count(o[3].value, "--minutes", 1, DB_MINUTES_MAX, &req.minutes)) ||
+	    (err = parse_amount(o[4].value, &req.price)))
+		return err;
+	req.starts_ms = now;
+	if (o[5].value && db_time_parse(o[5].value, &req.starts_ms) != DB_OK)
+		return usage_error("--starts is an ISO 8601 time such as 2026-01-31T18:30:00Z");
+	if ((err = db_book(db, &req, now, &b)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = session_json(&b.session);
+	add_str(j, "userToken", b.user_token);
+	add_str(j, "astrologerToken", b.astrologer_token);
+	add_link(j, "userUrl", b.user_token);
+	add_link(j, "astrologerUrl", b.astrologer_token);
+	print_json(j);
+	return 0;
+}
+
+static void list_one(void *arg, const struct db_session *s)
+{
+	json_object_array_add(arg, session_json(s));
+}
+
+static int cmd_list(struct db *db, int argc, char **argv)
+{
+	struct opt o[] = {{"--limit", NULL, 0}};
+	int64_t limit = 100;
+	int err;
+
+	if ((err = parse_opts(argc, argv, o, 1)) ||
+	    (o[0].value && (err = parse_count(o[0].value, "--limit", 1, 100000, &limit))))
+		return err;
+	struct json_object *list = json_object_new_array();
+	if ((err = db_session_list(db, (int)limit, list_one, list)) != DB_OK) {
+		json_object_put(list);
+		return fail(db, err);
+	}
+	print_json(list);
+	return 0;
+}
+
+static void event_one(void *arg, const char *kind, const char *participant,
+                      const char *detail, int64_t at_ms)
+{
+	struct json_object *e = json_object_new_object();
+
+	add_str(e, "kind", kind);
+	if (participant)
+		add_str(e, "participant", participant);
+	if (detail)
+		add_str(e, "detail", detail);
+	add_time(e, "at", at_ms);
+	json_object_array_add(arg, e);
+}
+
+static int cmd_show(struct db *db, int argc, char **argv)
+{
+	struct db_settlement st;
+	struct db_session s;
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)))
+		return err;
+	if ((err = db_session_get(db, argv[0], &s)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = session_json(&s);
+	struct json_object *events = json_object_new_array();
+	json_object_object_add(j, "events", events);
+	if ((err = db_session_events(db, argv[0], event_one, events)) != DB_OK) {
+		json_object_put(j);
+		return fail(db, err);
+	}
+	err = db_settlement_get(db, argv[0], &st);
+	json_object_object_add(j, "settlement", err == DB_OK ? settlement_json(&st) : NULL);
+	print_json(j);
+	return 0;
+}
+
+static int cmd_link(struct db *db, int argc, char **argv)
+{
+	struct opt o[] = {{"--role", NULL, 0}, {"--rotate", NULL, 1}};
+	char token[DB_TOKEN_LEN + 1];
+	enum db_role role = DB_ROLE_USER;
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, o, 2)))
+		return err;
+	if (!o[0].value)
+		return usage_error("--role is required");
+	if ((err = parse_role(o[0].value, &role)))
+		return err;
+	if (!o[1].value)
+		return usage_error("links are stored only as digests, so a link can only be "
+		                   "reissued: add --rotate (the old link stops working)");
+	if ((err = db_link_reissue(db, argv[0], role, db_now_ms(), token)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_str(j, "sessionId", argv[0]);
+	add_str(j, "participantType", db_role_name(role));
+	add_str(j, "token", token);
+	add_link(j, "url", token);
+	print_json(j);
+	return 0;
+}
+
+static int cmd_join(struct db *db, int argc, char **argv)
+{
+	struct opt o[] = {{"--role", NULL, 0}};
+	struct db_join jn;
+	enum db_role role = DB_ROLE_USER;
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, o, 1)))
+		return err;
+	if (!o[0].value)
+		return usage_error("--role is required");
+	if ((err = parse_role(o[0].value, &role)))
+		return err;
+	if ((err = db_start_session(db, argv[0], role, db_now_ms(), &jn)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = session_json(&jn.session);
+	json_object_object_add(j, "alreadyJoined", json_object_new_boolean(jn.already_joined));
+	json_object_object_add(j, "bothJoined", json_object_new_boolean(jn.both_joined));
+	print_json(j);
+	return 0;
+}
+
+static int cmd_end(struct db *db, int argc, char **argv)
+{
+	struct opt o[] = {{"--reason", NULL, 0}};
+	enum db_reason reason = DB_REASON_CANCELLED;
+	struct db_settlement st;
+	int err, r;
+
+	if ((err = parse_opts(argc - 1, argv + 1, o, 1)))
+		return err;
+	if (o[0].value) {
+		if ((r = db_reason_parse(o[0].value)) < 0)
+			return usage_error("unknown reason '%s'", o[0].value);
+		reason = (enum db_reason)r;
+	}
+	if ((err = db_end_session(db, argv[0], reason, db_now_ms(), &st)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = settlement_json(&st);
+	add_str(j, "sessionId", argv[0]);
+	print_json(j);
+	return 0;
+}
+
+static void expired_one(void *arg, const struct db_session *s, const struct db_settlement *st)
+{
+	struct json_object *o = settlement_json(st);
+
+	add_str(o, "sessionId", s->id);
+	json_object_array_add(arg, o);
+}
+
+static int cmd_expire(struct db *db, int argc, char **argv)
+{
+	int expired, timed_out, err;
+
+	if ((err = parse_opts(argc, argv, NULL, 0)))
+		return err;
+	struct json_object *ended = json_object_new_array();
+	err = db_expire(db, db_now_ms(), expired_one, ended, &expired, &timed_out);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "expired", expired);
+	add_int(j, "timedOut", timed_out);
+	json_object_object_add(j, "sessions", ended);
+	print_json(j); /* what was done is done, even when a later session failed */
+	return err == DB_OK ? 0 : fail(db, err);
+}
+
+static void problem_one(void *arg, const char *problem)
+{
+	json_object_array_add(arg, json_object_new_string(problem));
+	fprintf(stderr, "sessionctl: ledger: %s\n", problem);
+}
+
+static int cmd_ledger_check(struct db *db, int argc, char **argv)
+{
+	int problems, err;
+
+	if ((err = parse_opts(argc, argv, NULL, 0)))
+		return err;
+	struct json_object *list = json_object_new_array();
+	if ((err = db_ledger_check(db, problem_one, list, &problems)) != DB_OK) {
+		json_object_put(list);
+		return fail(db, err);
+	}
+	struct json_object *j = json_object_new_object();
+	json_object_object_add(j, "ok", json_object_new_boolean(problems == 0));
+	json_object_object_add(j, "problems", list);
+	print_json(j);
+	return problems ? 1 : 0;
+}
+
+static const struct cmd cmds[] = {
+	{"user", "add", cmd_user_add, "user add NAME [--balance AMOUNT]", 1},
+	{"astrologer", "add", cmd_astrologer_add, "astrologer add NAME", 1},
+	{"astrologer", "show", cmd_astrologer_show, "astrologer show NAME", 1},
+	{"wallet", "topup", cmd_wallet_topup, "wallet topup NAME AMOUNT", 2},
+	{"wallet", "show", cmd_wallet_show, "wallet show NAME", 1},
+	{NULL, "book", cmd_book,
+	 "book --user NAME --astrologer NAME --type chat|voice|video --minutes N "
+	 "--price AMOUNT [--starts ISO8601]", 0},
+	{NULL, "list", cmd_list, "list [--limit N]", 0},
+	{NULL, "show", cmd_show, "show SESSION", 1},
+	{NULL, "link", cmd_link, "link SESSION --role user|astrologer --rotate", 1},
+	{NULL, "join", cmd_join, "join SESSION --role user|astrologer", 1},
+	{NULL, "end", cmd_end, "end SESSION [--reason REASON]", 1},
+	{NULL, "expire", cmd_expire, "expire", 0},
+	{"ledger", "check", cmd_ledger_check, "ledger check", 0},
+};
+
+#define NCMDS ((int)(sizeof cmds / sizeof cmds[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: sessionctl [--db PATH] COMMAND ...\n"
+	           "The database is --db PATH or $SESSIONS_DB. Commands:\n");
+	for (int i = 0; i < NCMDS; i++)
+		fprintf(f, "  %s\n", cmds[i].usage);
+	fprintf(f, "AMOUNT is a decimal such as 100.00. Output is JSON; errors go to stderr.\n");
+}
+
+static int is_help(const char *s)
+{
+	return strcmp(s, "--help") == 0 || strcmp(s, "-h") == 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = getenv("SESSIONS_DB");
+	char *args[64];
+	char err[256];
+	struct db *db;
+	int n = 0, rc;
+
+	/* --db may stand anywhere; everything else is the command. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (n < (int)(sizeof args / sizeof args[0]))
+			args[n++] = argv[i];
+	}
+	if (n == 0 || is_help(args[0])) {
+		usage(n ? stdout : stderr);
+		return n ? 0 : EXIT_USAGE;
+	}
+	for (int i = 0; i < NCMDS; i++) {
+		int words = cmds[i].group ? 2 : 1;
+
+		if (cmds[i].group ? n < 2 || strcmp(args[0], cmds[i].group) ||
+		                            strcmp(args[1], cmds[i].name)
+		                  : strcmp(args[0], cmds[i].name))
+			continue;
+		current = &cmds[i];
+		for (int k = words; k < n; k++) {
+			if (is_help(args[k])) {
+				printf("usage: sessionctl %s\n", cmds[i].usage);
+				return 0;
+			}
+		}
+		if (n - words < cmds[i].nargs)
+			return usage_error("missing argument");
+		if (!path || !*path)
+			return usage_error("no database: pass --db PATH or set SESSIONS_DB");
+		if (db_open(path, &db, err, sizeof err) != DB_OK) {
+			fprintf(stderr, "sessionctl: %s\n", err);
+			return 1;
+		}
+		rc = cmds[i].run(db, n - words, args + words);
+		db_close(db);
+		return rc;
+	}
+	fprintf(stderr, "sessionctl: unknown command '%s'\n", args[0]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,376 @@
+/* store.c: opening the database and its key, the schema, errors, statements and transactions. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "store.h"
+
+extern const char db_schema_sql[]; /* db/schema.sql, compiled in by make */
+
+/*
+ * The schema version this code speaks. A change to the data bumps it:
+ * schema.sql stays the whole current description (what a new database
+ * gets), and db_upgrade learns the statements that bring the previous
+ * version to this one, inside the same IMMEDIATE transaction.
+ */
+#define DB_SCHEMA_VERSION 1
+
+static const char *const err_codes[] = {
+	[0] = "ok",
+	[-DB_ERR_INVALID] = "invalid",
+	[-DB_ERR_NOT_FOUND] = "not_found",
+	[-DB_ERR_EXPIRED] = "expired",
+	[-DB_ERR_ENDED] = "ended",
+	[-DB_ERR_NOT_OPEN] = "not_open",
+	[-DB_ERR_STATE] = "state",
+	[-DB_ERR_EXISTS] = "exists",
+	[-DB_ERR_FUNDS] = "insufficient_funds",
+	[-DB_ERR_BUSY] = "busy",
+	[-DB_ERR_STORE] = "store",
+};
+
+const char *db_errcode(int err)
+{
+	if (err > 0 || -err >= (int)(sizeof err_codes / sizeof err_codes[0]))
+		return "unknown";
+	return err_codes[-err];
+}
+
+static const char *const role_names[] = {"user", "astrologer"};
+static const char *const type_names[] = {"chat", "voice", "video"};
+static const char *const status_names[] = {"scheduled", "active", "completed",
+                                           "expired", "cancelled"};
+static const char *const reason_names[] = {"", "completed", "user_ended",
+                                           "astrologer_ended", "time_up",
+                                           "no_show", "cancelled", "disconnected"};
+
+#define COUNT(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static int name_index(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; s && i < n; i++)
+		if (names[i][0] && strcmp(names[i], s) == 0)
+			return i;
+	return -1;
+}
+
+const char *db_role_name(enum db_role r) { return role_names[r]; }
+const char *db_type_name(enum db_type t) { return type_names[t]; }
+const char *db_status_name(enum db_status s) { return status_names[s]; }
+const char *db_reason_name(enum db_reason r) { return reason_names[r]; }
+int db_role_parse(const char *s) { return name_index(role_names, COUNT(role_names), s); }
+int db_type_parse(const char *s) { return name_index(type_names, COUNT(type_names), s); }
+int db_reason_parse(const char *s) { return name_index(reason_names, COUNT(reason_names), s); }
+int db_status_parse(const char *s) { return name_index(status_names, COUNT(status_names), s); }
+
+int db_fail(struct db *db, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(db->errmsg, sizeof db->errmsg, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int db_fail_sql(struct db *db, const char *what)
+{
+	int rc = sqlite3_errcode(db->sql);
+	int err = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? DB_ERR_BUSY : DB_ERR_STORE;
+
+	return db_fail(db, err, "%s: %s", what, sqlite3_errmsg(db->sql));
+}
+
+const char *db_errmsg(const struct db *db) { return db->errmsg; }
+struct db_config *db_config(struct db *db) { return &db->config; }
+
+int64_t db_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+sqlite3_stmt *db_stmt(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st;
+
+	for (int i = 0; i < db->nstmts; i++) {
+		if (db->stmts[i].sql == sql) {
+			sqlite3_reset(db->stmts[i].st);
+			sqlite3_clear_bindings(db->stmts[i].st);
+			return db->stmts[i].st;
+		}
+	}
+	if (db->nstmts == DB_STMT_CACHE) {
+		db_fail(db, DB_ERR_STORE, "statement cache full");
+		return NULL;
+	}
+	if (sqlite3_prepare_v3(db->sql, sql, -1, SQLITE_PREPARE_PERSISTENT, &st,
+	                       NULL) != SQLITE_OK) {
+		db_fail_sql(db, "prepare");
+		return NULL;
+	}
+	db->stmts[db->nstmts].sql = sql;
+	db->stmts[db->nstmts].st = st;
+	db->nstmts++;
+	return st;
+}
+
+static int exec(struct db *db, const char *sql, const char *what)
+{
+	if (sqlite3_exec(db->sql, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return db_fail_sql(db, what);
+	return DB_OK;
+}
+
+int db_tx_begin(struct db *db)
+{
+	int err;
+
+	if (db->in_tx)
+		return db_fail(db, DB_ERR_STATE, "a transaction is already open");
+	if ((err = exec(db, "BEGIN IMMEDIATE", "begin")) != DB_OK)
+		return err;
+	db->in_tx = 1;
+	return DB_OK;
+}
+
+int db_tx_commit(struct db *db)
+{
+	int err;
+
+	if (!db->in_tx)
+		return db_fail(db, DB_ERR_STATE, "no transaction is open");
+	db->in_tx = 0;
+	if ((err = exec(db, "COMMIT", "commit")) != DB_OK &&
+	    !sqlite3_get_autocommit(db->sql))
+		exec(db, "ROLLBACK", "rollback");
+	return err;
+}
+
+void db_tx_rollback(struct db *db)
+{
+	if (!db->in_tx)
+		return;
+	db->in_tx = 0;
+	if (!sqlite3_get_autocommit(db->sql))
+		exec(db, "ROLLBACK", "rollback");
+}
+
+/* Inside a caller's transaction a savepoint keeps a failed call from undoing the caller's work. */
+int db_write_begin(struct db *db)
+{
+	if (db->in_tx)
+		return exec(db, "SAVEPOINT lib", "savepoint");
+	return exec(db, "BEGIN IMMEDIATE", "begin");
+}
+
+int db_write_commit(struct db *db)
+{
+	int err;
+
+	if (db->in_tx)
+		return exec(db, "RELEASE lib", "release");
+	/*
+	 * An error here may still have committed (an fsync that failed after
+	 * the WAL frame was written): callers' retries are idempotent.
+	 */
+	if ((err = exec(db, "COMMIT", "commit")) != DB_OK &&
+	    !sqlite3_get_autocommit(db->sql))
+		exec(db, "ROLLBACK", "rollback");
+	return err;
+}
+
+void db_write_rollback(struct db *db)
+{
+	char keep[sizeof db->errmsg];
+
+	memcpy(keep, db->errmsg, sizeof keep); /* the caller's reason matters more */
+	if (db->in_tx) {
+		exec(db, "ROLLBACK TO lib", "rollback");
+		exec(db, "RELEASE lib", "release");
+	} else if (!sqlite3_get_autocommit(db->sql)) {
+		exec(db, "ROLLBACK", "rollback");
+	}
+	memcpy(db->errmsg, keep, sizeof keep);
+}
+
+int db_ping(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, "SELECT count(*) FROM accounts");
+	int rc;
+
+	if (!st)
+		return DB_ERR_STORE;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? DB_OK : db_fail_sql(db, "ping");
+}
+
+/* Reads the token key, creating it (0600, never group- or world-readable) on first use. */
+static int key_load(struct db *db, const char *dbpath)
+{
+	char path[4096];
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof path, "%s.key", dbpath) >= (int)sizeof path)
+		return db_fail(db, DB_ERR_INVALID, "database path too long");
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		unsigned char fresh[DB_KEY_LEN];
+
+		randombytes_buf(fresh, sizeof fresh);
+		n = write(fd, fresh, sizeof fresh);
+		sodium_memzero(fresh, sizeof fresh);
+		if (n != (ssize_t)sizeof fresh || fsync(fd) != 0) {
+			close(fd);
+			unlink(path);
+			return db_fail(db, DB_ERR_STORE, "%s: cannot write key", path);
+		}
+		close(fd);
+	} else if (errno != EEXIST) {
+		return db_fail(db, DB_ERR_STORE, "%s: %s", path, strerror(errno));
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return db_fail(db, DB_ERR_STORE, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &sb) != 0 || (sb.st_mode & 077) != 0) {
+		close(fd);
+		return db_fail(db, DB_ERR_STORE,
+		               "%s: the token key must be readable by its owner only (chmod 600)",
+		               path);
+	}
+	n = read(fd, db->key, sizeof db->key);
+	close(fd);
+	if (n != (ssize_t)sizeof db->key)
+		return db_fail(db, DB_ERR_STORE, "%s: key is not %d bytes", path, DB_KEY_LEN);
+	return DB_OK;
+}
+
+static int64_t env_int(const char *name, int64_t def, int64_t lo, int64_t hi)
+{
+	const char *s = getenv(name);
+	char *end;
+	long long v;
+
+	if (!s || !*s)
+		return def;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || *end || v < lo || v > hi) {
+		fprintf(stderr, "ignoring %s=%s: not an integer in [%lld, %lld]\n",
+		        name, s, (long long)lo, (long long)hi);
+		return def;
+	}
+	return v;
+}
+
+static void config_load(struct db_config *c)
+{
+	c->commission_bps = (int)env_int("SESSIONS_COMMISSION_BPS", 2000, 0, 10000);
+	c->minute_ms = env_int("SESSIONS_MINUTE_MS", 60000, 100, 60000);
+	c->grace_ms = env_int("SESSIONS_GRACE_SECONDS", 120, 0, 3600) * 1000;
+	c->opens_before_ms = env_int("SESSIONS_OPENS_BEFORE_MINUTES", 15, 0, 1440) * 60000;
+	c->valid_after_ms = env_int("SESSIONS_VALID_AFTER_MINUTES", 30, 0, 1440) * 60000;
+}
+
+/* Creates the schema in an empty database; refuses one this code cannot read. */
+static int schema_apply(struct db *db)
+{
+	sqlite3_stmt *st = NULL;
+	int version, err;
+	char sql[64];
+
+	if ((err = db_write_begin(db)) != DB_OK)
+		return err;
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		err = db_fail_sql(db, "user_version");
+		goto fail;
+	}
+	version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (version == DB_SCHEMA_VERSION)
+		goto done;
+	if (version != 0) {
+		err = db_fail(db, DB_ERR_STORE,
+		              "database schema version %d, this program knows %d",
+		              version, DB_SCHEMA_VERSION);
+		goto fail;
+	}
+	if ((err = exec(db, db_schema_sql, "schema")) != DB_OK)
+		goto fail;
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", DB_SCHEMA_VERSION);
+	if ((err = exec(db, sql, "user_version")) != DB_OK)
+		goto fail;
+done:
+	return db_write_commit(db);
+fail:
+	sqlite3_finalize(st);
+	db_write_rollback(db);
+	return err;
+}
+
+int db_open(const char *path, struct db **out, char *err, size_t errlen)
+{
+	struct db *db;
+	int rc;
+
+	*out = NULL;
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium failed to initialise");
+		return DB_ERR_STORE;
+	}
+	if (!(db = calloc(1, sizeof *db))) {
+		snprintf(err, errlen, "out of memory");
+		return DB_ERR_STORE;
+	}
+	config_load(&db->config);
+	if (sqlite3_open_v2(path, &db->sql,
+	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+	                    NULL) != SQLITE_OK) {
+		rc = db_fail(db, DB_ERR_STORE, "%s: %s", path,
+		             db->sql ? sqlite3_errmsg(db->sql) : "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(db->sql, 5000);
+	/* synchronous=FULL: a settlement must survive a power cut, not only a crash. */
+	if ((rc = exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+	                   "PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;",
+	               path)) != DB_OK)
+		goto fail;
+	if ((rc = key_load(db, path)) != DB_OK)
+		goto fail;
+	if ((rc = schema_apply(db)) != DB_OK)
+		goto fail;
+	*out = db;
+	return DB_OK;
+fail:
+	if (err)
+		snprintf(err, errlen, "%s", db->errmsg);
+	db_close(db);
+	return rc;
+}
+
+void db_close(struct db *db)
+{
+	if (!db)
+		return;
+	for (int i = 0; i < db->nstmts; i++)
+		sqlite3_finalize(db->stmts[i].st);
+	sqlite3_close(db->sql);
+	sodium_memzero(db->key, sizeof db->key);
+	free(db);
+}

@@ -1,0 +1,69 @@
+/* store.h: what the library's own files share: the connection, errors, transactions. */
+#ifndef SESSIONS_STORE_H
+#define SESSIONS_STORE_H
+
+#include <sqlite3.h>
+
+#include "db.h"
+
+#define DB_KEY_LEN 32
+#define DB_DIGEST_LEN 32
+
+#define DB_STMT_CACHE 64
+
+struct db {
+	sqlite3 *sql;                      /* owned: closed by db_close */
+	struct {
+		const char *sql;           /* a string literal: not owned */
+		sqlite3_stmt *st;          /* owned: finalized by db_close */
+	} stmts[DB_STMT_CACHE];
+	int nstmts;
+	unsigned char key[DB_KEY_LEN];     /* token key; wiped by db_close */
+	struct db_config config;
+	int in_tx;                         /* a caller's db_tx_begin is open */
+	char errmsg[256];
+};
+
+/* Records why a call failed; returns err so callers can `return db_fail(...)`. */
+int db_fail(struct db *db, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Maps an SQLite result to DB_ERR_BUSY or DB_ERR_STORE with its message. */
+int db_fail_sql(struct db *db, const char *what);
+
+/*
+ * A statement prepared once per connection, reset and unbound. The cache
+ * is keyed by the SQL text's address, so callers pass string literals,
+ * and reset the statement when done so no read stays open. NULL on
+ * failure, with db_errmsg() set.
+ */
+sqlite3_stmt *db_stmt(struct db *db, const char *sql);
+
+/*
+ * Write transactions for the library's own read-modify-writes. When the
+ * caller already holds db_tx_begin, these join it instead of nesting.
+ */
+int db_write_begin(struct db *db);
+int db_write_commit(struct db *db);
+void db_write_rollback(struct db *db);
+
+/* Digest of a token under the key: what the schema stores. */
+int db_token_digest(const struct db *db, const char *token,
+                    unsigned char digest[DB_DIGEST_LEN]);
+/* A fresh token and its digest. */
+int db_token_new(const struct db *db, char token[DB_TOKEN_LEN + 1],
+                 unsigned char digest[DB_DIGEST_LEN]);
+
+/* Reads the session row a statement is positioned on (columns of DB_SESSION_COLUMNS). */
+#define DB_SESSION_COLUMNS                                                   \
+	"s.id, s.room_id, s.session_type, s.status, s.end_reason, "          \
+	"s.paid_minutes, s.price, b.commission_bps, b.user_id, b.astrologer_id, u.name, a.name, " \
+	"s.scheduled_start_ms, s.link_opens_ms, s.link_valid_until_ms, "     \
+	"s.user_joined_ms, s.astrologer_joined_ms, s.started_ms, s.ended_ms, " \
+	"s.duration_seconds"
+#define DB_SESSION_FROM                                                      \
+	" FROM webrtc_sessions s JOIN bookings b ON b.id = s.booking_id"     \
+	" JOIN users u ON u.id = b.user_id"                                  \
+	" JOIN astrologers a ON a.id = b.astrologer_id "
+void db_session_read(struct db *db, sqlite3_stmt *st, struct db_session *s);
+
+#endif
