@@ -1,9 +1,10 @@
 // api.js: the session API (validate, join, end); the link's token travels as a Bearer header.
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, detail = {}) {
     super(message);
     this.status = status;
     this.code = code;
+    this.detail = detail; // the whole error object, e.g. linkOpensAt for not_open
   }
 }
 
@@ -24,7 +25,7 @@ export async function call(name, token, body = {}) {
   try { data = await res.json(); } catch { /* an empty or non-JSON answer is handled below */ }
   if (!res.ok || !data || data.error) {
     const e = (data && data.error) || {};
-    throw new ApiError(res.status, e.code || `http_${res.status}`, e.message || `The server answered ${res.status}.`);
+    throw new ApiError(res.status, e.code || `http_${res.status}`, e.message || `The server answered ${res.status}.`, e);
   }
   return data;
 }

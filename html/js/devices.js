@@ -31,7 +31,7 @@ export function helpFor(err, kind) {
   switch (err && err.name) {
   case 'NotAllowedError':
   case 'SecurityError':
-    return { title: `Your ${what} is blocked`,
+    return { title: `Your ${what} ${kind === 'video' ? 'are' : 'is'} blocked`,
       text: `The browser was told not to share your ${what} with this page. Click the camera or lock icon next to the address bar, choose Allow, then press Try again. On a phone, allow it in the browser's site settings.` };
   case 'NotFoundError':
   case 'OverconstrainedError':
@@ -73,7 +73,7 @@ export function watchLevel(stream, onLevel) {
     an.getFloatTimeDomainData(buf);
     let sum = 0;
     for (let i = 0; i < buf.length; i++) sum += buf[i] * buf[i];
-    onLevel(Math.min(1, Math.sqrt(sum / buf.length) * 4));
+    onLevel(Math.min(1, Math.sqrt(sum / buf.length) * 6));
   }, 80);
   return () => { clearInterval(id); src.disconnect(); };
 }

@@ -41,7 +41,8 @@ function showError(e) {
   text('err-title', title);
   text('err-text', what);
   text('err-next', next);
-  if (code === 'not_open' && S.v && S.v.linkOpensAt) text('err-text', `This link opens at ${localTime(S.v.linkOpensAt, true)}.`);
+  const opens = (e && e.detail && e.detail.linkOpensAt) || (S.v && S.v.linkOpensAt);
+  if (code === 'not_open' && opens) text('err-text', `This link opens at ${localTime(opens, true)}.`);
   show($('err-retry'), RETRY.has(code) || !FATAL.has(code));
   document.title = title;
   setState('error');
@@ -108,6 +109,7 @@ async function openDevices() {
   stopStream(S.stream);
   S.stream = null;
   show($('dc-help'), false);
+  show($('dc-devices'), false);
   text('pj-msg', `Asking for your ${S.kind === 'video' ? 'camera and microphone' : 'microphone'}…`);
   try {
     S.stream = await openMedia(S.kind, S.micId, S.camId);
@@ -120,6 +122,7 @@ async function openDevices() {
     return;
   }
   text('pj-msg', '');
+  show($('dc-devices'));
   if (S.kind === 'video') $('dc-preview').srcObject = S.stream;
   const meter = $('dc-meter');
   S.stopLevel.push(watchLevel(S.stream, (l) => {
@@ -327,8 +330,17 @@ function tick() {
   el.dataset.level = left <= 60 ? 'last' : left <= 300 ? 'warn' : 'run';
   if (left <= 300 && left > 60 && (S.deadline - S.startedAt) > 300000) warnTime(left);
   if (left <= 60 && left > 0) warnTime(left);
-  // The server closes the session at its deadline; if no word of that comes, ask for the end once.
-  if (left <= -5 && !S.endTimer && !S.ending) S.endTimer = setTimeout(() => endSession('time_up'), 0);
+  // The relay closes the session at its deadline; should that word get lost, ask the API now and then.
+  if (left <= -5 && !S.endTimer && !S.ending) S.endTimer = setTimeout(checkOver, 0);
+}
+
+async function checkOver() {
+  try {
+    await call('validate', S.token);
+  } catch (e) {
+    if (e.code === 'session_ended') { finish('time_up', null); return; }
+  }
+  S.endTimer = setTimeout(checkOver, 5000);
 }
 
 /* voice and video */
@@ -504,18 +516,19 @@ function teardown() {
   for (const id of ['vi-remote', 'vi-local', 'vo-remote', 'dc-preview']) $(id).srcObject = null;
 }
 
-async function endSession(reason) {
+async function endSession() {
   if (S.ending || S.ended) return;
   S.ending = true;
   $('ac-end').disabled = true;
   teardown();
   let r = null;
   try {
-    r = await call('end', S.token, reason ? { reason } : {});
+    r = await call('end', S.token, { reason: `${S.me}_ended` });
   } catch (e) {
-    if (e.code !== 'session_ended') { S.ending = false; summary(null, reason, null, e.message); return; }
+    summary(null, `${S.me}_ended`, null, e.message);
+    return;
   }
-  summary(r, r ? r.reason : reason, r ? r.durationSeconds : null);
+  summary(r, r.reason, r.durationSeconds);
 }
 
 // The other side or the server ended it: the end API (already ended) gives this side's figures.
