@@ -172,11 +172,14 @@ async function browser(args = FAKE) {
 
 // Records, without changing them, every getUserMedia call and every RTCPeerConnection the page makes.
 function probe() {
-  window.__probe = { gum: [], pcs: [] };
+  window.__probe = { gum: [], pcs: [], streams: [] };
   const md = navigator.mediaDevices;
   if (md && md.getUserMedia) {
     const orig = md.getUserMedia.bind(md);
-    md.getUserMedia = (c) => { window.__probe.gum.push(JSON.parse(JSON.stringify(c || {}))); return orig(c); };
+    md.getUserMedia = (c) => {
+      window.__probe.gum.push(JSON.parse(JSON.stringify(c || {})));
+      return orig(c).then((st) => { window.__probe.streams.push(st); return st; });
+    };
   }
   const Orig = window.RTCPeerConnection;
   if (Orig) {
@@ -270,6 +273,19 @@ function remoteLevel(p, selector) {
   }, selector);
 }
 
+// After the end: every camera and microphone track released, every peer connection closed.
+function released(p) {
+  return p.evaluate(() => ({
+    live: window.__probe.streams.flatMap((st) => st.getTracks()).filter((tr) => tr.readyState !== 'ended').length,
+    open: window.__probe.pcs.filter((pc) => pc.connectionState !== 'closed').length,
+  }));
+}
+
+const pcState = (p, want, ms = 20000) => p.waitForFunction((w) => {
+  const pcs = window.__probe.pcs;
+  return pcs.length && pcs[pcs.length - 1].connectionState === w;
+}, want, { timeout: ms });
+
 // The money side: nothing may stay frozen and the ledger must balance.
 function settled(s, b) {
   const w = s.ctl('wallet', 'show', b.userName);
@@ -277,7 +293,9 @@ function settled(s, b) {
   return { wallet: w, ledgerOk: check.status === 0, ledger: check.stdout.trim() };
 }
 
-function makeMedia(dir) {
+// A looping 440 Hz tone for the fake microphone and, for video, one camera clip per participant
+// (a coloured corner tells whose frames arrived).
+function makeMedia(dir, video = true) {
   const wav = path.join(dir, 'tone.wav');
   execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=20', '-ac', '1', wav], { timeout: 30000 });
   const y4m = (name, color) => {
@@ -285,10 +303,11 @@ function makeMedia(dir) {
     execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=15:duration=4,drawbox=x=0:y=0:w=80:h=80:color=${color}:t=fill`, '-pix_fmt', 'yuv420p', f], { timeout: 60000 });
     return f;
   };
-  return { wav, userVideo: y4m('user', 'red'), astrologerVideo: y4m('astrologer', 'green') };
+  if (!video) return { wav };
+  return { wav, userVideo: y4m('user', 'red'), astrologerVideo: y4m('astrologer', 'lime') };
 }
 
 module.exports = {
   ROOT, FAKE, Tap, main, stack, book, browser, page, shot, waitFor, state, waitState,
-  rtpTotals, rising, remoteLevel, settled, makeMedia, onCleanup,
+  rtpTotals, rising, remoteLevel, settled, released, pcState, makeMedia, onCleanup,
 };
