@@ -376,7 +376,7 @@ function setupMedia() {
   }
   if (!S.call.tracks.audio) { S.muted = true; }
   muteButton();
-  S.stopLevel.push(watchLevel(stream, (l) => $('vo-me').classList.toggle('speaking', !S.muted && l > 0.06)));
+  S.stopLevel.push(watchLevel(stream, (l) => $('vo-me').classList.toggle('speaking', !S.muted && l > 0.04)));
   $('ct-mute').addEventListener('click', toggleMute);
   $('ct-cam').addEventListener('click', toggleCamera);
   $('vi-tap').addEventListener('click', () => { show($('vi-tap'), false); playRemote(); });
@@ -399,7 +399,7 @@ function remoteTrack(track, fresh) {
 function watchRemote() {
   const stream = S.remote;
   S.stopLevel.push(watchLevel(stream, (l) => {
-    if (stream === S.remote) $('vo-other').classList.toggle('speaking', l > 0.06);
+    if (stream === S.remote) $('vo-other').classList.toggle('speaking', l > 0.04);
   }));
 }
 

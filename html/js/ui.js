@@ -6,7 +6,9 @@ export function show(el, on = true) { el.hidden = !on; }
 export function text(id, s) { $(id).textContent = s; }
 
 export function initials(name) {
-  const parts = String(name || '?').trim().split(/\s+/).filter(Boolean);
+  // Words that start with a letter: "Ravi Shankar 2" is RS.
+  const words = String(name || '').trim().split(/\s+/);
+  const parts = words.filter((w) => /^\p{L}/u.test(w)).length ? words.filter((w) => /^\p{L}/u.test(w)) : words.filter(Boolean);
   const first = parts[0] ? [...parts[0]][0] : '?';
   const last = parts.length > 1 ? [...parts[parts.length - 1]][0] : '';
   return (first + last).toUpperCase();
