@@ -300,7 +300,9 @@ function makeMedia(dir, video = true) {
   execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:duration=20', '-ac', '1', wav], { timeout: 30000 });
   const y4m = (name, color) => {
     const f = path.join(dir, `${name}.y4m`);
-    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=size=320x240:rate=15:duration=4,drawbox=x=0:y=0:w=80:h=80:color=${color}:t=fill`, '-pix_fmt', 'yuv420p', f], { timeout: 60000 });
+    // A plain colour with a moving test pattern in the bottom-right quarter, so frames change.
+    execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `color=c=${color}:size=320x240:rate=15:duration=4`,
+      '-f', 'lavfi', '-i', 'testsrc2=size=160x120:rate=15:duration=4', '-filter_complex', 'overlay=160:120', '-pix_fmt', 'yuv420p', f], { timeout: 60000 });
     return f;
   };
   if (!video) return { wav };
