@@ -8,7 +8,7 @@ import { openMedia, openCamera, listDevices, helpFor, watchLevel, stopStream, au
 
 const S = {
   token: '', v: null, kind: '', me: '', other: '', names: {},
-  offset: 0, startedAt: null, deadline: null, warned: {},
+  offset: 0, startedAt: null, deadline: null,
   relay: null, chat: null, call: null, stream: null, remote: null,
   micId: '', camId: '', muted: false, camOff: false, stopLevel: [], ending: false, ended: false,
   present: false, tick: 0, endTimer: 0,
@@ -305,12 +305,11 @@ function warn(msg) {
   warn.t = setTimeout(() => show(w, false), 8000);
 }
 
+// The relay warns at 5 and at 1 paid minute left; the words come from the seconds it counts.
 function warnTime(secs) {
-  const mins = Math.round(secs / 60);
-  const key = mins <= 1 ? 1 : 5;
-  if (S.warned[key]) return;
-  S.warned[key] = true;
-  const msg = key === 1 ? 'One minute left in this session.' : `${mins} minutes left in this session.`;
+  const n = Math.max(0, Math.round(secs));
+  const left = n >= 90 ? `${Math.round(n / 60)} minutes` : n >= 60 ? '1 minute' : `${n} second${n === 1 ? '' : 's'}`;
+  const msg = `${left} left in this session.`;
   warn(msg);
   announce(msg);
 }
@@ -328,8 +327,6 @@ function tick() {
   text('ac-elapsed', clock((Math.min(t, S.deadline) - S.startedAt) / 1000));
   text('ac-remaining', left > 0 ? `${clock(left)} left` : 'Time is up');
   el.dataset.level = left <= 60 ? 'last' : left <= 300 ? 'warn' : 'run';
-  if (left <= 300 && left > 60 && (S.deadline - S.startedAt) > 300000) warnTime(left);
-  if (left <= 60 && left > 0) warnTime(left);
   // The relay closes the session at its deadline; should that word get lost, ask the API now and then.
   if (left <= -5 && !S.endTimer && !S.ending) S.endTimer = setTimeout(checkOver, 0);
 }

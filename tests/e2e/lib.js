@@ -310,6 +310,6 @@ function makeMedia(dir, video = true) {
 }
 
 module.exports = {
-  ROOT, FAKE, Tap, main, stack, book, browser, page, shot, waitFor, state, waitState,
+  isolate, cleanup, ROOT, FAKE, Tap, main, stack, book, browser, page, shot, waitFor, state, waitState,
   rtpTotals, rising, remoteLevel, settled, released, pcState, makeMedia, onCleanup,
 };
