@@ -36,6 +36,10 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.test.c=$(B)/tests/%) \
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(B)/tests/%)
 
+# bench/: load generators and measuring programs for make bench.
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+
 BINS := $(B)/bin/sessionctl $(CGI_BIN) $(RELAY_BIN)
 
 .PHONY: all deps test-deps run test bench clean
@@ -95,13 +99,17 @@ $(B)/tests/%: tests/helpers/%.c $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/bench/%: bench/%.c $(DB_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null)
+
 run: all
 	@sh deploy/run.sh
 
 test: test-deps all $(UNIT_BIN) $(HELPER_BIN)
 	@bash tests/run
 
-bench: test-deps all $(HELPER_BIN)
+bench: test-deps all $(HELPER_BIN) $(BENCH_BIN)
 	@bash bench/run
 
 clean:

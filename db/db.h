@@ -61,7 +61,7 @@ int db_type_parse(const char *s);
 int db_reason_parse(const char *s);
 int db_status_parse(const char *s);
 
-/* Tunables read once from the environment by db_open (see README). */
+/* Tunables db_open reads from the configuration (conf.h; see README). */
 struct db_config {
 	int commission_bps;      /* platform share of a charge, basis points */
 	int64_t grace_ms;        /* active sessions end this long after their paid time */
@@ -260,6 +260,9 @@ int db_session_events(struct db *db, const char *session_id, db_event_cb *cb,
                       void *arg);
 int db_settlement_get(struct db *db, const char *session_id,
                       struct db_settlement *out);
+
+/* A consistent copy of the live database into file (not the key), safe while others write. */
+int db_backup(struct db *db, const char *file);
 
 /* Money at the edges: "97.00" <-> 9700. Refuses signs, >2 decimals, > DB_AMOUNT_MAX. */
 int db_money_parse(const char *s, int64_t *out);

@@ -4,9 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <json.h>
 
+#include "conf.h"
 #include "db.h"
 
 #define EXIT_USAGE 2
@@ -17,9 +21,11 @@ struct cmd {
 	int (*run)(struct db *db, int argc, char **argv);
 	const char *usage;
 	int nargs;          /* positional arguments after the command words */
+	int no_db;          /* runs without opening the database */
 };
 
 static const struct cmd *current; /* the command being run, for its usage line */
+static const char *db_path;       /* the database it runs on */
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
@@ -124,18 +130,11 @@ static int parse_role(const char *s, enum db_role *out)
 	return 0;
 }
 
-static const char *public_url(void)
-{
-	const char *u = getenv("SESSIONS_PUBLIC_URL");
-
-	return u && *u ? u : "http://127.0.0.1:8080";
-}
-
 static void add_link(struct json_object *o, const char *k, const char *token)
 {
 	char url[512];
 
-	snprintf(url, sizeof url, "%s/session/%s", public_url(), token);
+	snprintf(url, sizeof url, "%s/session/%s", conf_get("public_url"), token);
 	add_str(o, k, url);
 }
 
@@ -498,22 +497,103 @@ static int cmd_ledger_check(struct db *db, int argc, char **argv)
 	return problems ? 1 : 0;
 }
 
+static int cmd_backup(struct db *db, int argc, char **argv)
+{
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)))
+		return err;
+	if ((err = db_backup(db, argv[0])) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_str(j, "backup", argv[0]);
+	print_json(j);
+	return 0;
+}
+
+static void setting_one(void *arg, const char *key, const char *env, const char *value,
+                        const char *source)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "env", env);
+	/* a secret is shown only as whether it is set */
+	if (strstr(key, "secret"))
+		add_str(o, "value", value && *value ? "(set)" : "");
+	else
+		json_object_object_add(o, "value", value ? json_object_new_string(value) : NULL);
+	add_str(o, "source", source);
+	json_object_object_add(arg, key, o);
+}
+
+static int cmd_config(struct db *db, int argc, char **argv)
+{
+	int err;
+
+	(void)db; /* a no_db command */
+	if ((err = parse_opts(argc, argv, NULL, 0)))
+		return err;
+	struct json_object *j = json_object_new_object();
+	conf_each(setting_one, j);
+	print_json(j);
+	return 0;
+}
+
+/* Hands the database, its WAL and its key to the service user; the key stays 0600. */
+static int cmd_init(struct db *db, int argc, char **argv)
+{
+	static const char *const suffix[] = {"", "-wal", "-shm", ".key"};
+	struct opt o[] = {{"--owner", NULL, 0}};
+	const char *path = db_path;
+	struct passwd *pw = NULL;
+	char file[4096];
+	int err;
+
+	if ((err = parse_opts(argc, argv, o, 1)))
+		return err;
+	if (o[0].value && !(pw = getpwnam(o[0].value)))
+		return usage_error("no such user '%s'", o[0].value);
+	if ((err = db_ping(db)) != DB_OK)
+		return fail(db, err);
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		snprintf(file, sizeof file, "%s%s", path, suffix[i]);
+		if (access(file, F_OK) != 0)
+			continue;
+		if (chmod(file, i == 3 ? 0600 : 0640) != 0 ||
+		    (pw && chown(file, pw->pw_uid, pw->pw_gid) != 0)) {
+			fprintf(stderr, "sessionctl: %s: cannot set owner and mode\n", file);
+			return 1;
+		}
+	}
+	struct json_object *j = json_object_new_object();
+	add_str(j, "database", path);
+	snprintf(file, sizeof file, "%s.key", path);
+	add_str(j, "key", file);
+	if (pw)
+		add_str(j, "owner", pw->pw_name);
+	print_json(j);
+	return 0;
+}
+
 static const struct cmd cmds[] = {
-	{"user", "add", cmd_user_add, "user add NAME [--balance AMOUNT]", 1},
-	{"astrologer", "add", cmd_astrologer_add, "astrologer add NAME", 1},
-	{"astrologer", "show", cmd_astrologer_show, "astrologer show NAME", 1},
-	{"wallet", "topup", cmd_wallet_topup, "wallet topup NAME AMOUNT", 2},
-	{"wallet", "show", cmd_wallet_show, "wallet show NAME", 1},
+	{NULL, "init", cmd_init, "init [--owner USER]", .nargs = 0},
+	{NULL, "config", cmd_config, "config", 0, .no_db = 1},
+	{NULL, "backup", cmd_backup, "backup FILE", .nargs = 1},
+	{"user", "add", cmd_user_add, "user add NAME [--balance AMOUNT]", .nargs = 1},
+	{"astrologer", "add", cmd_astrologer_add, "astrologer add NAME", .nargs = 1},
+	{"astrologer", "show", cmd_astrologer_show, "astrologer show NAME", .nargs = 1},
+	{"wallet", "topup", cmd_wallet_topup, "wallet topup NAME AMOUNT", .nargs = 2},
+	{"wallet", "show", cmd_wallet_show, "wallet show NAME", .nargs = 1},
 	{NULL, "book", cmd_book,
 	 "book --user NAME --astrologer NAME --type chat|voice|video --minutes N "
-	 "--price AMOUNT [--starts ISO8601]", 0},
-	{NULL, "list", cmd_list, "list [--limit N]", 0},
-	{NULL, "show", cmd_show, "show SESSION", 1},
-	{NULL, "link", cmd_link, "link SESSION --role user|astrologer --rotate", 1},
-	{NULL, "join", cmd_join, "join SESSION --role user|astrologer", 1},
-	{NULL, "end", cmd_end, "end SESSION [--reason REASON]", 1},
-	{NULL, "expire", cmd_expire, "expire", 0},
-	{"ledger", "check", cmd_ledger_check, "ledger check", 0},
+	 "--price AMOUNT [--starts ISO8601]", .nargs = 0},
+	{NULL, "list", cmd_list, "list [--limit N]", .nargs = 0},
+	{NULL, "show", cmd_show, "show SESSION", .nargs = 1},
+	{NULL, "link", cmd_link, "link SESSION --role user|astrologer --rotate", .nargs = 1},
+	{NULL, "join", cmd_join, "join SESSION --role user|astrologer", .nargs = 1},
+	{NULL, "end", cmd_end, "end SESSION [--reason REASON]", .nargs = 1},
+	{NULL, "expire", cmd_expire, "expire", .nargs = 0},
+	{"ledger", "check", cmd_ledger_check, "ledger check", .nargs = 0},
 };
 
 #define NCMDS ((int)(sizeof cmds / sizeof cmds[0]))
@@ -534,7 +614,7 @@ static int is_help(const char *s)
 
 int main(int argc, char **argv)
 {
-	const char *path = getenv("SESSIONS_DB");
+	const char *path = NULL;
 	char *args[64];
 	char err[256];
 	struct db *db;
@@ -567,8 +647,18 @@ int main(int argc, char **argv)
 		}
 		if (n - words < cmds[i].nargs)
 			return usage_error("missing argument");
+		if (conf_load(err, sizeof err) != DB_OK) {
+			fprintf(stderr, "sessionctl: %s\n", err);
+			return 1;
+		}
+		if (cmds[i].no_db)
+			return cmds[i].run(NULL, n - words, args + words);
+		if (!path)
+			path = conf_get("database");
 		if (!path || !*path)
-			return usage_error("no database: pass --db PATH or set SESSIONS_DB");
+			return usage_error("no database: pass --db PATH, set SESSIONS_DB, or "
+			                   "set database in the configuration file");
+		db_path = path;
 		if (db_open(path, &db, err, sizeof err) != DB_OK) {
 			fprintf(stderr, "sessionctl: %s\n", err);
 			return 1;

@@ -11,6 +11,7 @@
 
 #include <sodium.h>
 
+#include "conf.h"
 #include "store.h"
 
 extern const char db_schema_sql[]; /* db/schema.sql, compiled in by make */
@@ -258,31 +259,41 @@ static int key_load(struct db *db, const char *dbpath)
 	return DB_OK;
 }
 
-static int64_t env_int(const char *name, int64_t def, int64_t lo, int64_t hi)
+/* A whole-number setting within its bounds; anything else is an error, not a default. */
+static int conf_int(struct db *db, const char *key, int64_t lo, int64_t hi, int64_t *out)
 {
-	const char *s = getenv(name);
+	const char *s = conf_get(key);
 	char *end;
 	long long v;
 
-	if (!s || !*s)
-		return def;
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno || *end || v < lo || v > hi) {
-		fprintf(stderr, "ignoring %s=%s: not an integer in [%lld, %lld]\n",
-		        name, s, (long long)lo, (long long)hi);
-		return def;
-	}
-	return v;
+	if (errno || end == s || *end || v < lo || v > hi)
+		return db_fail(db, DB_ERR_INVALID, "setting %s = '%s' is not a whole number "
+		               "from %lld to %lld", key, s, (long long)lo, (long long)hi);
+	*out = v;
+	return DB_OK;
 }
 
-static void config_load(struct db_config *c)
+static int config_load(struct db *db)
 {
-	c->commission_bps = (int)env_int("SESSIONS_COMMISSION_BPS", 2000, 0, 10000);
-	c->minute_ms = env_int("SESSIONS_MINUTE_MS", 60000, 100, 60000);
-	c->grace_ms = env_int("SESSIONS_GRACE_SECONDS", 120, 0, 3600) * 1000;
-	c->opens_before_ms = env_int("SESSIONS_OPENS_BEFORE_MINUTES", 15, 0, 1440) * 60000;
-	c->valid_after_ms = env_int("SESSIONS_VALID_AFTER_MINUTES", 30, 0, 1440) * 60000;
+	struct db_config *c = &db->config;
+	int64_t bps, grace, before, after;
+	int err;
+
+	if (conf_load(db->errmsg, sizeof db->errmsg) != DB_OK)
+		return DB_ERR_INVALID;
+	if ((err = conf_int(db, "commission_bps", 0, 10000, &bps)) ||
+	    (err = conf_int(db, "minute_ms", 100, 60000, &c->minute_ms)) ||
+	    (err = conf_int(db, "grace_seconds", 0, 3600, &grace)) ||
+	    (err = conf_int(db, "opens_before_minutes", 0, 1440, &before)) ||
+	    (err = conf_int(db, "valid_after_minutes", 0, 1440, &after)))
+		return err;
+	c->commission_bps = (int)bps;
+	c->grace_ms = grace * 1000;
+	c->opens_before_ms = before * 60000;
+	c->valid_after_ms = after * 60000;
+	return DB_OK;
 }
 
 /* Creates the schema in an empty database; refuses one this code cannot read. */
@@ -337,7 +348,8 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return DB_ERR_STORE;
 	}
-	config_load(&db->config);
+	if ((rc = config_load(db)) != DB_OK)
+		goto fail;
 	if (sqlite3_open_v2(path, &db->sql,
 	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 	                    NULL) != SQLITE_OK) {

@@ -9,15 +9,13 @@ static int tap_failed;
 /* Reports one check; the message says what a user would notice. */
 #define CHECK(cond, ...)                                                     \
 	do {                                                                 \
-		if (cond) {                                                  \
-			printf("ok - ");                                     \
-		} else {                                                     \
-			printf("not ok - ");                                 \
-			tap_failed++;                                        \
-		}                                                            \
+		int check_ok_ = (cond); /* once: cond may have effects */    \
+		printf(check_ok_ ? "ok - " : "not ok - ");                   \
 		printf(__VA_ARGS__);                                         \
-		if (!(cond))                                                 \
+		if (!check_ok_) {                                            \
+			tap_failed++;                                        \
 			printf("  [%s:%d: %s]", __FILE__, __LINE__, #cond);  \
+		}                                                            \
 		printf("\n");                                                \
 		fflush(stdout);                                              \
 	} while (0)

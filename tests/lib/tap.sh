@@ -1,0 +1,24 @@
+# tap.sh: check helpers for the shell suites: one "ok - ..." or "not ok - ..." line per check.
+tap_failed=0
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds.
+check() {
+	local what=$1; shift
+	if "$@"; then
+		echo "ok - $what"
+	else
+		echo "not ok - $what"
+		tap_failed=$((tap_failed + 1))
+	fi
+}
+
+tap_exit() { [ "$tap_failed" -eq 0 ]; }
+
+# A scratch directory removed when the suite exits, whatever happens.
+tap_tmpdir() {
+	TAP_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sessions-test.XXXXXX")
+	trap 'jobs -p | xargs -r kill 2>/dev/null; rm -rf "$TAP_TMP"' EXIT
+}
+
+# jsonok FILTER: stdin is JSON for which the jq FILTER is true (output kept out of the report).
+jsonok() { jq -e "$1" >/dev/null 2>&1; }

@@ -1,0 +1,511 @@
+/* session.test.c: the session library's rules, each on both sides of its boundary. */
+#define _GNU_SOURCE /* memmem */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "db.h"
+#include "tap.h"
+
+#define T0 1767225600000LL /* 2026-01-01T00:00:00Z */
+#define MIN 60000LL
+
+static char dir[] = "/tmp/session-unit-XXXXXX";
+static char path[256];
+
+static struct db *open_db(void)
+{
+	struct db *db;
+	char err[256];
+
+	if (db_open(path, &db, err, sizeof err) != DB_OK) {
+		printf("not ok - open %s: %s\n", path, err);
+		exit(1);
+	}
+	return db;
+}
+
+/* Runs SQL on a second connection, as an attacker or a corrupting bug would. */
+static int64_t sql_int(const char *sql)
+{
+	sqlite3 *h;
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	sqlite3_open(path, &h);
+	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(h);
+	return v;
+}
+
+/* Whether the database file or its WAL holds these bytes anywhere. */
+static int file_contains(const char *db, const char *needle)
+{
+	static const char *const suffix[] = {"", "-wal"};
+	int found = 0;
+
+	for (int i = 0; i < 2 && !found; i++) {
+		char name[300];
+		FILE *f;
+		char *buf;
+		long len;
+
+		snprintf(name, sizeof name, "%s%s", db, suffix[i]);
+		if (!(f = fopen(name, "rb")))
+			continue;
+		fseek(f, 0, SEEK_END);
+		len = ftell(f);
+		rewind(f);
+		buf = malloc((size_t)len + 1);
+		if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len)
+			found = memmem(buf, (size_t)len, needle, strlen(needle)) != NULL;
+		free(buf);
+		fclose(f);
+	}
+	return found;
+}
+
+static int64_t wallet(struct db *db, const char *user, int64_t *frozen)
+{
+	int64_t balance = -1, f;
+
+	db_wallet_show(db, user, &balance, frozen ? frozen : &f);
+	return balance;
+}
+
+static void book(struct db *db, const char *user, enum db_type type, int64_t minutes,
+                 int64_t price, int64_t starts, struct db_booking *b)
+{
+	struct db_booking_req req = {user, "Vega", type, minutes, price, starts};
+	int err = db_book(db, &req, starts, b);
+
+	if (err != DB_OK) {
+		printf("not ok - book: %s\n", db_errmsg(db));
+		exit(1);
+	}
+}
+
+static void test_money(void)
+{
+	static const struct { const char *s; int ok; int64_t v; } cases[] = {
+		{"0", 1, 0}, {"0.00", 1, 0}, {"97", 1, 9700}, {"97.5", 1, 9750},
+		{"97.05", 1, 9705}, {"1000000.00", 1, DB_AMOUNT_MAX},
+		{"1000000.01", 0, 0}, {"1.234", 0, 0}, {"-1.00", 0, 0}, {"+1", 0, 0},
+		{"", 0, 0}, {".5", 0, 0}, {"1.", 0, 0}, {"1e3", 0, 0}, {" 1", 0, 0},
+		{"1 ", 0, 0}, {"99999999999999999999", 0, 0}, {"1,00", 0, 0},
+	};
+	char buf[32];
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int64_t v = -1;
+		int err = db_money_parse(cases[i].s, &v);
+
+		CHECK(cases[i].ok ? err == DB_OK && v == cases[i].v : err == DB_ERR_INVALID,
+		      "amount '%s' is %s", cases[i].s, cases[i].ok ? "read exactly" : "refused");
+	}
+	db_money_format(9700, buf);
+	CHECK(strcmp(buf, "97.00") == 0, "9700 minor units print as 97.00");
+	db_money_format(5, buf);
+	CHECK(strcmp(buf, "0.05") == 0, "5 minor units print as 0.05");
+}
+
+static void test_time(void)
+{
+	int64_t ms = 0;
+	char buf[32];
+
+	CHECK(db_time_parse("2026-01-01T00:00:00Z", &ms) == DB_OK && ms == T0,
+	      "an ISO time with Z is read as UTC");
+	CHECK(db_time_parse("2026-01-01T00:00:00", &ms) == DB_OK && ms == T0,
+	      "an ISO time without a zone is UTC");
+	CHECK(db_time_parse("2026-01-01T05:30:00+05:30", &ms) == DB_OK && ms == T0,
+	      "an offset is applied");
+	CHECK(db_time_parse("2026-01-01T00:00:00.250Z", &ms) == DB_OK && ms == T0 + 250,
+	      "milliseconds are kept");
+	CHECK(db_time_parse("2026-02-30T00:00:00Z", &ms) == DB_ERR_INVALID,
+	      "30 February is refused");
+	CHECK(db_time_parse("2026-01-01", &ms) == DB_ERR_INVALID, "a date alone is refused");
+	CHECK(db_time_parse("tomorrow", &ms) == DB_ERR_INVALID, "words are refused");
+	db_time_format(T0 + 5, buf);
+	CHECK(strcmp(buf, "2026-01-01T00:00:00.005Z") == 0, "times print as ISO UTC with ms");
+}
+
+static void test_amounts(void)
+{
+	struct db_settlement s;
+
+	db_settle_amounts(3000, 30, 0, MIN, 2000, &s);
+	CHECK(s.billed_minutes == 0 && s.charged == 0 && s.refunded == 3000,
+	      "no active time costs nothing");
+	db_settle_amounts(3000, 30, 1, MIN, 2000, &s);
+	CHECK(s.billed_minutes == 1 && s.charged == 100, "the first millisecond starts minute 1");
+	db_settle_amounts(3000, 30, MIN, MIN, 2000, &s);
+	CHECK(s.billed_minutes == 1, "exactly one minute bills one minute");
+	db_settle_amounts(3000, 30, MIN + 1, MIN, 2000, &s);
+	CHECK(s.billed_minutes == 2, "one minute and a millisecond bills two");
+	db_settle_amounts(3000, 30, 30 * MIN, MIN, 2000, &s);
+	CHECK(s.billed_minutes == 30 && s.charged == 3000 && s.refunded == 0,
+	      "the whole paid time charges the whole price");
+	db_settle_amounts(3000, 30, 45 * MIN, MIN, 2000, &s);
+	CHECK(s.billed_minutes == 30 && s.charged == 3000 && s.duration_seconds == 1800,
+	      "time past the paid minutes is never billed");
+	db_settle_amounts(1000, 3, MIN, MIN, 2000, &s);
+	CHECK(s.charged == 333 && s.refunded == 667, "a charge rounds down (333 of 1000 for 1 of 3)");
+	CHECK(s.commission == 66 && s.released == 267,
+	      "commission rounds down (66 of 333 at 20%%), the astrologer gets the rest");
+	db_settle_amounts(1000, 3, MIN, MIN, 0, &s);
+	CHECK(s.commission == 0 && s.released == 333, "no commission releases the whole charge");
+	db_settle_amounts(1000, 3, MIN, MIN, 10000, &s);
+	CHECK(s.commission == 333 && s.released == 0, "full commission releases nothing");
+}
+
+static void test_people(struct db *db)
+{
+	int64_t balance, frozen;
+
+	CHECK(db_user_add(db, "Asha", 10000, T0) == DB_OK, "a customer is added with a balance");
+	CHECK(db_user_add(db, "Ravi", 0, T0) == DB_OK, "a customer is added without one");
+	CHECK(db_astrologer_add(db, "Vega", T0) == DB_OK, "an astrologer is added");
+	CHECK(db_user_add(db, "Asha", 0, T0) == DB_ERR_EXISTS, "a taken name is refused");
+	CHECK(db_astrologer_add(db, "Vega", T0) == DB_ERR_EXISTS,
+	      "a taken astrologer name is refused");
+	CHECK(db_user_add(db, "", 0, T0) == DB_ERR_INVALID, "an empty name is refused");
+	CHECK(db_user_add(db, "bad\nname", 0, T0) == DB_ERR_INVALID,
+	      "a name with a control character is refused");
+	CHECK(db_user_add(db, "Neg", -1, T0) == DB_ERR_INVALID, "a negative balance is refused");
+	CHECK(db_wallet_topup(db, "Ravi", 0, T0) == DB_ERR_INVALID, "a zero top-up is refused");
+	CHECK(db_wallet_topup(db, "Nobody", 100, T0) == DB_ERR_NOT_FOUND,
+	      "a top-up for an unknown customer is refused");
+	CHECK(db_wallet_topup(db, "Ravi", 500, T0) == DB_OK &&
+	      db_wallet_show(db, "Ravi", &balance, &frozen) == DB_OK && balance == 500 &&
+	      frozen == 0, "a top-up lands in the wallet");
+}
+
+static void test_booking(struct db *db)
+{
+	struct db_booking_req req = {"Ravi", "Vega", DB_TYPE_CHAT, 10, 501, T0};
+	struct db_booking b;
+	int64_t frozen, bookings = sql_int("SELECT count(*) FROM bookings");
+
+	CHECK(db_book(db, &req, T0, &b) == DB_ERR_FUNDS && b.user_token[0] == 0,
+	      "a booking over the balance fails and yields no link");
+	CHECK(wallet(db, "Ravi", &frozen) == 500 && frozen == 0 &&
+	      sql_int("SELECT count(*) FROM bookings") == bookings,
+	      "a failed booking changes nothing");
+	req.price = 500;
+	CHECK(db_book(db, &req, T0, &b) == DB_OK && wallet(db, "Ravi", &frozen) == 0 &&
+	      frozen == 500, "a booking of exactly the balance freezes all of it");
+	CHECK(strlen(b.user_token) == DB_TOKEN_LEN && strlen(b.astrologer_token) == DB_TOKEN_LEN &&
+	      strcmp(b.user_token, b.astrologer_token) != 0,
+	      "each participant gets a 43-character token of their own");
+	CHECK(sql_int("SELECT count(*) FROM webrtc_sessions WHERE booking_id ="
+	              " (SELECT max(id) FROM bookings)") == 1,
+	      "the booking's trigger made its room");
+	req.user = "Nobody";
+	CHECK(db_book(db, &req, T0, &b) == DB_ERR_NOT_FOUND, "an unknown customer cannot book");
+	req.user = "Asha";
+	req.astrologer = "Nobody";
+	CHECK(db_book(db, &req, T0, &b) == DB_ERR_NOT_FOUND, "an unknown astrologer is refused");
+	req.astrologer = "Vega";
+	req.minutes = 0;
+	CHECK(db_book(db, &req, T0, &b) == DB_ERR_INVALID, "zero minutes are refused");
+	req.minutes = DB_MINUTES_MAX + 1;
+	CHECK(db_book(db, &req, T0, &b) == DB_ERR_INVALID, "too many minutes are refused");
+	CHECK(sql_int("SELECT count(*) FROM bookings") == bookings + 1,
+	      "refused bookings leave no row");
+}
+
+static void test_links(struct db *db)
+{
+	struct db_booking b;
+	struct db_session s;
+	enum db_role role;
+	char fresh[DB_TOKEN_LEN + 1];
+	int64_t start = T0 + 60 * MIN;
+
+	book(db, "Asha", DB_TYPE_VOICE, 30, 3000, start, &b);
+	CHECK(db_is_session_link_valid(db, b.user_token, start, &s, &role) == DB_OK &&
+	      role == DB_ROLE_USER && s.type == DB_TYPE_VOICE && s.paid_minutes == 30 &&
+	      strcmp(s.astrologer_name, "Vega") == 0, "the user's token proves the user");
+	CHECK(db_is_session_link_valid(db, b.astrologer_token, start, &s, &role) == DB_OK &&
+	      role == DB_ROLE_ASTROLOGER, "the astrologer's token proves the astrologer");
+	CHECK(db_is_session_link_valid(db, "short", start, &s, &role) == DB_ERR_NOT_FOUND,
+	      "a malformed token is unknown");
+	CHECK(db_is_session_link_valid(db, NULL, start, &s, &role) == DB_ERR_NOT_FOUND,
+	      "no token is unknown");
+	strcpy(fresh, b.user_token);
+	fresh[0] = fresh[0] == 'A' ? 'B' : 'A';
+	CHECK(db_is_session_link_valid(db, fresh, start, &s, &role) == DB_ERR_NOT_FOUND,
+	      "a token one character off is unknown");
+	CHECK(!file_contains(path, b.user_token) && !file_contains(path, b.astrologer_token),
+	      "neither the database nor its WAL holds a token");
+	CHECK(db_is_session_link_valid(db, b.user_token, start - 15 * MIN - 1, &s, &role) ==
+	      DB_ERR_NOT_OPEN, "a link is closed until 15 minutes before the start");
+	CHECK(db_is_session_link_valid(db, b.user_token, start - 15 * MIN, &s, &role) == DB_OK,
+	      "and open from then");
+	/* valid until start + paid 30 min + 30 min */
+	CHECK(db_is_session_link_valid(db, b.user_token, start + 60 * MIN - 1, &s, &role) ==
+	      DB_OK, "a link is valid in its last millisecond");
+	CHECK(db_is_session_link_valid(db, b.user_token, start + 60 * MIN, &s, &role) ==
+	      DB_ERR_EXPIRED && strcmp(s.id, b.session.id) == 0,
+	      "and expired at link_valid_until, still naming its session");
+
+	CHECK(db_link_reissue(db, b.session.id, DB_ROLE_USER, start, fresh) == DB_OK &&
+	      strcmp(fresh, b.user_token) != 0, "a link can be reissued");
+	CHECK(db_is_session_link_valid(db, b.user_token, start, &s, &role) == DB_ERR_NOT_FOUND,
+	      "the old link stops working");
+	CHECK(db_is_session_link_valid(db, fresh, start, &s, &role) == DB_OK &&
+	      role == DB_ROLE_USER, "the new one works");
+	CHECK(db_link_reissue(db, "no-such-session", DB_ROLE_USER, start, fresh) ==
+	      DB_ERR_NOT_FOUND, "reissuing for an unknown session is refused");
+}
+
+static void test_join_and_end(struct db *db)
+{
+	struct db_settlement st, again;
+	struct db_booking b;
+	struct db_session s;
+	struct db_join j;
+	enum db_role role;
+	int64_t frozen, before = wallet(db, "Asha", NULL), earned0, earned, plat0;
+
+	db_earnings_show(db, "Vega", &earned0);
+	plat0 = sql_int("SELECT balance FROM accounts WHERE kind = 'platform'");
+	book(db, "Asha", DB_TYPE_VIDEO, 30, 3000, T0, &b);
+	CHECK(db_start_session(db, b.session.id, DB_ROLE_USER, T0 + 1000, &j) == DB_OK &&
+	      !j.both_joined && j.session.status == DB_STATUS_SCHEDULED && !j.session.started_ms,
+	      "one participant joining does not start the paid timer");
+	CHECK(db_start_session(db, b.session.id, DB_ROLE_USER, T0 + 2000, &j) == DB_OK &&
+	      j.already_joined && j.session.user_joined_ms == T0 + 1000,
+	      "joining again is harmless and keeps the first join time");
+	CHECK(db_start_session(db, b.session.id, DB_ROLE_ASTROLOGER, T0 + 5000, &j) == DB_OK &&
+	      j.both_joined && j.started_now && j.session.status == DB_STATUS_ACTIVE &&
+	      j.session.started_ms == T0 + 5000 && j.session.deadline_ms == T0 + 5000 + 30 * MIN,
+	      "the second participant starts the session and its deadline");
+	CHECK(db_start_session(db, b.session.id, DB_ROLE_ASTROLOGER, T0 + 6000, &j) == DB_OK &&
+	      j.already_joined && !j.started_now && j.session.started_ms == T0 + 5000,
+	      "a rejoin does not restart the timer");
+	CHECK(sql_int("SELECT count(*) FROM session_events WHERE kind = 'joined' AND session_id ="
+	              " (SELECT id FROM webrtc_sessions WHERE booking_id = (SELECT max(id) FROM bookings))")
+	      == 2, "each participant's first join leaves one event");
+
+	CHECK(db_end_session(db, b.session.id, DB_REASON_USER_ENDED, T0 + 5000 + 10 * MIN + 1, &st)
+	      == DB_OK && !st.already_ended && st.status == DB_STATUS_COMPLETED &&
+	      st.billed_minutes == 11 && st.charged == 1100 && st.refunded == 1900 &&
+	      st.commission == 220 && st.released == 880 && st.duration_seconds == 600,
+	      "ending after 10 minutes and 1 ms bills 11 of 30 minutes");
+	db_earnings_show(db, "Vega", &earned);
+	CHECK(wallet(db, "Asha", &frozen) == before - 3000 + 1900 && earned == earned0 + 880 &&
+	      sql_int("SELECT balance FROM accounts WHERE kind = 'platform'") == plat0 + 220,
+	      "the refund, the earnings and the commission land in their accounts");
+	CHECK(db_end_session(db, b.session.id, DB_REASON_ASTROLOGER_ENDED, T0 + 20 * MIN, &again)
+	      == DB_OK && again.already_ended && again.charged == st.charged &&
+	      again.reason == DB_REASON_USER_ENDED, "ending twice returns the first settlement");
+	db_earnings_show(db, "Vega", &earned);
+	CHECK(earned == earned0 + 880 &&
+	      sql_int("SELECT count(*) FROM settlements WHERE session_id IN (SELECT id FROM"
+	              " webrtc_sessions WHERE booking_id = (SELECT max(id) FROM bookings))") == 1,
+	      "and moves no money");
+	CHECK(db_is_session_link_valid(db, b.user_token, T0 + 11 * MIN, &s, &role) ==
+	      DB_ERR_ENDED, "an ended session's link says so");
+	CHECK(db_start_session(db, b.session.id, DB_ROLE_USER, T0 + 11 * MIN, &j) == DB_ERR_ENDED,
+	      "an ended session cannot be joined");
+	CHECK(db_end_session(db, "nope", DB_REASON_USER_ENDED, T0, &st) == DB_ERR_NOT_FOUND,
+	      "ending an unknown session is refused");
+	CHECK(db_end_session(db, b.session.id, DB_REASON_NONE, T0, &st) == DB_ERR_INVALID,
+	      "an end needs a reason");
+
+	/* Never both joined: a full refund. */
+	before = wallet(db, "Asha", NULL);
+	book(db, "Asha", DB_TYPE_CHAT, 10, 700, T0, &b);
+	db_start_session(db, b.session.id, DB_ROLE_USER, T0, &j);
+	CHECK(db_end_session(db, b.session.id, DB_REASON_USER_ENDED, T0 + MIN, &st) == DB_OK &&
+	      st.status == DB_STATUS_CANCELLED && st.charged == 0 && st.refunded == 700 &&
+	      wallet(db, "Asha", &frozen) == before,
+	      "a session that never had both participants is refunded in full");
+
+	/* Ended past its paid time: capped. */
+	book(db, "Asha", DB_TYPE_CHAT, 5, 500, T0, &b);
+	db_start_session(db, b.session.id, DB_ROLE_USER, T0, &j);
+	db_start_session(db, b.session.id, DB_ROLE_ASTROLOGER, T0, &j);
+	CHECK(db_end_session(db, b.session.id, DB_REASON_TIME_UP, T0 + 9 * MIN, &st) == DB_OK &&
+	      st.billed_minutes == 5 && st.charged == 500 && st.duration_seconds == 300,
+	      "a late end bills no more than the paid minutes");
+}
+
+static void test_expire(struct db *db)
+{
+	struct db_booking noshow, overtime;
+	struct db_settlement st;
+	struct db_join j;
+	int expired, timed_out;
+	int64_t start = T0 + 1000 * MIN, valid_until, due;
+
+	/* Earlier tests left bookings behind: a sweep before this start settles them. */
+	CHECK(db_expire(db, start - 16 * MIN, NULL, NULL, &expired, &timed_out) == DB_OK &&
+	      expired > 0, "the sweep settles earlier bookings that ran out");
+	book(db, "Asha", DB_TYPE_CHAT, 10, 100, start, &noshow);
+	book(db, "Asha", DB_TYPE_VOICE, 10, 100, start, &overtime);
+	db_start_session(db, overtime.session.id, DB_ROLE_USER, start, &j);
+	db_start_session(db, overtime.session.id, DB_ROLE_ASTROLOGER, start, &j);
+	valid_until = noshow.session.link_valid_until_ms;
+	due = j.session.deadline_ms + db_config(db)->grace_ms;
+
+	CHECK(db_expire(db, due - 1, NULL, NULL, &expired, &timed_out) == DB_OK &&
+	      expired == 0 && timed_out == 0, "an active session runs until its grace is over");
+	CHECK(db_expire(db, due, NULL, NULL, &expired, &timed_out) == DB_OK &&
+	      expired == 0 && timed_out == 1, "and ends at deadline + grace");
+	CHECK(db_settlement_get(db, overtime.session.id, &st) == DB_OK &&
+	      st.reason == DB_REASON_TIME_UP && st.billed_minutes == 10 && st.charged == 100,
+	      "settled for its paid minutes with reason time_up");
+	CHECK(db_expire(db, valid_until - 1, NULL, NULL, &expired, &timed_out) == DB_OK &&
+	      expired == 0 && timed_out == 0, "a link does not expire a millisecond early");
+	CHECK(db_expire(db, valid_until, NULL, NULL, &expired, &timed_out) == DB_OK &&
+	      expired == 1 && timed_out == 0, "a link expires at link_valid_until");
+	CHECK(db_settlement_get(db, noshow.session.id, &st) == DB_OK &&
+	      st.status == DB_STATUS_EXPIRED && st.reason == DB_REASON_NO_SHOW && st.refunded == 100,
+	      "an expired booking is refunded in full as a no-show");
+	CHECK(db_expire(db, valid_until + MIN, NULL, NULL, &expired, &timed_out) == DB_OK &&
+	      expired == 0 && timed_out == 0, "a second sweep does nothing");
+}
+
+static int count_msgs(void *arg, const struct db_chat *m)
+{
+	int64_t *last = arg;
+
+	if (m->seq != *last + 1)
+		*last = -1000;
+	else
+		*last = m->seq;
+	return 0;
+}
+
+static void test_chat(struct db *db)
+{
+	struct db_booking b;
+	struct db_chat m;
+	char big[DB_CHAT_MAX * 2 + 2];
+	int dup;
+	int64_t last = 0;
+
+	book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &b);
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "hello", "c1", T0, &m, &dup) ==
+	      DB_OK && m.seq == 1 && !dup, "the first message is seq 1");
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_ASTROLOGER, "namaste", "c2", T0, &m, &dup)
+	      == DB_OK && m.seq == 2 && m.sender == DB_ROLE_ASTROLOGER, "the reply is seq 2");
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "hello", "c1", T0 + 5, &m, &dup) ==
+	      DB_OK && dup && m.seq == 1 && m.at_ms == T0, "a resent client id lands once");
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "no id", NULL, T0, &m, &dup) ==
+	      DB_OK && m.seq == 3, "a message without a client id is stored");
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "", "c4", T0, &m, &dup) ==
+	      DB_ERR_INVALID, "an empty message is refused");
+	memset(big, 'a', DB_CHAT_MAX);
+	big[DB_CHAT_MAX] = 0;
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, big, "c5", T0, &m, &dup) == DB_OK,
+	      "a message of exactly 4000 characters is stored");
+	big[DB_CHAT_MAX] = 'a';
+	big[DB_CHAT_MAX + 1] = 0;
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, big, "c6", T0, &m, &dup) ==
+	      DB_ERR_INVALID, "4001 characters are refused");
+	for (int i = 0; i < DB_CHAT_MAX; i++)
+		memcpy(big + 2 * i, "\xc3\xa9", 2); /* é: 2 bytes, 1 character */
+	big[2 * DB_CHAT_MAX] = 0;
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, big, "c7", T0, &m, &dup) == DB_OK,
+	      "the limit counts characters, not bytes");
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "\xff\xfe", "c8", T0, &m, &dup) ==
+	      DB_ERR_INVALID, "bytes that are not UTF-8 are refused");
+	CHECK(db_chat_history(db, b.session.id, 0, 100, count_msgs, &last) == DB_OK && last == 5,
+	      "history replays every message once, in order");
+	last = 3;
+	CHECK(db_chat_history(db, b.session.id, 3, 100, count_msgs, &last) == DB_OK && last == 5,
+	      "history resumes after a given seq");
+	CHECK(db_chat_append(db, "nope", DB_ROLE_USER, "x", NULL, T0, &m, &dup) ==
+	      DB_ERR_NOT_FOUND, "a message for an unknown session is refused");
+}
+
+static void test_ledger(struct db *db)
+{
+	int problems;
+
+	CHECK(db_ledger_check(db, NULL, NULL, &problems) == DB_OK && problems == 0,
+	      "the ledger holds after every operation above");
+	sql_int("UPDATE accounts SET balance = balance + 1"
+	        " WHERE kind = 'platform' RETURNING 1");
+	CHECK(db_ledger_check(db, NULL, NULL, &problems) == DB_OK && problems >= 2,
+	      "a balance changed behind the ledger's back is caught");
+	sql_int("UPDATE accounts SET balance = balance - 1 WHERE kind = 'platform' RETURNING 1");
+	CHECK(db_ledger_check(db, NULL, NULL, &problems) == DB_OK && problems == 0,
+	      "and the check passes again once it is put right");
+	CHECK(sql_int("INSERT INTO settlements(session_id, txn_id, billed_minutes, charged,"
+	              " refunded, commission, released, created_ms) SELECT session_id, txn_id + 1000,"
+	              " 0, 0, 0, 0, 0, 0 FROM settlements LIMIT 1 RETURNING 1") == -1,
+	      "the database itself refuses a second settlement");
+	CHECK(sql_int("UPDATE ledger_entries SET amount = 1 RETURNING 1") == -1,
+	      "ledger entries cannot be rewritten");
+}
+
+static void test_store(void)
+{
+	char key[300];
+	struct stat sb;
+	struct db *db;
+	char err[256];
+
+	snprintf(key, sizeof key, "%s.key", path);
+	CHECK(stat(key, &sb) == 0 && (sb.st_mode & 0777) == 0600 && sb.st_size == 32,
+	      "the token key is 32 bytes with mode 0600");
+	CHECK(sql_int("PRAGMA user_version") == 1 && sql_int("PRAGMA journal_mode = WAL") != -1,
+	      "the schema version is recorded");
+	chmod(key, 0644);
+	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "chmod 600"),
+	      "a key others can read is refused");
+	chmod(key, 0600);
+	sql_int("PRAGMA user_version = 99");
+	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "version 99"),
+	      "a database newer than the program is refused");
+	sql_int("PRAGMA user_version = 1");
+}
+
+int main(void)
+{
+	struct db *db;
+
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(path, sizeof path, "%s/sessions.db", dir);
+	test_money();
+	test_time();
+	test_amounts();
+	db = open_db();
+	CHECK(db_config(db)->minute_ms == MIN || getenv("SESSIONS_MINUTE_MS"),
+	      "a paid minute is 60 seconds by default");
+	db_config(db)->minute_ms = MIN;
+	db_config(db)->grace_ms = 2 * MIN;
+	db_config(db)->opens_before_ms = 15 * MIN;
+	db_config(db)->valid_after_ms = 30 * MIN;
+	db_config(db)->commission_bps = 2000;
+	test_people(db);
+	test_booking(db);
+	test_links(db);
+	test_join_and_end(db);
+	test_expire(db);
+	test_chat(db);
+	test_ledger(db);
+	db_close(db);
+	test_store();
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+		if (system(cmd) != 0)
+			return 1;
+	}
+	TAP_EXIT();
+}
