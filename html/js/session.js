@@ -548,13 +548,12 @@ const REASONS = {
   disconnected: 'The session ended after the connection was lost.',
 };
 
-async function summary(r, reason, secs, problem) {
+function summary(r, reason, secs, problem) {
   S.ended = true;
   const rs = REASONS[reason];
   text('en-reason', (rs && (typeof rs === 'string' ? rs : rs[S.me])) || 'The session has ended.');
   const facts = [['Duration', secs === null || secs === undefined ? 'Not known' : durationWords(secs)]];
-  const cfg = await siteConfig();
-  const money = (a) => (a === undefined || a === null ? '—' : `${cfg.currency || ''}${a}`);
+  const money = (a) => (a === undefined || a === null ? '—' : a);
   if (r && S.me === 'user') facts.push(['Charged', money(r.amountCharged)], ['Refunded to your wallet', money(r.amountRefunded)]);
   if (r && S.me === 'astrologer') facts.push(['You earned', money(r.amountReleased)]);
   if (r && r.billedMinutes !== undefined) facts.push(['Minutes billed', String(r.billedMinutes)]);
@@ -568,28 +567,18 @@ async function summary(r, reason, secs, problem) {
     return d;
   }));
   text('en-note', problem ? `The final figures could not be loaded (${problem}). They are in your account.` : '');
-  if (cfg.returnUrl) {
+  // The link back to the shop's own site is configured on the server (return_url) and comes with validate.
+  const back = S.v && typeof S.v.returnUrl === 'string' && /^https?:\/\//.test(S.v.returnUrl) ? S.v.returnUrl : '';
+  if (back) {
     const a = $('en-return');
-    a.href = cfg.returnUrl;
-    a.textContent = cfg.returnLabel || 'Back to the shop';
+    a.href = back;
+    a.textContent = 'Back to the shop';
     show(a);
   }
   document.title = 'Session ended';
   setState('ended');
   $('en-title').tabIndex = -1;
   $('en-title').focus();
-}
-
-// The shop's own settings (return link, currency sign) live in /site.json, next to the page.
-async function siteConfig() {
-  try {
-    const res = await fetch('/site.json', { cache: 'no-store' });
-    const c = res.ok ? await res.json() : {};
-    const url = typeof c.returnUrl === 'string' && /^(https?:\/\/|\/)/.test(c.returnUrl) ? c.returnUrl : '';
-    return { returnUrl: url, returnLabel: String(c.returnLabel || ''), currency: String(c.currency || '') };
-  } catch {
-    return {};
-  }
 }
 
 boot();
