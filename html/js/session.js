@@ -379,18 +379,15 @@ function setupMedia() {
   $('vi-tap').addEventListener('click', () => { show($('vi-tap'), false); playRemote(); });
 }
 
+// The element gets the stream once, when every kind has its track: assigning it again (or playing a
+// video that has no sound yet) would abort or slip past the autoplay rules.
 function remoteTrack(track, fresh) {
-  const el = $(S.kind === 'video' ? 'vi-remote' : 'vo-remote');
-  if (fresh || !S.remote) {
-    S.remote = new MediaStream();
-    S.remote.addTrack(track);
-    el.srcObject = S.remote;
-    playRemote();
-    if (track.kind === 'audio') watchRemote();
-  } else {
-    S.remote.addTrack(track);
-    if (track.kind === 'audio') watchRemote();
-  }
+  if (fresh || !S.remote) S.remote = new MediaStream();
+  S.remote.addTrack(track);
+  if (S.remote.getTracks().length !== S.call.kinds.length) return;
+  $(S.kind === 'video' ? 'vi-remote' : 'vo-remote').srcObject = S.remote;
+  playRemote();
+  watchRemote();
 }
 
 function watchRemote() {

@@ -25,9 +25,10 @@ L.main(SUITE, 120000, async (t) => {
     const later = () => (navigator.userActivation.isActive ? setTimeout(later, 100) : document.getElementById('pj-join').click());
     later();
   });
-  await L.waitState(user, 'active', 20000);
   await astro.click('#pj-join');
-  await L.pcState(user, 'connected');
+  // Waiting on the customer's page would lend it activation again: wait on the astrologer's side,
+  // which connects only after the customer has its remote stream.
+  await L.pcState(astro, 'connected');
   await t.check('blocked playback shows the tap-to-play button', () => user.waitForSelector('#vi-tap:not([hidden])'));
   t.ok(await user.$eval('#vi-remote', (v) => v.paused), 'the remote video is really paused by the browser');
   await L.shot(user, SUITE, '01-tap-to-play-360');
