@@ -72,6 +72,32 @@ L.main(SUITE, 240000, async (t) => {
     await L.waitFor(async () => (await L.remoteLevel(astro, '#vo-remote')) > 0.003, 8000, 'the tone');
   });
 
+  // The relay restarts mid-call: the call itself is peer to peer and goes on; the pages reconnect.
+  await s.killRelay();
+  await t.check('relay gone: the reconnecting banner shows while audio keeps flowing', async () => {
+    await user.waitForSelector('#banner:not([hidden])', { timeout: 10000 });
+    await L.waitFor(async () => (await L.rising(astro, 'inAudio', 800)).up, 5000, 'audio');
+  });
+  await s.startRelay();
+  await t.check('relay back: the banner goes and both sides hear each other again', async () => {
+    for (const p of [user, astro]) await p.waitForSelector('#banner', { state: 'hidden', timeout: 20000 });
+    await L.pcState(user, 'connected');
+    await L.pcState(astro, 'connected');
+    for (const p of [user, astro]) await L.waitFor(async () => (await L.rising(p, 'inAudio', 800)).up, 10000, 'audio');
+  });
+
+  // The customer reloads: a fresh page rejoins and a fresh negotiation connects the call again.
+  await user.reload();
+  await t.check('after a reload the customer can rejoin the call', async () => {
+    await L.waitState(user, 'prejoin');
+    if ((await user.textContent('#pj-join')) !== 'Rejoin session') throw new Error(await user.textContent('#pj-join'));
+    await user.waitForFunction(() => document.getElementById('dc-mic').options.length > 0);
+    await user.click('#pj-join');
+    await L.pcState(user, 'connected');
+    await L.pcState(astro, 'connected');
+    for (const p of [user, astro]) await L.waitFor(async () => (await L.rising(p, 'inAudio', 800)).up, 10000, 'audio');
+  });
+
   await astro.click('#ac-end');
   await astro.click('#ce-yes');
   await t.check('the astrologer ends: both pages show the summary', async () => {
