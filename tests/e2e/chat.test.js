@@ -122,6 +122,11 @@ L.main(SUITE, 240000, async (t) => {
     t.ok(JSON.stringify(got) === JSON.stringify(expected), `the ${name} shows every message once, in order, after the restart`, JSON.stringify(got));
   }
 
+  await astro.evaluate(() => {
+    window.__presence = [];
+    const el = document.getElementById('ac-presence');
+    new MutationObserver(() => window.__presence.push(el.dataset.p)).observe(el, { attributes: true });
+  });
   await user.reload();
   await t.check('after a reload the whole history is there once, in order, with own messages apart', async () => {
     await L.waitState(user, 'active');
@@ -136,6 +141,8 @@ L.main(SUITE, 240000, async (t) => {
     const shown = secs(await user.textContent('#ac-elapsed'));
     if (Math.abs(shown - ran) > 2) throw new Error(`shows ${shown} s, ran ${ran} s`);
   });
+  await t.check('the astrologer saw the customer leave and come back', () =>
+    astro.waitForFunction(() => window.__presence.join().includes('left') && window.__presence[window.__presence.length - 1] === 'joined'));
   await send(user, 'After my reload');
   await t.check('chat works after the reload', () => waitText(astro, 'After my reload'));
 
