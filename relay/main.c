@@ -123,7 +123,7 @@ int main(int argc, char **argv)
 	/* Pings well inside nginx's 60 s proxy read timeout; silent peers are dropped. */
 	memset(&retry, 0, sizeof retry);
 	retry.secs_since_valid_ping = (uint16_t)a.ping;
-	retry.secs_since_valid_hangup = (uint16_t)(a.ping + 15);
+	retry.secs_since_valid_hangup = (uint16_t)(a.ping + a.ping / 2 + 1);
 
 	memset(&info, 0, sizeof info);
 	info.protocols = protocols;

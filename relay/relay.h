@@ -14,6 +14,8 @@
 #define RELAY_RX_CHUNK 1024             /* lws rx buffer: small, it is allocated per connection */
 #define RELAY_QUEUE_FRAMES 512          /* a connection's send queue holds at most this many */
 #define RELAY_QUEUE_BYTES (2u << 20)    /* ... and this many bytes */
+#define RELAY_BATCH_FRAMES 64          /* frames written together in one system call */
+#define RELAY_BATCH_BYTES 65536         /* ... and their bytes */
 #define RELAY_JOIN_TIMEOUT_S 10         /* time to send join-room */
 #define RELAY_DRAIN_TIMEOUT_S 5         /* time to read a last frame before a close */
 #define RELAY_STRIKES_MAX 50            /* rate-limited frames in a row before a close */
