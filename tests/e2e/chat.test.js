@@ -175,6 +175,7 @@ L.main(SUITE, 240000, async (t) => {
     if (!/You earned\d+\.\d\d/.test(txt)) throw new Error(txt);
     if (!/The customer ended the session/.test(await astro.textContent('#en-reason'))) throw new Error('no reason');
   });
+  t.ok(!(await user.isVisible('#en-return')), 'with no return address configured the summary shows no link back');
   await L.shot(user, SUITE, '07-ended-360');
   await L.shot(astro, SUITE, '07-ended-desktop');
   t.ok((await themeProblems(user)).length === 0, 'ended summary at 360 px: AA contrast, no dark blue, no sideways scroll', (await themeProblems(user)).join('; '));

@@ -6,7 +6,7 @@ const L = require('./lib');
 const SUITE = 'timer';
 
 L.main(SUITE, 120000, async (t) => {
-  const s = await L.stack({ SESSIONS_MINUTE_MS: '1000' });
+  const s = await L.stack({ SESSIONS_MINUTE_MS: '1000', SESSIONS_RETURN_URL: 'https://shop.example/account' });
   const b = L.book(s, 'chat', 8, '16.00');
   const browser = await L.browser();
   const user = await L.page(browser, { viewport: { width: 360, height: 740 } });
@@ -37,6 +37,12 @@ L.main(SUITE, 120000, async (t) => {
     }
     const facts = await user.textContent('#en-facts');
     if (!/Charged16\.00/.test(facts) || !/Refunded to your wallet0\.00/.test(facts)) throw new Error(facts);
+  });
+  await t.check('the summary links back to the shop\'s configured address', async () => {
+    for (const p of [user, astro]) {
+      const href = await p.getAttribute('#en-return', 'href');
+      if (href !== 'https://shop.example/account' || !(await p.isVisible('#en-return'))) throw new Error(String(href));
+    }
   });
   await L.shot(user, SUITE, '02-time-up-360');
   const money = L.settled(s, b);

@@ -19,7 +19,9 @@ const corner = (p) => p.evaluate(() => {
 });
 
 L.main(SUITE, 240000, async (t) => {
-  const s = await L.stack();
+  // A configured STUN server (nothing answers it here; host candidates on lo still connect).
+  const ice = [{ urls: 'stun:127.0.0.1:3478' }];
+  const s = await L.stack({ SESSIONS_ICE_SERVERS: JSON.stringify(ice) });
   const media = L.makeMedia(s.dir);
   const b = L.book(s, 'video', 20, '80.00');
   const args = (y4m) => [...L.FAKE, `--use-file-for-fake-audio-capture=${media.wav}`, `--use-file-for-fake-video-capture=${y4m}`];
@@ -52,6 +54,8 @@ L.main(SUITE, 240000, async (t) => {
     const v = await p.$eval('#vi-remote', (e) => ({ playsinline: e.hasAttribute('playsinline'), paused: e.paused }));
     t.ok(v.playsinline && !v.paused, `the ${name}'s remote video is inline and playing`, JSON.stringify(v));
   }
+  const used = await user.evaluate(() => window.__probe.pcs[0].getConfiguration().iceServers);
+  t.ok(JSON.stringify(used.map((x) => x.urls).flat()) === JSON.stringify(['stun:127.0.0.1:3478']), 'the peer connection uses the ICE servers the API configured', JSON.stringify(used));
   await t.check('the network indicator shows the round trip', () =>
     astro.waitForFunction(() => /\d+ ms/.test(document.getElementById('ac-net-text').textContent)));
   await L.shot(user, SUITE, '02-active-360');
