@@ -44,6 +44,7 @@ function showError(e) {
   const opens = (e && e.detail && e.detail.linkOpensAt) || (S.v && S.v.linkOpensAt);
   if (code === 'not_open' && opens) text('err-text', `This link opens at ${localTime(opens, true)}.`);
   show($('err-retry'), RETRY.has(code) || !FATAL.has(code));
+  text('err-retry', code === 'replaced' ? 'Use this tab' : 'Try again');
   document.title = title;
   setState('error');
   $('err-title').tabIndex = -1;

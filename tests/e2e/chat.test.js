@@ -146,6 +146,22 @@ L.main(SUITE, 240000, async (t) => {
   await send(user, 'After my reload');
   await t.check('chat works after the reload', () => waitText(astro, 'After my reload'));
 
+  // The same link opened in a second tab takes the session over; the first tab says so.
+  const second = await user.context().newPage();
+  await second.goto(b.userUrl);
+  await t.check('a second tab takes over and the first says the session is open elsewhere', async () => {
+    await L.waitState(second, 'active');
+    await L.waitState(user, 'error');
+    if (!/open somewhere else/.test(await user.textContent('#err-title')) || (await user.textContent('#err-retry')) !== 'Use this tab') throw new Error(await user.textContent('#err-title'));
+  });
+  await L.shot(user, SUITE, '05b-replaced-360');
+  await second.close();
+  await user.click('#err-retry');
+  await t.check('"Use this tab" takes the session back with its history', async () => {
+    await L.waitState(user, 'active');
+    await user.waitForFunction((n) => document.querySelectorAll('#msgs li.msg').length === n, expected.length + 1);
+  });
+
   for (const [name, p] of [['customer', user], ['astrologer', astro]]) {
     const pr = await p.evaluate(() => ({ gum: window.__probe.gum.length, pcs: window.__probe.pcs.length }));
     t.ok(pr.gum === 0 && pr.pcs === 0, `the ${name}'s chat page asked for no camera or microphone and made no peer connection`, JSON.stringify(pr));
