@@ -429,7 +429,7 @@ function sendMediaState() {
 
 function muteButton() {
   const b = $('ct-mute');
-  b.textContent = S.muted ? 'Unmute' : 'Mute';
+  b.textContent = !S.call.tracks.audio ? 'No microphone' : S.muted ? 'Unmute' : 'Mute';
   b.setAttribute('aria-pressed', String(S.muted));
   b.disabled = !S.call.tracks.audio;
   show($('vo-me-muted'), S.muted);
