@@ -23,11 +23,8 @@ const ERRORS = {
   replaced: ['This session is open somewhere else', 'The link was opened in another tab or on another device, which took the session over.', 'Close this tab, or reload it to bring the session back here.'],
   network: ['Cannot reach the server', 'Your device seems to be offline, or the server did not answer.', 'Check your connection, then try again.'],
 };
-ERRORS.not_found = ERRORS.unknown_link;
 ERRORS.missing_token = ERRORS.unknown_link;
-ERRORS.expired = ERRORS.link_expired;
-ERRORS.ended = ERRORS.session_ended;
-const FATAL = new Set(['unknown_link', 'not_found', 'missing_token', 'link_expired', 'expired', 'session_ended', 'ended', 'forbidden', 'not_open', 'replaced']);
+const FATAL = new Set(['unknown_link', 'missing_token', 'link_expired', 'session_ended', 'forbidden', 'not_open', 'replaced']);
 const RETRY = new Set(['replaced', 'network']);
 
 function setState(name) {
@@ -276,8 +273,8 @@ function frame(f) {
     finish(f.reason, f.durationSeconds);
     break;
   case 'error':
-    if (FATAL.has(f.code)) {
-      if (f.code === 'session_ended' || f.code === 'ended') finish('', null);
+    if (FATAL.has(f.code) || S.relay.stopped) {
+      if (f.code === 'session_ended') finish('', null);
       else { teardown(); showError(new ApiError(0, f.code, f.message)); }
     } else if (f.code === 'rate_limited' || f.code === 'server_error' || f.code === 'bad_message') {
       warn(f.message || 'The server refused that.');
