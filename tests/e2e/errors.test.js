@@ -58,6 +58,29 @@ L.main(SUITE, 180000, async (t) => {
     await ctx.close();
   }
 
+  // Device choice: with two cameras and two microphones, picking others reopens the preview with them.
+  const two = await L.browser(['--use-fake-device-for-media-stream=device-count=2', '--use-fake-ui-for-media-stream']);
+  const vb = L.book(s, 'video');
+  const v = await L.page(two, { viewport: { width: 360, height: 740 } });
+  await v.goto(vb.userUrl);
+  await t.check('video pre-join lists both cameras and both microphones', () =>
+    v.waitForFunction(() => document.getElementById('dc-cam').options.length === 2 && document.getElementById('dc-mic').options.length >= 2));
+  await t.check('choosing another camera and microphone switches the preview to them', async () => {
+    const cam = await v.$eval('#dc-cam', (e) => [...e.options].find((o) => !o.selected).value);
+    await v.selectOption('#dc-cam', cam);
+    await v.waitForFunction((id) => {
+      const st = document.getElementById('dc-preview').srcObject;
+      return st && st.getVideoTracks()[0].getSettings().deviceId === id && document.getElementById('dc-cam').value === id;
+    }, cam);
+    const mic = await v.$eval('#dc-mic', (e) => [...e.options].find((o) => !o.selected).value);
+    await v.selectOption('#dc-mic', mic);
+    await v.waitForFunction((id) => {
+      const st = document.getElementById('dc-preview').srcObject;
+      return st && st.getAudioTracks()[0].getSettings().deviceId === id;
+    }, mic);
+  });
+  await L.shot(v, SUITE, 'video-two-cameras-360');
+
   // No device at all: access would be granted, but there is nothing to open.
   const bare = await L.browser(['--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection']);
   const b = L.book(s, 'voice');
