@@ -358,7 +358,7 @@ function setupMedia() {
     iceServers: S.v.iceServers,
     send: (f) => S.relay.send(f),
     onTrack: remoteTrack,
-    onState: (st) => { $('app').dataset.pc = st; if (st === 'failed' || st === 'disconnected') quality({ level: 'poor', rttMs: null }); },
+    onState: mediaState,
     onQuality: quality,
   });
   S.call.tracks.audio = stream.getAudioTracks()[0] || null;
@@ -375,6 +375,17 @@ function setupMedia() {
   $('ct-mute').addEventListener('click', toggleMute);
   $('ct-cam').addEventListener('click', toggleCamera);
   $('vi-tap').addEventListener('click', () => { show($('vi-tap'), false); playRemote(); });
+}
+
+// The media path itself: while it heals (ICE restart) the other side shows as reconnecting.
+function mediaState(st) {
+  $('app').dataset.pc = st;
+  if (st === 'failed' || st === 'disconnected') {
+    quality({ level: 'poor', rttMs: null });
+    if (S.present) presence('reconnecting');
+  } else if (st === 'connected' && S.present) {
+    presence('joined');
+  }
 }
 
 // The element gets the stream once, when every kind has its track: assigning it again (or playing a
