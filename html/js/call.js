@@ -56,7 +56,8 @@ export class Call {
     if (this.pc !== pc || pc.signalingState !== 'stable') return;
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
-    this.send({ type: 'offer', offer: { type: offer.type, sdp: offer.sdp } });
+    // An offer the socket could not take is withdrawn, so a later restart can offer again.
+    if (!this.send({ type: 'offer', offer: { type: offer.type, sdp: offer.sdp } })) await pc.setLocalDescription({ type: 'rollback' });
   }
 
   connectionChanged(pc) {
