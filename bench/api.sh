@@ -16,7 +16,7 @@
 # Targets: validate >= 50 % of the static file's requests/s; p99 < 5 ms at 1,000 requests/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
+
 seconds=${BENCH_SECONDS:-5}
 conns=${BENCH_CONNS:-32}
 rate=${BENCH_RATE:-1000}

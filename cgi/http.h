@@ -17,7 +17,6 @@
  * default message; handlers return these (negative) or 0.
  */
 enum http_err {
-	HTTP_OK = 0,
 	HTTP_E_METHOD = -1,      /* 405 */
 	HTTP_E_MEDIA_TYPE = -2,  /* 415 */
 	HTTP_E_TOO_LARGE = -3,   /* 413 */

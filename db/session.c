@@ -139,6 +139,18 @@ int db_start_session(struct db *db, const char *session_id, enum db_role role,
 	int err;
 
 	memset(out, 0, sizeof *out);
+	/*
+	 * A join time is never unset, so a participant seen joined needs no
+	 * write lock: a repeated join (every page reload) stays a plain read.
+	 */
+	if ((err = db_session_get(db, session_id, &out->session)) != DB_OK ||
+	    (err = session_usable(db, &out->session, now_ms)) != DB_OK)
+		return err;
+	if (role == DB_ROLE_USER ? out->session.user_joined_ms : out->session.astrologer_joined_ms) {
+		out->already_joined = 1;
+		out->both_joined = out->session.user_joined_ms && out->session.astrologer_joined_ms;
+		return DB_OK;
+	}
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
 	if ((err = db_session_get(db, session_id, &out->session)) != DB_OK ||
@@ -314,6 +326,15 @@ int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
 
 	if (reason == DB_REASON_NONE || (int)reason < 0 || reason > DB_REASON_DISCONNECTED)
 		return db_fail(db, DB_ERR_INVALID, "an end needs a reason");
+	/* An ended session never changes again: its answer needs no write lock. */
+	if ((err = db_session_get(db, session_id, &s)) != DB_OK)
+		return err;
+	if (is_over(s.status)) {
+		if ((err = db_settlement_get(db, session_id, out)) != DB_OK)
+			return err;
+		out->already_ended = 1;
+		return DB_OK;
+	}
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
 	if ((err = db_session_get(db, session_id, &s)) != DB_OK)

@@ -334,6 +334,36 @@ fail:
 	return err;
 }
 
+static int64_t monotonic_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Waits for a lock in naps of 100-400 us, up to DB_BUSY_TIMEOUT_MS.
+ * SQLite's own busy_timeout sleeps 1, 2, 5, 10 ... 100 ms between tries,
+ * which adds whole milliseconds to every contended write; the random nap
+ * keeps waiters from retrying in lockstep.
+ */
+#define DB_BUSY_TIMEOUT_MS 5000
+
+static int busy_wait(void *arg, int tries)
+{
+	struct db *db = arg;
+	struct timespec nap = {0, 0};
+
+	if (tries == 0)
+		db->busy_since_us = monotonic_us();
+	else if (monotonic_us() - db->busy_since_us > DB_BUSY_TIMEOUT_MS * 1000LL)
+		return 0;
+	nap.tv_nsec = (long)(100000 + randombytes_uniform(300000));
+	nanosleep(&nap, NULL);
+	return 1;
+}
+
 int db_open(const char *path, struct db **out, char *err, size_t errlen)
 {
 	struct db *db;
@@ -357,7 +387,7 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
 		             db->sql ? sqlite3_errmsg(db->sql) : "cannot open");
 		goto fail;
 	}
-	sqlite3_busy_timeout(db->sql, 5000);
+	sqlite3_busy_handler(db->sql, busy_wait, db);
 	/* synchronous=FULL: a settlement must survive a power cut, not only a crash. */
 	if ((rc = exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 	                   "PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;",

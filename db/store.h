@@ -21,6 +21,7 @@ struct db {
 	unsigned char key[DB_KEY_LEN];     /* token key; wiped by db_close */
 	struct db_config config;
 	int in_tx;                         /* a caller's db_tx_begin is open */
+	int64_t busy_since_us;             /* when the current lock wait began */
 	char errmsg[256];
 };
 

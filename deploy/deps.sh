@@ -5,7 +5,7 @@ set -eu
 
 build="build-essential pkg-config sqlite3 libsqlite3-dev libsodium-dev libjson-c-dev
 libfcgi-dev libfcgi-bin spawn-fcgi libwebsockets-dev libssl-dev nginx curl"
-test="chromium ffmpeg wrk iproute2 util-linux procps psmisc"
+test="chromium ffmpeg wrk iproute2 util-linux procps psmisc jq"
 
 want=$build
 [ "${1:-build}" = test ] && want="$build $test"

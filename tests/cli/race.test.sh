@@ -7,12 +7,12 @@ racers=${RACERS:-24}
 sessionctl user add Asha --balance 10000.00 >/dev/null
 sessionctl astrologer add Vega >/dev/null
 
-# Starts "$@" in $racers processes that wait on one gate, opens the gate, waits for all.
+# Starts "$@" in $racers processes (numbered in $RACER) that wait on one gate, opens it, waits for all.
 race() {
 	local out=$1; shift
 	mkfifo "$TAP_TMP/gate"
 	for i in $(seq "$racers"); do
-		( read -r _ <"$TAP_TMP/gate"; "$@" >"$out.$i" 2>&1 ) &
+		( read -r _ <"$TAP_TMP/gate"; RACER=$i "$@" >"$out.$i" 2>&1 ) &
 	done
 	sleep 0.3 # every racer is blocked on the gate
 	exec 3>"$TAP_TMP/gate"; exec 3>&-
@@ -49,7 +49,7 @@ for round in 1 2 3; do
 	sid=$(active_session chat 1)
 	sleep 0.2
 	racers=12 race "$TAP_TMP/mix$round" sh -c \
-		'if [ $(( $(date +%N) % 2 )) -eq 0 ]; then sessionctl expire; else sessionctl end '"$sid"' --reason astrologer_ended; fi'
+		'if [ $((RACER % 2)) -eq 0 ]; then sessionctl expire; else sessionctl end '"$sid"' --reason astrologer_ended; fi'
 	settled=$(sqlite3 "$SESSIONS_DB" "SELECT count(*) FROM settlements WHERE session_id = '$sid'")
 	reason=$(sessionctl show "$sid" | jq -r .endReason)
 	ends_agree=$(cat "$TAP_TMP/mix$round".* | jq -s --arg r "$reason" \
