@@ -17,6 +17,15 @@ void relay_buf_free(struct relay_buf *b)
 	relay_buf_init(b);
 }
 
+/* Empties the buffer and keeps its memory for the next frame. */
+void relay_buf_reset(struct relay_buf *b)
+{
+	b->len = 0;
+	b->oom = 0;
+	if (b->p)
+		b->p[0] = '\0';
+}
+
 /* Makes room for n more bytes and the NUL; on failure the buffer is marked and left as is. */
 static int buf_grow(struct relay_buf *b, size_t n)
 {

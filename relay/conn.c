@@ -231,10 +231,10 @@ static void dequeue(struct relay_conn *c)
  * Writes what is queued. Several small frames go out framed here in one
  * write: one system call and one wake-up of the reader instead of one each.
  */
-static int writeable(struct relay_conn *c)
+static int writeable(struct relay *r, struct relay_conn *c)
 {
 	struct relay_out *o = c->head;
-	unsigned char *batch, *p;
+	unsigned char *batch = r->batch, *p;
 	size_t total = 0;
 	int n = 0;
 
@@ -248,7 +248,7 @@ static int writeable(struct relay_conn *c)
 	}
 	for (; o && n < RELAY_BATCH_FRAMES && total + o->len + 10 <= RELAY_BATCH_BYTES; o = o->next, n++)
 		total += o->len + 10;
-	if (n < 2 || !(batch = malloc(LWS_PRE + total))) {
+	if (n < 2) {
 		o = c->head;
 		if (lws_write(c->wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT) < (int)o->len)
 			return -1;
@@ -260,8 +260,8 @@ static int writeable(struct relay_conn *c)
 			p += c->head->len;
 		}
 		total = (size_t)(p - batch - LWS_PRE);
+		/* lws keeps a copy of whatever the socket did not take: the batch is free again */
 		n = lws_write(c->wsi, batch + LWS_PRE, total, LWS_WRITE_RAW);
-		free(batch);
 		if (n < (int)total)
 			return -1;
 	}
@@ -299,7 +299,7 @@ int relay_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	case LWS_CALLBACK_RECEIVE:
 		return receive(r, c, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return writeable(c);
+		return writeable(r, c);
 	case LWS_CALLBACK_CLOSED:
 		relay_room_leave(r, c, 1);
 		relay_room_forget(r, c);

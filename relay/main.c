@@ -117,7 +117,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "relay: %s\n", err);
 		return 1;
 	}
-	if (!(r.tok = json_tokener_new()))
+	if (!(r.tok = json_tokener_new()) || !(r.batch = malloc(LWS_PRE + RELAY_BATCH_BYTES)))
 		goto out;
 
 	/* Pings well inside nginx's 60 s proxy read timeout; silent peers are dropped. */
@@ -131,6 +131,8 @@ int main(int argc, char **argv)
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
 	info.retry_and_idle_policy = &retry;
+	/* One read takes many small frames from a busy peer: fewer system calls a message. */
+	info.pt_serv_buf_size = 32768;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
 	               LWS_SERVER_OPTION_DISABLE_IPV6;
 	if (a.socket) {
@@ -178,6 +180,8 @@ int main(int argc, char **argv)
 out:
 	if (r.tok)
 		json_tokener_free(r.tok);
+	free(r.batch);
+	relay_buf_free(&r.scratch);
 	db_close(r.db);
 	return rc;
 }

@@ -284,15 +284,15 @@ static int media_allowed(struct relay_conn *c)
 
 static void relay_to_peer(struct relay_conn *c, struct relay_conn *p, struct relay_buf *b)
 {
-	relay_buf_fmt(b, ",\"from\":\"%s\"}", db_role_name(c->role));
+	relay_buf_str(b, c->role == DB_ROLE_USER ? ",\"from\":\"user\"}" : ",\"from\":\"astrologer\"}");
 	relay_conn_sendbuf(p, b);
 }
 
-static void on_sdp(struct relay_conn *c, struct json_object *o, const char *type)
+static void on_sdp(struct relay *r, struct relay_conn *c, struct json_object *o, const char *type)
 {
 	struct json_object *d;
 	struct relay_conn *p;
-	struct relay_buf b;
+	struct relay_buf *b = &r->scratch;
 	const char *inner, *sdp;
 	size_t sdp_len;
 	int v;
@@ -320,12 +320,11 @@ static void on_sdp(struct relay_conn *c, struct json_object *o, const char *type
 	}
 	if (!(p = peer(c, 0)))
 		return;
-	relay_buf_init(&b);
-	relay_buf_fmt(&b, "{\"type\":\"%s\",\"%s\":{\"type\":\"%s\",\"sdp\":", type, type, type);
-	relay_buf_json(&b, sdp, sdp_len);
-	relay_buf_str(&b, "}");
-	relay_to_peer(c, p, &b);
-	relay_buf_free(&b);
+	relay_buf_reset(b);
+	relay_buf_fmt(b, "{\"type\":\"%s\",\"%s\":{\"type\":\"%s\",\"sdp\":", type, type, type);
+	relay_buf_json(b, sdp, sdp_len);
+	relay_buf_str(b, "}");
+	relay_to_peer(c, p, b);
 }
 
 /* An optional string field of at most max bytes: 1 and *s set (NULL when absent or null). */
@@ -345,11 +344,11 @@ static int opt_str(struct json_object *o, const char *key, size_t max, const cha
 	return 1;
 }
 
-static void on_candidate(struct relay_conn *c, struct json_object *o)
+static void on_candidate(struct relay *r, struct relay_conn *c, struct json_object *o)
 {
 	struct json_object *d, *v;
 	struct relay_conn *p;
-	struct relay_buf b;
+	struct relay_buf *b = &r->scratch;
 	const char *cand = NULL, *mid = NULL, *ufrag = NULL;
 	size_t cand_len = 0, mid_len = 0, ufrag_len = 0;
 	int64_t index = -1;
@@ -379,36 +378,35 @@ static void on_candidate(struct relay_conn *c, struct json_object *o)
 	}
 	if (!(p = peer(c, 0)))
 		return;
-	relay_buf_init(&b);
-	relay_buf_str(&b, "{\"type\":\"ice-candidate\",\"candidate\":");
+	relay_buf_reset(b);
+	relay_buf_str(b, "{\"type\":\"ice-candidate\",\"candidate\":");
 	if (json_object_is_type(d, json_type_null))
-		relay_buf_str(&b, "null");
+		relay_buf_str(b, "null");
 	else {
-		relay_buf_str(&b, "{\"candidate\":");
-		relay_buf_json(&b, cand, cand_len);
-		relay_buf_str(&b, ",\"sdpMid\":");
+		relay_buf_str(b, "{\"candidate\":");
+		relay_buf_json(b, cand, cand_len);
+		relay_buf_str(b, ",\"sdpMid\":");
 		if (mid)
-			relay_buf_json(&b, mid, mid_len);
+			relay_buf_json(b, mid, mid_len);
 		else
-			relay_buf_str(&b, "null");
+			relay_buf_str(b, "null");
 		if (index >= 0)
-			relay_buf_fmt(&b, ",\"sdpMLineIndex\":%lld", (long long)index);
+			relay_buf_fmt(b, ",\"sdpMLineIndex\":%lld", (long long)index);
 		else
-			relay_buf_str(&b, ",\"sdpMLineIndex\":null");
+			relay_buf_str(b, ",\"sdpMLineIndex\":null");
 		if (ufrag) {
-			relay_buf_str(&b, ",\"usernameFragment\":");
-			relay_buf_json(&b, ufrag, ufrag_len);
+			relay_buf_str(b, ",\"usernameFragment\":");
+			relay_buf_json(b, ufrag, ufrag_len);
 		}
-		relay_buf_str(&b, "}");
+		relay_buf_str(b, "}");
 	}
-	relay_to_peer(c, p, &b);
-	relay_buf_free(&b);
+	relay_to_peer(c, p, b);
 }
 
-static void on_media_state(struct relay_conn *c, struct json_object *o)
+static void on_media_state(struct relay *r, struct relay_conn *c, struct json_object *o)
 {
 	struct relay_conn *p;
-	struct relay_buf b;
+	struct relay_buf *b = &r->scratch;
 	int audio, video;
 
 	if (!bool_field(o, "audio", &audio) || !bool_field(o, "video", &video)) {
@@ -423,12 +421,11 @@ static void on_media_state(struct relay_conn *c, struct json_object *o)
 	}
 	if (!(p = peer(c, 1)))
 		return;
-	relay_buf_init(&b);
-	relay_buf_fmt(&b, "{\"type\":\"media-state\",\"participantType\":\"%s\","
+	relay_buf_reset(b);
+	relay_buf_fmt(b, "{\"type\":\"media-state\",\"participantType\":\"%s\","
 	              "\"audio\":%s,\"video\":%s}", db_role_name(c->role),
 	              audio ? "true" : "false", video ? "true" : "false");
-	relay_conn_sendbuf(p, &b);
-	relay_buf_free(&b);
+	relay_conn_sendbuf(p, b);
 }
 
 void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, size_t len)
@@ -457,11 +454,11 @@ void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, 
 	else if (!strcmp(type, "message"))
 		on_message(r, c, o);
 	else if (!strcmp(type, "offer") || !strcmp(type, "answer"))
-		on_sdp(c, o, type);
+		on_sdp(r, c, o, type);
 	else if (!strcmp(type, "ice-candidate"))
-		on_candidate(c, o);
+		on_candidate(r, c, o);
 	else if (!strcmp(type, "media-state"))
-		on_media_state(c, o);
+		on_media_state(r, c, o);
 	else if (!strcmp(type, "history"))
 		on_history(r, c, o);
 	else

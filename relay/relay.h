@@ -11,7 +11,7 @@
 #include "db.h"
 
 #define RELAY_MSG_MAX 65536             /* bytes of one reassembled message: more closes 1009 */
-#define RELAY_RX_CHUNK 1024             /* lws rx buffer: small, it is allocated per connection */
+#define RELAY_RX_CHUNK 512              /* lws rx buffer: small, it is allocated per connection */
 #define RELAY_QUEUE_FRAMES 512          /* a connection's send queue holds at most this many */
 #define RELAY_QUEUE_BYTES (2u << 20)    /* ... and this many bytes */
 #define RELAY_BATCH_FRAMES 64          /* frames written together in one system call */
@@ -81,6 +81,14 @@ struct relay_chat {
 	int64_t at_ms;
 };
 
+/* A growable string for building JSON frames; oom makes every later add a no-op. */
+struct relay_buf {
+	char *p;    /* is malloc'd */
+	size_t len; /* bytes after the headroom */
+	size_t cap;
+	int oom;
+};
+
 struct relay {
 	struct lws_context *ctx;
 	struct db *db;            /* owned: closed at shutdown */
@@ -88,6 +96,8 @@ struct relay {
 	int norigins;
 	double rate, burst;       /* frames per second and bucket size */
 	struct json_tokener *tok; /* is json_tokener_new'd: reused for every frame */
+	struct relay_buf scratch; /* its p is malloc'd: reused to build each relayed frame */
+	unsigned char *batch;     /* is malloc'd: LWS_PRE + RELAY_BATCH_BYTES, frames written together */
 	struct relay_room *buckets[RELAY_BUCKETS];
 	struct relay_room *all;   /* every room, for the watch timer */
 	struct relay_room *cursor;/* where the watch timer stopped */
@@ -98,17 +108,10 @@ struct relay {
 	lws_sorted_usec_list_t watch_sul; /* compares rooms with the database */
 };
 
-/* A growable string for building JSON frames; oom makes every later add a no-op. */
-struct relay_buf {
-	char *p;    /* is malloc'd */
-	size_t len; /* bytes after the headroom */
-	size_t cap;
-	int oom;
-};
-
 /* buf.c */
 void relay_buf_init(struct relay_buf *b);
 void relay_buf_free(struct relay_buf *b);
+void relay_buf_reset(struct relay_buf *b);
 void relay_buf_add(struct relay_buf *b, const char *s, size_t n);
 void relay_buf_str(struct relay_buf *b, const char *s);
 void relay_buf_json(struct relay_buf *b, const char *s, size_t n);

@@ -17,13 +17,13 @@ const checks = [
     const deadline = Date.parse(started.deadline);
     const w5 = await u.next('time-warning', 4000);
     eq(w5.remainingSeconds, 5, '5 minutes (5 s) left');
-    assert(Math.abs(Date.now() - (deadline - 5000)) < 400, 'the first warning comes on time');
+    assert(Math.abs(Date.now() - (deadline - 5000)) < 700, 'the first warning comes on time');
     const w1 = await a.next((f) => f.type === 'time-warning' && f.remainingSeconds === 1, 6000);
     assert(w1, 'the astrologer gets the 1-minute warning');
     eq((await u.next('time-warning', 6000)).remainingSeconds, 1, 'the user gets it too');
     const end = await u.next('session-ended', 3000);
     const endA = await a.next('session-ended', 1000);
-    assert(Math.abs(Date.now() - deadline) < 500, 'the end comes at the deadline');
+    assert(Math.abs(Date.now() - deadline) < 700, 'the end comes at the deadline');
     eq([end.reason, endA.reason], ['time_up', 'time_up'], 'both hear time_up');
     eq(end.durationSeconds, 7, 'durationSeconds is the paid time');
     eq(await u.waitClose(), 1000, 'closed normally');

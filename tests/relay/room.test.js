@@ -214,6 +214,8 @@ const checks = [
       [{ type: 'ice-candidate', candidate: { sdpMid: '0' } }, 'bad_candidate'],
       [{ type: 'ice-candidate', candidate: { candidate: 'x'.repeat(2000), sdpMid: '0' } }, 'bad_candidate'],
       [{ type: 'ice-candidate', candidate: { candidate: 'candidate:1', sdpMLineIndex: -1 } }, 'bad_candidate'],
+      [{ type: 'ice-candidate', candidate: { candidate: 'candidate:1', sdpMid: 'm'.repeat(65) } }, 'bad_candidate'],
+      [{ type: 'ice-candidate', candidate: { candidate: 'candidate:1', usernameFragment: 'u'.repeat(257) } }, 'bad_candidate'],
       [{ type: 'media-state', audio: 'yes', video: false }, 'bad_request'],
     ];
     for (const [frame, code] of bad) {
@@ -237,6 +239,7 @@ const checks = [
       [{ type: 'message', message: 'ok', clientId: 'has space' }, 'bad_client_id'],
       [{ type: 'join-room', token: b.userToken }, 'already_joined'],
       [{ type: 'no-such-thing' }, 'unknown_type'],
+      [{ type: 'history', after: 'x' }, 'bad_request'],
     ]) {
       u.send(frame);
       eq((await u.next('error')).code, code, JSON.stringify(frame).slice(0, 60));
