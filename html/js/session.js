@@ -10,7 +10,7 @@ const S = {
   token: '', v: null, kind: '', me: '', other: '', names: {},
   offset: 0, startedAt: null, deadline: null,
   relay: null, chat: null, call: null, stream: null, remote: null,
-  micId: '', camId: '', muted: false, camOff: false, stopLevel: [], ending: false, ended: false,
+  micId: '', camId: '', muted: false, camOff: false, stopLevel: [], stopRemote: () => {}, ending: false, ended: false,
   present: false, tick: 0, endTimer: 0,
 };
 
@@ -399,11 +399,10 @@ function remoteTrack(track, fresh) {
   watchRemote();
 }
 
+// One meter for the other side at a time: a new connection's stream replaces the old one's.
 function watchRemote() {
-  const stream = S.remote;
-  S.stopLevel.push(watchLevel(stream, (l) => {
-    if (stream === S.remote) $('vo-other').classList.toggle('speaking', l > 0.04);
-  }));
+  S.stopRemote();
+  S.stopRemote = watchLevel(S.remote, (l) => $('vo-other').classList.toggle('speaking', l > 0.04));
 }
 
 function playRemote() {
@@ -505,6 +504,7 @@ function askEnd() {
 }
 
 function cleanupMedia() {
+  S.stopRemote();
   S.stopLevel.forEach((f) => f());
   S.stopLevel = [];
   stopStream(S.stream);
