@@ -557,7 +557,9 @@ const REASONS = {
 function summary(r, reason, secs, problem) {
   S.ended = true;
   const rs = REASONS[reason];
-  text('en-reason', (rs && (typeof rs === 'string' ? rs : rs[S.me])) || 'The session has ended.');
+  let why = (rs && (typeof rs === 'string' ? rs : rs[S.me])) || 'The session has ended.';
+  if (r && r.status === 'cancelled') why += ' It ended before both of you had joined, so nothing was charged.';
+  text('en-reason', why);
   const facts = [['Duration', secs === null || secs === undefined ? 'Not known' : durationWords(secs)]];
   const money = (a) => (a === undefined || a === null ? '—' : a);
   if (r && S.me === 'user') facts.push(['Charged', money(r.amountCharged)], ['Refunded to your wallet', money(r.amountRefunded)]);

@@ -47,5 +47,22 @@ L.main(SUITE, 120000, async (t) => {
   await L.shot(user, SUITE, '02-time-up-360');
   const money = L.settled(s, b);
   t.ok(money.wallet.frozen === '0.00' && money.wallet.balance === '484.00' && money.ledgerOk, 'the database is settled: the full price charged, nothing frozen, the ledger balances', JSON.stringify(money));
+  // Ending alone, before the astrologer ever joined: nothing is charged.
+  const lone = L.book(s, 'chat', 30, '25.00');
+  await user.goto(lone.userUrl);
+  await L.waitState(user, 'prejoin');
+  await user.click('#pj-join');
+  await user.waitForFunction(() => document.getElementById('ac-presence').dataset.p === 'waiting');
+  await user.click('#ac-end');
+  await user.click('#ce-yes');
+  await t.check('ending before the other side joined charges nothing and refunds the whole price', async () => {
+    await L.waitState(user, 'ended');
+    const facts = await user.textContent('#en-facts');
+    if (!/Charged0\.00/.test(facts) || !/Refunded to your wallet25\.00/.test(facts)) throw new Error(facts);
+    if (!/nothing was charged/.test(await user.textContent('#en-reason'))) throw new Error(await user.textContent('#en-reason'));
+  });
+  await L.shot(user, SUITE, '03-ended-alone-360');
+  const w = L.settled(s, lone);
+  t.ok(w.wallet.frozen === '0.00' && w.wallet.balance === '500.00' && w.ledgerOk, 'the lone end left nothing frozen and the whole balance back', JSON.stringify(w));
   t.ok(user.__errors.length === 0 && astro.__errors.length === 0, 'no script errors on either page', [...user.__errors, ...astro.__errors].join('; '));
 });
