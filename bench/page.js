@@ -1,0 +1,59 @@
+// page.js: join-to-video time of the session page over N runs, and the bytes the page weighs.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const zlib = require('zlib');
+const L = require('../tests/e2e/lib');
+
+const RUNS = Math.max(1, Math.min(50, Number(process.argv[2]) || 10));
+
+async function weight(base) {
+  const files = ['/session.html', '/css/session.css', ...fs.readdirSync(path.join(L.ROOT, 'html/js')).filter((f) => f.endsWith('.js')).map((f) => `/js/${f}`)];
+  let bytes = 0, gz = 0;
+  for (const f of files) {
+    const res = await fetch(base + f);
+    if (!res.ok) throw new Error(`${f}: ${res.status}`);
+    const body = Buffer.from(await res.arrayBuffer());
+    bytes += body.length;
+    gz += zlib.gzipSync(body, { level: 6 }).length;
+  }
+  return { files: files.length, bytes, gz };
+}
+
+async function run() {
+  const s = await L.stack();
+  const media = L.makeMedia(s.dir);
+  const args = (y4m) => [...L.FAKE, `--use-file-for-fake-audio-capture=${media.wav}`, `--use-file-for-fake-video-capture=${y4m}`];
+  const userBrowser = await L.browser(args(media.userVideo));
+  const astroBrowser = await L.browser(args(media.astrologerVideo));
+  const times = [];
+  for (let i = 0; i < RUNS; i++) {
+    const b = L.book(s, 'video', 20, '10.00');
+    const user = await L.page(userBrowser);
+    const astro = await L.page(astroBrowser);
+    await Promise.all([user.goto(b.userUrl), astro.goto(b.astrologerUrl)]);
+    // The device check is done (previews play) before the clock starts: only the join is timed.
+    for (const p of [user, astro]) await p.waitForFunction(() => document.getElementById('dc-preview').videoWidth > 0);
+    const t0 = performance.now();
+    await Promise.all([user.click('#pj-join'), astro.click('#pj-join')]);
+    // A remote frame is on screen: the element has the picture's size and current data to show.
+    const frames = (p) => p.waitForFunction(() => {
+      const v = document.getElementById('vi-remote');
+      return v.videoWidth > 0 && v.readyState >= 2;
+    }, null, { timeout: 30000, polling: 10 });
+    await Promise.all([frames(user), frames(astro)]);
+    times.push(performance.now() - t0);
+    await user.context().close();
+    await astro.context().close();
+  }
+  const w = await weight(s.base);
+  times.sort((a, b) => a - b);
+  const med = times.length % 2 ? times[(times.length - 1) / 2] : (times[times.length / 2 - 1] + times[times.length / 2]) / 2;
+  console.log(`page: join to remote video on both sides: median ${Math.round(med)} ms over ${RUNS} runs (min ${Math.round(times[0])}, max ${Math.round(times[times.length - 1])})`);
+  console.log(`page: weight ${w.bytes} bytes uncompressed in ${w.files} files (limit 60000), ${w.gz} bytes gzipped`);
+  return w.bytes < 60000;
+}
+
+L.isolate(600000);
+run().then(async (ok) => { await L.cleanup(); process.exit(ok ? 0 : 1); },
+  async (e) => { console.log(`page: failed: ${e.message}`); await L.cleanup(); process.exit(1); });

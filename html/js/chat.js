@@ -1,0 +1,101 @@
+// chat.js: the chat view: stored history, pending/sent own messages, and screen-reader announcements.
+import { $, localTime } from './ui.js';
+
+const newId = () => (crypto.randomUUID ? crypto.randomUUID()
+  : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(''));
+
+export class Chat {
+  constructor({ me, names, send, announce }) {
+    this.me = me;          // 'user' | 'astrologer'
+    this.names = names;    // { user: 'Asha', astrologer: 'Ravi' }
+    this.send = send;      // returns false while the socket is down
+    this.announce = announce;
+    this.seen = new Set(); // seqs already shown, so history and live frames never repeat
+    this.pending = new Map(); // clientId -> { el, text } not yet confirmed by the relay
+    this.list = $('msgs');
+    this.input = $('msg-input');
+    $('composer').addEventListener('submit', (e) => { e.preventDefault(); this.submit(); });
+    this.input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.submit(); }
+    });
+    this.input.addEventListener('input', () => this.grow());
+  }
+
+  grow() {
+    this.input.style.height = 'auto';
+    this.input.style.height = `${Math.min(this.input.scrollHeight + 2, 128)}px`;
+  }
+
+  submit() {
+    const text = this.input.value.trim();
+    if (!text) return;
+    const clientId = newId();
+    const el = this.render({ senderType: this.me, message: text, timestamp: null }, true);
+    this.pending.set(clientId, { el, text });
+    this.input.value = '';
+    this.grow();
+    this.send({ type: 'message', message: text, clientId });
+  }
+
+  // After (re)joining: everything the relay did not confirm in the history goes out again.
+  resend() {
+    for (const [clientId, p] of this.pending) this.send({ type: 'message', message: p.text, clientId });
+  }
+
+  // A stored message from the relay: live, or part of the history sent on join.
+  receive(f, live) {
+    if (typeof f.seq !== 'number' || this.seen.has(f.seq)) return;
+    this.seen.add(f.seq);
+    const p = f.clientId && f.senderType === this.me ? this.pending.get(f.clientId) : null;
+    if (p) {
+      this.pending.delete(f.clientId);
+      this.mark(p.el, f);
+      return;
+    }
+    this.render(f, false);
+    if (live && f.senderType !== this.me) this.announce(`${this.names[f.senderType] || 'Message'} says: ${f.message}`);
+  }
+
+  mark(el, f) {
+    el.classList.remove('pending');
+    el.querySelector('time').textContent = localTime(f.timestamp);
+    el.querySelector('time').dateTime = f.timestamp;
+    el.querySelector('.st').textContent = 'Sent';
+    el.dataset.seq = f.seq;
+  }
+
+  render(f, pending) {
+    const mine = f.senderType === this.me;
+    const li = document.createElement('li');
+    li.className = `msg${mine ? ' mine' : ''}${pending ? ' pending' : ''}`;
+    const meta = document.createElement('span');
+    meta.className = 'meta';
+    const who = document.createElement('b');
+    who.textContent = mine ? 'You' : (this.names[f.senderType] || f.senderType);
+    const time = document.createElement('time');
+    if (f.timestamp) { time.dateTime = f.timestamp; time.textContent = localTime(f.timestamp); }
+    meta.append(who, ' · ', time);
+    if (mine) {
+      const st = document.createElement('span');
+      st.className = 'st';
+      st.textContent = pending ? 'Sending…' : 'Sent';
+      meta.append(st);
+    }
+    const body = document.createElement('span');
+    body.className = 'text';
+    body.textContent = f.message;
+    li.append(meta, body);
+    if (f.seq !== undefined) li.dataset.seq = f.seq;
+    const atEnd = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 80;
+    this.list.append(li);
+    if (atEnd || mine) li.scrollIntoView({ block: 'end' });
+    return li;
+  }
+
+  note(text) {
+    const li = document.createElement('li');
+    li.className = 'sysmsg';
+    li.textContent = text;
+    this.list.append(li);
+  }
+}
