@@ -44,13 +44,15 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
                    const char *body, const char *client_id, int64_t now_ms,
                    struct db_chat *out, int *duplicate)
 {
-	static const char seen[] = "SELECT " CHAT_COLUMNS
-		" FROM chat_messages WHERE session_id = ? AND client_id = ?";
+	/* A resend's insert does nothing and returns no row; only then is the first copy read. */
 	static const char ins[] =
 		"INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)"
 		" SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5"
 		" FROM chat_messages WHERE session_id = ?1"
+		" ON CONFLICT (session_id, client_id) DO NOTHING"
 		" RETURNING " CHAT_COLUMNS;
+	static const char seen[] = "SELECT " CHAT_COLUMNS
+		" FROM chat_messages WHERE session_id = ? AND client_id = ?";
 	long chars = body ? utf8_chars(body) : -1;
 	size_t cid_len = client_id ? strnlen(client_id, DB_CLIENT_ID_MAX + 1) : 0;
 	sqlite3_stmt *st;
@@ -65,26 +67,6 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 		               DB_CLIENT_ID_MAX);
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
-	if (cid_len) {
-		if (!(st = db_stmt(db, seen))) {
-			err = DB_ERR_STORE;
-			goto fail;
-		}
-		sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, client_id, -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			chat_read(st, out);
-			*duplicate = 1;
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			err = db_fail_sql(db, "chat");
-			goto fail;
-		}
-		if (*duplicate)
-			return db_write_commit(db);
-	}
 	if (!(st = db_stmt(db, ins))) {
 		err = DB_ERR_STORE;
 		goto fail;
@@ -99,6 +81,19 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 	if (rc == SQLITE_ROW)
 		chat_read(st, out);
 	sqlite3_reset(st); /* RETURNING finishes the insert on reset */
+	if (rc == SQLITE_DONE && cid_len) {
+		if (!(st = db_stmt(db, seen))) {
+			err = DB_ERR_STORE;
+			goto fail;
+		}
+		sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, client_id, -1, SQLITE_STATIC);
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			chat_read(st, out);
+			*duplicate = 1;
+		}
+		sqlite3_reset(st);
+	}
 	if (rc != SQLITE_ROW) {
 		err = sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_FOREIGNKEY
 		    ? db_fail(db, DB_ERR_NOT_FOUND, "no such session")

@@ -91,6 +91,13 @@ void db_close(struct db *db);
 const char *db_errmsg(const struct db *db);
 struct db_config *db_config(struct db *db);
 int db_ping(struct db *db);          /* a cheap read: health checks */
+/* How long a call waits for another process's write lock (5000 ms unless set). */
+void db_set_busy_timeout(struct db *db, int ms);
+/*
+ * Whether another connection has committed since the previous call (the
+ * first call says yes): lets a watcher skip its reads while nothing changed.
+ */
+int db_changed(struct db *db, int *changed);
 int64_t db_now_ms(void);             /* the wall clock, in milliseconds */
 
 /* A session as the links, the API and the relay see it. 0 means "not yet". */

@@ -134,13 +134,33 @@ static int exec(struct db *db, const char *sql, const char *what)
 	return DB_OK;
 }
 
+/* Transaction control through cached statements: they run on every write, chat included. */
+static int run(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+	int rc;
+
+	if (!st)
+		return DB_ERR_STORE;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? DB_OK : db_fail_sql(db, sql);
+}
+
+static const char sql_begin[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+static const char sql_rollback[] = "ROLLBACK";
+static const char sql_savepoint[] = "SAVEPOINT lib";
+static const char sql_release[] = "RELEASE lib";
+static const char sql_rollback_to[] = "ROLLBACK TO lib";
+
 int db_tx_begin(struct db *db)
 {
 	int err;
 
 	if (db->in_tx)
 		return db_fail(db, DB_ERR_STATE, "a transaction is already open");
-	if ((err = exec(db, "BEGIN IMMEDIATE", "begin")) != DB_OK)
+	if ((err = run(db, sql_begin)) != DB_OK)
 		return err;
 	db->in_tx = 1;
 	return DB_OK;
@@ -153,9 +173,9 @@ int db_tx_commit(struct db *db)
 	if (!db->in_tx)
 		return db_fail(db, DB_ERR_STATE, "no transaction is open");
 	db->in_tx = 0;
-	if ((err = exec(db, "COMMIT", "commit")) != DB_OK &&
+	if ((err = run(db, sql_commit)) != DB_OK &&
 	    !sqlite3_get_autocommit(db->sql))
-		exec(db, "ROLLBACK", "rollback");
+		run(db, sql_rollback);
 	return err;
 }
 
@@ -165,15 +185,15 @@ void db_tx_rollback(struct db *db)
 		return;
 	db->in_tx = 0;
 	if (!sqlite3_get_autocommit(db->sql))
-		exec(db, "ROLLBACK", "rollback");
+		run(db, sql_rollback);
 }
 
 /* Inside a caller's transaction a savepoint keeps a failed call from undoing the caller's work. */
 int db_write_begin(struct db *db)
 {
 	if (db->in_tx)
-		return exec(db, "SAVEPOINT lib", "savepoint");
-	return exec(db, "BEGIN IMMEDIATE", "begin");
+		return run(db, sql_savepoint);
+	return run(db, sql_begin);
 }
 
 int db_write_commit(struct db *db)
@@ -181,14 +201,14 @@ int db_write_commit(struct db *db)
 	int err;
 
 	if (db->in_tx)
-		return exec(db, "RELEASE lib", "release");
+		return run(db, sql_release);
 	/*
 	 * An error here may still have committed (an fsync that failed after
 	 * the WAL frame was written): callers' retries are idempotent.
 	 */
-	if ((err = exec(db, "COMMIT", "commit")) != DB_OK &&
+	if ((err = run(db, sql_commit)) != DB_OK &&
 	    !sqlite3_get_autocommit(db->sql))
-		exec(db, "ROLLBACK", "rollback");
+		run(db, sql_rollback);
 	return err;
 }
 
@@ -198,12 +218,35 @@ void db_write_rollback(struct db *db)
 
 	memcpy(keep, db->errmsg, sizeof keep); /* the caller's reason matters more */
 	if (db->in_tx) {
-		exec(db, "ROLLBACK TO lib", "rollback");
-		exec(db, "RELEASE lib", "release");
+		run(db, sql_rollback_to);
+		run(db, sql_release);
 	} else if (!sqlite3_get_autocommit(db->sql)) {
-		exec(db, "ROLLBACK", "rollback");
+		run(db, sql_rollback);
 	}
 	memcpy(db->errmsg, keep, sizeof keep);
+}
+
+void db_set_busy_timeout(struct db *db, int ms)
+{
+	db->busy_timeout_ms = ms;
+}
+
+int db_changed(struct db *db, int *changed)
+{
+	sqlite3_stmt *st = db_stmt(db, "PRAGMA data_version");
+	int64_t version;
+	int rc;
+
+	if (!st)
+		return DB_ERR_STORE;
+	rc = sqlite3_step(st);
+	version = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
+		return db_fail_sql(db, "data_version");
+	*changed = version != db->data_version;
+	db->data_version = version;
+	return DB_OK;
 }
 
 int db_ping(struct db *db)
@@ -357,7 +400,7 @@ static int busy_wait(void *arg, int tries)
 
 	if (tries == 0)
 		db->busy_since_us = monotonic_us();
-	else if (monotonic_us() - db->busy_since_us > DB_BUSY_TIMEOUT_MS * 1000LL)
+	else if (monotonic_us() - db->busy_since_us > db->busy_timeout_ms * 1000LL)
 		return 0;
 	nap.tv_nsec = (long)(100000 + randombytes_uniform(300000));
 	nanosleep(&nap, NULL);
@@ -387,6 +430,7 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
 		             db->sql ? sqlite3_errmsg(db->sql) : "cannot open");
 		goto fail;
 	}
+	db->busy_timeout_ms = DB_BUSY_TIMEOUT_MS;
 	sqlite3_busy_handler(db->sql, busy_wait, db);
 	/* synchronous=FULL: a settlement must survive a power cut, not only a crash. */
 	if ((rc = exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"

@@ -22,6 +22,8 @@ struct db {
 	struct db_config config;
 	int in_tx;                         /* a caller's db_tx_begin is open */
 	int64_t busy_since_us;             /* when the current lock wait began */
+	int busy_timeout_ms;               /* how long a lock wait may last */
+	int64_t data_version;              /* last PRAGMA data_version seen by db_changed */
 	char errmsg[256];
 };
 

@@ -117,6 +117,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "relay: %s\n", err);
 		return 1;
 	}
+	/* Every connection waits while the loop does: better a refused frame than a stall. */
+	db_set_busy_timeout(r.db, RELAY_BUSY_MS);
 	if (!(r.tok = json_tokener_new()) || !(r.batch = malloc(LWS_PRE + RELAY_BATCH_BYTES)))
 		goto out;
 

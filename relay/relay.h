@@ -25,6 +25,7 @@
 #define RELAY_ORIGIN_LEN 256
 #define RELAY_CANDIDATE_MAX 1024        /* bytes of an ICE candidate line */
 #define RELAY_WATCH_MS 250              /* how often rooms are compared with the database */
+#define RELAY_BUSY_MS 500               /* the longest the loop waits for another writer's lock */
 #define RELAY_BUCKETS 4096              /* rooms hash table */
 
 /* A frame waiting in a connection's send queue. */
@@ -101,6 +102,7 @@ struct relay {
 	struct relay_room *buckets[RELAY_BUCKETS];
 	struct relay_room *all;   /* every room, for the watch timer */
 	struct relay_room *cursor;/* where the watch timer stopped */
+	int watch_passes;         /* passes still owed to the last change seen */
 	int nrooms;
 	int stopping;             /* shutting down: no more presence frames */
 	struct relay_chat *chat_head, *chat_tail; /* is malloc'd: chat waiting for the next store */

@@ -261,8 +261,10 @@ void relay_room_leave(struct relay *r, struct relay_conn *c, int announce)
 
 /*
  * The watch timer: sessions ended or started by the API or by cron are
- * noticed here. Each pass reads a third of the rooms (all of them when
- * there are few), so every room is read at least every 750 ms.
+ * noticed here. Nothing is read while no other process has committed;
+ * after a commit the rooms are read over the next passes, a third of
+ * them per pass when there are many, so every room is read within
+ * 750 ms of a change.
  */
 static void watch(lws_sorted_usec_list_t *sul)
 {
@@ -270,15 +272,21 @@ static void watch(lws_sorted_usec_list_t *sul)
 	struct relay_room *room, *next;
 	struct db_session s;
 	int n = r->nrooms <= 256 ? r->nrooms : (r->nrooms + 2) / 3;
+	int changed = 1;
 
-	for (room = r->cursor; n > 0; room = next, n--) {
-		if (!room && !(room = r->all))
-			break;
-		next = room->all_next;
-		if (!room->ended && db_session_get(r->db, room->session_id, &s) == DB_OK)
-			relay_room_update(r, room, &s);
+	if (db_changed(r->db, &changed) != DB_OK || changed)
+		r->watch_passes = r->nrooms <= 256 ? 1 : 3;
+	if (r->watch_passes > 0) {
+		r->watch_passes--;
+		for (room = r->cursor; n > 0; room = next, n--) {
+			if (!room && !(room = r->all))
+				break;
+			next = room->all_next;
+			if (!room->ended && db_session_get(r->db, room->session_id, &s) == DB_OK)
+				relay_room_update(r, room, &s);
+		}
+		r->cursor = room;
 	}
-	r->cursor = room;
 	lws_sul_schedule(r->ctx, 0, &r->watch_sul, watch, RELAY_WATCH_MS * LWS_US_PER_MS);
 }
 
