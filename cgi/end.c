@@ -1,0 +1,59 @@
+/* end.c: POST /api/sessions/end: a participant who joined ends the session; it is settled once. */
+#include "http.h"
+
+static int end_handle(struct http_req *r, json_object **out)
+{
+	struct db_session s;
+	struct db_settlement st;
+	enum db_role role;
+	const char *reason;
+	json_object *o;
+	int rc, link_rc, joined;
+
+	if ((rc = http_authorize(r, &s, &role, &link_rc)) < 0)
+		return rc;
+	/* The client may say why it ends (the seed sends one), but the stored
+	 * reason is the caller's role: a client cannot claim time_up. */
+	if ((rc = http_body_string(r, "reason", 32, &reason)) < 0)
+		return rc;
+	if (reason && db_reason_parse(reason) < 0) {
+		r->detail = "reason is not a known end reason.";
+		return HTTP_E_BAD_FIELD;
+	}
+	joined = role == DB_ROLE_USER ? s.user_joined_ms != 0 : s.astrologer_joined_ms != 0;
+	/* An ended session answers a participant with its one settlement again. */
+	if (link_rc != DB_OK && !(link_rc == DB_ERR_ENDED && joined))
+		return http_link_error(r, &s, link_rc);
+	if (!joined)
+		return HTTP_E_NOT_JOINED;
+	rc = db_end_session(r->db, s.id,
+			    role == DB_ROLE_USER ? DB_REASON_USER_ENDED : DB_REASON_ASTROLOGER_ENDED,
+			    r->now_ms, &st);
+	if (rc != DB_OK)
+		return http_from_db(rc);
+
+	o = json_object_new_object();
+	if (!o)
+		return HTTP_E_INTERNAL;
+	json_object_object_add(o, "success", json_object_new_boolean(1));
+	json_object_object_add(o, "durationSeconds", json_object_new_int64(st.duration_seconds));
+	http_add_money(o, "amountReleased", st.released);
+	json_object_object_add(o, "message", json_object_new_string(
+		st.already_ended ? "Session had already ended" : "Session ended"));
+	http_add_money(o, "amountCharged", st.charged);
+	http_add_money(o, "amountRefunded", st.refunded);
+	json_object_object_add(o, "billedMinutes", json_object_new_int64(st.billed_minutes));
+	json_object_object_add(o, "status", json_object_new_string(db_status_name(st.status)));
+	json_object_object_add(o, "reason", json_object_new_string(db_reason_name(st.reason)));
+	json_object_object_add(o, "alreadyEnded", json_object_new_boolean(st.already_ended));
+	http_add_time(o, "endedAt", st.ended_ms);
+	*out = o;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct http_endpoint ep = {"end", "POST", end_handle};
+
+	return http_main(argc, argv, &ep);
+}

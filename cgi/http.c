@@ -1,0 +1,395 @@
+/* http.c: the request/response layer of the API programs: FastCGI loop, input checks, JSON in and out, errors. */
+#include "http.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/*
+ * The one table from error to HTTP: status, wire code, default message,
+ * and the library code that means the same (0 for none).
+ */
+static const struct http_error {
+	int err;
+	int db_err;
+	int status;
+	const char *reason; /* the status line's phrase */
+	const char *code;
+	const char *message;
+} http_errors[] = {
+	{HTTP_E_METHOD, 0, 405, "Method Not Allowed", "method_not_allowed", "This endpoint does not take that method."},
+	{HTTP_E_MEDIA_TYPE, 0, 415, "Unsupported Media Type", "unsupported_media_type", "Send the body as application/json."},
+	{HTTP_E_TOO_LARGE, 0, 413, "Payload Too Large", "body_too_large", "The request body is over 16 KiB."},
+	{HTTP_E_BAD_JSON, 0, 400, "Bad Request", "invalid_json", "The body is not valid JSON."},
+	{HTTP_E_NOT_OBJECT, 0, 400, "Bad Request", "not_an_object", "The body must be a JSON object."},
+	{HTTP_E_BAD_FIELD, DB_ERR_INVALID, 400, "Bad Request", "invalid_field", "A field has the wrong type or value."},
+	{HTTP_E_NO_TOKEN, 0, 401, "Unauthorized", "missing_token",
+	 "Send the link's token as Authorization: Bearer or as the token field."},
+	{HTTP_E_FORBIDDEN, 0, 403, "Forbidden", "forbidden", "The token does not cover this session or role."},
+	{HTTP_E_UNKNOWN, DB_ERR_NOT_FOUND, 404, "Not Found", "unknown_link", "This link is not valid."},
+	{HTTP_E_EXPIRED, DB_ERR_EXPIRED, 410, "Gone", "link_expired", "This link has expired."},
+	{HTTP_E_ENDED, DB_ERR_ENDED, 410, "Gone", "session_ended", "This session has ended."},
+	{HTTP_E_NOT_OPEN, DB_ERR_NOT_OPEN, 409, "Conflict", "not_open", "This link does not open yet."},
+	{HTTP_E_STATE, DB_ERR_STATE, 409, "Conflict", "conflict", "The session's state does not allow this."},
+	{HTTP_E_NOT_JOINED, 0, 409, "Conflict", "not_joined", "Join the session before ending it."},
+	{HTTP_E_BUSY, DB_ERR_BUSY, 503, "Service Unavailable", "busy", "The server is busy; try again in a moment."},
+	{HTTP_E_UNAVAILABLE, 0, 503, "Service Unavailable", "unavailable", "The database is unavailable."},
+	{HTTP_E_INTERNAL, DB_ERR_STORE, 500, "Internal Server Error", "internal", "Something went wrong on the server."},
+};
+#define HTTP_NERRORS (sizeof http_errors / sizeof http_errors[0])
+
+static volatile sig_atomic_t http_stop;
+static const char *http_name = "api"; /* the endpoint, for log lines */
+
+static const struct http_error *http_error_row(int err)
+{
+	for (size_t i = 0; i < HTTP_NERRORS; i++)
+		if (http_errors[i].err == err)
+			return &http_errors[i];
+	return &http_errors[HTTP_NERRORS - 1]; /* internal */
+}
+
+int http_from_db(int db_err)
+{
+	for (size_t i = 0; i < HTTP_NERRORS; i++)
+		if (http_errors[i].db_err != 0 && http_errors[i].db_err == db_err)
+			return http_errors[i].err;
+	return HTTP_E_INTERNAL;
+}
+
+static void http_on_term(int sig)
+{
+	(void)sig;
+	http_stop = 1;
+	FCGX_ShutdownPending();
+}
+
+static void http_send(struct http_req *r, int status, const char *reason,
+		      const char *extra_header, json_object *body)
+{
+	size_t len = 0;
+	const char *text = json_object_to_json_string_length(
+		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+
+	FCGX_FPrintF(r->fcgi.out, "Status: %d %s\r\nContent-Type: application/json\r\n%s\r\n",
+		     status, reason, extra_header ? extra_header : "");
+	if (text) {
+		FCGX_PutStr(text, (int)len, r->fcgi.out);
+		FCGX_PutS("\n", r->fcgi.out);
+	}
+}
+
+static void http_send_error(struct http_req *r, const struct http_endpoint *ep, int err)
+{
+	const struct http_error *e = http_error_row(err);
+	json_object *body = json_object_new_object();
+	json_object *o = json_object_new_object();
+	char allow[64] = "";
+
+	json_object_object_add(o, "code", json_object_new_string(e->code));
+	json_object_object_add(o, "message", json_object_new_string(r->detail ? r->detail : e->message));
+	if (r->error_extra) {
+		json_object_object_foreach(r->error_extra, key, val)
+			json_object_object_add(o, key, json_object_get(val));
+	}
+	json_object_object_add(body, "error", o);
+	if (e->status == 405)
+		snprintf(allow, sizeof allow, "Allow: %s\r\n",
+			 strcmp(ep->method, "GET") == 0 ? "GET, HEAD" : ep->method);
+	if (e->status >= 500)
+		fprintf(stderr, "api-%s: %d %s: %s\n", http_name, e->status, e->code,
+			r->db ? db_errmsg(r->db) : "no database");
+	http_send(r, e->status, e->reason, allow, body);
+	json_object_put(body);
+}
+
+/* "application/json", any case, alone or followed by parameters. */
+static int http_is_json(const char *type)
+{
+	static const char want[] = "application/json";
+
+	if (!type || strncasecmp(type, want, sizeof want - 1) != 0)
+		return 0;
+	type += sizeof want - 1;
+	return *type == '\0' || *type == ';' || *type == ' ' || *type == '\t';
+}
+
+/* Checks the method, type and size, then reads and parses the body. */
+static int http_read(struct http_req *r, const struct http_endpoint *ep)
+{
+	static char buf[HTTP_BODY_MAX + 1];
+	const char *len_param;
+	json_tokener *tok = NULL;
+	json_object *obj = NULL;
+	long len = 0;
+	int got = 0, rc;
+
+	if (strcmp(r->method, ep->method) != 0 &&
+	    !(strcmp(ep->method, "GET") == 0 && strcmp(r->method, "HEAD") == 0))
+		return HTTP_E_METHOD;
+	if (strcmp(ep->method, "GET") == 0)
+		return 0;
+	if (!http_is_json(FCGX_GetParam("CONTENT_TYPE", r->fcgi.envp)))
+		return HTTP_E_MEDIA_TYPE;
+
+	len_param = FCGX_GetParam("CONTENT_LENGTH", r->fcgi.envp);
+	if (len_param && *len_param) {
+		char *end;
+		errno = 0;
+		len = strtol(len_param, &end, 10);
+		if (errno || *end || len < 0) {
+			r->detail = "The Content-Length is not a number.";
+			return HTTP_E_BAD_JSON;
+		}
+	}
+	if (len > HTTP_BODY_MAX)
+		return HTTP_E_TOO_LARGE; /* never read: nginx already refuses these */
+	if (len == 0) {
+		r->detail = "The body is empty: send a JSON object.";
+		return HTTP_E_BAD_JSON;
+	}
+	while (got < len) {
+		int n = FCGX_GetStr(buf + got, (int)len - got, r->fcgi.in);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	if (got != len) {
+		r->detail = "The body is shorter than its Content-Length.";
+		return HTTP_E_BAD_JSON;
+	}
+
+	/* A body is a flat object; the depth cap stops nesting bombs early. */
+	tok = json_tokener_new_ex(8);
+	if (!tok)
+		return HTTP_E_INTERNAL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != (size_t)len) {
+		rc = HTTP_E_BAD_JSON;
+		goto fail;
+	}
+	if (!json_object_is_type(obj, json_type_object)) {
+		rc = HTTP_E_NOT_OBJECT;
+		goto fail;
+	}
+	json_tokener_free(tok);
+	r->body = obj;
+	return 0;
+fail:
+	json_object_put(obj);
+	json_tokener_free(tok);
+	return rc;
+}
+
+int http_body_string(struct http_req *r, const char *key, size_t max, const char **out)
+{
+	json_object *v;
+	int len;
+
+	*out = NULL;
+	if (!r->body || !json_object_object_get_ex(r->body, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		goto bad;
+	len = json_object_get_string_len(v);
+	*out = json_object_get_string(v);
+	/* An embedded NUL would let "valid\u0000junk" pass as "valid". */
+	if ((size_t)len > max || strlen(*out) != (size_t)len)
+		goto bad;
+	return 0;
+bad:
+	*out = NULL;
+	return HTTP_E_BAD_FIELD;
+}
+
+/* The Bearer token of the Authorization header: 0 with *out NULL when absent. */
+static int http_bearer(struct http_req *r, const char **out)
+{
+	const char *auth = FCGX_GetParam("HTTP_AUTHORIZATION", r->fcgi.envp);
+
+	*out = NULL;
+	if (!auth)
+		return 0;
+	if (strncasecmp(auth, "Bearer ", 7) != 0) {
+		r->detail = "The Authorization header must use the Bearer scheme.";
+		return HTTP_E_NO_TOKEN;
+	}
+	auth += 7;
+	while (*auth == ' ')
+		auth++;
+	*out = auth;
+	return 0;
+}
+
+int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role, int *link_rc)
+{
+	const char *header, *field, *claim_id, *claim_role;
+	int rc, want_role = -1;
+
+	if ((rc = http_body_string(r, "token", HTTP_BODY_MAX, &field)) < 0 ||
+	    (rc = http_body_string(r, "sessionId", HTTP_BODY_MAX, &claim_id)) < 0 ||
+	    (rc = http_body_string(r, "participantType", HTTP_BODY_MAX, &claim_role)) < 0)
+		return rc;
+	if (claim_role && (want_role = db_role_parse(claim_role)) < 0) {
+		r->detail = "participantType must be \"user\" or \"astrologer\".";
+		return HTTP_E_BAD_FIELD;
+	}
+	if ((rc = http_bearer(r, &header)) < 0)
+		return rc;
+	if (header && *header && field && strcmp(header, field) != 0) {
+		r->detail = "The token field and the Authorization header differ.";
+		return HTTP_E_BAD_FIELD;
+	}
+	r->token = header && *header ? header : field;
+	if (!r->token || !*r->token)
+		return HTTP_E_NO_TOKEN;
+	if (strlen(r->token) > HTTP_TOKEN_MAX)
+		return HTTP_E_UNKNOWN;
+
+	rc = db_is_session_link_valid(r->db, r->token, r->now_ms, s, role);
+	if (rc != DB_OK && rc != DB_ERR_EXPIRED && rc != DB_ERR_ENDED && rc != DB_ERR_NOT_OPEN)
+		return http_from_db(rc);
+	if (claim_id && strcmp(claim_id, s->id) != 0) {
+		r->detail = "The sessionId is not the session of this token.";
+		return HTTP_E_FORBIDDEN;
+	}
+	if (want_role >= 0 && (enum db_role)want_role != *role) {
+		r->detail = "The participantType is not the role of this token.";
+		return HTTP_E_FORBIDDEN;
+	}
+	*link_rc = rc;
+	return 0;
+}
+
+int http_link_error(struct http_req *r, const struct db_session *s, int link_rc)
+{
+	if (link_rc == DB_ERR_NOT_OPEN) {
+		r->error_extra = json_object_new_object();
+		http_add_time(r->error_extra, "linkOpensAt", s->link_opens_ms);
+		http_add_time(r->error_extra, "serverTime", r->now_ms);
+	}
+	return http_from_db(link_rc);
+}
+
+void http_add_time(json_object *o, const char *key, int64_t ms)
+{
+	char buf[32];
+
+	if (ms == 0) {
+		json_object_object_add(o, key, NULL);
+		return;
+	}
+	db_time_format(ms, buf);
+	json_object_object_add(o, key, json_object_new_string(buf));
+}
+
+void http_add_money(json_object *o, const char *key, int64_t amount)
+{
+	char buf[32];
+
+	db_money_format(amount, buf);
+	json_object_object_add(o, key, json_object_new_string(buf));
+}
+
+static int http_open_db(struct http_req *r, const char *path)
+{
+	char err[256];
+
+	if (db_open(path, &r->db, err, sizeof err) != DB_OK) {
+		fprintf(stderr, "api-%s: cannot open the database: %s\n", http_name, err);
+		r->db = NULL;
+		return HTTP_E_UNAVAILABLE;
+	}
+	return 0;
+}
+
+static void http_serve(struct http_req *r, const struct http_endpoint *ep, const char *db_path)
+{
+	json_object *out = NULL;
+	int rc;
+
+	r->body = NULL;
+	r->token = NULL;
+	r->detail = NULL;
+	r->error_extra = NULL;
+	r->now_ms = db_now_ms();
+	r->method = FCGX_GetParam("REQUEST_METHOD", r->fcgi.envp);
+	if (!r->method)
+		r->method = "";
+
+	rc = http_read(r, ep);
+	if (rc == 0 && !r->db)
+		rc = http_open_db(r, db_path);
+	if (rc == 0)
+		rc = ep->handle(r, &out);
+	if (rc == 0 && !out)
+		rc = HTTP_E_INTERNAL;
+	if (rc == 0)
+		http_send(r, 200, "OK", NULL, out);
+	else
+		http_send_error(r, ep, rc);
+	json_object_put(out);
+	json_object_put(r->body);
+	json_object_put(r->error_extra);
+	r->body = r->error_extra = NULL;
+	r->token = NULL;
+}
+
+int http_main(int argc, char **argv, const struct http_endpoint *ep)
+{
+	static struct http_req req; /* one request at a time per worker */
+	const char *db_path = getenv("SESSIONS_DB");
+	struct sigaction sa;
+	sigset_t term;
+
+	http_name = ep->name;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+			db_path = argv[++i];
+		} else {
+			fprintf(stderr, "usage: api-%s --db PATH (or SESSIONS_DB=PATH), under spawn-fcgi\n",
+				ep->name);
+			return 2;
+		}
+	}
+	if (!db_path || !*db_path) {
+		fprintf(stderr, "api-%s: no database: pass --db PATH or set SESSIONS_DB\n", ep->name);
+		return 2;
+	}
+
+	/* No SA_RESTART: a signal must break the blocking accept(). */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = http_on_term;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigaddset(&term, SIGINT);
+
+	if (FCGX_Init() != 0) {
+		fprintf(stderr, "api-%s: FCGX_Init failed\n", ep->name);
+		return 1;
+	}
+	http_open_db(&req, db_path); /* a failure is retried per request; health says 503 */
+	FCGX_InitRequest(&req.fcgi, 0, 0);
+
+	/* SIGTERM is held while a request is answered, so it lands between requests. */
+	for (;;) {
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
+		if (http_stop || FCGX_Accept_r(&req.fcgi) < 0)
+			break;
+		sigprocmask(SIG_BLOCK, &term, NULL);
+		http_serve(&req, ep, db_path);
+		FCGX_Finish_r(&req.fcgi);
+	}
+	FCGX_Finish_r(&req.fcgi);
+	if (req.db)
+		db_close(req.db);
+	return 0;
+}

@@ -1,0 +1,100 @@
+/* http.h: the thin request/response layer every API program shares (libfcgi + json-c). */
+#ifndef SESSIONS_HTTP_H
+#define SESSIONS_HTTP_H
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+#include <stdint.h>
+
+#include "db.h"
+
+#define HTTP_BODY_MAX 16384 /* bytes of a request body; nginx enforces the same */
+#define HTTP_TOKEN_MAX 128  /* longer is no token of ours: refused unread */
+
+/*
+ * What can go wrong, as the client sees it. Every code has one row in the
+ * table in http.c that gives its HTTP status, its wire name and its
+ * default message; handlers return these (negative) or 0.
+ */
+enum http_err {
+	HTTP_OK = 0,
+	HTTP_E_METHOD = -1,      /* 405 */
+	HTTP_E_MEDIA_TYPE = -2,  /* 415 */
+	HTTP_E_TOO_LARGE = -3,   /* 413 */
+	HTTP_E_BAD_JSON = -4,    /* 400 */
+	HTTP_E_NOT_OBJECT = -5,  /* 400 */
+	HTTP_E_BAD_FIELD = -6,   /* 400 */
+	HTTP_E_NO_TOKEN = -7,    /* 401 */
+	HTTP_E_FORBIDDEN = -8,   /* 403 */
+	HTTP_E_UNKNOWN = -9,     /* 404 */
+	HTTP_E_EXPIRED = -10,    /* 410 */
+	HTTP_E_ENDED = -11,      /* 410 */
+	HTTP_E_NOT_OPEN = -12,   /* 409 */
+	HTTP_E_STATE = -13,      /* 409 */
+	HTTP_E_NOT_JOINED = -14, /* 409 */
+	HTTP_E_BUSY = -15,       /* 503 */
+	HTTP_E_UNAVAILABLE = -16,/* 503 */
+	HTTP_E_INTERNAL = -17,   /* 500 */
+};
+
+/* One request while it is being answered. */
+struct http_req {
+	FCGX_Request fcgi;
+	struct db *db;          /* the program's connection; NULL while the database cannot be opened */
+	const char *method;
+	json_object *body;      /* is owned (json_object_put after the answer); NULL for GET */
+	const char *token;      /* points into body or the fcgi params: lives until the answer */
+	int64_t now_ms;         /* one clock reading per request */
+	const char *detail;     /* a static sentence replacing the error's default message */
+	json_object *error_extra; /* is owned: fields merged into the error object, or NULL */
+};
+
+/*
+ * An endpoint: its method and its handler. A POST handler gets a parsed
+ * JSON object body and fills *out with the 200 answer; a GET handler gets
+ * no body. Either returns 0 or a negative enum http_err.
+ */
+typedef int http_handler(struct http_req *r, json_object **out);
+
+struct http_endpoint {
+	const char *name;   /* for log lines: "validate" */
+	const char *method; /* "POST" or "GET" (GET also answers HEAD) */
+	http_handler *handle;
+};
+
+/*
+ * Runs an endpoint program: parses --db PATH (or $SESSIONS_DB), opens the
+ * database (after spawn-fcgi's fork), answers requests on fd 0 until
+ * SIGTERM, which lets the request in hand finish first. Returns the exit
+ * status.
+ */
+int http_main(int argc, char **argv, const struct http_endpoint *ep);
+
+/* The HTTP error for a db_err code, through the same table. */
+int http_from_db(int db_err);
+
+/*
+ * Proves the request's token (Authorization: Bearer or the body's "token")
+ * and checks the body's "sessionId" and "participantType" claims against
+ * it. Returns 0 when the token is known, with *s and *role filled and
+ * *link_rc holding the library's verdict on the link (DB_OK, or
+ * DB_ERR_EXPIRED / DB_ERR_ENDED / DB_ERR_NOT_OPEN for the handler to
+ * judge); otherwise a negative enum http_err.
+ */
+int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role,
+                   int *link_rc);
+
+/* The error for a link the library did not call DB_OK (adds when it opens). */
+int http_link_error(struct http_req *r, const struct db_session *s, int link_rc);
+
+/*
+ * Reads an optional string field of the body: 0 with *out NULL when absent,
+ * HTTP_E_BAD_FIELD when it is not a string, holds a NUL or is over max bytes.
+ */
+int http_body_string(struct http_req *r, const char *key, size_t max, const char **out);
+
+/* Adds a wire time (null for 0) or a decimal amount to an object. */
+void http_add_time(json_object *o, const char *key, int64_t ms);
+void http_add_money(json_object *o, const char *key, int64_t amount);
+
+#endif
