@@ -1,0 +1,263 @@
+/* conn.c: one WebSocket connection: origin, reassembly, rate limit, the send queue. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "relay.h"
+
+struct relay *relay_from_wsi(struct lws *wsi)
+{
+	return lws_context_user(lws_get_context(wsi));
+}
+
+static int origin_allowed(struct relay *r, struct lws *wsi)
+{
+	char origin[RELAY_ORIGIN_LEN];
+	int i;
+
+	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+		return 0;
+	for (i = 0; i < r->norigins; i++)
+		if (!strcmp(origin, r->origins[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Queues a frame. A connection whose queue is full lags too far behind:
+ * it is dropped rather than allowed to grow the relay's memory.
+ */
+int relay_conn_send(struct relay_conn *c, const char *data, size_t len)
+{
+	struct relay_out *o;
+
+	if (c->dead)
+		return -1;
+	if (c->queued >= RELAY_QUEUE_FRAMES || c->queued_bytes + len > RELAY_QUEUE_BYTES) {
+		relay_conn_drop(c);
+		return -1;
+	}
+	if (!(o = malloc(sizeof *o + LWS_PRE + len))) {
+		relay_conn_drop(c);
+		return -1;
+	}
+	o->next = NULL;
+	o->len = len;
+	memcpy(o->buf + LWS_PRE, data, len);
+	if (c->tail)
+		c->tail->next = o;
+	else
+		c->head = o;
+	c->tail = o;
+	c->queued++;
+	c->queued_bytes += len;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+int relay_conn_sendbuf(struct relay_conn *c, struct relay_buf *b)
+{
+	const char *data = relay_buf_data(b);
+
+	return data ? relay_conn_send(c, data, b->len) : -1;
+}
+
+/* Sends the close frame once everything queued before it has been written. */
+void relay_conn_close(struct relay_conn *c, int close_code)
+{
+	if (c->dead || c->closing)
+		return;
+	c->closing = close_code;
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, RELAY_DRAIN_TIMEOUT_S);
+	lws_callback_on_writable(c->wsi);
+}
+
+void relay_conn_error(struct relay_conn *c, const char *code, const char *message,
+                      int close_code)
+{
+	struct relay_buf b;
+
+	relay_buf_init(&b);
+	relay_buf_str(&b, "{\"type\":\"error\",\"code\":\"");
+	relay_buf_str(&b, code);
+	relay_buf_str(&b, "\",\"message\":");
+	relay_buf_json(&b, message, strlen(message));
+	relay_buf_str(&b, "}");
+	relay_conn_sendbuf(c, &b);
+	relay_buf_free(&b);
+	if (close_code)
+		relay_conn_close(c, close_code);
+}
+
+static void queue_free(struct relay_conn *c)
+{
+	struct relay_out *o, *next;
+
+	for (o = c->head; o; o = next) {
+		next = o->next;
+		free(o);
+	}
+	c->head = c->tail = NULL;
+	c->queued = 0;
+	c->queued_bytes = 0;
+}
+
+/*
+ * Drops a connection: its queue is discarded and nothing more is sent.
+ * It leaves its room when lws closes it, on the next turn of the loop, so
+ * a room never disappears under a caller that is sending to it.
+ */
+void relay_conn_drop(struct relay_conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = 1;
+	queue_free(c);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/* The token bucket: 1 when the frame may pass. */
+static int rate_take(struct relay *r, struct relay_conn *c)
+{
+	lws_usec_t now = lws_now_usecs();
+
+	c->tokens += (double)(now - c->refilled_us) * r->rate / 1e6;
+	if (c->tokens > r->burst)
+		c->tokens = r->burst;
+	c->refilled_us = now;
+	if (c->tokens >= 1) {
+		c->tokens -= 1;
+		c->strikes = 0;
+		return 1;
+	}
+	if (c->strikes++ == 0)
+		relay_conn_error(c, "rate_limited", "too many frames: this one was dropped", 0);
+	if (c->strikes >= RELAY_STRIKES_MAX)
+		relay_conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
+	return 0;
+}
+
+static void message_done(struct relay *r, struct relay_conn *c, const char *data, size_t len)
+{
+	if (rate_take(r, c))
+		relay_proto_frame(r, c, data, len);
+}
+
+/* Collects one message's fragments; returns -1 to close the connection (too large). */
+static int receive(struct relay *r, struct relay_conn *c, const char *in, size_t len)
+{
+	int final = lws_is_final_fragment(c->wsi);
+
+	if (c->dead || c->closing)
+		return 0;
+	if (!c->rx_active && lws_frame_is_binary(c->wsi)) {
+		relay_conn_error(c, "bad_frame", "frames are JSON text", LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE);
+		return 0;
+	}
+	if (!c->rx_active && final) { /* the common case: one whole message, no copy */
+		message_done(r, c, in, len);
+		return 0;
+	}
+	if (c->rx_len + len > RELAY_MSG_MAX)
+		goto too_large;
+	if (c->rx_len + len > c->rx_cap) {
+		size_t cap = c->rx_cap ? c->rx_cap : 4096;
+		char *p;
+
+		while (cap < c->rx_len + len)
+			cap *= 2;
+		if (cap > RELAY_MSG_MAX)
+			cap = RELAY_MSG_MAX;
+		if (!(p = realloc(c->rx, cap)))
+			goto too_large;
+		c->rx = p;
+		c->rx_cap = cap;
+	}
+	memcpy(c->rx + c->rx_len, in, len);
+	c->rx_len += len;
+	c->rx_active = 1;
+	if (final) {
+		message_done(r, c, c->rx, c->rx_len);
+		free(c->rx);
+		c->rx = NULL;
+		c->rx_len = c->rx_cap = 0;
+		c->rx_active = 0;
+	}
+	return 0;
+too_large:
+	{
+		unsigned char why[] = "message too large";
+
+		lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, why, sizeof why - 1);
+	}
+	return -1;
+}
+
+static int writeable(struct relay_conn *c)
+{
+	struct relay_out *o = c->head;
+
+	if (c->dead)
+		return -1;
+	if (!o) {
+		if (!c->closing)
+			return 0;
+		lws_close_reason(c->wsi, (enum lws_close_status)c->closing, NULL, 0);
+		return -1;
+	}
+	if (lws_write(c->wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT) < (int)o->len)
+		return -1;
+	c->head = o->next;
+	if (!c->head)
+		c->tail = NULL;
+	c->queued--;
+	c->queued_bytes -= o->len;
+	free(o);
+	if (c->head || c->closing)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+int relay_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                   void *in, size_t len)
+{
+	struct relay_conn *c = user;
+	struct relay *r = relay_from_wsi(wsi);
+	char path[8];
+
+	switch (reason) {
+	case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+		if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0 || strcmp(path, "/ws"))
+			return -1;
+		/* A wrong origin is refused after the upgrade, with an error frame the page can show. */
+		if (c)
+			c->origin_ok = origin_allowed(r, wsi);
+		break;
+	case LWS_CALLBACK_ESTABLISHED:
+		c->wsi = wsi;
+		c->tokens = r->burst;
+		c->refilled_us = lws_now_usecs();
+		if (!c->origin_ok) {
+			relay_conn_error(c, "forbidden_origin", "this page's origin may not connect",
+			                 LWS_CLOSE_STATUS_POLICY_VIOLATION);
+			break;
+		}
+		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, RELAY_JOIN_TIMEOUT_S);
+		break;
+	case LWS_CALLBACK_RECEIVE:
+		return receive(r, c, in, len);
+	case LWS_CALLBACK_SERVER_WRITEABLE:
+		return writeable(c);
+	case LWS_CALLBACK_CLOSED:
+		relay_room_leave(r, c, 1);
+		relay_room_forget(r, c);
+		queue_free(c);
+		free(c->rx);
+		c->rx = NULL;
+		c->dead = 1;
+		break;
+	default:
+		break;
+	}
+	return 0;
+}

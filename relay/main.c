@@ -1,0 +1,183 @@
+/* main.c: the relay's process: arguments, the lws context, signals, the loop, shutdown. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "relay.h"
+
+static volatile sig_atomic_t stopping;
+static struct lws_context *running;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stopping = 1;
+	if (running)
+		lws_cancel_service(running);
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: relay --db PATH (--socket PATH | --port N) --origin URL...\n"
+	                "             [--rate FRAMES_PER_S] [--burst FRAMES] [--ping-secs N]\n");
+	exit(2);
+}
+
+static long number(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		usage();
+	return v;
+}
+
+/* Every http://127.0.0.1:PORT origin also allows http://localhost:PORT, the same page. */
+static void origin_add(struct relay *r, const char *o)
+{
+	static const char loop[] = "http://127.0.0.1:";
+
+	if (r->norigins + 2 > RELAY_ORIGINS_MAX || strlen(o) + 10 >= RELAY_ORIGIN_LEN) {
+		fprintf(stderr, "relay: at most %d origins of under %d bytes\n",
+		        RELAY_ORIGINS_MAX / 2, RELAY_ORIGIN_LEN - 10);
+		exit(2);
+	}
+	snprintf(r->origins[r->norigins++], RELAY_ORIGIN_LEN, "%s", o);
+	if (!strncmp(o, loop, sizeof loop - 1))
+		snprintf(r->origins[r->norigins++], RELAY_ORIGIN_LEN, "http://localhost:%s",
+		         o + sizeof loop - 1);
+}
+
+struct args {
+	const char *db, *socket;
+	long port, ping;
+};
+
+static void parse_args(int argc, char **argv, struct relay *r, struct args *a)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!v)
+			usage();
+		if (!strcmp(argv[i], "--db"))
+			a->db = v;
+		else if (!strcmp(argv[i], "--socket"))
+			a->socket = v;
+		else if (!strcmp(argv[i], "--port"))
+			a->port = number(v, 1, 65535);
+		else if (!strcmp(argv[i], "--origin"))
+			origin_add(r, v);
+		else if (!strcmp(argv[i], "--rate"))
+			r->rate = (double)number(v, 1, 10000000);
+		else if (!strcmp(argv[i], "--burst"))
+			r->burst = (double)number(v, 1, 10000000);
+		else if (!strcmp(argv[i], "--ping-secs"))
+			a->ping = number(v, 1, 50);
+		else
+			usage();
+		i++;
+	}
+	if (!a->db || !r->norigins || !a->socket == !a->port)
+		usage();
+}
+
+static void wake(lws_sorted_usec_list_t *sul)
+{
+	(void)sul;
+}
+
+int main(int argc, char **argv)
+{
+	static struct relay r = {.rate = 50, .burst = 100};
+	static const struct lws_protocols protocols[] = {
+		{"relay", relay_callback, sizeof(struct relay_conn), RELAY_RX_CHUNK, 0, NULL, 0},
+		{NULL, NULL, 0, 0, 0, NULL, 0},
+	};
+	struct lws_context_creation_info info;
+	struct args a = {NULL, NULL, 0, 30};
+	lws_retry_bo_t retry;
+	lws_sorted_usec_list_t grace;
+	struct sigaction sa;
+	char err[256];
+	lws_usec_t until;
+	int rc = 1;
+
+	parse_args(argc, argv, &r, &a);
+	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+	if (db_open(a.db, &r.db, err, sizeof err) != DB_OK) {
+		fprintf(stderr, "relay: %s\n", err);
+		return 1;
+	}
+	if (!(r.tok = json_tokener_new()))
+		goto out;
+
+	/* Pings well inside nginx's 60 s proxy read timeout; silent peers are dropped. */
+	memset(&retry, 0, sizeof retry);
+	retry.secs_since_valid_ping = (uint16_t)a.ping;
+	retry.secs_since_valid_hangup = (uint16_t)(a.ping + a.ping / 2 + 1);
+
+	memset(&info, 0, sizeof info);
+	info.protocols = protocols;
+	info.user = &r;
+	info.gid = (gid_t)-1;
+	info.uid = (uid_t)-1;
+	info.retry_and_idle_policy = &retry;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+	               LWS_SERVER_OPTION_DISABLE_IPV6;
+	if (a.socket) {
+		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
+		info.iface = a.socket;
+		unlink(a.socket); /* a socket left by a killed relay */
+	} else {
+		info.iface = "127.0.0.1";
+		info.port = (int)a.port;
+	}
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	if (!(r.ctx = lws_create_context(&info))) {
+		fprintf(stderr, "relay: could not listen on %s\n", a.socket ? a.socket : "the port");
+		goto out;
+	}
+	running = r.ctx;
+	relay_room_start(&r);
+	fprintf(stderr, "relay: serving\n");
+	while (!stopping)
+		if (lws_service(r.ctx, 0) < 0)
+			break;
+
+	/* Store waiting chat, then say goodbye (1001) and give the frames a moment to leave. */
+	relay_room_shutdown(&r);
+	memset(&grace, 0, sizeof grace);
+	lws_sul_schedule(r.ctx, 0, &grace, wake, 300 * LWS_US_PER_MS);
+	until = lws_now_usecs() + 300 * LWS_US_PER_MS;
+	while (r.nrooms && lws_now_usecs() < until)
+		if (lws_service(r.ctx, 0) < 0)
+			break;
+	lws_sul_cancel(&grace);
+	running = NULL;
+	lws_context_destroy(r.ctx);
+	if (a.socket)
+		unlink(a.socket);
+	fprintf(stderr, "relay: stopped\n");
+	rc = 0;
+out:
+	if (r.tok)
+		json_tokener_free(r.tok);
+	db_close(r.db);
+	return rc;
+}

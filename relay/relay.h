@@ -1,0 +1,156 @@
+/* relay.h: the relay's shared state: connections, rooms, frames, limits. */
+#ifndef SESSIONS_RELAY_H
+#define SESSIONS_RELAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+#include <libwebsockets.h>
+
+#include "db.h"
+
+#define RELAY_MSG_MAX 65536             /* bytes of one reassembled message: more closes 1009 */
+#define RELAY_RX_CHUNK 1024             /* lws rx buffer: small, it is allocated per connection */
+#define RELAY_QUEUE_FRAMES 512          /* a connection's send queue holds at most this many */
+#define RELAY_QUEUE_BYTES (2u << 20)    /* ... and this many bytes */
+#define RELAY_JOIN_TIMEOUT_S 10         /* time to send join-room */
+#define RELAY_DRAIN_TIMEOUT_S 5         /* time to read a last frame before a close */
+#define RELAY_STRIKES_MAX 50            /* rate-limited frames in a row before a close */
+#define RELAY_HISTORY_MAX 200           /* messages in one joined/history frame */
+#define RELAY_HISTORY_BYTES (48 * 1024) /* ... and their JSON size */
+#define RELAY_ORIGINS_MAX 16
+#define RELAY_ORIGIN_LEN 256
+#define RELAY_CANDIDATE_MAX 1024        /* bytes of an ICE candidate line */
+#define RELAY_WATCH_MS 250              /* how often rooms are compared with the database */
+#define RELAY_BUCKETS 4096              /* rooms hash table */
+
+/* A frame waiting in a connection's send queue. */
+struct relay_out {
+	struct relay_out *next;
+	size_t len;
+	unsigned char buf[]; /* LWS_PRE bytes of headroom, then len bytes */
+};
+
+struct relay_room;
+
+/* One WebSocket connection: lws allocates and frees it (per-session data). */
+struct relay_conn {
+	struct lws *wsi;
+	struct relay_room *room; /* the joined room, NULL before join or after leaving */
+	enum db_role role;
+	int origin_ok;
+	int closing;           /* close code to send once the queue drains; 0 when open */
+	int dead;              /* dropped: nothing more is sent or read */
+	char *rx;              /* is malloc'd: a message being reassembled from fragments */
+	size_t rx_len, rx_cap;
+	int rx_active;         /* fragments of a message are arriving */
+	double tokens;         /* rate limit bucket */
+	lws_usec_t refilled_us;
+	int strikes;           /* frames refused in a row by the rate limit */
+	struct relay_out *head, *tail; /* is malloc'd: the send queue, each node */
+	unsigned queued;
+	size_t queued_bytes;
+};
+
+/* A session that has at least one connection. */
+struct relay_room {
+	struct relay *relay;
+	struct relay_room *next;         /* hash chain */
+	struct relay_room *all_prev, *all_next; /* the list the watch timer walks */
+	char session_id[DB_ID_LEN + 1];
+	enum db_type type;
+	enum db_status status;
+	int64_t started_ms, deadline_ms;
+	int ended;
+	int warned;                      /* bit 0: 5 minutes, bit 1: 1 minute sent */
+	struct relay_conn *conn[2];      /* by enum db_role; not owned */
+	lws_sorted_usec_list_t timer;    /* the next warning or the deadline; cancel before free */
+};
+
+/* A chat message received and not yet stored. */
+struct relay_chat {
+	struct relay_chat *next;
+	struct relay_conn *from;  /* NULL once the sender closed */
+	char session_id[DB_ID_LEN + 1];
+	enum db_role role;
+	char client_id[DB_CLIENT_ID_MAX + 1];
+	char *body;               /* is malloc'd */
+	int64_t at_ms;
+};
+
+struct relay {
+	struct lws_context *ctx;
+	struct db *db;            /* owned: closed at shutdown */
+	char origins[RELAY_ORIGINS_MAX][RELAY_ORIGIN_LEN];
+	int norigins;
+	double rate, burst;       /* frames per second and bucket size */
+	struct json_tokener *tok; /* is json_tokener_new'd: reused for every frame */
+	struct relay_room *buckets[RELAY_BUCKETS];
+	struct relay_room *all;   /* every room, for the watch timer */
+	struct relay_room *cursor;/* where the watch timer stopped */
+	int nrooms;
+	int stopping;             /* shutting down: no more presence frames */
+	struct relay_chat *chat_head, *chat_tail; /* is malloc'd: chat waiting for the next store */
+	lws_sorted_usec_list_t chat_sul;  /* stores the waiting chat in one transaction */
+	lws_sorted_usec_list_t watch_sul; /* compares rooms with the database */
+};
+
+/* A growable string for building JSON frames; oom makes every later add a no-op. */
+struct relay_buf {
+	char *p;    /* is malloc'd */
+	size_t len; /* bytes after the headroom */
+	size_t cap;
+	int oom;
+};
+
+/* buf.c */
+void relay_buf_init(struct relay_buf *b);
+void relay_buf_free(struct relay_buf *b);
+void relay_buf_add(struct relay_buf *b, const char *s, size_t n);
+void relay_buf_str(struct relay_buf *b, const char *s);
+void relay_buf_json(struct relay_buf *b, const char *s, size_t n);
+void relay_buf_fmt(struct relay_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void relay_buf_time(struct relay_buf *b, int64_t ms);
+char *relay_buf_data(struct relay_buf *b);
+
+/* conn.c */
+int relay_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                   void *in, size_t len);
+int relay_conn_send(struct relay_conn *c, const char *data, size_t len);
+int relay_conn_sendbuf(struct relay_conn *c, struct relay_buf *b);
+void relay_conn_error(struct relay_conn *c, const char *code, const char *message,
+                      int close_code);
+void relay_conn_close(struct relay_conn *c, int close_code);
+void relay_conn_drop(struct relay_conn *c);
+struct relay *relay_from_wsi(struct lws *wsi);
+
+/* proto.c */
+void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, size_t len);
+void relay_proto_message(struct relay_buf *b, const struct db_chat *m);
+
+/* room.c */
+int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_session *s,
+                     enum db_role role, struct relay_room **out);
+void relay_room_leave(struct relay *r, struct relay_conn *c, int announce);
+void relay_room_send(struct relay_room *room, int role, struct relay_buf *b);
+void relay_room_update(struct relay *r, struct relay_room *room, const struct db_session *s);
+void relay_room_end(struct relay *r, struct relay_room *room, const struct db_session *s);
+void relay_room_chat(struct relay *r, struct relay_conn *c, char *body,
+                     const char *client_id);
+void relay_room_forget(struct relay *r, struct relay_conn *c);
+void relay_room_flush(struct relay *r);
+void relay_room_start(struct relay *r);
+void relay_room_shutdown(struct relay *r);
+
+/* sdp.c */
+enum relay_sdp_verdict {
+	RELAY_SDP_OK = 0,
+	RELAY_SDP_MALFORMED = -1,
+	RELAY_SDP_VIDEO = -2, /* active video in a voice session */
+	RELAY_SDP_MEDIA = -3, /* a media kind the session does not carry */
+};
+int relay_sdp_check(const char *sdp, size_t len, enum db_type type);
+
+#endif

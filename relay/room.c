@@ -1,0 +1,413 @@
+/* room.c: rooms with connections: presence, the paid timer, watching the database, stored chat. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "relay.h"
+
+#define OTHER(role) ((role) == DB_ROLE_USER ? DB_ROLE_ASTROLOGER : DB_ROLE_USER)
+#define WARN_5 1
+#define WARN_1 2
+
+static unsigned room_hash(const char *id)
+{
+	unsigned h = 2166136261u;
+
+	while (*id)
+		h = (h ^ (unsigned char)*id++) * 16777619u;
+	return h % RELAY_BUCKETS;
+}
+
+static struct relay_room *room_find(struct relay *r, const char *id)
+{
+	struct relay_room *room;
+
+	for (room = r->buckets[room_hash(id)]; room; room = room->next)
+		if (!strcmp(room->session_id, id))
+			return room;
+	return NULL;
+}
+
+static int ended_status(enum db_status s)
+{
+	return s == DB_STATUS_COMPLETED || s == DB_STATUS_EXPIRED || s == DB_STATUS_CANCELLED;
+}
+
+/* Sends b to one participant (role) or to both (-1). */
+void relay_room_send(struct relay_room *room, int role, struct relay_buf *b)
+{
+	struct relay_conn *user = room->conn[DB_ROLE_USER];
+	struct relay_conn *astro = room->conn[DB_ROLE_ASTROLOGER];
+
+	if (user && (role < 0 || role == DB_ROLE_USER))
+		relay_conn_sendbuf(user, b);
+	if (astro && (role < 0 || role == DB_ROLE_ASTROLOGER))
+		relay_conn_sendbuf(astro, b);
+}
+
+static void presence(struct relay_room *room, enum db_role who, const char *type)
+{
+	struct relay_buf b;
+
+	if (!room->conn[OTHER(who)])
+		return;
+	relay_buf_init(&b);
+	relay_buf_fmt(&b, "{\"type\":\"%s\",\"participantType\":\"%s\",\"timestamp\":",
+	              type, db_role_name(who));
+	relay_buf_time(&b, db_now_ms());
+	relay_buf_str(&b, "}");
+	relay_room_send(room, OTHER(who), &b);
+	relay_buf_free(&b);
+}
+
+static void timer_fire(lws_sorted_usec_list_t *sul);
+
+/*
+ * Schedules the next warning or the deadline. Warnings whose moment had
+ * passed when the timer was first armed (a short session, a relay
+ * restart) are skipped rather than sent late.
+ */
+static void timer_arm(struct relay *r, struct relay_room *room, int first)
+{
+	int64_t minute = db_config(r->db)->minute_ms;
+	int64_t w5 = room->deadline_ms - 5 * minute, w1 = room->deadline_ms - minute;
+	int64_t now = db_now_ms(), next = room->deadline_ms;
+
+	if (first) {
+		if (w5 <= now)
+			room->warned |= WARN_5;
+		if (w1 <= now)
+			room->warned |= WARN_1;
+	}
+	if (!(room->warned & WARN_5))
+		next = w5;
+	else if (!(room->warned & WARN_1))
+		next = w1;
+	lws_sul_schedule(r->ctx, 0, &room->timer, timer_fire,
+	                 (lws_usec_t)(next > now ? next - now : 0) * LWS_US_PER_MS);
+}
+
+static void warn(struct relay_room *room, int64_t now)
+{
+	struct relay_buf b;
+	int64_t left = room->deadline_ms - now;
+
+	relay_buf_init(&b);
+	relay_buf_fmt(&b, "{\"type\":\"time-warning\",\"remainingSeconds\":%lld}",
+	              (long long)((left + 500) / 1000));
+	relay_room_send(room, -1, &b);
+	relay_buf_free(&b);
+}
+
+static void timer_fire(lws_sorted_usec_list_t *sul)
+{
+	struct relay_room *room = lws_container_of(sul, struct relay_room, timer);
+	struct relay *r = room->relay;
+	int64_t minute = db_config(r->db)->minute_ms, now = db_now_ms();
+	struct db_settlement st;
+	struct db_session s;
+
+	if (room->ended)
+		return;
+	if (now >= room->deadline_ms) {
+		if (db_end_session(r->db, room->session_id, DB_REASON_TIME_UP, now, &st) != DB_OK ||
+		    db_session_get(r->db, room->session_id, &s) != DB_OK) {
+			lwsl_warn("relay: ending a session at its deadline failed: %s\n",
+			          db_errmsg(r->db));
+			lws_sul_schedule(r->ctx, 0, &room->timer, timer_fire, LWS_US_PER_SEC);
+			return;
+		}
+		relay_room_end(r, room, &s);
+		return;
+	}
+	if (!(room->warned & WARN_5) && now >= room->deadline_ms - 5 * minute) {
+		room->warned |= WARN_5;
+		warn(room, now);
+	}
+	if (!(room->warned & WARN_1) && now >= room->deadline_ms - minute) {
+		room->warned |= WARN_1;
+		warn(room, now);
+	}
+	timer_arm(r, room, 0);
+}
+
+void relay_room_end(struct relay *r, struct relay_room *room, const struct db_session *s)
+{
+	struct relay_buf b;
+	int i;
+
+	(void)r;
+	if (room->ended)
+		return;
+	room->ended = 1;
+	room->status = s->status;
+	lws_sul_cancel(&room->timer);
+	relay_buf_init(&b);
+	relay_buf_fmt(&b, "{\"type\":\"session-ended\",\"reason\":\"%s\",\"durationSeconds\":%lld,"
+	              "\"endedAt\":", db_reason_name(s->end_reason), (long long)s->duration_seconds);
+	relay_buf_time(&b, s->ended_ms);
+	relay_buf_str(&b, "}");
+	relay_room_send(room, -1, &b);
+	relay_buf_free(&b);
+	for (i = 0; i < 2; i++)
+		if (room->conn[i])
+			relay_conn_close(room->conn[i], LWS_CLOSE_STATUS_NORMAL);
+}
+
+/* Brings the room in line with the session as the database has it now. */
+void relay_room_update(struct relay *r, struct relay_room *room, const struct db_session *s)
+{
+	struct relay_buf b;
+
+	if (room->ended)
+		return;
+	if (ended_status(s->status)) {
+		relay_room_end(r, room, s);
+		return;
+	}
+	if (room->status == DB_STATUS_ACTIVE || s->status != DB_STATUS_ACTIVE)
+		return;
+	room->status = DB_STATUS_ACTIVE;
+	room->started_ms = s->started_ms;
+	room->deadline_ms = s->deadline_ms;
+	relay_buf_init(&b);
+	relay_buf_str(&b, "{\"type\":\"session-started\",\"startedAt\":");
+	relay_buf_time(&b, s->started_ms);
+	relay_buf_str(&b, ",\"deadline\":");
+	relay_buf_time(&b, s->deadline_ms);
+	relay_buf_str(&b, ",\"serverTime\":");
+	relay_buf_time(&b, db_now_ms());
+	relay_buf_str(&b, "}");
+	relay_room_send(room, -1, &b);
+	relay_buf_free(&b);
+	timer_arm(r, room, 1);
+}
+
+int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_session *s,
+                     enum db_role role, struct relay_room **out)
+{
+	struct relay_room *room = room_find(r, s->id);
+	struct relay_conn *old;
+	unsigned h;
+
+	if (!room) {
+		if (!(room = calloc(1, sizeof *room)))
+			return -1;
+		room->relay = r;
+		memcpy(room->session_id, s->id, sizeof room->session_id);
+		room->type = s->type;
+		room->status = s->status;
+		room->started_ms = s->started_ms;
+		room->deadline_ms = s->deadline_ms;
+		h = room_hash(room->session_id);
+		room->next = r->buckets[h];
+		r->buckets[h] = room;
+		room->all_next = r->all;
+		if (r->all)
+			r->all->all_prev = room;
+		r->all = room;
+		r->nrooms++;
+		if (room->status == DB_STATUS_ACTIVE)
+			timer_arm(r, room, 1);
+	}
+	/* A second connection with the same token takes over: a reload, or a second tab. */
+	if ((old = room->conn[role])) {
+		room->conn[role] = NULL;
+		old->room = NULL;
+		relay_conn_error(old, "replaced", "this link was opened in another window",
+		                 LWS_CLOSE_STATUS_POLICY_VIOLATION);
+	}
+	room->conn[role] = c;
+	c->room = room;
+	c->role = role;
+	presence(room, role, "participant-joined");
+	*out = room;
+	return 0;
+}
+
+static void room_free(struct relay *r, struct relay_room *room)
+{
+	struct relay_room **pp = &r->buckets[room_hash(room->session_id)];
+
+	while (*pp != room)
+		pp = &(*pp)->next;
+	*pp = room->next;
+	if (room->all_prev)
+		room->all_prev->all_next = room->all_next;
+	else
+		r->all = room->all_next;
+	if (room->all_next)
+		room->all_next->all_prev = room->all_prev;
+	if (r->cursor == room)
+		r->cursor = room->all_next;
+	r->nrooms--;
+	lws_sul_cancel(&room->timer);
+	free(room);
+}
+
+void relay_room_leave(struct relay *r, struct relay_conn *c, int announce)
+{
+	struct relay_room *room = c->room;
+
+	if (!room)
+		return;
+	c->room = NULL;
+	if (room->conn[c->role] == c)
+		room->conn[c->role] = NULL;
+	if (announce && !r->stopping)
+		presence(room, c->role, "participant-left");
+	if (!room->conn[DB_ROLE_USER] && !room->conn[DB_ROLE_ASTROLOGER])
+		room_free(r, room);
+}
+
+/*
+ * The watch timer: sessions ended or started by the API or by cron are
+ * noticed here. Each pass reads a third of the rooms (all of them when
+ * there are few), so every room is read at least every 750 ms.
+ */
+static void watch(lws_sorted_usec_list_t *sul)
+{
+	struct relay *r = lws_container_of(sul, struct relay, watch_sul);
+	struct relay_room *room, *next;
+	struct db_session s;
+	int n = r->nrooms <= 256 ? r->nrooms : (r->nrooms + 2) / 3;
+
+	for (room = r->cursor; n > 0; room = next, n--) {
+		if (!room && !(room = r->all))
+			break;
+		next = room->all_next;
+		if (!room->ended && db_session_get(r->db, room->session_id, &s) == DB_OK)
+			relay_room_update(r, room, &s);
+	}
+	r->cursor = room;
+	lws_sul_schedule(r->ctx, 0, &r->watch_sul, watch, RELAY_WATCH_MS * LWS_US_PER_MS);
+}
+
+struct chat_result {
+	struct relay_buf frame;
+	int duplicate;
+	const char *code; /* an error for the sender instead of the frame */
+};
+
+/* Stores every waiting chat message in one transaction, then delivers them. */
+void relay_room_flush(struct relay *r)
+{
+	struct relay_chat *m, *next, *list = r->chat_head;
+	struct chat_result *res;
+	struct db_chat stored;
+	struct relay_room *room;
+	size_t i, n = 0;
+	int err, tx;
+
+	r->chat_head = r->chat_tail = NULL;
+	for (m = list; m; m = m->next)
+		n++;
+	if (!n || !(res = calloc(n, sizeof *res)))
+		goto out;
+	tx = db_tx_begin(r->db);
+	for (m = list, i = 0; m; m = m->next, i++) {
+		if (tx != DB_OK) {
+			res[i].code = "server_error";
+			continue;
+		}
+		err = db_chat_append(r->db, m->session_id, m->role, m->body,
+		                     m->client_id[0] ? m->client_id : NULL, m->at_ms, &stored,
+		                     &res[i].duplicate);
+		if (err == DB_ERR_INVALID)
+			res[i].code = "bad_message";
+		else if (err != DB_OK)
+			res[i].code = "server_error";
+		else
+			relay_proto_message(&res[i].frame, &stored);
+	}
+	/* A failed commit may still have stored them: resends with the same clientId land once. */
+	if (tx == DB_OK && db_tx_commit(r->db) != DB_OK)
+		for (i = 0; i < n; i++)
+			res[i].code = "server_error";
+	for (m = list, i = 0; m; m = m->next, i++) {
+		if (res[i].code) {
+			lwsl_warn("relay: chat not stored: %s\n", db_errmsg(r->db));
+			if (m->from)
+				relay_conn_error(m->from, res[i].code, "the message was not stored", 0);
+		} else if (res[i].duplicate) {
+			if (m->from)
+				relay_conn_sendbuf(m->from, &res[i].frame);
+		} else if ((room = room_find(r, m->session_id))) {
+			relay_room_send(room, -1, &res[i].frame);
+		}
+		relay_buf_free(&res[i].frame);
+	}
+	free(res);
+out:
+	for (m = list; m; m = next) {
+		next = m->next;
+		free(m->body);
+		free(m);
+	}
+}
+
+static void chat_due(lws_sorted_usec_list_t *sul)
+{
+	relay_room_flush(lws_container_of(sul, struct relay, chat_sul));
+}
+
+/*
+ * Queues a chat message (takes body). The store happens on the next
+ * turn of the event loop, so every message read in one pass shares one
+ * transaction and one fsync.
+ */
+void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const char *client_id)
+{
+	struct relay_chat *m = calloc(1, sizeof *m);
+
+	if (!m) {
+		free(body);
+		relay_conn_error(c, "server_error", "out of memory", 0);
+		return;
+	}
+	m->from = c;
+	memcpy(m->session_id, c->room->session_id, sizeof m->session_id);
+	m->role = c->role;
+	strncpy(m->client_id, client_id, DB_CLIENT_ID_MAX);
+	m->body = body;
+	m->at_ms = db_now_ms();
+	if (r->chat_tail)
+		r->chat_tail->next = m;
+	else {
+		r->chat_head = m;
+		lws_sul_schedule(r->ctx, 0, &r->chat_sul, chat_due, 1);
+	}
+	r->chat_tail = m;
+}
+
+/* A closing connection: waiting chat is still stored, its answer goes nowhere. */
+void relay_room_forget(struct relay *r, struct relay_conn *c)
+{
+	struct relay_chat *m;
+
+	for (m = r->chat_head; m; m = m->next)
+		if (m->from == c)
+			m->from = NULL;
+}
+
+void relay_room_start(struct relay *r)
+{
+	lws_sul_schedule(r->ctx, 0, &r->watch_sul, watch, RELAY_WATCH_MS * LWS_US_PER_MS);
+}
+
+/* Before the context goes: stores what is waiting, stops the timers, says goodbye. */
+void relay_room_shutdown(struct relay *r)
+{
+	struct relay_room *room;
+	int i;
+
+	lws_sul_cancel(&r->chat_sul);
+	lws_sul_cancel(&r->watch_sul);
+	relay_room_flush(r);
+	r->stopping = 1;
+	for (room = r->all; room; room = room->all_next) {
+		lws_sul_cancel(&room->timer);
+		for (i = 0; i < 2; i++)
+			if (room->conn[i])
+				relay_conn_close(room->conn[i], LWS_CLOSE_STATUS_GOINGAWAY);
+	}
+}

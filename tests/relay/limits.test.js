@@ -1,0 +1,204 @@
+// limits.test.js: size, fragments, malformed and pre-join frames, floods, laggards, pings, origin — the relay keeps serving.
+'use strict';
+const { Stack, Client, join, run, assert, eq, sleep, sdp } = require('./lib');
+
+let s;      // the real stack, through nginx
+let bare;   // the relay alone, with short pings and a high rate limit
+const open = [];
+const track = (c) => { open.push(c); return c; };
+
+// The relay still answers a fresh join: it survived whatever came before.
+async function stillServes(stack) {
+  const b = stack.book('chat');
+  const c = track(await join(stack, b.userToken));
+  c.send({ type: 'message', message: 'alive' });
+  eq((await c.next('message')).message, 'alive', 'the relay still serves');
+  c.close();
+}
+
+async function connected(stack, opts) {
+  const c = track(new Client(stack, opts));
+  await c.opened;
+  return c;
+}
+
+const checks = [
+  ['a message over 64 KiB closes the connection with 1009', async () => {
+    const b = s.book('chat');
+    const c = track(await join(s, b.userToken));
+    c.send({ type: 'message', message: 'x'.repeat(70000) });
+    eq(await c.waitClose(), 1009, 'close code');
+    await stillServes(s);
+  }],
+
+  ['a message of just under 64 KiB is read whole (and refused for its chat length, not its size)', async () => {
+    const b = s.book('chat');
+    const c = track(await join(s, b.userToken));
+    c.send({ type: 'message', message: 'y'.repeat(65000) });
+    eq((await c.next('error')).code, 'bad_message', 'an over-long chat text is a bad_message');
+    eq(c.closeCode, null, 'still open');
+    c.close();
+  }],
+
+  ['fragmented messages are reassembled; fragments over 64 KiB in total close with 1009', async () => {
+    const b = s.book('chat');
+    const c = track(await connected(s));
+    const text = JSON.stringify({ type: 'join-room', token: b.userToken });
+    const cut = [0, 7, 19, text.length];
+    for (let i = 0; i < 3; i++) c.ws.send(text.slice(cut[i], cut[i + 1]), { fin: i === 2 });
+    eq((await c.next('joined')).participantType, 'user', 'a join in three fragments');
+    const msg = JSON.stringify({ type: 'message', message: 'z'.repeat(3000) });
+    for (let i = 0; i < msg.length; i += 1000) c.ws.send(msg.slice(i, i + 1000), { fin: i + 1000 >= msg.length });
+    eq((await c.next('message')).message.length, 3000, 'a message in four fragments');
+    const part = 'a'.repeat(8192);
+    for (let i = 0; i < 9; i++) c.ws.send(part, { fin: false });
+    eq(await c.waitClose(), 1009, 'too much in fragments');
+    await stillServes(s);
+  }],
+
+  ['malformed frames after join get bad_json and the connection keeps working', async () => {
+    const b = s.book('chat');
+    const c = track(await join(s, b.userToken));
+    for (const f of ['not json', '[1,2,3]', '{"type":5}', '{"type":"message"', '"join-room"', '{} {}']) {
+      c.send(f);
+      eq((await c.next('error')).code, 'bad_json', f);
+    }
+    c.send({ type: 'message', message: 'after the junk' });
+    eq((await c.next('message')).message, 'after the junk', 'still serving this connection');
+    c.close();
+  }],
+
+  ['a frame before join-room is refused and closes; so does a malformed or binary first frame', async () => {
+    const b = s.book('chat');
+    const c1 = await connected(s);
+    c1.send({ type: 'message', message: 'hi', roomId: b.roomId });
+    eq((await c1.next('error')).code, 'not_joined', 'message before join');
+    eq(await c1.waitClose(), 1008, 'closed');
+    const c2 = await connected(s);
+    c2.send('{{{');
+    eq((await c2.next('error')).code, 'bad_json', 'junk before join');
+    eq(await c2.waitClose(), 1008, 'closed');
+    const c3 = await connected(s);
+    c3.ws.send(Buffer.from([1, 2, 3]));
+    eq((await c3.next('error')).code, 'bad_frame', 'binary frame');
+    eq(await c3.waitClose(), 1003, 'closed 1003');
+    const other = track(await join(s, b.astrologerToken));
+    eq(other.joined.history.length, 0, 'nothing was stored by the refused frames');
+    other.close();
+    await stillServes(s);
+  }],
+
+  ['a connection without an Origin, or with a foreign one, is refused', async () => {
+    for (const origin of [null, 'http://127.0.0.1:1', 'https://example.com']) {
+      const c = await connected(s, { origin });
+      eq((await c.next('error')).code, 'forbidden_origin', String(origin));
+      eq(await c.waitClose(), 1008, 'closed');
+    }
+    const ok = await connected(s, { origin: `http://localhost:${s.port}` });
+    ok.send({ type: 'join-room', token: s.book('chat').userToken });
+    eq((await ok.next('joined')).type, 'joined', 'localhost on the same port is the same page');
+    ok.close();
+  }],
+
+  ['a connection that never joins is closed after 10 s', async () => {
+    const c = await connected(s);
+    const t0 = Date.now();
+    await c.waitClose(14000);
+    const took = Date.now() - t0;
+    assert(took >= 9000 && took < 13500, `closed after ${took} ms`);
+  }],
+
+  ['a flood is rate-limited: some frames refused with rate_limited, then the connection closed', async () => {
+    const b = s.book('chat');
+    const c = track(await join(s, b.userToken));
+    const a = track(await join(s, b.astrologerToken));
+    for (let i = 0; i < 400; i++) c.send({ type: 'message', message: `f${i}`, clientId: `f-${i}` });
+    eq((await c.next('error')).code, 'rate_limited', 'the flooder is told');
+    eq(await c.waitClose(), 1008, 'the flooder is closed');
+    await sleep(300);
+    const got = a.frames.filter((f) => f.type === 'message').length;
+    // the burst is 100 frames and the join-room was the first of them
+    assert(got >= 99 && got < 200, `the burst passed and the rest did not: ${got} delivered`);
+    const errors = c.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited').length;
+    assert(errors <= 2, `one rate_limited error per run of drops, not one per frame: ${errors + 1}`);
+    a.close();
+    await stillServes(s);
+  }],
+
+  ['a client that stops reading is dropped when its queue is full; the other side sees it leave', async () => {
+    const b = bare.book('video');
+    const slow = track(await join(bare, b.userToken));
+    const fast = track(await join(bare, b.astrologerToken));
+    slow.ws._socket.pause(); // reads nothing from now on
+    const big = sdp({ video: true }) + 'a=x-pad:' + 'p'.repeat(60000) + '\r\n';
+    let sent = 0;
+    while (fast.frames.every((f) => f.type !== 'participant-left') && sent < 400) {
+      fast.send({ type: 'offer', offer: { type: 'offer', sdp: big } });
+      sent++;
+      if (sent % 20 === 0) await sleep(20);
+    }
+    const left = await fast.next('participant-left', 5000);
+    eq(left.participantType, 'user', 'the laggard left');
+    assert(sent * big.length < 40e6, `dropped after ${sent} offers (${Math.round(sent * big.length / 1e6)} MB)`);
+    slow.ws._socket.resume();
+    await slow.waitClose(5000);
+    await stillServes(bare);
+  }],
+
+  ['the relay pings idle connections and drops a peer that never answers', async () => {
+    const b = bare.book('chat');
+    const alive = track(await join(bare, b.userToken));
+    let pings = 0;
+    alive.ws.on('ping', () => pings++);
+    const dead = track(await join(bare, b.astrologerToken, {}, { ws: { autoPong: false } }));
+    const t0 = Date.now();
+    await dead.waitClose(6000);
+    assert(Date.now() - t0 < 6000, 'the silent peer was dropped');
+    assert(pings >= 1, `the live peer got ${pings} pings`);
+    eq((await alive.next('participant-left')).participantType, 'astrologer', 'the other side is told');
+    eq(alive.closeCode, null, 'a peer that answers pings stays');
+  }],
+
+  ['SIGTERM: goodbye (1001) to every client, waiting chat stored, exit 0; a restart loses no chat', async () => {
+    const b = bare.book('chat');
+    const u = track(await join(bare, b.userToken));
+    const a = track(await join(bare, b.astrologerToken));
+    for (let i = 1; i <= 20; i++) u.send({ type: 'message', message: `m${i}`, clientId: `r-${i}` });
+    await a.next((f) => f.type === 'message' && f.seq === 20);
+    const code = await bare.stopRelay();
+    eq(code, 0, 'the relay exits 0');
+    eq(await u.waitClose(), 1001, 'clients hear going-away');
+    await bare.startRelay();
+    const u2 = track(await join(bare, b.userToken, { after: 10 }));
+    eq(u2.joined.history.map((m) => m.message), Array.from({ length: 10 }, (_, i) => `m${i + 11}`), 'history resumes after 10');
+    u2.send({ type: 'message', message: 'after restart', clientId: 'r-5' });
+    eq((await u2.next('message')).seq, 5, 'a resend from before the restart lands once');
+    u2.close();
+  }],
+
+  ['SIGKILL: every message the sender saw acknowledged survives', async () => {
+    const b = bare.book('chat');
+    const u = track(await join(bare, b.userToken));
+    for (let i = 1; i <= 30; i++) u.send({ type: 'message', message: `k${i}` });
+    const acked = [];
+    for (let i = 0; i < 30; i++) acked.push((await u.next('message')).seq);
+    bare.relay.kill('SIGKILL');
+    await u.waitClose();
+    await bare.startRelay();
+    const u2 = track(await join(bare, b.userToken));
+    eq(u2.joined.history.map((m) => m.seq), acked, 'all acknowledged messages are there');
+    u2.close();
+  }],
+];
+
+run(checks, {
+  before: async () => {
+    s = await Stack.start();
+    bare = await Stack.bare(['--ping-secs', '1', '--rate', '100000', '--burst', '100000']);
+  },
+  after: async () => {
+    open.forEach((c) => c.close());
+    if (s) await s.stop();
+    if (bare) await bare.stop();
+  },
+});
