@@ -134,7 +134,7 @@ install: all
 	install -d -m 0755 $(D)$(SYSCONF)/sessions
 	install -m 0755 $(B)/bin/sessionctl $(D)$(BINDIR)/
 	install -m 0755 $(CGI_BIN) $(RELAY_BIN) $(D)$(LIBDIR)/
-	$(SUBST) deploy/sessions-run > $(D)$(LIBDIR)/sessions-run && chmod 0755 $(D)$(LIBDIR)/sessions-run
+	install -m 0755 deploy/sessions-run $(D)$(LIBDIR)/
 	if [ -d html ]; then cp -R html/. $(D)$(SHARE)/html/; fi
 	install -m 0644 db/schema.sql deploy/sessions.conf.example deploy/coturn/turnserver.conf \
 		$(wildcard docs/*.md) $(D)$(SHARE)/

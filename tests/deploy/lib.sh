@@ -102,6 +102,9 @@ https() {
 		"https://sessions.example.com:$HTTPS_PORT$path"
 }
 
+# json_true FILTER: stdin is one JSON value for which FILTER holds (jq -e alone passes on no input).
+json_true() { jq -se "length == 1 and (.[0] | $1)" >/dev/null 2>&1; }
+
 # wait_for COMMAND...: up to 10 s for it to succeed.
 wait_for() {
 	local i
