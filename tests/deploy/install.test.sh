@@ -8,7 +8,7 @@ share=$dest$prefix/share/sessions
 ctl=$dest$prefix/bin/sessionctl
 
 check "make install PREFIX=$prefix DESTDIR=... succeeds" \
-	make -s -C "$root" install PREFIX="$prefix" DESTDIR="$dest" >/dev/null
+	quiet make -s -C "$root" install PREFIX="$prefix" DESTDIR="$dest"
 installed_all() {
 	local f
 	for f in "$ctl" "$lib"/api-validate "$lib"/api-join "$lib"/api-end "$lib"/api-health \
@@ -47,7 +47,7 @@ documented() {
 }
 check "the example configuration documents every key with its default" documented
 check "the installed configuration is accepted as it is" \
-	env SESSIONS_CONF="$dest/etc/sessions/sessions.conf" "$ctl" config >/dev/null
+	quiet env SESSIONS_CONF="$dest/etc/sessions/sessions.conf" "$ctl" config
 
 # The installed configuration, pointed at a scratch database, drives everything.
 conf=$dest/etc/sessions/sessions.conf

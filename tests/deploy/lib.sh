@@ -102,6 +102,12 @@ https() {
 		"https://sessions.example.com:$HTTPS_PORT$path"
 }
 
+# quiet COMMAND...: runs it with its output dropped (check's own line must stay).
+quiet() { "$@" >/dev/null 2>&1; }
+
+# fails COMMAND...: the command fails (quietly): for checks that a check can fail.
+fails() { ! "$@" >/dev/null 2>&1; }
+
 # json_true FILTER: stdin is one JSON value for which FILTER holds (jq -e alone passes on no input).
 json_true() { jq -se "length == 1 and (.[0] | $1)" >/dev/null 2>&1; }
 
