@@ -43,7 +43,8 @@ static int ice_load_list(const char *text)
 	return 0;
 fail:
 	json_object_put(list);
-	json_tokener_free(tok);
+	if (tok) /* json_tokener_free does not take NULL */
+		json_tokener_free(tok);
 	return -1;
 }
 

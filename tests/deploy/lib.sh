@@ -88,6 +88,7 @@ site_start() {
 # api_start DIR DB: every API program under spawn-fcgi on DIR/api/NAME.sock.
 api_start() {
 	local d=$1 db=$2 prog name
+	mkdir -p "$d/api"
 	for prog in "$bin"/api-*; do
 		name=${prog##*/api-}
 		spawn-fcgi -F 2 -s "$d/api/$name.sock" -P "$d/api-$name.pid" -- "$prog" --db "$db" \
