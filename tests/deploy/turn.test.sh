@@ -97,6 +97,23 @@ check "a correctly signed credential whose expiry has passed is refused" \
 check "... while the same credential with a future expiry is accepted" \
 	allocate "$until_s:$sid-user" "$(hmac "$until_s:$sid-user")"
 
+# Credentials the API gave for a link that then ran out: a 100 ms paid
+# minute and no time after it make a link that lives about 3 s.
+short_env="SESSIONS_MINUTE_MS=100 SESSIONS_VALID_AFTER_MINUTES=0"
+short=$(env $short_env sessionctl book --user Asha --astrologer Vega --type voice --minutes 1 --price 1.00 \
+	--starts "$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)")
+env $short_env spawn-fcgi -s "$TAP_TMP/short.sock" -P "$TAP_TMP/short.pid" -- "$bin/api-ice" \
+	--db "$site/sessions.db" >/dev/null 2>&1
+short_ice=$(printf '{}' | REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=2 \
+	HTTP_AUTHORIZATION="Bearer $(jq -r .userToken <<<"$short")" cgi-fcgi -bind -connect "$TAP_TMP/short.sock" |
+	sed '1,/^\r\{0,1\}$/d')
+short_name=$(jq -r '.iceServers[1].username' <<<"$short_ice")
+short_pass=$(jq -r '.iceServers[1].credential' <<<"$short_ice")
+short_until=$(date -d "$(jq -r .linkValidUntil <<<"$short")" +%s)
+check "credentials for a link about to run out are accepted while it runs" allocate "$short_name" "$short_pass"
+while [ "$(date +%s)" -le "$short_until" ]; do sleep 0.2; done
+check "... and refused once the link has run out" fails allocate "$short_name" "$short_pass"
+
 status_of() { ice "$@" | tail -1; }
 check "no token: 401" test "$(https /api/sessions/ice -X POST -H 'Content-Type: application/json' -d '{}' -o /dev/null -w '%{http_code}')" = 401
 check "an unknown token: 404" test "$(status_of "$(printf 'x%.0s' $(seq 43))")" = 404
