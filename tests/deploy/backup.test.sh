@@ -22,14 +22,10 @@ later_tok=$(jq -r .userToken <<<"$later")
 
 mkdir -p "$TAP_TMP/api"
 spawn-fcgi -F 4 -s "$TAP_TMP/api/end.sock" -P "$TAP_TMP/api-end.pid" -- "$bin/api-end" --db "$db" >/dev/null 2>&1
-# fcgi SOCKET TOKEN: a POST with the token as Bearer; prints the JSON answer.
-fcgi() {
-	printf '{}' | REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=2 \
-		HTTP_AUTHORIZATION="Bearer $2" cgi-fcgi -bind -connect "$1" | sed '1,/^\r\{0,1\}$/d'
-}
 # Eighty ends through the API, two at a time, while backups are taken.
-(for t in "${tokens[@]}"; do echo "$t"; done | xargs -P 2 -I TOKEN sh -c \
-	"printf '{}' | REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=2 HTTP_AUTHORIZATION='Bearer TOKEN' cgi-fcgi -bind -connect '$TAP_TMP/api/end.sock' >/dev/null") &
+export -f fcgi_post
+(for t in "${tokens[@]}"; do echo "$t"; done |
+	xargs -P 2 -I TOKEN bash -c 'fcgi_post "$0" TOKEN >/dev/null' "$TAP_TMP/api/end.sock") &
 ends=$!
 bad=0 n=0
 while kill -0 "$ends" 2>/dev/null || [ $n -lt 2 ]; do
@@ -63,8 +59,8 @@ check "restored with its key: the ledger check holds" \
 	quiet sessionctl --db "$TAP_TMP/restored/sessions.db" ledger check
 spawn-fcgi -s "$TAP_TMP/api/restored.sock" -P "$TAP_TMP/api-restored.pid" -- "$bin/api-validate" \
 	--db "$TAP_TMP/restored/sessions.db" >/dev/null 2>&1
-check "... and the links given before the backup still open" \
-	wait_for sh -c "$(declare -f fcgi json_true); fcgi '$TAP_TMP/api/restored.sock' '$later_tok' | json_true '.valid and .sessionId == \"$later_id\"'"
+opens() { fcgi_post "$1" "$2" | json_true ".valid and .sessionId == \"$later_id\" and .participantType == \"user\""; }
+check "... and the links given before the backup still open" wait_for opens "$TAP_TMP/api/restored.sock" "$later_tok"
 
 # Restore without the key: the data is whole, the old links are dead, new ones work.
 install -m 0640 "$last" "$TAP_TMP/keyless/sessions.db"
@@ -72,11 +68,10 @@ keyless=$TAP_TMP/keyless/sessions.db
 check "restored without its key: the ledger check holds" quiet sessionctl --db "$keyless" ledger check
 spawn-fcgi -s "$TAP_TMP/api/keyless.sock" -P "$TAP_TMP/api-keyless.pid" -- "$bin/api-validate" \
 	--db "$keyless" >/dev/null 2>&1
-check "... the links given before do not open" \
-	wait_for sh -c "$(declare -f fcgi json_true); fcgi '$TAP_TMP/api/keyless.sock' '$later_tok' | json_true '.error.code == \"unknown_link\"'"
+unknown() { fcgi_post "$1" "$2" | json_true '.error.code == "unknown_link"'; }
+check "... the links given before do not open" wait_for unknown "$TAP_TMP/api/keyless.sock" "$later_tok"
 new_tok=$(sessionctl --db "$keyless" link "$later_id" --role user --rotate | jq -r '.token // .userToken // empty')
 check "... sessionctl link --rotate issues a new one" test ${#new_tok} -eq 43
-check "... which opens the session" \
-	sh -c "$(declare -f fcgi json_true); fcgi '$TAP_TMP/api/keyless.sock' '$new_tok' | json_true '.valid and .sessionId == \"$later_id\" and .participantType == \"user\"'"
+check "... which opens the session" opens "$TAP_TMP/api/keyless.sock" "$new_tok"
 check "... and a new key was made with mode 0600" test "$(stat -c %a "$keyless.key")" = 600
 tap_exit

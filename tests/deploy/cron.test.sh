@@ -39,10 +39,7 @@ before=$("$ctl" wallet show Asha)
 sleep 0.5 # past every deadline
 
 spawn-fcgi -F 4 -s "$TAP_TMP/end.sock" -P "$TAP_TMP/api-end.pid" -- "$bin/api-end" --db "$db" >/dev/null 2>&1
-api_end() {
-	printf '{"reason":"user_ended"}' | REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=23 \
-		HTTP_AUTHORIZATION="Bearer $1" cgi-fcgi -bind -connect "$TAP_TMP/end.sock" | sed '1,/^\r\{0,1\}$/d'
-}
+api_end() { fcgi_post "$TAP_TMP/end.sock" "$1" '{"reason":"user_ended"}'; }
 mkdir "$TAP_TMP/out"
 sh -c "$expire_line" >"$TAP_TMP/out/cron1" 2>&1 &
 sh -c "$expire_line" >"$TAP_TMP/out/cron2" 2>&1 &

@@ -69,9 +69,7 @@ tok=$(jq -r .userToken <<<"$booking")
 spawn-fcgi -s "$TAP_TMP/validate.sock" -P "$TAP_TMP/validate.pid" -- "$lib/sessions-run" api validate \
 	>/dev/null 2>&1
 validate_ok() {
-	printf '{}' | REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=2 \
-		HTTP_AUTHORIZATION="Bearer $tok" cgi-fcgi -bind -connect "$TAP_TMP/validate.sock" |
-		sed '1,/^\r\{0,1\}$/d' | json_true '.valid == true and .sessionType == "voice"'
+	fcgi_post "$TAP_TMP/validate.sock" "$tok" | json_true '.valid == true and .sessionType == "voice"'
 }
 check "sessions-run api validate answers for the configured database" wait_for validate_ok
 "$lib/sessions-run" relay "$TAP_TMP/relay.sock" 2>>"$TAP_TMP/relay.log" &

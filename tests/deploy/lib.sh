@@ -96,6 +96,16 @@ api_start() {
 	done
 }
 
+# fcgi_post SOCKET TOKEN [BODY]: a POST straight to a FastCGI program with
+# the token as Bearer (body {} unless given); prints the JSON answer.
+fcgi_post() {
+	local body='{}' out
+	[ $# -lt 3 ] || body=$3
+	out=$(printf '%s' "$body" | REQUEST_METHOD=POST CONTENT_TYPE=application/json \
+		CONTENT_LENGTH=${#body} HTTP_AUTHORIZATION="Bearer $2" cgi-fcgi -bind -connect "$1") || return 1
+	sed '1,/^\r\{0,1\}$/d' <<<"$out"
+}
+
 # https PATH [curl args]: a request to the running site over TLS.
 https() {
 	local path=$1; shift

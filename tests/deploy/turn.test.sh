@@ -104,9 +104,7 @@ short=$(env $short_env sessionctl book --user Asha --astrologer Vega --type voic
 	--starts "$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)")
 env $short_env spawn-fcgi -s "$TAP_TMP/short.sock" -P "$TAP_TMP/short.pid" -- "$bin/api-ice" \
 	--db "$site/sessions.db" >/dev/null 2>&1
-short_ice=$(printf '{}' | REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=2 \
-	HTTP_AUTHORIZATION="Bearer $(jq -r .userToken <<<"$short")" cgi-fcgi -bind -connect "$TAP_TMP/short.sock" |
-	sed '1,/^\r\{0,1\}$/d')
+short_ice=$(wait_for fcgi_post "$TAP_TMP/short.sock" "$(jq -r .userToken <<<"$short")")
 short_name=$(jq -r '.iceServers[1].username' <<<"$short_ice")
 short_pass=$(jq -r '.iceServers[1].credential' <<<"$short_ice")
 short_until=$(date -d "$(jq -r .linkValidUntil <<<"$short")" +%s)
@@ -148,9 +146,8 @@ eight_ice="[$(printf '{"urls":"stun:h"},%.0s' 1 2 3 4 5 6 7){\"urls\":\"stun:h\"
 SESSIONS_TURN_URLS=$eight_turn SESSIONS_ICE_SERVERS=$eight_ice spawn-fcgi -s "$TAP_TMP/ice8.sock" \
 	-P "$TAP_TMP/ice8.pid" -- "$bin/api-ice" --db "$site/sessions.db" >/dev/null 2>&1
 ice8() {
-	printf '{}' | REQUEST_METHOD=POST CONTENT_TYPE=application/json CONTENT_LENGTH=2 \
-		HTTP_AUTHORIZATION="Bearer $user_tok" cgi-fcgi -bind -connect "$TAP_TMP/ice8.sock" |
-		sed '1,/^\r\{0,1\}$/d' | json_true '(.iceServers | length) == 9 and (.iceServers[8].urls | length) == 8'
+	fcgi_post "$TAP_TMP/ice8.sock" "$user_tok" |
+		json_true '(.iceServers | length) == 9 and (.iceServers[8].urls | length) == 8'
 }
 check "8 TURN URLs and 8 ICE servers, the most allowed, are served" wait_for ice8
 tap_exit
