@@ -122,6 +122,17 @@ fails() { ! "$@" >/dev/null 2>&1; }
 # json_true FILTER: stdin is one JSON value for which FILTER holds (jq -e alone passes on no input).
 json_true() { jq -se "length == 1 and (.[0] | $1)" >/dev/null 2>&1; }
 
+# ws_first ORIGIN TOKEN: the relay's first answer to a join-room sent through the site, as "type[:code]".
+ws_first() {
+	node -e '
+const WebSocket = require(process.argv[1] + "/node_modules/ws");
+const ws = new WebSocket(process.argv[2], { origin: process.argv[3], rejectUnauthorized: false });
+setTimeout(() => { console.log("timeout"); process.exit(1); }, 5000);
+ws.on("open", () => ws.send(JSON.stringify({ type: "join-room", token: process.argv[4] })));
+ws.on("message", (m) => { const f = JSON.parse(m); console.log(f.type + (f.code ? ":" + f.code : "")); process.exit(0); });
+ws.on("error", (e) => { console.log("error " + e.message); process.exit(1); });
+' "$root" "wss://127.0.0.1:$HTTPS_PORT/ws" "$1" "$2"
+}
 # wait_for COMMAND...: up to 10 s for it to succeed.
 wait_for() {
 	local i

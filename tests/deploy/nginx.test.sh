@@ -70,21 +70,10 @@ check "a body over 16 KiB is refused with 413 and a JSON error" \
 	sh -c 'tail -1 | grep -qx 413' <<<"$big"
 check "... whose code is body_too_large" json_true '.error.code == "body_too_large"' <<<"$(head -1 <<<"$big")"
 
-# ws_first ORIGIN: the relay's first answer to a join-room sent through the site, as "type[:code]".
-ws_first() {
-	node -e '
-const WebSocket = require(process.argv[1] + "/node_modules/ws");
-const ws = new WebSocket(process.argv[2], { origin: process.argv[3], rejectUnauthorized: false });
-setTimeout(() => { console.log("timeout"); process.exit(1); }, 5000);
-ws.on("open", () => ws.send(JSON.stringify({ type: "join-room", token: process.argv[4] })));
-ws.on("message", (m) => { const f = JSON.parse(m); console.log(f.type + (f.code ? ":" + f.code : "")); process.exit(0); });
-ws.on("error", (e) => { console.log("error " + e.message); process.exit(1); });
-' "$root" "wss://127.0.0.1:$HTTPS_PORT/ws" "$1" "$tok"
-}
 check "a WebSocket through TLS reaches the relay's unix socket and joins the room" \
-	test "$(ws_first https://sessions.example.com)" = joined
+	test "$(ws_first https://sessions.example.com "$tok")" = joined
 check "a WebSocket from another origin is refused" \
-	test "$(ws_first https://evil.example)" = error:forbidden_origin
+	test "$(ws_first https://evil.example "$tok")" = error:forbidden_origin
 
 sleep 2 # let the rate limiter's bucket refill after the checks above
 urls=()
