@@ -1,13 +1,12 @@
 /* end.c: POST /api/sessions/end: a participant who joined ends the session; it is settled once. */
 #include "http.h"
 
-static int end_handle(struct http_req *r, json_object **out)
+static int end_handle(struct http_req *r, json_object *o)
 {
 	struct db_session s;
 	struct db_settlement st;
 	enum db_role role;
 	const char *reason;
-	json_object *o;
 	int rc, link_rc, joined;
 
 	if ((rc = http_authorize(r, &s, &role, &link_rc)) < 0)
@@ -32,9 +31,6 @@ static int end_handle(struct http_req *r, json_object **out)
 	if (rc != DB_OK)
 		return http_from_db(rc);
 
-	o = json_object_new_object();
-	if (!o)
-		return HTTP_E_INTERNAL;
 	json_object_object_add(o, "success", json_object_new_boolean(1));
 	json_object_object_add(o, "durationSeconds", json_object_new_int64(st.duration_seconds));
 	http_add_money(o, "amountReleased", st.released);
@@ -47,7 +43,6 @@ static int end_handle(struct http_req *r, json_object **out)
 	json_object_object_add(o, "reason", json_object_new_string(db_reason_name(st.reason)));
 	json_object_object_add(o, "alreadyEnded", json_object_new_boolean(st.already_ended));
 	http_add_time(o, "endedAt", st.ended_ms);
-	*out = o;
 	return 0;
 }
 

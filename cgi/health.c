@@ -1,18 +1,12 @@
 /* health.c: GET /api/health: 200 while the database answers, 503 when it does not. */
 #include "http.h"
 
-static int health_handle(struct http_req *r, json_object **out)
+static int health_handle(struct http_req *r, json_object *o)
 {
-	json_object *o;
-
 	if (db_ping(r->db) != DB_OK)
 		return HTTP_E_UNAVAILABLE;
-	o = json_object_new_object();
-	if (!o)
-		return HTTP_E_INTERNAL;
 	json_object_object_add(o, "status", json_object_new_string("ok"));
 	http_add_time(o, "serverTime", r->now_ms);
-	*out = o;
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 /* http.c: the request/response layer of the API programs: FastCGI loop, input checks, JSON in and out, errors. */
 #include "http.h"
+#include "conf.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -89,6 +90,13 @@ static void http_send_error(struct http_req *r, const struct http_endpoint *ep, 
 	json_object *o = json_object_new_object();
 	char allow[64] = "";
 
+	if (!body || !o) {
+		json_object_put(body);
+		json_object_put(o);
+		FCGX_PutS("Status: 500 Internal Server Error\r\nContent-Type: application/json\r\n\r\n"
+			  "{\"error\":{\"code\":\"internal\",\"message\":\"Out of memory.\"}}\n", r->fcgi.out);
+		return;
+	}
 	json_object_object_add(o, "code", json_object_new_string(e->code));
 	json_object_object_add(o, "message", json_object_new_string(r->detail ? r->detail : e->message));
 	if (r->error_extra) {
@@ -122,8 +130,7 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 {
 	static char buf[HTTP_BODY_MAX + 1];
 	const char *len_param;
-	json_tokener *tok = NULL;
-	json_object *obj = NULL;
+	json_object *obj;
 	long len = 0;
 	int got = 0, rc;
 
@@ -163,27 +170,35 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 	}
 
 	/* A body is a flat object; the depth cap stops nesting bombs early. */
-	tok = json_tokener_new_ex(8);
+	if ((rc = http_json_parse(buf, (size_t)len, 8, &obj)) < 0)
+		return rc;
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return HTTP_E_NOT_OBJECT;
+	}
+	r->body = obj;
+	return 0;
+}
+
+int http_json_parse(const char *text, size_t len, int depth, json_object **out)
+{
+	json_tokener *tok = json_tokener_new_ex(depth);
+	json_object *obj;
+
+	*out = NULL;
 	if (!tok)
 		return HTTP_E_INTERNAL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, buf, (int)len);
+	obj = json_tokener_parse_ex(tok, text, (int)len);
 	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != (size_t)len) {
-		rc = HTTP_E_BAD_JSON;
-		goto fail;
-	}
-	if (!json_object_is_type(obj, json_type_object)) {
-		rc = HTTP_E_NOT_OBJECT;
-		goto fail;
+	    json_tokener_get_parse_end(tok) != len) {
+		json_object_put(obj);
+		json_tokener_free(tok);
+		return HTTP_E_BAD_JSON;
 	}
 	json_tokener_free(tok);
-	r->body = obj;
+	*out = obj;
 	return 0;
-fail:
-	json_object_put(obj);
-	json_tokener_free(tok);
-	return rc;
 }
 
 int http_body_string(struct http_req *r, const char *key, size_t max, const char **out)
@@ -268,12 +283,20 @@ int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role,
 
 int http_link_error(struct http_req *r, const struct db_session *s, int link_rc)
 {
-	if (link_rc == DB_ERR_NOT_OPEN) {
-		r->error_extra = json_object_new_object();
+	if (link_rc == DB_ERR_NOT_OPEN && (r->error_extra = json_object_new_object())) {
 		http_add_time(r->error_extra, "linkOpensAt", s->link_opens_ms);
 		http_add_time(r->error_extra, "serverTime", r->now_ms);
 	}
 	return http_from_db(link_rc);
+}
+
+int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role)
+{
+	int rc, link_rc;
+
+	if ((rc = http_authorize(r, s, role, &link_rc)) < 0)
+		return rc;
+	return link_rc == DB_OK ? 0 : http_link_error(r, s, link_rc);
 }
 
 void http_add_time(json_object *o, const char *key, int64_t ms)
@@ -310,7 +333,7 @@ static int http_open_db(struct http_req *r, const char *path)
 
 static void http_serve(struct http_req *r, const struct http_endpoint *ep, const char *db_path)
 {
-	json_object *out = NULL;
+	json_object *answer = json_object_new_object();
 	int rc;
 
 	r->body = NULL;
@@ -322,18 +345,16 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 	if (!r->method)
 		r->method = "";
 
-	rc = http_read(r, ep);
+	rc = answer ? http_read(r, ep) : HTTP_E_INTERNAL;
 	if (rc == 0 && !r->db)
 		rc = http_open_db(r, db_path);
 	if (rc == 0)
-		rc = ep->handle(r, &out);
-	if (rc == 0 && !out)
-		rc = HTTP_E_INTERNAL;
+		rc = ep->handle(r, answer);
 	if (rc == 0)
-		http_send(r, 200, "OK", NULL, out);
+		http_send(r, 200, "OK", NULL, answer);
 	else
 		http_send_error(r, ep, rc);
-	json_object_put(out);
+	json_object_put(answer);
 	json_object_put(r->body);
 	json_object_put(r->error_extra);
 	r->body = r->error_extra = NULL;
@@ -343,22 +364,29 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 int http_main(int argc, char **argv, const struct http_endpoint *ep)
 {
 	static struct http_req req; /* one request at a time per worker */
-	const char *db_path = getenv("SESSIONS_DB");
+	const char *db_path;
+	char err[512];
 	struct sigaction sa;
 	sigset_t term;
 
 	http_name = ep->name;
+	if (conf_load(err, sizeof err) != DB_OK) {
+		fprintf(stderr, "api-%s: %s\n", ep->name, err);
+		return 2;
+	}
+	db_path = conf_get("database");
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
 			db_path = argv[++i];
 		} else {
-			fprintf(stderr, "usage: api-%s --db PATH (or SESSIONS_DB=PATH), under spawn-fcgi\n",
+			fprintf(stderr, "usage: api-%s --db PATH (or the database setting), under spawn-fcgi\n",
 				ep->name);
 			return 2;
 		}
 	}
 	if (!db_path || !*db_path) {
-		fprintf(stderr, "api-%s: no database: pass --db PATH or set SESSIONS_DB\n", ep->name);
+		fprintf(stderr, "api-%s: no database: pass --db PATH or set SESSIONS_DB or database\n",
+			ep->name);
 		return 2;
 	}
 

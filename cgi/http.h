@@ -17,7 +17,6 @@
  * default message; handlers return these (negative) or 0.
  */
 enum http_err {
-	HTTP_OK = 0,
 	HTTP_E_METHOD = -1,      /* 405 */
 	HTTP_E_MEDIA_TYPE = -2,  /* 415 */
 	HTTP_E_TOO_LARGE = -3,   /* 413 */
@@ -51,10 +50,11 @@ struct http_req {
 
 /*
  * An endpoint: its method and its handler. A POST handler gets a parsed
- * JSON object body and fills *out with the 200 answer; a GET handler gets
- * no body. Either returns 0 or a negative enum http_err.
+ * JSON object body, a GET handler none; either fills the empty object
+ * answer with its 200 answer and returns 0, or returns a negative enum
+ * http_err (and the answer is dropped).
  */
-typedef int http_handler(struct http_req *r, json_object **out);
+typedef int http_handler(struct http_req *r, json_object *answer);
 
 struct http_endpoint {
 	const char *name;   /* for log lines: "validate" */
@@ -63,7 +63,8 @@ struct http_endpoint {
 };
 
 /*
- * Runs an endpoint program: parses --db PATH (or $SESSIONS_DB), opens the
+ * Runs an endpoint program: reads the configuration (conf.h), takes the
+ * database from --db PATH or the "database" setting ($SESSIONS_DB), opens the
  * database (after spawn-fcgi's fork), answers requests on fd 0 until
  * SIGTERM, which lets the request in hand finish first. Returns the exit
  * status.
@@ -86,6 +87,16 @@ int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role,
 
 /* The error for a link the library did not call DB_OK (adds when it opens). */
 int http_link_error(struct http_req *r, const struct db_session *s, int link_rc);
+
+/* http_authorize for the endpoints that need a link usable now. */
+int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role);
+
+/*
+ * Parses len bytes as one strict JSON value in valid UTF-8 with at most
+ * depth levels of nesting and nothing after it. 0 with *out owned by the
+ * caller, or HTTP_E_BAD_JSON.
+ */
+int http_json_parse(const char *text, size_t len, int depth, json_object **out);
 
 /*
  * Reads an optional string field of the body: 0 with *out NULL when absent,

@@ -1,24 +1,18 @@
 /* join.c: POST /api/sessions/join: marks the token's participant joined; the second join starts the paid time. */
 #include "http.h"
 
-static int join_handle(struct http_req *r, json_object **out)
+static int join_handle(struct http_req *r, json_object *o)
 {
 	struct db_session s;
 	struct db_join j;
 	enum db_role role;
-	json_object *o;
-	int rc, link_rc;
+	int rc;
 
-	if ((rc = http_authorize(r, &s, &role, &link_rc)) < 0)
+	if ((rc = http_open_link(r, &s, &role)) < 0)
 		return rc;
-	if (link_rc != DB_OK)
-		return http_link_error(r, &s, link_rc);
 	if ((rc = db_start_session(r->db, s.id, role, r->now_ms, &j)) != DB_OK)
 		return http_from_db(rc);
 
-	o = json_object_new_object();
-	if (!o)
-		return HTTP_E_INTERNAL;
 	json_object_object_add(o, "success", json_object_new_boolean(1));
 	json_object_object_add(o, "sessionActive",
 			       json_object_new_boolean(j.session.status == DB_STATUS_ACTIVE));
@@ -29,7 +23,6 @@ static int join_handle(struct http_req *r, json_object **out)
 	http_add_time(o, "startedAt", j.session.started_ms);
 	http_add_time(o, "deadline", j.session.deadline_ms);
 	http_add_time(o, "serverTime", r->now_ms);
-	*out = o;
 	return 0;
 }
 

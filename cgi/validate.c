@@ -1,15 +1,25 @@
 /* validate.c: POST /api/sessions/validate: what a join link opens, as the session page needs it. */
 #include "http.h"
 
+#include "conf.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define VALIDATE_ICE_MAX 4096  /* bytes of SESSIONS_ICE_SERVERS */
-#define VALIDATE_ICE_COUNT 8   /* servers in it */
-#define VALIDATE_ICE_FIELD 512 /* bytes of one url, username or credential */
+#define VALIDATE_ICE_MAX 4096  /* bytes of ice_servers */
+#define VALIDATE_ICE_COUNT 8   /* servers in it, urls in one server, turn_urls */
+#define VALIDATE_ICE_FIELD 512 /* bytes of one url, username, credential, return_url */
+#define VALIDATE_SECRET_MAX 256 /* bytes of turn_secret */
 
-static json_object *validate_ice; /* is owned for the program's life: the checked SESSIONS_ICE_SERVERS */
+/* Read once at start and checked, so a bad setting stops the program, not a request. */
+static json_object *validate_ice;   /* is owned: ice_servers */
+static json_object *validate_turn;  /* is owned: turn_urls as a JSON array, or NULL */
+static const char *validate_secret; /* turn_secret (owned by conf) */
+static const char *validate_return; /* return_url, or NULL */
 
 static int validate_ice_string(json_object *v, int is_url)
 {
@@ -55,27 +65,16 @@ static int validate_ice_server(json_object *o)
 	return 0;
 }
 
-/* Reads SESSIONS_ICE_SERVERS once: a JSON array of RTCIceServer objects, [] when unset. */
+/* ice_servers: a JSON array of RTCIceServer objects ("[]" by default). */
 static int validate_load_ice(void)
 {
-	const char *env = getenv("SESSIONS_ICE_SERVERS");
-	json_tokener *tok = NULL;
+	const char *text = conf_get("ice_servers");
 	json_object *list = NULL;
 	size_t n;
 
-	if (!env || !*env) {
-		validate_ice = json_object_new_array();
-		return validate_ice ? 0 : -1;
-	}
-	if (strlen(env) > VALIDATE_ICE_MAX)
-		goto fail;
-	tok = json_tokener_new_ex(6);
-	if (!tok)
-		goto fail;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	list = json_tokener_parse_ex(tok, env, (int)strlen(env));
-	if (!list || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != strlen(env) ||
+	if (!text || !*text)
+		text = "[]";
+	if (strlen(text) > VALIDATE_ICE_MAX || http_json_parse(text, strlen(text), 6, &list) < 0 ||
 	    !json_object_is_type(list, json_type_array))
 		goto fail;
 	n = json_object_array_length(list);
@@ -84,33 +83,105 @@ static int validate_load_ice(void)
 	for (size_t i = 0; i < n; i++)
 		if (validate_ice_server(json_object_array_get_idx(list, i)) < 0)
 			goto fail;
-	json_tokener_free(tok);
 	validate_ice = list;
 	return 0;
 fail:
 	json_object_put(list);
-	json_tokener_free(tok);
 	return -1;
 }
 
-static int validate_handle(struct http_req *r, json_object **out)
+/*
+ * turn_urls (separated by commas or blanks) with turn_secret: both or
+ * neither. The secret never leaves the server; each answer carries
+ * credentials derived from it.
+ */
+static int validate_load_turn(void)
+{
+	const char *urls = conf_get("turn_urls");
+	char buf[VALIDATE_ICE_MAX + 1], *save = NULL;
+
+	validate_secret = conf_get("turn_secret");
+	if (!urls || !*urls)
+		return validate_secret && *validate_secret ? -1 : 0;
+	if (!validate_secret || !*validate_secret || strlen(validate_secret) > VALIDATE_SECRET_MAX ||
+	    strlen(urls) > VALIDATE_ICE_MAX || !(validate_turn = json_object_new_array()))
+		return -1;
+	memcpy(buf, urls, strlen(urls) + 1);
+	for (char *u = strtok_r(buf, ", \t", &save); u; u = strtok_r(NULL, ", \t", &save)) {
+		json_object *v = json_object_new_string(u);
+		if (!v || json_object_array_add(validate_turn, v) != 0 ||
+		    (strncmp(u, "turn:", 5) != 0 && strncmp(u, "turns:", 6) != 0) ||
+		    strlen(u) > VALIDATE_ICE_FIELD ||
+		    json_object_array_length(validate_turn) > VALIDATE_ICE_COUNT)
+			return -1;
+	}
+	return json_object_array_length(validate_turn) > 0 ? 0 : -1;
+}
+
+/*
+ * coturn's REST credentials (use-auth-secret): username "<expiry>:<room>",
+ * credential base64(HMAC-SHA1(secret, username)). They last while the
+ * session can: until the link runs out, plus the paid time.
+ */
+static int validate_turn_server(struct http_req *r, const struct db_session *s, json_object **out)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char user[32 + DB_ROOM_LEN];
+	char cred[sodium_base64_ENCODED_LEN(EVP_MAX_MD_SIZE, sodium_base64_VARIANT_ORIGINAL)];
+	int64_t from = s->link_valid_until_ms > r->now_ms ? s->link_valid_until_ms : r->now_ms;
+	int64_t expiry = (from + s->paid_minutes * db_config(r->db)->minute_ms) / 1000;
+	json_object *o;
+
+	snprintf(user, sizeof user, "%lld:%s", (long long)expiry, s->room_id);
+	if (!HMAC(EVP_sha1(), validate_secret, (int)strlen(validate_secret),
+		  (const unsigned char *)user, strlen(user), mac, &maclen))
+		return HTTP_E_INTERNAL;
+	sodium_bin2base64(cred, sizeof cred, mac, maclen, sodium_base64_VARIANT_ORIGINAL);
+	if (!(o = json_object_new_object()))
+		return HTTP_E_INTERNAL;
+	json_object_object_add(o, "urls", json_object_get(validate_turn));
+	json_object_object_add(o, "username", json_object_new_string(user));
+	json_object_object_add(o, "credential", json_object_new_string(cred));
+	*out = o;
+	return 0;
+}
+
+/* The configured servers, then the TURN server with this session's credentials. */
+static int validate_ice_servers(struct http_req *r, const struct db_session *s, json_object **out)
+{
+	json_object *list, *turn;
+	int rc;
+
+	if (!validate_turn) {
+		*out = json_object_get(validate_ice);
+		return 0;
+	}
+	if (!(list = json_object_new_array()))
+		return HTTP_E_INTERNAL;
+	for (size_t i = 0; i < json_object_array_length(validate_ice); i++)
+		json_object_array_add(list, json_object_get(json_object_array_get_idx(validate_ice, i)));
+	if ((rc = validate_turn_server(r, s, &turn)) < 0) {
+		json_object_put(list);
+		return rc;
+	}
+	json_object_array_add(list, turn);
+	*out = list;
+	return 0;
+}
+
+static int validate_handle(struct http_req *r, json_object *o)
 {
 	struct db_session s;
 	enum db_role role;
-	json_object *o, *joined;
+	json_object *joined, *ice;
 	char id[24];
-	int rc, link_rc;
+	int rc;
 
-	if ((rc = http_authorize(r, &s, &role, &link_rc)) < 0)
+	if ((rc = http_open_link(r, &s, &role)) < 0 || (rc = validate_ice_servers(r, &s, &ice)) < 0)
 		return rc;
-	if (link_rc != DB_OK)
-		return http_link_error(r, &s, link_rc);
-
-	o = json_object_new_object();
-	joined = json_object_new_object();
-	if (!o || !joined) {
-		json_object_put(o);
-		json_object_put(joined);
+	if (!(joined = json_object_new_object())) {
+		json_object_put(ice);
 		return HTTP_E_INTERNAL;
 	}
 	snprintf(id, sizeof id, "%lld",
@@ -139,24 +210,42 @@ static int validate_handle(struct http_req *r, json_object **out)
 			       json_object_new_boolean(s.astrologer_joined_ms != 0));
 	json_object_object_add(o, "joined", joined);
 	http_add_money(o, "price", s.price);
-	json_object_object_add(o, "iceServers", json_object_get(validate_ice));
+	json_object_object_add(o, "iceServers", ice);
 	json_object_object_add(o, "wsPath", json_object_new_string("/ws"));
-	*out = o;
+	json_object_object_add(o, "returnUrl", validate_return ? json_object_new_string(validate_return) : NULL);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct http_endpoint ep = {"validate", "POST", validate_handle};
-	int status;
+	char err[512];
+	int status = 2;
 
-	if (validate_load_ice() < 0) {
-		fprintf(stderr, "api-validate: SESSIONS_ICE_SERVERS must be a JSON array of at most %d "
-			"{urls, username?, credential?} objects with stun:/turn: urls\n",
-			VALIDATE_ICE_COUNT);
+	if (conf_load(err, sizeof err) != DB_OK) {
+		fprintf(stderr, "api-validate: %s\n", err);
 		return 2;
 	}
-	status = http_main(argc, argv, &ep);
+	validate_return = conf_get("return_url");
+	if (validate_return && !*validate_return)
+		validate_return = NULL;
+	if (validate_load_ice() < 0) {
+		fprintf(stderr, "api-validate: ice_servers (SESSIONS_ICE_SERVERS) must be a JSON array of "
+			"at most %d {urls, username?, credential?} objects with stun:/turn: urls\n",
+			VALIDATE_ICE_COUNT);
+	} else if (validate_load_turn() < 0) {
+		fprintf(stderr, "api-validate: turn_urls (SESSIONS_TURN_URLS) takes 1 to %d turn:/turns: "
+			"urls and needs turn_secret (SESSIONS_TURN_SECRET, at most %d bytes), and the "
+			"other way round\n", VALIDATE_ICE_COUNT, VALIDATE_SECRET_MAX);
+	} else if (validate_return && ((strncmp(validate_return, "https://", 8) != 0 &&
+					strncmp(validate_return, "http://", 7) != 0) ||
+				       strlen(validate_return) > VALIDATE_ICE_FIELD)) {
+		fprintf(stderr, "api-validate: return_url (SESSIONS_RETURN_URL) must be an http(s) URL "
+			"of at most %d bytes\n", VALIDATE_ICE_FIELD);
+	} else {
+		status = http_main(argc, argv, &ep);
+	}
 	json_object_put(validate_ice);
+	json_object_put(validate_turn);
 	return status;
 }

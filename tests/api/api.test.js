@@ -1,6 +1,7 @@
 // api.test.js: the HTTP API through a real nginx and the real FastCGI programs: answers, refusals, limits, headers, logs.
 'use strict';
 
+const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
@@ -10,6 +11,9 @@ const {
 
 const MINUTE_MS = 1000; // a paid minute lasts a second here, so billing shows in a test
 const ICE = [{ urls: ['stun:stun.example.org:3478'] }, { urls: 'turn:turn.example.org', username: 'u', credential: 'c' }];
+const TURN_URLS = ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349'];
+const TURN_SECRET = 'a-shared-secret-for-coturn';
+const RETURN_URL = 'https://shop.example.org/account';
 
 const watchdog = setTimeout(() => {
 	console.log('not ok - the suite finished within 180 s');
@@ -106,6 +110,9 @@ async function main() {
 	const stack = await new Stack('main', {
 		SESSIONS_MINUTE_MS: String(MINUTE_MS),
 		SESSIONS_ICE_SERVERS: JSON.stringify(ICE),
+		SESSIONS_TURN_URLS: TURN_URLS.join(', '),
+		SESSIONS_TURN_SECRET: TURN_SECRET,
+		SESSIONS_RETURN_URL: RETURN_URL,
 		// Hundreds of requests come from one address here; the shipped limit
 		// has its own test below, on a stack with the default settings.
 		SESSIONS_API_RATE: '10000r/s',
@@ -144,13 +151,26 @@ async function main() {
 		check(`validate (${role}): startedAt, deadline, endedAt null; nobody joined`,
 			j.startedAt === null && j.deadline === null && j.endedAt === null &&
 			j.joined && j.joined.user === false && j.joined.astrologer === false);
-		check(`validate (${role}): iceServers from SESSIONS_ICE_SERVERS, wsPath /ws`,
-			JSON.stringify(j.iceServers) === JSON.stringify(ICE) && j.wsPath === '/ws');
+		const ice = Array.isArray(j.iceServers) ? j.iceServers : [];
+		check(`validate (${role}): iceServers begin with SESSIONS_ICE_SERVERS; wsPath /ws; returnUrl as set`,
+			JSON.stringify(ice.slice(0, ICE.length)) === JSON.stringify(ICE) && j.wsPath === '/ws' &&
+			j.returnUrl === RETURN_URL);
+		const turn = ice[ICE.length] || {};
+		const expiry = Math.floor((Date.parse(s1.linkValidUntil) + 30 * MINUTE_MS) / 1000);
+		check(`validate (${role}): then the TURN urls with "<expiry>:<room>" lasting to the link's end plus the paid time`,
+			ice.length === ICE.length + 1 && JSON.stringify(turn.urls) === JSON.stringify(TURN_URLS) &&
+			turn.username === `${expiry}:${s1.roomId}`, JSON.stringify(turn));
+		check(`validate (${role}): the TURN credential is base64 HMAC-SHA1 of the username under turn_secret`,
+			typeof turn.username === 'string' &&
+			turn.credential === crypto.createHmac('sha1', TURN_SECRET).update(turn.username).digest('base64'));
 		if (role === 'user') checkHeaders('validate 200', r, stack.port);
 	}
 	{
 		const r = await stack.req('/api/sessions/validate', { headers: bearer(s1.userToken), body: {} });
 		check('validate: the token also works as Authorization: Bearer', r.status === 200 && r.json.valid === true);
+		const c = await stack.req('/api/sessions/validate',
+			{ headers: { 'Content-Type': 'Application/JSON; charset=utf-8' }, body: JSON.stringify({ token: s1.userToken }) });
+		check('validate: a Content-Type with a charset parameter, in any case, is JSON', c.status === 200);
 	}
 
 	// The targets of the shared refusals; the good token is s1's user's. The
@@ -303,6 +323,8 @@ async function main() {
 		check('GET /api/health: 200 {status:"ok", serverTime}', r.status === 200 && r.json.status === 'ok' &&
 			near(r.json.serverTime), r.text);
 		checkHeaders('health 200', r, stack.port);
+		const head = await stack.req('/api/health', { method: 'HEAD' });
+		check('HEAD /api/health: 200 without a body', head.status === 200 && head.text === '');
 		const p = await stack.req('/api/health', { body: {} });
 		check('POST /api/health: 405 with Allow: GET, HEAD', p.status === 405 &&
 			p.headers.get('allow') === 'GET, HEAD' && p.json.error.code === 'method_not_allowed');
@@ -336,7 +358,12 @@ async function main() {
 
 	// Things that put a token into a URL, so the log check below has something to catch.
 	await stack.req(`/session/${s2.astrologerToken}`, { body: 'x'.repeat(20000), headers: { 'Content-Type': 'text/plain' } });
-	await stack.req(`/api/sessions/validate?token=${s2.userToken}`, { method: 'GET' });
+	{
+		const q = await stack.req(`/api/sessions/validate?token=${s2.userToken}`, { body: {} });
+		check('a token in the query string is refused: 400 query_not_allowed', q.status === 400 &&
+			q.json && q.json.error.code === 'query_not_allowed');
+		checkHeaders('400 from nginx', q, stack.port);
+	}
 	await stack.req(`/api/sessions/${s2.userToken}`, { body: {} });
 	await stack.req(`/session/${s2.userToken}!`, { method: 'GET' });
 	await stack.req(`/css/${s2.astrologerToken}.css`, { method: 'GET' });
@@ -384,6 +411,23 @@ async function main() {
 		check('health with an unreachable database: 503 JSON unavailable',
 			/^Status: 503/.test(out) && out.includes('"code":"unavailable"'), out.split('\r\n')[0]);
 
+		// The program's own body checks, which nginx's stop before they matter.
+		const j = spawnFcgi('join', stack.db, 1);
+		const sj = stack.book('chat');
+		const jbody = JSON.stringify({ token: sj.userToken });
+		for (const [what, params, body, status, code] of [
+			['a Content-Length over 16 KiB is refused unread', { CONTENT_LENGTH: '16385' }, '', 413, 'body_too_large'],
+			['a Content-Length that is not a number', { CONTENT_LENGTH: '12x' }, jbody, 400, 'invalid_json'],
+			['a body shorter than its Content-Length', { CONTENT_LENGTH: String(jbody.length + 10) }, jbody, 400, 'invalid_json'],
+			['no Content-Type', { CONTENT_TYPE: '', CONTENT_LENGTH: String(jbody.length) }, jbody, 415, 'unsupported_media_type'],
+		]) {
+			const before = stack.dump();
+			const ans = await fcgiRequest(j.sock, { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/json', ...params }, body);
+			check(`api-join on its own: ${what} -> ${status} ${code}, database unchanged`,
+				ans.startsWith(`Status: ${status} `) && ans.includes(`"code":"${code}"`) && stack.dump() === before,
+				ans.split('\r\n')[0]);
+		}
+
 		const s4 = stack.book('chat');
 		const v = spawnFcgi('validate', stack.db, 2);
 		const body = JSON.stringify({ token: s4.userToken });
@@ -404,13 +448,56 @@ async function main() {
 		for (let i = 0; i < 30 && !gone; i++) { gone = v.pids.every((p) => !alive(p)); if (!gone) await sleep(100); }
 		check('SIGTERM: every worker has exited after its answer', gone);
 
-		const bad = spawnSync(bin('api-validate'), ['--db', stack.db],
-			{ env: { ...process.env, SESSIONS_ICE_SERVERS: '[{"urls":"http://example.org"}]' }, encoding: 'utf8', timeout: 5000 });
-		check('api-validate refuses to start with invalid SESSIONS_ICE_SERVERS', bad.status === 2 &&
-			bad.stderr.includes('SESSIONS_ICE_SERVERS'));
+		for (const [what, env, word] of [
+			['an ICE server with an http: url', { SESSIONS_ICE_SERVERS: '[{"urls":"http://example.org"}]' }, 'ice_servers'],
+			['ice_servers that are not an array', { SESSIONS_ICE_SERVERS: '{"urls":"stun:x"}' }, 'ice_servers'],
+			['turn_urls without turn_secret', { SESSIONS_TURN_URLS: 'turn:t.example.org' }, 'turn_urls'],
+			['turn_secret without turn_urls', { SESSIONS_TURN_SECRET: 'x' }, 'turn_urls'],
+			['a stun: url in turn_urls', { SESSIONS_TURN_URLS: 'stun:t.example.org', SESSIONS_TURN_SECRET: 'x' }, 'turn_urls'],
+			['a return_url that is not http(s)', { SESSIONS_RETURN_URL: 'javascript:alert(1)' }, 'return_url'],
+			['9 ICE servers (8 at most)', { SESSIONS_ICE_SERVERS: JSON.stringify(Array(9).fill({ urls: 'stun:s.example.org' })) }, 'ice_servers'],
+			['ice_servers over 4096 bytes (8 servers, each url under 512)',
+				{ SESSIONS_ICE_SERVERS: JSON.stringify(Array(8).fill({ urls: `stun:${'s'.repeat(500)}` })) }, 'ice_servers'],
+			['9 turn_urls (8 at most)', { SESSIONS_TURN_URLS: Array(9).fill('turn:t.example.org').join(','), SESSIONS_TURN_SECRET: 'x' }, 'turn_urls'],
+			['a turn_secret over 256 bytes', { SESSIONS_TURN_URLS: 'turn:t.example.org', SESSIONS_TURN_SECRET: 'x'.repeat(257) }, 'turn_urls'],
+		]) {
+			const bad = spawnSync(bin('api-validate'), ['--db', stack.db],
+				{ env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 5000 });
+			check(`api-validate refuses to start with ${what}, naming the setting`, bad.status === 2 &&
+				bad.stderr.includes(word), `${bad.status} ${bad.stderr}`);
+		}
+		const conf = path.join(dir, 'sessions.conf');
+		fs.writeFileSync(conf, `# test\ndatabase = ${stack.db}\n`);
+		const byConf = spawnSync('spawn-fcgi', ['-F', '1', '-s', path.join(dir, 'conf.sock'), '-P', path.join(dir, 'conf.pid'),
+			'--', bin('api-health')], { env: { PATH: process.env.PATH, SESSIONS_CONF: conf }, timeout: 10000 });
+		if (byConf.status === 0) {
+			const pid = Number(fs.readFileSync(path.join(dir, 'conf.pid'), 'utf8'));
+			onExit(() => { try { process.kill(pid, 'SIGKILL'); } catch (e) { /* gone */ } });
+		}
+		const confOut = await fcgiRequest(path.join(dir, 'conf.sock'), { REQUEST_METHOD: 'GET' }, '');
+		check('an API program finds the database in the configuration file without --db',
+			/^Status: 200/.test(confOut) && confOut.includes('"status":"ok"'), confOut.split('\r\n')[0]);
 		const nodb = spawnSync(bin('api-join'), [], { env: { PATH: process.env.PATH }, encoding: 'utf8', timeout: 5000 });
 		check('an API program without --db or SESSIONS_DB says so and exits 2', nodb.status === 2 &&
 			nodb.stderr.includes('--db'));
+	}
+
+	// A program down: nginx answers 503 JSON and logs the failure (at crit),
+	// so a request that carried a token in its URL must not get that far.
+	{
+		for (const p of fs.readFileSync(path.join(stack.dir, 'api-join.pid'), 'utf8').trim().split(/\s+/)) {
+			try { process.kill(Number(p), 'SIGKILL'); } catch (e) { /* gone */ }
+		}
+		fs.rmSync(path.join(stack.dir, 'api-join.sock'), { force: true });
+		await sleep(200);
+		const down = await stack.req('/api/sessions/join', { body: { token: s2.userToken } });
+		check('with api-join down: 503 JSON unavailable from nginx', down.status === 503 &&
+			down.json && down.json.error.code === 'unavailable', down.status);
+		const q = await stack.req(`/api/sessions/join?token=${s2.astrologerToken}`, { body: {} });
+		check('with api-join down, a token in the query is still refused before the upstream (400)',
+			q.status === 400 && q.json.error.code === 'query_not_allowed', q.status);
+		const errlog = fs.readFileSync(path.join(stack.dir, 'nginx-error.log'), 'utf8');
+		check('the error log recorded the failed upstream', errlog.includes('api-join.sock'), errlog.slice(0, 200));
 	}
 
 	// No token in any log or other file the stacks wrote (the database files aside).
@@ -430,13 +517,13 @@ async function main() {
 		access.includes('/session/[token]') && access.includes('[masked]'));
 	check('nginx and program logs exist to be checked', logs.some((f) => f.endsWith('nginx-error.log')) &&
 		logs.some((f) => /api-validate\.log$/.test(f)), logs.map((f) => path.basename(f)).join(','));
-	const tokens = allStacks.flatMap((st) => st.tokens);
+	const tokens = [...allStacks.flatMap((st) => st.tokens), TURN_SECRET];
 	const leaks = [];
 	for (const f of files) {
 		const text = fs.readFileSync(f, 'latin1');
 		for (const t of tokens) if (text.includes(t)) leaks.push(path.basename(f));
 	}
-	check(`no issued token (${tokens.length}) appears in any of ${files.length} files the stacks wrote`,
+	check(`no issued token (${tokens.length - 1}) nor the TURN secret appears in any of ${files.length} files the stacks wrote`,
 		tokens.length >= 12 && leaks.length === 0, [...new Set(leaks)].join(','));
 
 	clearTimeout(watchdog);

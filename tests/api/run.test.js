@@ -74,7 +74,7 @@ async function main() {
 	const port1 = await freePort();
 	const first = await startRun(port1);
 	const ids1 = await checkLinks(first, 'first run');
-	check('first run: the state dir's sessions.db holds one demo customer and one demo astrologer',
+	check('first run: sessions.db in the state dir holds one demo customer and one demo astrologer',
 		fs.existsSync(db) && sql('SELECT count(*) FROM users') === '1' && sql('SELECT count(*) FROM astrologers') === '1');
 	const page = await fetch(first.links[0]);
 	check('first run: a printed link opens the session page', page.status === 200 &&
