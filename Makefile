@@ -82,9 +82,6 @@ $(B)/bin/api-%: $(B)/obj/cgi/%.o $(CGI_HELPER:%.c=$(B)/obj/%.o) $(DB_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi) \
 		$(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 
-# TURN credentials are HMAC-SHA1, which only OpenSSL provides here.
-$(B)/bin/api-ice: LDLIBS += $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
-
 $(B)/bin/relay: $(RELAY_SRC:%.c=$(B)/obj/%.o) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null)

@@ -1,4 +1,4 @@
-/* ice.c: POST /api/sessions/ice: the ICE servers of a session, with TURN credentials that end with its link. */
+/* ice.c: POST /api/sessions/ice: the ICE servers of one participant, with TURN credentials that end with the session. */
 #include "http.h"
 #include "conf.h"
 
@@ -20,16 +20,11 @@ static const char *ice_secret; /* points into the configuration: turn_secret */
 /* ice_servers: a JSON array of at most ICE_COUNT_MAX objects, each with "urls". */
 static int ice_load_list(const char *text)
 {
-	json_tokener *tok = NULL;
 	json_object *list = NULL, *urls;
 	size_t len = strlen(text);
 
-	if (len > ICE_LIST_MAX || !(tok = json_tokener_new_ex(6)))
-		goto fail;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	list = json_tokener_parse_ex(tok, text, (int)len);
-	if (!list || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(list, json_type_array) ||
+	if (len > ICE_LIST_MAX || http_json_parse(text, len, 6, &list) < 0 ||
+	    !json_object_is_type(list, json_type_array) ||
 	    json_object_array_length(list) > ICE_COUNT_MAX)
 		goto fail;
 	for (size_t i = 0; i < json_object_array_length(list); i++) {
@@ -38,17 +33,14 @@ static int ice_load_list(const char *text)
 		    !json_object_object_get_ex(o, "urls", &urls))
 			goto fail;
 	}
-	json_tokener_free(tok);
 	ice_list = list;
 	return 0;
 fail:
 	json_object_put(list);
-	if (tok) /* json_tokener_free does not take NULL */
-		json_tokener_free(tok);
 	return -1;
 }
 
-/* turn_urls: turn: or turns: URLs separated by commas or spaces. */
+/* turn_urls: turn: or turns: URLs separated by commas or blanks. */
 static int ice_load_turn(const char *text)
 {
 	json_object *urls = json_object_new_array();
@@ -110,19 +102,33 @@ static int ice_configure(void)
 }
 
 /*
+ * When the session can last until at the latest: a started one until its
+ * deadline and the grace, one not started yet until it starts as its link
+ * runs out and uses all its paid time. A credential that died with the
+ * link would cut off the call of a session joined late.
+ */
+static int64_t ice_session_end_ms(struct db *db, const struct db_session *s)
+{
+	const struct db_config *c = db_config(db);
+
+	if (s->started_ms)
+		return s->deadline_ms + c->grace_ms;
+	return s->link_valid_until_ms + s->paid_minutes * c->minute_ms + c->grace_ms;
+}
+
+/*
  * coturn's REST credentials: the username carries its own expiry (Unix
  * seconds) before the colon, the password is base64(HMAC-SHA1(secret,
- * username)). coturn refuses the pair once the expiry has passed, so a
- * credential dies with the link it was given for.
+ * username)); coturn refuses the pair once the expiry has passed.
  */
-static json_object *ice_turn_server(const struct db_session *s, enum db_role role)
+static json_object *ice_turn_server(const struct db_session *s, enum db_role role, int64_t until_ms)
 {
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	char user[96], pass[sodium_base64_ENCODED_LEN(EVP_MAX_MD_SIZE, sodium_base64_VARIANT_ORIGINAL)];
 	json_object *o;
 
-	snprintf(user, sizeof user, "%lld:%s-%s", (long long)(s->link_valid_until_ms / 1000), s->id,
+	snprintf(user, sizeof user, "%lld:%s-%s", (long long)(until_ms / 1000), s->id,
 		 db_role_name(role));
 	if (!HMAC(EVP_sha1(), ice_secret, (int)strlen(ice_secret), (const unsigned char *)user,
 		  strlen(user), mac, &maclen))
@@ -136,34 +142,29 @@ static json_object *ice_turn_server(const struct db_session *s, enum db_role rol
 	return o;
 }
 
-static int ice_handle(struct http_req *r, json_object **out)
+static int ice_handle(struct http_req *r, json_object *o)
 {
 	struct db_session s;
 	enum db_role role;
-	json_object *o = NULL, *servers = NULL, *turn;
-	int rc, link_rc;
+	json_object *servers, *turn;
+	int64_t until_ms;
+	int rc;
 
-	if ((rc = http_authorize(r, &s, &role, &link_rc)) < 0)
+	if ((rc = http_open_link(r, &s, &role)) < 0)
 		return rc;
-	if (link_rc != DB_OK)
-		return http_link_error(r, &s, link_rc);
-	if (!(o = json_object_new_object()) || !(servers = json_object_new_array()))
-		goto fail;
+	if (!(servers = json_object_new_array()))
+		return HTTP_E_INTERNAL;
+	json_object_object_add(o, "iceServers", servers);
 	for (size_t i = 0; i < json_object_array_length(ice_list); i++)
 		json_object_array_add(servers, json_object_get(json_object_array_get_idx(ice_list, i)));
+	until_ms = ice_session_end_ms(r->db, &s);
 	if (ice_turn) {
-		if (!(turn = ice_turn_server(&s, role)))
-			goto fail;
+		if (!(turn = ice_turn_server(&s, role, until_ms)))
+			return HTTP_E_INTERNAL;
 		json_object_array_add(servers, turn);
 	}
-	json_object_object_add(o, "iceServers", servers);
-	http_add_time(o, "expiresAt", s.link_valid_until_ms);
-	*out = o;
+	http_add_time(o, "expiresAt", until_ms / 1000 * 1000);
 	return 0;
-fail:
-	json_object_put(servers);
-	json_object_put(o);
-	return HTTP_E_INTERNAL;
 }
 
 int main(int argc, char **argv)

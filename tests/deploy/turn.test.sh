@@ -46,7 +46,9 @@ booking=$(sessionctl book --user Asha --astrologer Vega --type video --minutes 3
 sid=$(jq -r .sessionId <<<"$booking")
 user_tok=$(jq -r .userToken <<<"$booking")
 astro_tok=$(jq -r .astrologerToken <<<"$booking")
-until_s=$(( $(date -d "$(jq -r .linkValidUntil <<<"$booking")" +%s) ))
+# Not started yet, the session can last at the latest until it starts as its
+# link runs out and uses its 30 paid minutes and the 120 s grace.
+until_s=$(( $(date -d "$(jq -r .linkValidUntil <<<"$booking")" +%s) + 30 * 60 + 120 ))
 
 check "the API programs start" api_start "$site" "$site/sessions.db"
 check "nginx starts with the production site" site_start "$site"
@@ -64,10 +66,10 @@ user_name=$(jq -r '.iceServers[1].username' <<<"$user_ice")
 user_pass=$(jq -r '.iceServers[1].credential' <<<"$user_ice")
 astro_name=$(jq -r '.iceServers[1].username' <<<"$astro_ice")
 astro_pass=$(jq -r '.iceServers[1].credential' <<<"$astro_ice")
-check "the username is <link expiry>:<session>-<role>" \
+check "the username is <latest end of the session>:<session>-<role>" \
 	test "$user_name|$astro_name" = "$until_s:$sid-user|$until_s:$sid-astrologer"
-check "expiresAt is the link's end" \
-	json_true ".expiresAt == $(jq .linkValidUntil <<<"$booking")" <<<"$user_ice"
+check "expiresAt is that same second" \
+	json_true ".expiresAt == \"$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%S.000Z)\"" <<<"$user_ice"
 hmac() { printf '%s' "$1" | openssl dgst -sha1 -hmac "$secret" -binary | base64; }
 check "the credential is base64(HMAC-SHA1(secret, username)), as openssl computes it" \
 	test "$user_pass" = "$(hmac "$user_name")"
@@ -99,7 +101,7 @@ check "... while the same credential with a future expiry is accepted" \
 
 # Credentials the API gave for a link that then ran out: a 100 ms paid
 # minute and no time after it make a link that lives about 3 s.
-short_env="SESSIONS_MINUTE_MS=100 SESSIONS_VALID_AFTER_MINUTES=0"
+short_env="SESSIONS_MINUTE_MS=100 SESSIONS_VALID_AFTER_MINUTES=0 SESSIONS_GRACE_SECONDS=0"
 short=$(env $short_env sessionctl book --user Asha --astrologer Vega --type voice --minutes 1 --price 1.00 \
 	--starts "$(date -u -d '+3 seconds' +%Y-%m-%dT%H:%M:%SZ)")
 env $short_env spawn-fcgi -s "$TAP_TMP/short.sock" -P "$TAP_TMP/short.pid" -- "$bin/api-ice" \
@@ -107,10 +109,19 @@ env $short_env spawn-fcgi -s "$TAP_TMP/short.sock" -P "$TAP_TMP/short.pid" -- "$
 short_ice=$(wait_for fcgi_post "$TAP_TMP/short.sock" "$(jq -r .userToken <<<"$short")")
 short_name=$(jq -r '.iceServers[1].username' <<<"$short_ice")
 short_pass=$(jq -r '.iceServers[1].credential' <<<"$short_ice")
-short_until=$(date -d "$(jq -r .linkValidUntil <<<"$short")" +%s)
-check "credentials for a link about to run out are accepted while it runs" allocate "$short_name" "$short_pass"
+short_until=${short_name%%:*}
+check "credentials for a session about to run out end with it ($short_until)" \
+	test "$short_until" = $(( ($(date -d "$(jq -r .linkValidUntil <<<"$short")" +%s%3N) + 100) / 1000 ))
+check "... are accepted while it can still run" allocate "$short_name" "$short_pass"
 while [ "$(date +%s)" -le "$short_until" ]; do sleep 0.2; done
-check "... and refused once the link has run out" fails allocate "$short_name" "$short_pass"
+check "... and refused once it cannot" fails allocate "$short_name" "$short_pass"
+
+# Started, the session ends at the latest at its deadline plus the grace.
+sessionctl join "$sid" --role user >/dev/null
+started=$(sessionctl join "$sid" --role astrologer | jq -r .startedAt)
+deadline_s=$(( ($(date -d "$started" +%s%3N) + 30 * 60000 + 120000) / 1000 ))
+check "once started, the credentials last until the deadline and the grace ($deadline_s)" \
+	json_true ".iceServers[1].username == \"$deadline_s:$sid-user\"" <<<"$(ice_body "$user_tok")"
 
 status_of() { ice "$@" | tail -1; }
 check "no token: 401" test "$(https /api/sessions/ice -X POST -H 'Content-Type: application/json' -d '{}' -o /dev/null -w '%{http_code}')" = 401
