@@ -12,6 +12,20 @@ booking=$(sessionctl book --user Asha --astrologer Vega --type chat --minutes 10
 tok=$(echo "$booking" | jq -r .userToken)
 check "a booking gives a token to look for" test ${#tok} -eq 43
 
+# The development configuration is where headers and limits are worked out: none may be missing here.
+same_as_dev() {
+	local d
+	for d in $(sed -n 's/^ *add_header \([A-Za-z-]*\) .*/add_header:\1/p; s/^ *\(client_[a-z_]*\|large_client_header_buffers\|keepalive_timeout\|send_timeout\|limit_req_status\|limit_conn_status\|server_tokens\) .*/\1/p' \
+		"$root/nginx/dev.conf.in" | grep -v _temp_path | sort -u); do
+		case "$d" in
+		add_header:*) grep -q "^ *add_header ${d#add_header:} " "$root/deploy/nginx/sessions.conf" ;;
+		*) [ "$(grep -m1 "^ *$d " "$root/nginx/dev.conf.in" | tr -s ' ')" = \
+		     "$(grep -m1 "^ *$d " "$root/deploy/nginx/sessions.conf" | tr -s ' ')" ] ;;
+		esac || { echo "# the production site lacks or differs in: $d"; return 1; }
+	done
+}
+check "the production site has every header and limit of nginx/dev.conf.in" same_as_dev
+
 check "the production site renders with every listen moved to loopback" \
 	site_render "$site" "$(free_port)" "$(free_port)"
 check "nginx -t accepts the production site with a self-signed certificate" \
