@@ -9,7 +9,8 @@ test="chromium ffmpeg wrk iproute2 util-linux procps psmisc openssl coturn syste
 
 want=$build
 [ "${1:-build}" = test ] && want="$build $test"
-command -v node >/dev/null 2>&1 || want="$want nodejs npm"
+# Only the tests run node; a server that just builds and installs needs none.
+if [ "${1:-build}" = test ] && ! command -v node >/dev/null 2>&1; then want="$want nodejs npm"; fi
 
 missing=""
 for p in $want; do
