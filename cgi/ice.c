@@ -11,7 +11,7 @@
 #define ICE_LIST_MAX 4096  /* bytes of the ice_servers setting */
 #define ICE_COUNT_MAX 8    /* servers in it, and URLs in turn_urls */
 #define ICE_URL_MAX 512    /* bytes of one TURN URL */
-#define ICE_SECRET_MAX 512 /* bytes of turn_secret */
+#define ICE_SECRET_MAX 256 /* bytes of turn_secret, as api-validate allows */
 
 static json_object *ice_list;  /* is owned for the program's life: the checked ice_servers */
 static json_object *ice_turn;  /* is owned for the program's life: turn_urls as an array, or NULL */

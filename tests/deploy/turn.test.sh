@@ -146,7 +146,7 @@ check "a turn_urls entry that is not turn: or turns: stops api-ice" refuses SESS
 check "9 TURN URLs (over 8) stop api-ice" \
 	refuses SESSIONS_TURN_URLS="$(printf 'turn:h%d,' 1 2 3 4 5 6 7 8 9)"
 check "a TURN URL over 512 bytes stops api-ice" refuses SESSIONS_TURN_URLS="turn:$(head -c 600 /dev/zero | tr '\0' a)"
-check "a turn_secret over 512 bytes stops api-ice" refuses SESSIONS_TURN_SECRET="$(head -c 513 /dev/zero | tr '\0' s)"
+check "a turn_secret over 256 bytes stops api-ice" refuses SESSIONS_TURN_SECRET="$(head -c 257 /dev/zero | tr '\0' s)"
 check "9 ICE servers (over 8) stop api-ice" \
 	refuses SESSIONS_ICE_SERVERS="[$(printf '{"urls":"stun:h"},%.0s' 1 2 3 4 5 6 7 8){\"urls\":\"stun:h\"}]"
 check "ice_servers over 4096 bytes stops api-ice" \
@@ -154,11 +154,15 @@ check "ice_servers over 4096 bytes stops api-ice" \
 check "ice_servers that is not a JSON array of {urls} objects stops api-ice" refuses SESSIONS_ICE_SERVERS='{"urls":"stun:h"}'
 eight_turn=$(printf 'turn:h%d,' 1 2 3 4 5 6 7 8)
 eight_ice="[$(printf '{"urls":"stun:h"},%.0s' 1 2 3 4 5 6 7){\"urls\":\"stun:h\"}]"
-SESSIONS_TURN_URLS=$eight_turn SESSIONS_ICE_SERVERS=$eight_ice spawn-fcgi -s "$TAP_TMP/ice8.sock" \
+secret256=$(head -c 256 /dev/zero | tr '\0' k)
+SESSIONS_TURN_URLS=$eight_turn SESSIONS_ICE_SERVERS=$eight_ice SESSIONS_TURN_SECRET=$secret256 spawn-fcgi -s "$TAP_TMP/ice8.sock" \
 	-P "$TAP_TMP/ice8.pid" -- "$bin/api-ice" --db "$site/sessions.db" >/dev/null 2>&1
 ice8() {
 	fcgi_post "$TAP_TMP/ice8.sock" "$user_tok" |
 		json_true '(.iceServers | length) == 9 and (.iceServers[8].urls | length) == 8'
 }
-check "8 TURN URLs and 8 ICE servers, the most allowed, are served" wait_for ice8
+check "8 TURN URLs, 8 ICE servers and a 256-byte secret, the most allowed, are served" wait_for ice8
+ice8_turn=$(fcgi_post "$TAP_TMP/ice8.sock" "$user_tok" | jq -c '.iceServers[8]')
+check "... with credentials signed by that secret" test "$(jq -r .credential <<<"$ice8_turn")" = \
+	"$(printf '%s' "$(jq -r .username <<<"$ice8_turn")" | openssl dgst -sha1 -hmac "$secret256" -binary | base64)"
 tap_exit
