@@ -42,7 +42,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 BINS := $(B)/bin/sessionctl $(CGI_BIN) $(RELAY_BIN)
 
-.PHONY: all deps test-deps run test bench clean
+.PHONY: all deps test-deps run test bench clean install
 all: deps $(BINS)
 
 # Installs the Debian packages that are missing (needs root; otherwise says what to run).
@@ -115,3 +115,32 @@ bench: test-deps all $(HELPER_BIN) $(BENCH_BIN)
 
 clean:
 	rm -rf $(B)
+
+# make install [PREFIX=/usr/local] [DESTDIR=...]: programs, pages, schema and
+# the service files (docs/INSTALL.md). The configuration file and the nginx
+# site are the administrator's: installed only when absent.
+PREFIX  ?= /usr/local
+SYSCONF := /etc
+BINDIR  := $(PREFIX)/bin
+LIBDIR  := $(PREFIX)/lib/sessions
+SHARE   := $(PREFIX)/share/sessions
+SUBST   := sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@HTMLDIR@|$(SHARE)/html|g'
+D       := $(DESTDIR)
+install: all
+	install -d $(D)$(BINDIR) $(D)$(LIBDIR) $(D)$(SHARE)/html \
+		$(D)$(SYSCONF)/systemd/system $(D)$(SYSCONF)/cron.d $(D)$(SYSCONF)/nginx/sites-available
+	install -d -m 0755 $(D)$(SYSCONF)/sessions
+	install -m 0755 $(B)/bin/sessionctl $(D)$(BINDIR)/
+	install -m 0755 $(CGI_BIN) $(RELAY_BIN) $(D)$(LIBDIR)/
+	install -m 0755 deploy/sessions-run $(D)$(LIBDIR)/
+	if [ -d html ]; then cp -R html/. $(D)$(SHARE)/html/; fi
+	install -m 0644 db/schema.sql deploy/sessions.conf.example deploy/coturn/turnserver.conf \
+		$(wildcard docs/*.md) $(D)$(SHARE)/
+	$(SUBST) deploy/nginx/sessions.conf > $(D)$(SHARE)/nginx-sessions.conf
+	for u in deploy/systemd/*; do \
+		$(SUBST) $$u > $(D)$(SYSCONF)/systemd/system/$${u##*/} || exit 1; done
+	$(SUBST) deploy/cron.d/sessions > $(D)$(SYSCONF)/cron.d/sessions
+	[ -e $(D)$(SYSCONF)/nginx/sites-available/sessions ] || \
+		install -m 0644 $(D)$(SHARE)/nginx-sessions.conf $(D)$(SYSCONF)/nginx/sites-available/sessions
+	[ -e $(D)$(SYSCONF)/sessions/sessions.conf ] || \
+		install -m 0640 deploy/sessions.conf.example $(D)$(SYSCONF)/sessions/sessions.conf

@@ -4,12 +4,13 @@
 set -eu
 
 build="build-essential pkg-config sqlite3 libsqlite3-dev libsodium-dev libjson-c-dev
-libfcgi-dev libfcgi-bin spawn-fcgi libwebsockets-dev libssl-dev nginx curl"
-test="chromium ffmpeg wrk iproute2 util-linux procps psmisc jq"
+libfcgi-dev libfcgi-bin spawn-fcgi libwebsockets-dev libssl-dev nginx curl jq"
+test="chromium ffmpeg wrk iproute2 util-linux procps psmisc openssl coturn systemd"
 
 want=$build
 [ "${1:-build}" = test ] && want="$build $test"
-command -v node >/dev/null 2>&1 || want="$want nodejs npm"
+# Only the tests run node; a server that just builds and installs needs none.
+if [ "${1:-build}" = test ] && ! command -v node >/dev/null 2>&1; then want="$want nodejs npm"; fi
 
 missing=""
 for p in $want; do

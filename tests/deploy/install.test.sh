@@ -1,0 +1,94 @@
+# install.test.sh: make install into a scratch DESTDIR, then the installed programs run against a fresh database.
+. "$(dirname "$0")/lib.sh"
+deploy_setup
+dest=$TAP_TMP/root
+prefix=/usr/local
+lib=$dest$prefix/lib/sessions
+share=$dest$prefix/share/sessions
+ctl=$dest$prefix/bin/sessionctl
+
+check "make install PREFIX=$prefix DESTDIR=... succeeds" \
+	quiet make -s -C "$root" install PREFIX="$prefix" DESTDIR="$dest"
+installed_all() {
+	local f
+	for f in "$ctl" "$lib"/api-validate "$lib"/api-join "$lib"/api-end "$lib"/api-health \
+		"$lib"/api-ice "$lib"/relay "$lib"/sessions-run; do
+		[ -x "$f" ] || { echo "# missing $f"; return 1; }
+	done
+	for f in "$share"/schema.sql "$share"/html/session.html "$share"/sessions.conf.example \
+		"$share"/turnserver.conf "$share"/INSTALL.md "$share"/nginx-sessions.conf \
+		"$dest"/etc/sessions/sessions.conf "$dest"/etc/nginx/sites-available/sessions \
+		"$dest"/etc/cron.d/sessions "$dest"/etc/systemd/system/sessions-api@.service \
+		"$dest"/etc/systemd/system/sessions-api@.socket "$dest"/etc/systemd/system/sessions-relay.service; do
+		[ -f "$f" ] || { echo "# missing $f"; return 1; }
+	done
+}
+check "programs, pages, schema, docs, units, site, cron file and configuration are installed" installed_all
+check "the configuration file is not world-readable (it holds the TURN secret)" \
+	test "$(stat -c %a "$dest/etc/sessions/sessions.conf")" = 640
+check "no installed file still holds a @PLACEHOLDER@" \
+	sh -c "! grep -rl '@[A-Z]*DIR@' '$dest/etc' '$share' '$lib/sessions-run'"
+check "the units and the cron file point at the installed programs" \
+	sh -c "grep -q '^ExecStart=$prefix/lib/sessions/sessions-run api %i$' '$dest/etc/systemd/system/sessions-api@.service' &&
+	       grep -q ' sessions  $prefix/bin/sessionctl expire' '$dest/etc/cron.d/sessions'"
+check "the site serves the installed pages" grep -q "root $prefix/share/sessions/html;" "$dest/etc/nginx/sites-available/sessions"
+
+# Every key the programs know is in the example, commented out with its default.
+documented() {
+	local key value line
+	while IFS=$'\t' read -r key value; do
+		[ "$key" = database ] && continue # no default: the example sets it
+		line="# $key = $value"
+		[ -n "$value" ] || line="# $key ="
+		grep -qxF "$line" "$root/deploy/sessions.conf.example" || { echo "# not documented: $line"; return 1; }
+	done < <(env -i PATH="$PATH" SESSIONS_CONF=/dev/null "$ctl" config |
+		jq -r 'to_entries[] | [.key, .value.value // ""] | @tsv')
+	grep -q '^database = ' "$root/deploy/sessions.conf.example"
+}
+check "the example configuration documents every key with its default" documented
+check "the installed configuration is accepted as it is" \
+	quiet env SESSIONS_CONF="$dest/etc/sessions/sessions.conf" "$ctl" config
+
+# The installed configuration, pointed at a scratch database, drives everything.
+conf=$dest/etc/sessions/sessions.conf
+mkdir -p "$TAP_TMP/state"
+sed -i "s|^database = .*|database = $TAP_TMP/state/sessions.db|; s|^public_url = .*|public_url = https://shop.example|" "$conf"
+export SESSIONS_CONF=$conf
+unset SESSIONS_DB SESSIONS_PUBLIC_URL
+check "sessionctl init makes the database (0640) and its key (0600) where the file says" \
+	sh -c "'$ctl' init >/dev/null && [ \$(stat -c %a '$TAP_TMP/state/sessions.db') = 640 ] &&
+	       [ \$(stat -c %a '$TAP_TMP/state/sessions.db.key') = 600 ]"
+booking=$("$ctl" user add Asha --balance 100.00 >/dev/null && "$ctl" astrologer add Vega >/dev/null &&
+	"$ctl" book --user Asha --astrologer Vega --type voice --minutes 5 --price 10.00)
+check "the installed sessionctl books a session with links on the configured site" \
+	json_true '.userUrl | startswith("https://shop.example/session/")' <<<"$booking"
+check "... and its ledger holds" sh -c "'$ctl' ledger check >/dev/null"
+tok=$(jq -r .userToken <<<"$booking")
+
+# sessions-run is what systemd starts: the database and origin come from the file.
+spawn-fcgi -s "$TAP_TMP/validate.sock" -P "$TAP_TMP/validate.pid" -- "$lib/sessions-run" api validate \
+	>/dev/null 2>&1
+validate_ok() {
+	fcgi_post "$TAP_TMP/validate.sock" "$tok" | json_true '.valid == true and .sessionType == "voice"'
+}
+check "sessions-run api validate answers for the configured database" wait_for validate_ok
+"$lib/sessions-run" relay "$TAP_TMP/relay.sock" 2>>"$TAP_TMP/relay.log" &
+echo $! >"$TAP_TMP/relay.pid"
+check "sessions-run relay listens on the socket it is given" wait_for test -S "$TAP_TMP/relay.sock"
+check "... and accepts the configured site as the origin" \
+	sh -c "tr '\\0' ' ' </proc/$(cat "$TAP_TMP/relay.pid")/cmdline | grep -q -- '--db $TAP_TMP/state/sessions.db --socket $TAP_TMP/relay.sock --origin https://shop.example'"
+check "sessions-run refuses an API name that is not a program name" \
+	sh -c "! '$lib/sessions-run' api ../../bin/sh 2>/dev/null"
+sed "s|^database = .*|# database =|" "$conf" >"$TAP_TMP/nodb.conf"
+check "sessions-run stops with a clear error when no database is configured" \
+	sh -c "SESSIONS_CONF='$TAP_TMP/nodb.conf' '$lib/sessions-run' api health 2>&1 | grep -q 'set database in the configuration file'"
+
+# A second install is an upgrade: the administrator's files stay.
+echo "# edited" >>"$conf"
+echo "# edited" >>"$dest/etc/nginx/sites-available/sessions"
+make -s -C "$root" install PREFIX="$prefix" DESTDIR="$dest" >/dev/null
+check "installing again keeps the edited configuration and nginx site" \
+	sh -c "tail -1 '$conf' | grep -qx '# edited' && tail -1 '$dest/etc/nginx/sites-available/sessions' | grep -qx '# edited'"
+wallet_frozen() { "$ctl" wallet show Asha | json_true '.frozen == "10.00"'; }
+check "... and the installed sessionctl still reads the same database" wallet_frozen
+tap_exit

@@ -1,0 +1,104 @@
+# nginx.test.sh: the production site under a real nginx with a throwaway certificate: TLS, redirect, headers, limits, logs, WebSocket.
+. "$(dirname "$0")/lib.sh"
+deploy_setup
+site=$TAP_TMP/site
+db=$site/sessions.db
+export SESSIONS_DB=$db SESSIONS_PUBLIC_URL=https://sessions.example.com
+mkdir -p "$site"
+
+sessionctl init >/dev/null && sessionctl user add Asha --balance 100.00 >/dev/null &&
+	sessionctl astrologer add Vega >/dev/null
+booking=$(sessionctl book --user Asha --astrologer Vega --type chat --minutes 10 --price 5.00)
+tok=$(echo "$booking" | jq -r .userToken)
+check "a booking gives a token to look for" test ${#tok} -eq 43
+
+# The development configuration is where headers and limits are worked out: none may be missing here.
+same_as_dev() {
+	local d
+	for d in $(sed -n 's/^ *add_header \([A-Za-z-]*\) .*/add_header:\1/p; s/^ *\(client_[a-z_]*\|large_client_header_buffers\|keepalive_timeout\|send_timeout\|limit_req_status\|limit_conn_status\|server_tokens\) .*/\1/p' \
+		"$root/nginx/dev.conf.in" | grep -v _temp_path | sort -u); do
+		case "$d" in
+		add_header:*) grep -q "^ *add_header ${d#add_header:} " "$root/deploy/nginx/sessions.conf" ;;
+		*) [ "$(grep -m1 "^ *$d " "$root/nginx/dev.conf.in" | tr -s ' ')" = \
+		     "$(grep -m1 "^ *$d " "$root/deploy/nginx/sessions.conf" | tr -s ' ')" ] ;;
+		esac || { echo "# the production site lacks or differs in: $d"; return 1; }
+	done
+}
+check "the production site has every header and limit of nginx/dev.conf.in" same_as_dev
+
+check "the production site renders with every listen moved to loopback" \
+	site_render "$site" "$(free_port)" "$(free_port)"
+check "nginx -t accepts the production site with a self-signed certificate" \
+	nginx -t -q -p "$site/" -e "$site/log/error.log" -c "$site/nginx.conf"
+sed 's|ssl_certificate_key .*|ssl_certificate_key /nonexistent/privkey.pem;|' "$site/site.conf" >"$site/broken.conf"
+sed "s|$site/site.conf|$site/broken.conf|" "$site/nginx.conf" >"$site/nginx-broken.conf"
+check "nginx -t refuses the site when certbot's key is missing" \
+	sh -c "! nginx -t -q -p '$site/' -e '$site/log/error.log' -c '$site/nginx-broken.conf' 2>/dev/null"
+
+check "the API programs start" api_start "$site" "$db"
+"$bin/relay" --db "$db" --socket "$site/relay/relay.sock" --origin https://sessions.example.com \
+	>>"$site/log/relay.log" 2>&1 &
+echo $! >"$site/relay.pid"
+check "nginx starts with the production site on free loopback ports" site_start "$site"
+check "the relay made its socket" wait_for test -S "$site/relay/relay.sock"
+
+code_location() { curl -s -o /dev/null -w '%{http_code} %{redirect_url}' --max-time 5 "http://127.0.0.1:$HTTP_PORT$1"; }
+check "plain HTTP is redirected to HTTPS on the site's name, path kept" \
+	test "$(code_location "/session/$tok")" = "301 https://sessions.example.com/session/$tok"
+echo challenge-ok >"$site/acme/.well-known/acme-challenge/probe"
+check "certbot's renewal challenge is still served over plain HTTP" \
+	test "$(curl -s --max-time 5 "http://127.0.0.1:$HTTP_PORT/.well-known/acme-challenge/probe")" = challenge-ok
+
+headers_of() { https "$@" -o /dev/null -D - | tr -d '\r'; }
+has_headers() {
+	local h=$1
+	grep -qi '^strict-transport-security: max-age=63072000$' <<<"$h" &&
+	grep -qi "^content-security-policy: default-src 'self'; connect-src 'self' wss://sessions.example.com;.*frame-ancestors 'none'" <<<"$h" &&
+	grep -qi '^x-frame-options: DENY$' <<<"$h" &&
+	grep -qi '^x-content-type-options: nosniff$' <<<"$h" &&
+	grep -qi '^referrer-policy: no-referrer$' <<<"$h" &&
+	grep -qi '^permissions-policy: camera=(self), microphone=(self)$' <<<"$h" &&
+	! grep -qi '^server: nginx/' <<<"$h"
+}
+page=$(headers_of "/session/$tok")
+check "the join page is served over TLS with HSTS and every security header" has_headers "$page"
+check "the join page is never cached" grep -qi '^cache-control: no-store$' <<<"$page"
+check "the join page is HTTP/2" grep -q '^HTTP/2 200' <<<"$page"
+missing=$(headers_of /api/nope)
+check "an error answer (404) carries the same headers" grep -q '^HTTP/2 404' <<<"$missing"
+check "... all of them" has_headers "$missing"
+
+validate_ok() {
+	https /api/sessions/validate -X POST -H 'Content-Type: application/json' \
+		-H "Authorization: Bearer $tok" -d '{}' | json_true '.valid == true and .wsPath == "/ws"'
+}
+ice_ok() {
+	https /api/sessions/ice -X POST -H 'Content-Type: application/json' -d "{\"token\":\"$tok\"}" |
+		json_true '.iceServers | type == "array"'
+}
+check "POST /api/sessions/validate answers through TLS and FastCGI" validate_ok
+check "POST /api/sessions/ice is routed to its program" ice_ok
+head -c 17000 /dev/zero | tr '\0' a >"$TAP_TMP/big"
+big=$(https /api/sessions/validate -X POST -H 'Content-Type: application/json' --data-binary @"$TAP_TMP/big" -w '\n%{http_code}')
+check "a body over 16 KiB is refused with 413 and a JSON error" \
+	sh -c 'tail -1 | grep -qx 413' <<<"$big"
+check "... whose code is body_too_large" json_true '.error.code == "body_too_large"' <<<"$(head -1 <<<"$big")"
+
+check "a WebSocket through TLS reaches the relay's unix socket and joins the room" \
+	test "$(ws_first https://sessions.example.com "$tok")" = joined
+check "a WebSocket from another origin is refused" \
+	test "$(ws_first https://evil.example "$tok")" = error:forbidden_origin
+
+sleep 2 # let the rate limiter's bucket refill after the checks above
+urls=()
+for i in $(seq 40); do urls+=("https://sessions.example.com:$HTTPS_PORT/api/health"); done
+codes=$(curl -sk --max-time 10 --resolve "sessions.example.com:$HTTPS_PORT:127.0.0.1" -Z --parallel-max 40 --no-progress-meter \
+	-o /dev/null -w '%{http_code}\n' "${urls[@]}")
+n429=$(grep -c '^429$' <<<"$codes")
+n200=$(grep -c '^200$' <<<"$codes")
+check "40 API requests at once from one address: the burst of 20 passes, the rest get 429 ($n200 passed, $n429 refused)" \
+	sh -c "[ $n200 -ge 1 ] && [ $n200 -le 22 ] && [ $n429 -ge 18 ] && [ $((n200 + n429)) -eq 40 ]"
+
+check "the access log has the masked join path" grep -q '"GET /session/\[token\]"' "$site/log/sessions-access.log"
+check "no log holds the token" sh -c "! grep -rqF '$tok' '$site/log'"
+tap_exit
