@@ -20,8 +20,8 @@ DB_SRC  := $(filter-out db/sessionctl.c,$(wildcard db/*.c))
 DB_OBJ  := $(DB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/schema.o
 DB_LIB  := $(B)/lib/libsessions.a
 
-# cgi/: one program per endpoint; cgi/http.c is the helper they share.
-CGI_HELPER := $(wildcard cgi/http.c)
+# cgi/: one program per endpoint, over the helpers they share.
+CGI_HELPER := $(wildcard cgi/http.c cgi/ice_servers.c)
 CGI_SRC := $(filter-out $(CGI_HELPER),$(wildcard cgi/*.c))
 CGI_BIN := $(CGI_SRC:cgi/%.c=$(B)/bin/api-%)
 

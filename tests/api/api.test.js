@@ -10,6 +10,7 @@ const {
 } = require('./stack');
 
 const MINUTE_MS = 1000; // a paid minute lasts a second here, so billing shows in a test
+const GRACE_MS = 120 * 1000; // the default grace_seconds: TURN credentials outlast it
 const ICE = [{ urls: ['stun:stun.example.org:3478'] }, { urls: 'turn:turn.example.org', username: 'u', credential: 'c' }];
 const TURN_URLS = ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349'];
 const TURN_SECRET = 'a-shared-secret-for-coturn';
@@ -156,10 +157,10 @@ async function main() {
 			JSON.stringify(ice.slice(0, ICE.length)) === JSON.stringify(ICE) && j.wsPath === '/ws' &&
 			j.returnUrl === RETURN_URL);
 		const turn = ice[ICE.length] || {};
-		const expiry = Math.floor((Date.parse(s1.linkValidUntil) + 30 * MINUTE_MS) / 1000);
-		check(`validate (${role}): then the TURN urls with "<expiry>:<room>" lasting to the link's end plus the paid time`,
+		const expiry = Math.floor((Date.parse(s1.linkValidUntil) + 30 * MINUTE_MS + GRACE_MS) / 1000);
+		check(`validate (${role}): then the TURN urls with "<expiry>:<session>-<role>" lasting to the link's end, the paid time and the grace`,
 			ice.length === ICE.length + 1 && JSON.stringify(turn.urls) === JSON.stringify(TURN_URLS) &&
-			turn.username === `${expiry}:${s1.roomId}`, JSON.stringify(turn));
+			turn.username === `${expiry}:${s1.sessionId}-${role}`, JSON.stringify(turn));
 		check(`validate (${role}): the TURN credential is base64 HMAC-SHA1 of the username under turn_secret`,
 			typeof turn.username === 'string' &&
 			turn.credential === crypto.createHmac('sha1', TURN_SECRET).update(turn.username).digest('base64'));

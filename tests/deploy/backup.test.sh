@@ -59,7 +59,7 @@ check "restored with its key: the ledger check holds" \
 	quiet sessionctl --db "$TAP_TMP/restored/sessions.db" ledger check
 spawn-fcgi -s "$TAP_TMP/api/restored.sock" -P "$TAP_TMP/api-restored.pid" -- "$bin/api-validate" \
 	--db "$TAP_TMP/restored/sessions.db" >/dev/null 2>&1
-opens() { fcgi_post "$1" "$2" | json_true ".valid and .sessionId == \"$later_id\" and .participantType == \"user\""; }
+opens() { fcgi_post "$1" "$2" | jsonok ".valid and .sessionId == \"$later_id\" and .participantType == \"user\""; }
 check "... and the links given before the backup still open" wait_for opens "$TAP_TMP/api/restored.sock" "$later_tok"
 
 # Restore without the key: the data is whole, the old links are dead, new ones work.
@@ -68,7 +68,7 @@ keyless=$TAP_TMP/keyless/sessions.db
 check "restored without its key: the ledger check holds" quiet sessionctl --db "$keyless" ledger check
 spawn-fcgi -s "$TAP_TMP/api/keyless.sock" -P "$TAP_TMP/api-keyless.pid" -- "$bin/api-validate" \
 	--db "$keyless" >/dev/null 2>&1
-unknown() { fcgi_post "$1" "$2" | json_true '.error.code == "unknown_link"'; }
+unknown() { fcgi_post "$1" "$2" | jsonok '.error.code == "unknown_link"'; }
 check "... the links given before do not open" wait_for unknown "$TAP_TMP/api/keyless.sock" "$later_tok"
 new_tok=$(sessionctl --db "$keyless" link "$later_id" --role user --rotate | jq -r '.token // .userToken // empty')
 check "... sessionctl link --rotate issues a new one" test ${#new_tok} -eq 43

@@ -52,7 +52,7 @@ check "both cron runs and the checkpoint exited 0 with nothing on stdout or stde
 ends_ok() {
 	local i
 	for i in $(seq 10 19); do
-		json_true '.success == true and (.alreadyEnded or .reason == "user_ended")' <"$TAP_TMP/out/end$i" ||
+		jsonok '.success == true and (.alreadyEnded or .reason == "user_ended")' <"$TAP_TMP/out/end$i" ||
 			{ echo "# end $i: $(cat "$TAP_TMP/out/end$i")"; return 1; }
 	done
 }
@@ -72,13 +72,13 @@ check "the 10 raced sessions ended once each, by the user or by cron ($by_user b
 settled=$(q 'SELECT count(*) FROM settlements')
 check "30 settlements for 30 sessions" test "$settled" = 30
 check "the ledger check holds" sh -c "'$ctl' ledger check >/dev/null"
-frozen_none() { "$ctl" wallet show Asha | json_true '.frozen == "0.00"'; }
+frozen_none() { "$ctl" wallet show Asha | jsonok '.frozen == "0.00"'; }
 check "nothing is frozen any more" frozen_none
 
 txs=$(q 'SELECT count(*) FROM ledger_transactions')
 after=$("$ctl" wallet show Asha)
 again=$(sh -c "${expire_line% >/dev/null}")
-check "the cron line run again finds nothing to do" json_true '.expired == 0 and .timedOut == 0' <<<"$again"
+check "the cron line run again finds nothing to do" jsonok '.expired == 0 and .timedOut == 0' <<<"$again"
 check "... and moves no money" \
 	sh -c "[ '$txs' = \$(sqlite3 '$db' 'SELECT count(*) FROM ledger_transactions') ] &&
 	       [ '$after' = \"\$('$ctl' wallet show Asha)\" ] && [ '$before' != '$after' ]"

@@ -61,7 +61,7 @@ check "sessionctl init makes the database (0640) and its key (0600) where the fi
 booking=$("$ctl" user add Asha --balance 100.00 >/dev/null && "$ctl" astrologer add Vega >/dev/null &&
 	"$ctl" book --user Asha --astrologer Vega --type voice --minutes 5 --price 10.00)
 check "the installed sessionctl books a session with links on the configured site" \
-	json_true '.userUrl | startswith("https://shop.example/session/")' <<<"$booking"
+	jsonok '.userUrl | startswith("https://shop.example/session/")' <<<"$booking"
 check "... and its ledger holds" sh -c "'$ctl' ledger check >/dev/null"
 tok=$(jq -r .userToken <<<"$booking")
 
@@ -69,7 +69,7 @@ tok=$(jq -r .userToken <<<"$booking")
 spawn-fcgi -s "$TAP_TMP/validate.sock" -P "$TAP_TMP/validate.pid" -- "$lib/sessions-run" api validate \
 	>/dev/null 2>&1
 validate_ok() {
-	fcgi_post "$TAP_TMP/validate.sock" "$tok" | json_true '.valid == true and .sessionType == "voice"'
+	fcgi_post "$TAP_TMP/validate.sock" "$tok" | jsonok '.valid == true and .sessionType == "voice"'
 }
 check "sessions-run api validate answers for the configured database" wait_for validate_ok
 "$lib/sessions-run" relay "$TAP_TMP/relay.sock" 2>>"$TAP_TMP/relay.log" &
@@ -89,6 +89,6 @@ echo "# edited" >>"$dest/etc/nginx/sites-available/sessions"
 make -s -C "$root" install PREFIX="$prefix" DESTDIR="$dest" >/dev/null
 check "installing again keeps the edited configuration and nginx site" \
 	sh -c "tail -1 '$conf' | grep -qx '# edited' && tail -1 '$dest/etc/nginx/sites-available/sessions' | grep -qx '# edited'"
-wallet_frozen() { "$ctl" wallet show Asha | json_true '.frozen == "10.00"'; }
+wallet_frozen() { "$ctl" wallet show Asha | jsonok '.frozen == "10.00"'; }
 check "... and the installed sessionctl still reads the same database" wallet_frozen
 tap_exit

@@ -119,9 +119,6 @@ quiet() { "$@" >/dev/null 2>&1; }
 # fails COMMAND...: the command fails (quietly): for checks that a check can fail.
 fails() { ! "$@" >/dev/null 2>&1; }
 
-# json_true FILTER: stdin is one JSON value for which FILTER holds (jq -e alone passes on no input).
-json_true() { jq -se "length == 1 and (.[0] | $1)" >/dev/null 2>&1; }
-
 # ws_first ORIGIN TOKEN: the relay's first answer to a join-room sent through the site, as "type[:code]".
 ws_first() {
 	node -e '

@@ -70,11 +70,11 @@ check "... all of them" has_headers "$missing"
 
 validate_ok() {
 	https /api/sessions/validate -X POST -H 'Content-Type: application/json' \
-		-H "Authorization: Bearer $tok" -d '{}' | json_true '.valid == true and .wsPath == "/ws"'
+		-H "Authorization: Bearer $tok" -d '{}' | jsonok '.valid == true and .wsPath == "/ws"'
 }
 ice_ok() {
 	https /api/sessions/ice -X POST -H 'Content-Type: application/json' -d "{\"token\":\"$tok\"}" |
-		json_true '.iceServers | type == "array"'
+		jsonok '.iceServers | type == "array"'
 }
 check "POST /api/sessions/validate answers through TLS and FastCGI" validate_ok
 check "POST /api/sessions/ice is routed to its program" ice_ok
@@ -82,7 +82,7 @@ head -c 17000 /dev/zero | tr '\0' a >"$TAP_TMP/big"
 big=$(https /api/sessions/validate -X POST -H 'Content-Type: application/json' --data-binary @"$TAP_TMP/big" -w '\n%{http_code}')
 check "a body over 16 KiB is refused with 413 and a JSON error" \
 	sh -c 'tail -1 | grep -qx 413' <<<"$big"
-check "... whose code is body_too_large" json_true '.error.code == "body_too_large"' <<<"$(head -1 <<<"$big")"
+check "... whose code is body_too_large" jsonok '.error.code == "body_too_large"' <<<"$(head -1 <<<"$big")"
 
 check "a WebSocket through TLS reaches the relay's unix socket and joins the room" \
 	test "$(ws_first https://sessions.example.com "$tok")" = joined

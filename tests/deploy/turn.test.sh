@@ -59,7 +59,7 @@ ice_body() { ice "$1" | sed '$d'; }
 user_ice=$(ice_body "$user_tok")
 astro_ice=$(ice_body "$astro_tok")
 check "POST /api/sessions/ice gives the configured STUN server, then the TURN URLs with credentials" \
-	json_true "(.iceServers | length) == 2 and .iceServers[0].urls == \"stun:127.0.0.1:$turn_port\" and
+	jsonok "(.iceServers | length) == 2 and .iceServers[0].urls == \"stun:127.0.0.1:$turn_port\" and
 	           .iceServers[1].urls == [\"turn:127.0.0.1:$turn_port?transport=udp\", \"turn:127.0.0.1:$turn_port?transport=tcp\"]" \
 	<<<"$user_ice"
 user_name=$(jq -r '.iceServers[1].username' <<<"$user_ice")
@@ -69,7 +69,7 @@ astro_pass=$(jq -r '.iceServers[1].credential' <<<"$astro_ice")
 check "the username is <latest end of the session>:<session>-<role>" \
 	test "$user_name|$astro_name" = "$until_s:$sid-user|$until_s:$sid-astrologer"
 check "expiresAt is that same second" \
-	json_true ".expiresAt == \"$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%S.000Z)\"" <<<"$user_ice"
+	jsonok ".expiresAt == \"$(date -u -d "@$until_s" +%Y-%m-%dT%H:%M:%S.000Z)\"" <<<"$user_ice"
 hmac() { printf '%s' "$1" | openssl dgst -sha1 -hmac "$secret" -binary | base64; }
 check "the credential is base64(HMAC-SHA1(secret, username)), as openssl computes it" \
 	test "$user_pass" = "$(hmac "$user_name")"
@@ -121,7 +121,7 @@ sessionctl join "$sid" --role user >/dev/null
 started=$(sessionctl join "$sid" --role astrologer | jq -r .startedAt)
 deadline_s=$(( ($(date -d "$started" +%s%3N) + 30 * 60000 + 120000) / 1000 ))
 check "once started, the credentials last until the deadline and the grace ($deadline_s)" \
-	json_true ".iceServers[1].username == \"$deadline_s:$sid-user\"" <<<"$(ice_body "$user_tok")"
+	jsonok ".iceServers[1].username == \"$deadline_s:$sid-user\"" <<<"$(ice_body "$user_tok")"
 
 status_of() { ice "$@" | tail -1; }
 check "no token: 401" test "$(https /api/sessions/ice -X POST -H 'Content-Type: application/json' -d '{}' -o /dev/null -w '%{http_code}')" = 401
@@ -132,7 +132,7 @@ past_booking=$(sessionctl book --user Asha --astrologer Vega --type video --minu
 expired=$(ice "$(jq -r .userToken <<<"$past_booking")")
 check "a link that has expired gets 410" test "$(tail -1 <<<"$expired")" = 410
 check "... with link_expired and no credentials" \
-	json_true '.error.code == "link_expired" and (has("iceServers") | not)' <<<"$(sed '$d' <<<"$expired")"
+	jsonok '.error.code == "link_expired" and (has("iceServers") | not)' <<<"$(sed '$d' <<<"$expired")"
 
 # Every cap on the settings refuses to start the program, saying why.
 refuses() {
@@ -159,7 +159,7 @@ SESSIONS_TURN_URLS=$eight_turn SESSIONS_ICE_SERVERS=$eight_ice SESSIONS_TURN_SEC
 	-P "$TAP_TMP/ice8.pid" -- "$bin/api-ice" --db "$site/sessions.db" >/dev/null 2>&1
 ice8() {
 	fcgi_post "$TAP_TMP/ice8.sock" "$user_tok" |
-		json_true '(.iceServers | length) == 9 and (.iceServers[8].urls | length) == 8'
+		jsonok '(.iceServers | length) == 9 and (.iceServers[8].urls | length) == 8'
 }
 check "8 TURN URLs, 8 ICE servers and a 256-byte secret, the most allowed, are served" wait_for ice8
 ice8_turn=$(fcgi_post "$TAP_TMP/ice8.sock" "$user_tok" | jq -c '.iceServers[8]')

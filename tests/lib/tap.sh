@@ -20,5 +20,6 @@ tap_tmpdir() {
 	trap 'jobs -p | xargs -r kill 2>/dev/null; rm -rf "$TAP_TMP"' EXIT
 }
 
-# jsonok FILTER: stdin is JSON for which the jq FILTER is true (output kept out of the report).
-jsonok() { jq -e "$1" >/dev/null 2>&1; }
+# jsonok FILTER: stdin is exactly one JSON value for which the jq FILTER is true
+# (empty input fails: jq -e alone would pass it).
+jsonok() { jq -se "length == 1 and (.[0] | $1)" >/dev/null 2>&1; }
