@@ -37,9 +37,11 @@ static int person_add(struct db *db, const char *sql, const char *what,
 	return DB_OK;
 }
 
-int db_user_id(struct db *db, const char *name, int64_t *id)
+/* The id of a person by name, from a statement "SELECT id FROM <table> WHERE name = ?". */
+static int person_id(struct db *db, const char *sql, const char *what, const char *name,
+                     int64_t *id)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT id FROM users WHERE name = ?");
+	sqlite3_stmt *st = db_stmt(db, sql);
 	int rc;
 
 	if (!st)
@@ -51,26 +53,18 @@ int db_user_id(struct db *db, const char *name, int64_t *id)
 	if (rc == SQLITE_ROW)
 		return DB_OK;
 	if (rc == SQLITE_DONE)
-		return db_fail(db, DB_ERR_NOT_FOUND, "no user '%s'", name ? name : "");
-	return db_fail_sql(db, "user");
+		return db_fail(db, DB_ERR_NOT_FOUND, "no %s '%s'", what, name ? name : "");
+	return db_fail_sql(db, what);
+}
+
+int db_user_id(struct db *db, const char *name, int64_t *id)
+{
+	return person_id(db, "SELECT id FROM users WHERE name = ?", "user", name, id);
 }
 
 int db_astrologer_id(struct db *db, const char *name, int64_t *id)
 {
-	sqlite3_stmt *st = db_stmt(db, "SELECT id FROM astrologers WHERE name = ?");
-	int rc;
-
-	if (!st)
-		return DB_ERR_STORE;
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		*id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return DB_OK;
-	if (rc == SQLITE_DONE)
-		return db_fail(db, DB_ERR_NOT_FOUND, "no astrologer '%s'", name ? name : "");
-	return db_fail_sql(db, "astrologer");
+	return person_id(db, "SELECT id FROM astrologers WHERE name = ?", "astrologer", name, id);
 }
 
 /* Money enters a wallet from the funding account, so the ledger still sums to zero. */

@@ -40,16 +40,7 @@ process.on('unhandledRejection', (e) => {
 const onExit = (fn) => cleanups.push(fn);
 const tempDir = (name) => fs.mkdtempSync(path.join(tmpRoot, `${name}-`));
 
-function freePort() {
-	return new Promise((resolve, reject) => {
-		const srv = net.createServer();
-		srv.once('error', reject);
-		srv.listen(0, '127.0.0.1', () => {
-			const { port } = srv.address();
-			srv.close(() => resolve(port));
-		});
-	});
-}
+const { freePort } = require('../lib/net.js');
 
 // True while something accepts connections on 127.0.0.1:port.
 function listening(port) {

@@ -6,7 +6,6 @@ const { spawn, spawnSync, execFileSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const net = require('net');
 
 const ROOT = path.resolve(__dirname, '../..');
 const CTL = path.join(ROOT, 'build/bin/sessionctl');
@@ -53,16 +52,7 @@ class Tap {
   }
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+const { freePort } = require('../lib/net.js');
 
 const cleanups = [];
 let cleaning = null;

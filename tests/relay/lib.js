@@ -2,7 +2,6 @@
 'use strict';
 const { execFileSync, spawn } = require('child_process');
 const fs = require('fs');
-const net = require('net');
 const os = require('os');
 const path = require('path');
 const WebSocket = require('ws');
@@ -10,16 +9,7 @@ const WebSocket = require('ws');
 const root = process.env.SESSIONS_TEST_ROOT || path.resolve(__dirname, '../..');
 const bin = path.join(root, 'build/bin');
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+const { freePort } = require('../lib/net.js');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
