@@ -56,14 +56,22 @@ $(B)/obj/%.o: %.c $(wildcard db/*.h cgi/*.h relay/*.h) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-# The schema is compiled in from db/schema.sql, so it is written down once.
-$(B)/gen/schema.c: db/schema.sql
+# The schema and its upgrades are compiled in from db/, so they are written down once.
+UPGRADES := $(sort $(wildcard db/upgrade/*.sql))
+define c_bytes
+{ od -An -v -tx1 $(1) | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0x00 };'; }
+endef
+$(B)/gen/schema.c: db/schema.sql $(UPGRADES)
 	@mkdir -p $(@D)
-	{ echo '/* schema.c: generated from db/schema.sql by make; do not edit. */'; \
+	{ echo '/* schema.c: generated from db/schema.sql and db/upgrade/ by make; do not edit. */'; \
 	  echo 'extern const char db_schema_sql[];'; \
-	  echo 'const char db_schema_sql[] = {'; \
-	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
-	  echo '0x00 };'; } > $@.tmp && mv $@.tmp $@
+	  echo 'extern const char *const db_upgrades[];'; \
+	  echo 'const char db_schema_sql[] = {'; $(call c_bytes,$<); \
+	  n=0; for f in $(UPGRADES); do n=$$((n + 1)); \
+	    echo "static const char upgrade_$$n[] = {"; $(call c_bytes,$$f); done; \
+	  printf 'const char *const db_upgrades[] = {'; \
+	  i=0; while [ $$i -lt $$n ]; do i=$$((i + 1)); printf ' upgrade_%d,' $$i; done; \
+	  echo ' 0 };'; } > $@.tmp && mv $@.tmp $@
 
 $(B)/obj/gen/schema.o: $(B)/gen/schema.c
 	@mkdir -p $(@D)

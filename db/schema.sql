@@ -3,7 +3,10 @@
 -- Conventions: times are INTEGER milliseconds since the Unix epoch (UTC);
 -- money is INTEGER minor units (cents/paise); every table is STRICT.
 -- The library applies this file to an empty database inside one
--- transaction and then sets PRAGMA user_version (see db/store.c).
+-- transaction and sets PRAGMA user_version to the latest version. An
+-- existing database is brought up to date by db/upgrade/NNNN.sql, each
+-- taking version NNNN-1 to NNNN; a change to the data edits this file and
+-- adds the upgrade that does the same to a database in use.
 
 -- Customers. Their money lives in two accounts: 'wallet' (what they can
 -- still spend) and 'frozen' (held for booked sessions).
@@ -114,6 +117,7 @@ CREATE TABLE bookings (
        AND scheduled_start_ms < link_valid_until_ms)
 ) STRICT;
 CREATE INDEX bookings_user ON bookings(user_id);
+CREATE INDEX bookings_created ON bookings(created_ms, id); -- sessionctl list
 CREATE INDEX bookings_astrologer ON bookings(astrologer_id);
 
 -- The room of a booking. Tokens are never stored: only their keyed

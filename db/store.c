@@ -14,15 +14,8 @@
 #include "conf.h"
 #include "store.h"
 
-extern const char db_schema_sql[]; /* db/schema.sql, compiled in by make */
-
-/*
- * The schema version this code speaks. A change to the data bumps it:
- * schema.sql stays the whole current description (what a new database
- * gets), and db_upgrade learns the statements that bring the previous
- * version to this one, inside the same IMMEDIATE transaction.
- */
-#define DB_SCHEMA_VERSION 1
+extern const char db_schema_sql[];         /* db/schema.sql, compiled in by make */
+extern const char *const db_upgrades[];    /* db/upgrade/NNNN.sql in order, then NULL */
 
 static const char *const err_codes[] = {
 	[0] = "ok",
@@ -339,11 +332,25 @@ static int config_load(struct db *db)
 	return DB_OK;
 }
 
-/* Creates the schema in an empty database; refuses one this code cannot read. */
+/* The version schema.sql describes: 1, and one more for each upgrade. */
+static int schema_latest(void)
+{
+	int n = 1;
+
+	while (db_upgrades[n - 1])
+		n++;
+	return n;
+}
+
+/*
+ * Creates the schema in an empty database, or upgrades an older one in
+ * place, in one IMMEDIATE transaction so a crash leaves the old version
+ * whole; refuses a database newer than this program.
+ */
 static int schema_apply(struct db *db)
 {
 	sqlite3_stmt *st = NULL;
-	int version, err;
+	int version, latest = schema_latest(), err;
 	char sql[64];
 
 	if ((err = db_write_begin(db)) != DB_OK)
@@ -356,17 +363,23 @@ static int schema_apply(struct db *db)
 	version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (version == DB_SCHEMA_VERSION)
+	if (version == latest)
 		goto done;
-	if (version != 0) {
+	if (version > latest) {
 		err = db_fail(db, DB_ERR_STORE,
 		              "database schema version %d, this program knows %d",
-		              version, DB_SCHEMA_VERSION);
+		              version, latest);
 		goto fail;
 	}
-	if ((err = exec(db, db_schema_sql, "schema")) != DB_OK)
-		goto fail;
-	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", DB_SCHEMA_VERSION);
+	if (version == 0) {
+		if ((err = exec(db, db_schema_sql, "schema")) != DB_OK)
+			goto fail;
+	} else {
+		for (int v = version; v < latest; v++)
+			if ((err = exec(db, db_upgrades[v - 1], "upgrade")) != DB_OK)
+				goto fail;
+	}
+	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", latest);
 	if ((err = exec(db, sql, "user_version")) != DB_OK)
 		goto fail;
 done:

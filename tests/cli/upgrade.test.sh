@@ -1,0 +1,31 @@
+# upgrade.test.sh: a database of an older schema version is upgraded in place, data and money intact.
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir
+old="$TAP_TMP/old.db" fresh="$TAP_TMP/fresh.db"
+
+sessionctl --db "$fresh" list >/dev/null
+latest=$(sqlite3 "$fresh" 'PRAGMA user_version')
+check "a new database gets the latest version ($latest)" test "$latest" -ge 2
+
+# Version 1 is this schema without what db/upgrade/0002.sql adds.
+sessionctl --db "$old" user add Asha --balance 50.00 >/dev/null
+sessionctl --db "$old" astrologer add Vega >/dev/null
+sid=$(sessionctl --db "$old" book --user Asha --astrologer Vega --type chat --minutes 5 \
+	--price 20.00 | jq -r .sessionId)
+sqlite3 "$old" 'DROP INDEX bookings_created; PRAGMA user_version = 1'
+before=$(sqlite3 "$old" 'SELECT * FROM webrtc_sessions; SELECT * FROM ledger_entries')
+
+check "an older database opens and works" \
+	sh -c "sessionctl --db '$old' list | jq -e '.[0].sessionId == \"$sid\"' >/dev/null"
+check "it is upgraded to the latest version" test "$(sqlite3 "$old" 'PRAGMA user_version')" = "$latest"
+check "the upgraded schema is the one a new database gets" \
+	test "$(sqlite3 "$old" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')" = \
+	     "$(sqlite3 "$fresh" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')"
+check "its sessions and ledger are untouched" \
+	test "$(sqlite3 "$old" 'SELECT * FROM webrtc_sessions; SELECT * FROM ledger_entries')" = "$before"
+check "and the money still adds up" sh -c "sessionctl --db '$old' ledger check >/dev/null"
+
+sqlite3 "$fresh" 'PRAGMA user_version = 99'
+check "a database newer than the program is refused, unchanged" \
+	sh -c "! sessionctl --db '$fresh' list 2>/dev/null && [ \$(sqlite3 '$fresh' 'PRAGMA user_version') = 99 ]"
+tap_exit
