@@ -92,7 +92,7 @@ $(B)/bin/api-%: $(B)/obj/cgi/%.o $(CGI_HELPER:%.c=$(B)/obj/%.o) $(DB_LIB)
 
 $(B)/bin/relay: $(RELAY_SRC:%.c=$(B)/obj/%.o) $(DB_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null) -pthread
 
 # Unit tests compile the library's sources themselves, once per flavour.
 $(B)/tests/%: tests/unit/%.test.c $(DB_SRC) $(B)/gen/schema.c tests/unit/tap.h db/db.h

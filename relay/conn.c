@@ -238,12 +238,21 @@ static int writeable(struct relay *r, struct relay_conn *c)
 	size_t total = 0;
 	int n = 0;
 
+	/*
+	 * lws waits for the peer's answer to the close frame and may call this
+	 * once more meanwhile: -1 now would cut the socket, and unread input
+	 * turns that into a reset that loses the frames already sent.
+	 */
+	if (c->close_sent)
+		return 0;
 	if (c->dead)
 		return -1;
 	if (!o) {
 		if (!c->closing)
 			return 0;
 		lws_close_reason(c->wsi, (enum lws_close_status)c->closing, NULL, 0);
+		c->close_sent = 1;
+		c->dead = 1;
 		return -1;
 	}
 	for (; o && n < RELAY_BATCH_FRAMES && total + o->len + 10 <= RELAY_BATCH_BYTES; o = o->next, n++)
@@ -300,6 +309,12 @@ int relay_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 		return receive(r, c, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
 		return writeable(r, c);
+	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* The chat writer has answers (or a signal woke the loop); it reaches every protocol. */
+		if (!r)
+			break;
+		relay_room_answers(r);
+		break;
 	case LWS_CALLBACK_CLOSED:
 		relay_room_leave(r, c, 1);
 		relay_room_forget(r, c);

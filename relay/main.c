@@ -80,6 +80,8 @@ static void parse_args(int argc, char **argv, struct relay *r, struct args *a)
 			r->rate = (double)number(v, 1, 10000000);
 		else if (!strcmp(argv[i], "--burst"))
 			r->burst = (double)number(v, 1, 10000000);
+		else if (!strcmp(argv[i], "--chat-queue"))
+			r->chat_max = (int)number(v, 1, 65536);
 		else if (!strcmp(argv[i], "--ping-secs"))
 			a->ping = number(v, 1, 50);
 		else
@@ -97,7 +99,7 @@ static void wake(lws_sorted_usec_list_t *sul)
 
 int main(int argc, char **argv)
 {
-	static struct relay r = {.rate = 50, .burst = 100};
+	static struct relay r = {.rate = 50, .burst = 100, .chat_max = RELAY_CHAT_WAITING};
 	static const struct lws_protocols protocols[] = {
 		{"relay", relay_callback, sizeof(struct relay_conn), RELAY_RX_CHUNK, 0, NULL, 0},
 		{NULL, NULL, 0, 0, 0, NULL, 0},
@@ -158,13 +160,19 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	running = r.ctx;
+	if (relay_store_start(&r.store, a.db, r.ctx, err, sizeof err)) {
+		fprintf(stderr, "relay: %s\n", err);
+		running = NULL;
+		lws_context_destroy(r.ctx);
+		goto out;
+	}
 	relay_room_start(&r);
 	fprintf(stderr, "relay: serving\n");
 	while (!stopping)
 		if (lws_service(r.ctx, 0) < 0)
 			break;
 
-	/* Store waiting chat, then say goodbye (1001) and give the frames a moment to leave. */
+	/* Store and deliver waiting chat, then say goodbye (1001) and give the frames a moment to leave. */
 	relay_room_shutdown(&r);
 	memset(&grace, 0, sizeof grace);
 	lws_sul_schedule(r.ctx, 0, &grace, wake, 1000 * LWS_US_PER_MS);

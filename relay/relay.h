@@ -2,6 +2,7 @@
 #ifndef SESSIONS_RELAY_H
 #define SESSIONS_RELAY_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,8 @@
 #define RELAY_CANDIDATE_MAX 1024        /* bytes of an ICE candidate line */
 #define RELAY_WATCH_MS 250              /* how often rooms are compared with the database */
 #define RELAY_BUSY_MS 500               /* the longest the loop waits for another writer's lock */
+#define RELAY_STORE_BUSY_MS 2000        /* ... and the chat writer, which blocks no connection */
+#define RELAY_CHAT_WAITING 4096         /* chat messages sent to the writer and not yet answered */
 #define RELAY_BUCKETS 4096              /* rooms hash table */
 
 /* A frame waiting in a connection's send queue. */
@@ -45,6 +48,7 @@ struct relay_conn {
 	int origin_ok;
 	int closing;           /* close code to send once the queue drains; 0 when open */
 	int dead;              /* dropped: nothing more is sent or read */
+	int close_sent;        /* the close frame is out: lws awaits the peer's answer */
 	char *rx;              /* is malloc'd: a message being reassembled from fragments */
 	size_t rx_len, rx_cap;
 	int rx_active;         /* fragments of a message are arriving */
@@ -71,15 +75,11 @@ struct relay_room {
 	lws_sorted_usec_list_t timer;    /* the next warning or the deadline; cancel before free */
 };
 
-/* A chat message received and not yet stored. */
+/* A chat message the writer has not answered yet: the loop's side, never seen by the writer. */
 struct relay_chat {
 	struct relay_chat *next;
 	struct relay_conn *from;  /* NULL once the sender closed */
 	char session_id[DB_ID_LEN + 1];
-	enum db_role role;
-	char client_id[DB_CLIENT_ID_MAX + 1];
-	char *body;               /* is malloc'd */
-	int64_t at_ms;
 };
 
 /* A growable string for building JSON frames; oom makes every later add a no-op. */
@@ -88,6 +88,37 @@ struct relay_buf {
 	size_t len; /* bytes after the headroom */
 	size_t cap;
 	int oom;
+};
+
+/*
+ * A chat message in the writer's hands: copies only, nothing that points
+ * into the loop's connections or rooms. The loop fills the request and
+ * puts it on todo; the writer fills the answer and moves it to done.
+ */
+struct relay_store_job {
+	struct relay_store_job *next; /* on todo or done: guarded by the store's lock there */
+	char session_id[DB_ID_LEN + 1];
+	enum db_role role;
+	char client_id[DB_CLIENT_ID_MAX + 1];
+	char *body;                   /* is malloc'd */
+	int64_t at_ms;
+	int err;                      /* the answer: DB_OK or a db error */
+	int duplicate;                /* the clientId was stored before: the frame is the old row */
+	struct relay_buf frame;       /* its p is malloc'd: the stored row as a message frame */
+};
+
+/* The chat writer thread and the two lists it shares with the loop. */
+struct relay_store {
+	struct db *db;                /* owned, used by the writer thread only: struct db is not thread-safe */
+	struct lws_context *ctx;      /* for lws_cancel_service, the one lws call safe off the loop */
+	pthread_t thread;
+	int running;                  /* loop only: started and not yet joined */
+	pthread_mutex_t lock;         /* guards todo, done, idle and stop */
+	pthread_cond_t wake;          /* tells an idle writer about new jobs or stop */
+	struct relay_store_job *todo_head, *todo_tail; /* needs lock; is malloc'd: waiting for the writer */
+	struct relay_store_job *done_head, *done_tail; /* needs lock; is malloc'd: answered, for the loop */
+	int idle;                     /* needs lock: the writer waits on wake */
+	int stop;                     /* needs lock: store what is queued, then end */
 };
 
 struct relay {
@@ -105,8 +136,10 @@ struct relay {
 	int watch_passes;         /* passes still owed to the last change seen */
 	int nrooms;
 	int stopping;             /* shutting down: no more presence frames */
-	struct relay_chat *chat_head, *chat_tail; /* is malloc'd: chat waiting for the next store */
-	lws_sorted_usec_list_t chat_sul;  /* stores the waiting chat in one transaction */
+	struct relay_chat *chat_head, *chat_tail; /* is malloc'd: with the writer, in the order sent */
+	int chat_waiting;         /* length of that list */
+	int chat_max;             /* refuse chat beyond this many waiting (--chat-queue) */
+	struct relay_store store; /* the chat writer */
 	lws_sorted_usec_list_t watch_sul; /* compares rooms with the database */
 };
 
@@ -147,9 +180,17 @@ void relay_room_end(struct relay *r, struct relay_room *room, const struct db_se
 void relay_room_chat(struct relay *r, struct relay_conn *c, char *body,
                      const char *client_id);
 void relay_room_forget(struct relay *r, struct relay_conn *c);
-void relay_room_flush(struct relay *r);
+void relay_room_answers(struct relay *r);
 void relay_room_start(struct relay *r);
 void relay_room_shutdown(struct relay *r);
+
+/* store.c */
+int relay_store_start(struct relay_store *s, const char *path, struct lws_context *ctx,
+                      char *err, size_t errlen);
+void relay_store_put(struct relay_store *s, struct relay_store_job *j);
+struct relay_store_job *relay_store_take(struct relay_store *s);
+struct relay_store_job *relay_store_stop(struct relay_store *s);
+void relay_store_job_free(struct relay_store_job *j);
 
 /* sdp.c */
 enum relay_sdp_verdict {

@@ -290,104 +290,95 @@ static void watch(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(r->ctx, 0, &r->watch_sul, watch, RELAY_WATCH_MS * LWS_US_PER_MS);
 }
 
-struct chat_result {
-	struct relay_buf frame;
-	int duplicate;
-	const char *code; /* an error for the sender instead of the frame */
-};
-
-/* Stores every waiting chat message in one transaction, then delivers them. */
-void relay_room_flush(struct relay *r)
+/* Delivers one answer from the writer: stored before delivered, a duplicate to its sender only. */
+static void answer(struct relay *r, struct relay_chat *m, struct relay_store_job *j)
 {
-	struct relay_chat *m, *next, *list = r->chat_head;
-	struct chat_result *res;
-	struct db_chat stored;
 	struct relay_room *room;
-	size_t i, n = 0;
-	int err, tx;
 
-	r->chat_head = r->chat_tail = NULL;
-	for (m = list; m; m = m->next)
-		n++;
-	if (!n || !(res = calloc(n, sizeof *res)))
-		goto out;
-	tx = db_tx_begin(r->db);
-	for (m = list, i = 0; m; m = m->next, i++) {
-		if (tx != DB_OK) {
-			res[i].code = "server_error";
-			continue;
-		}
-		err = db_chat_append(r->db, m->session_id, m->role, m->body,
-		                     m->client_id[0] ? m->client_id : NULL, m->at_ms, &stored,
-		                     &res[i].duplicate);
-		if (err == DB_ERR_INVALID)
-			res[i].code = "bad_message";
-		else if (err != DB_OK)
-			res[i].code = "server_error";
-		else
-			relay_proto_message(&res[i].frame, &stored);
-	}
-	/* A failed commit may still have stored them: resends with the same clientId land once. */
-	if (tx == DB_OK && db_tx_commit(r->db) != DB_OK)
-		for (i = 0; i < n; i++)
-			res[i].code = "server_error";
-	for (m = list, i = 0; m; m = m->next, i++) {
-		if (res[i].code) {
-			lwsl_warn("relay: chat not stored: %s\n", db_errmsg(r->db));
-			if (m->from)
-				relay_conn_error(m->from, res[i].code, "the message was not stored", 0);
-		} else if (res[i].duplicate) {
-			if (m->from)
-				relay_conn_sendbuf(m->from, &res[i].frame);
-		} else if ((room = room_find(r, m->session_id))) {
-			relay_room_send(room, -1, &res[i].frame);
-		}
-		relay_buf_free(&res[i].frame);
-	}
-	free(res);
-out:
-	for (m = list; m; m = next) {
-		next = m->next;
-		free(m->body);
-		free(m);
+	if (j->err == DB_ERR_INVALID) {
+		if (m->from)
+			relay_conn_error(m->from, "bad_message", "the message was not stored", 0);
+	} else if (j->err != DB_OK) {
+		if (m->from)
+			relay_conn_error(m->from, "server_error", "the message was not stored", 0);
+	} else if (j->duplicate) {
+		if (m->from)
+			relay_conn_sendbuf(m->from, &j->frame);
+	} else if ((room = room_find(r, m->session_id))) {
+		relay_room_send(room, -1, &j->frame);
 	}
 }
 
-static void chat_due(lws_sorted_usec_list_t *sul)
+/* Matches the writer's answers, which come in the order sent, with the waiting chat. */
+static void answers_deliver(struct relay *r, struct relay_store_job *list)
 {
-	relay_room_flush(lws_container_of(sul, struct relay, chat_sul));
+	struct relay_store_job *j;
+	struct relay_chat *m;
+
+	while ((j = list)) {
+		list = j->next;
+		m = r->chat_head;
+		r->chat_head = m->next;
+		if (!r->chat_head)
+			r->chat_tail = NULL;
+		r->chat_waiting--;
+		answer(r, m, j);
+		free(m);
+		relay_store_job_free(j);
+	}
+}
+
+/* The loop's side of the writer's wakeup (LWS_CALLBACK_EVENT_WAIT_CANCELLED). */
+void relay_room_answers(struct relay *r)
+{
+	answers_deliver(r, relay_store_take(&r->store));
 }
 
 /*
- * Queues a chat message (takes body). The store happens on the next
- * turn of the event loop, so every message read in one pass shares one
- * transaction and one fsync.
+ * Sends a chat message to the writer (takes body). The answer comes back
+ * through relay_room_answers; until then the message counts against the
+ * relay-wide cap, which bounds the writer's queue whatever the rate limit.
  */
 void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const char *client_id)
 {
-	struct relay_chat *m = calloc(1, sizeof *m);
+	struct relay_store_job *j = NULL;
+	struct relay_chat *m = NULL;
 
-	if (!m) {
-		free(body);
+	if (r->stopping || !r->store.running) {
+		relay_conn_error(c, "server_error", "the relay is stopping; nothing was stored", 0);
+		goto fail;
+	}
+	if (r->chat_waiting >= r->chat_max) {
+		relay_conn_error(c, "server_busy",
+		                 "too many messages are waiting to be stored; send it again", 0);
+		goto fail;
+	}
+	if (!(m = calloc(1, sizeof *m)) || !(j = calloc(1, sizeof *j))) {
 		relay_conn_error(c, "server_error", "out of memory", 0);
-		return;
+		goto fail;
 	}
 	m->from = c;
 	memcpy(m->session_id, c->room->session_id, sizeof m->session_id);
-	m->role = c->role;
-	strncpy(m->client_id, client_id, DB_CLIENT_ID_MAX);
-	m->body = body;
-	m->at_ms = db_now_ms();
+	memcpy(j->session_id, c->room->session_id, sizeof j->session_id);
+	j->role = c->role;
+	strncpy(j->client_id, client_id, DB_CLIENT_ID_MAX);
+	j->body = body;
+	j->at_ms = db_now_ms();
+	relay_buf_init(&j->frame);
 	if (r->chat_tail)
 		r->chat_tail->next = m;
-	else {
+	else
 		r->chat_head = m;
-		lws_sul_schedule(r->ctx, 0, &r->chat_sul, chat_due, 1);
-	}
 	r->chat_tail = m;
+	r->chat_waiting++;
+	relay_store_put(&r->store, j);
+	return;
+fail:
+	free(m);
+	free(body);
 }
 
-/* A closing connection: waiting chat is still stored, its answer goes nowhere. */
+/* A closing connection: its waiting chat is still stored, the answer goes nowhere. */
 void relay_room_forget(struct relay *r, struct relay_conn *c)
 {
 	struct relay_chat *m;
@@ -402,15 +393,15 @@ void relay_room_start(struct relay *r)
 	lws_sul_schedule(r->ctx, 0, &r->watch_sul, watch, RELAY_WATCH_MS * LWS_US_PER_MS);
 }
 
-/* Before the context goes: stores what is waiting, stops the timers, says goodbye. */
+/* Before the context goes: stores what is waiting, delivers it, stops the timers, says goodbye. */
 void relay_room_shutdown(struct relay *r)
 {
 	struct relay_room *room;
 	int i;
 
-	lws_sul_cancel(&r->chat_sul);
 	lws_sul_cancel(&r->watch_sul);
-	relay_room_flush(r);
+	answers_deliver(r, relay_store_take(&r->store));
+	answers_deliver(r, relay_store_stop(&r->store));
 	r->stopping = 1;
 	for (room = r->all; room; room = room->all_next) {
 		lws_sul_cancel(&room->timer);

@@ -125,6 +125,31 @@ const checks = [
     await stillServes(s);
   }],
 
+  ['chat waiting to be stored is capped (--chat-queue): beyond it the sender gets server_busy and nothing is stored', async () => {
+    const small = await Stack.bare(['--chat-queue', '2', '--rate', '100000', '--burst', '100000']);
+    try {
+      const b = small.book('chat');
+      const u = track(await join(small, b.userToken));
+      const a = track(await join(small, b.astrologerToken));
+      for (let i = 0; i < 60; i++) u.send({ type: 'message', message: `q${i}`, clientId: `q-${i}` });
+      const answered = () => u.frames.filter((f) => f.type === 'message' ||
+        (f.type === 'error' && f.code === 'server_busy')).length;
+      for (let t = 0; t < 250 && answered() < 60; t++) await sleep(20);
+      const busy = u.frames.filter((f) => f.type === 'error' && f.code === 'server_busy').length;
+      const stored = a.frames.filter((f) => f.type === 'message').map((f) => f.message);
+      eq(answered(), 60, 'every message is answered: stored or refused');
+      assert(busy > 0, 'a burst beyond the cap is refused with server_busy');
+      eq(stored.length + busy, 60, 'what was not refused was delivered');
+      u.send({ type: 'message', message: 'later', clientId: 'q-later' });
+      eq((await a.next((f) => f.type === 'message' && f.message === 'later')).message, 'later',
+        'once the writer catches up chat flows again');
+      const again = track(await join(small, b.userToken));
+      eq(again.joined.history.map((m) => m.message), [...stored, 'later'], 'refused messages were not stored');
+    } finally {
+      await small.stop();
+    }
+  }],
+
   ['a client that stops reading is dropped when its queue is full; the other side sees it leave', async () => {
     const b = bare.book('video');
     const slow = track(await join(bare, b.userToken));
