@@ -22,7 +22,8 @@ static void on_signal(int sig)
 static void usage(void)
 {
 	fprintf(stderr, "usage: relay --db PATH (--socket PATH | --port N) --origin URL...\n"
-	                "             [--rate FRAMES_PER_S] [--burst FRAMES] [--ping-secs N]\n");
+	                "             [--rate FRAMES_PER_S] [--burst FRAMES] [--ping-secs N]\n"
+	                "             [--chat-queue MESSAGES]\n");
 	exit(2);
 }
 
