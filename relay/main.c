@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "relay.h"
+#include "threads.h"
 
 static volatile sig_atomic_t stopping;
 static struct lws_context *running;
@@ -115,6 +116,9 @@ int main(int argc, char **argv)
 	int rc = 1;
 
 	parse_args(argc, argv, &r, &a);
+	/* Each thread keeps its own connection (the loop's and the chat writer's). */
+	if (db_threads_own_connections() != DB_OK)
+		fprintf(stderr, "relay: SQLite keeps its locks\n");
 	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
 	if (db_open(a.db, &r.db, err, sizeof err) != DB_OK) {
 		fprintf(stderr, "relay: %s\n", err);
