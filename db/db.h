@@ -88,6 +88,13 @@ struct db; /* one SQLite connection and the token key; not thread-safe */
  */
 int db_open(const char *path, struct db **out, char *err, size_t errlen);
 void db_close(struct db *db);
+/*
+ * Call once, before the first db_open, in a program where no struct db
+ * is ever used by two threads: SQLite then skips its per-connection and
+ * memory-statistics locks. DB_OK, or DB_ERR_STORE when SQLite was
+ * already in use (it then keeps its default, which is also correct).
+ */
+int db_threads_own_connections(void);
 const char *db_errmsg(const struct db *db);
 struct db_config *db_config(struct db *db);
 int db_ping(struct db *db);          /* a cheap read: health checks */

@@ -463,6 +463,14 @@ fail:
 	return rc;
 }
 
+int db_threads_own_connections(void)
+{
+	if (sqlite3_config(SQLITE_CONFIG_MULTITHREAD) != SQLITE_OK ||
+	    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		return DB_ERR_STORE;
+	return DB_OK;
+}
+
 void db_close(struct db *db)
 {
 	if (!db)

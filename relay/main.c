@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "relay.h"
-#include "threads.h"
 
 static volatile sig_atomic_t stopping;
 static struct lws_context *running;
