@@ -15,10 +15,13 @@ SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 
 B := build
 
-# db/: the session library every program links, and sessionctl.
-DB_SRC  := $(filter-out db/sessionctl.c,$(wildcard db/*.c))
+# db/: the session library every program links.
+DB_SRC  := $(wildcard db/*.c)
 DB_OBJ  := $(DB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/schema.o
 DB_LIB  := $(B)/lib/libsessions.a
+
+# ctl/: sessionctl, the shop's command line.
+CTL_SRC := $(wildcard ctl/*.c)
 
 # cgi/: one program per endpoint, over the helpers they share.
 CGI_HELPER := $(wildcard cgi/http.c cgi/ice_servers.c)
@@ -52,7 +55,7 @@ deps:
 test-deps: deps
 	@sh deploy/deps.sh test
 
-$(B)/obj/%.o: %.c $(wildcard db/*.h cgi/*.h relay/*.h) | deps
+$(B)/obj/%.o: %.c $(wildcard db/*.h cgi/*.h relay/*.h ctl/*.h) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -81,7 +84,7 @@ $(DB_LIB): $(DB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/bin/sessionctl: $(B)/obj/db/sessionctl.o $(DB_LIB)
+$(B)/bin/sessionctl: $(CTL_SRC:%.c=$(B)/obj/%.o) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -144,7 +147,7 @@ install: all
 	if [ -d html ]; then cp -R html/. $(D)$(SHARE)/html/; fi
 	install -m 0644 db/schema.sql deploy/sessions.conf.example deploy/coturn/turnserver.conf \
 		$(wildcard docs/*.md) $(D)$(SHARE)/
-	$(SUBST) deploy/nginx/sessions.conf > $(D)$(SHARE)/nginx-sessions.conf
+	$(SUBST) nginx/sessions.conf > $(D)$(SHARE)/nginx-sessions.conf
 	for u in deploy/systemd/*; do \
 		$(SUBST) $$u > $(D)$(SYSCONF)/systemd/system/$${u##*/} || exit 1; done
 	$(SUBST) deploy/cron.d/sessions > $(D)$(SYSCONF)/cron.d/sessions

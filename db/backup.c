@@ -4,7 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store.h"
+#include "internal.h"
 
 /*
  * Copies page by page so writers are held up only briefly, then fsyncs

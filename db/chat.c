@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "store.h"
+#include "internal.h"
 
 /* Counts characters, refusing bytes that are not UTF-8; -1 when invalid. */
 static long utf8_chars(const char *s)

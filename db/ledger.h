@@ -2,7 +2,7 @@
 #ifndef SESSIONS_LEDGER_H
 #define SESSIONS_LEDGER_H
 
-#include "store.h"
+#include "internal.h"
 
 enum ledger_account { LEDGER_WALLET, LEDGER_FROZEN, LEDGER_EARNINGS,
                       LEDGER_PLATFORM, LEDGER_FUNDING };

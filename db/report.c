@@ -1,5 +1,5 @@
 /* report.c: read-only views for the command line: session lists and event histories. */
-#include "store.h"
+#include "internal.h"
 
 int db_session_list(struct db *db, int limit, db_session_cb *cb, void *arg)
 {

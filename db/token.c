@@ -3,7 +3,7 @@
 
 #include <sodium.h>
 
-#include "store.h"
+#include "internal.h"
 
 #define TOKEN_BYTES 32
 

@@ -31,7 +31,7 @@ free_port() {
 	return 1
 }
 
-# site_render DIR HTTP HTTPS: deploy/nginx/sessions.conf with its paths
+# site_render DIR HTTP HTTPS: nginx/sessions.conf with its paths
 # moved under DIR, listening on 127.0.0.1 only, with a throwaway
 # self-signed certificate in certbot's place; DIR/nginx.conf wraps it
 # the way Debian's /etc/nginx/nginx.conf includes a site.
@@ -47,7 +47,7 @@ site_render() {
 	    -e "s|@HTMLDIR@|$root/html|g" \
 	    -e "s|listen 80;|listen 127.0.0.1:$http;|" \
 	    -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https ssl http2;|" \
-	    -e '/listen \[::\]/d' "$root/deploy/nginx/sessions.conf" > "$d/site.conf"
+	    -e '/listen \[::\]/d' "$root/nginx/sessions.conf" > "$d/site.conf"
 	# Nothing may still listen on a public address.
 	[ "$(grep -c 'listen ' "$d/site.conf")" = "$(grep -c 'listen 127.0.0.1:' "$d/site.conf")" ] ||
 		return 1

@@ -18,9 +18,9 @@ same_as_dev() {
 	for d in $(sed -n 's/^ *add_header \([A-Za-z-]*\) .*/add_header:\1/p; s/^ *\(client_[a-z_]*\|large_client_header_buffers\|keepalive_timeout\|send_timeout\|limit_req_status\|limit_conn_status\|server_tokens\) .*/\1/p' \
 		"$root/nginx/dev.conf.in" | grep -v _temp_path | sort -u); do
 		case "$d" in
-		add_header:*) grep -q "^ *add_header ${d#add_header:} " "$root/deploy/nginx/sessions.conf" ;;
+		add_header:*) grep -q "^ *add_header ${d#add_header:} " "$root/nginx/sessions.conf" ;;
 		*) [ "$(grep -m1 "^ *$d " "$root/nginx/dev.conf.in" | tr -s ' ')" = \
-		     "$(grep -m1 "^ *$d " "$root/deploy/nginx/sessions.conf" | tr -s ' ')" ] ;;
+		     "$(grep -m1 "^ *$d " "$root/nginx/sessions.conf" | tr -s ' ')" ] ;;
 		esac || { echo "# the production site lacks or differs in: $d"; return 1; }
 	done
 }

@@ -1,4 +1,4 @@
-/* store.c: opening the database and its key, the schema, errors, statements and transactions. */
+/* connection.c: opening the database and its key, the schema, errors, statements and transactions. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -12,7 +12,7 @@
 #include <sodium.h>
 
 #include "conf.h"
-#include "store.h"
+#include "internal.h"
 
 extern const char db_schema_sql[];         /* db/schema.sql, compiled in by make */
 extern const char *const db_upgrades[];    /* db/upgrade/NNNN.sql in order, then NULL */

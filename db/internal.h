@@ -1,6 +1,6 @@
-/* store.h: what the library's own files share: the connection, errors, transactions. */
-#ifndef SESSIONS_STORE_H
-#define SESSIONS_STORE_H
+/* internal.h: what the library's own files share: the connection, errors, transactions. */
+#ifndef SESSIONS_INTERNAL_H
+#define SESSIONS_INTERNAL_H
 
 #include <sqlite3.h>
 
