@@ -9,7 +9,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wold-style-definition -Wnested-externs -Wmissing-declarations
 OPT     ?= -O2 -g
 CFLAGS  += $(CSTD) $(WARN) $(OPT) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
-           -Idb $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+           -Idb -Iwire $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 
@@ -19,6 +19,10 @@ B := build
 DB_SRC  := $(wildcard db/*.c)
 DB_OBJ  := $(DB_SRC:%.c=$(B)/obj/%.o) $(B)/obj/gen/schema.o
 DB_LIB  := $(B)/lib/libsessions.a
+
+# wire/: what the front ends say to clients: the one table of error codes.
+WIRE_SRC := $(wildcard wire/*.c)
+WIRE_OBJ := $(WIRE_SRC:%.c=$(B)/obj/%.o)
 
 # ctl/: sessionctl, the shop's command line.
 CTL_SRC := $(wildcard ctl/*.c)
@@ -55,7 +59,7 @@ deps:
 test-deps: deps
 	@sh deploy/deps.sh test
 
-$(B)/obj/%.o: %.c $(wildcard db/*.h cgi/*.h relay/*.h ctl/*.h) | deps
+$(B)/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h relay/*.h ctl/*.h) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -84,16 +88,16 @@ $(DB_LIB): $(DB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
-$(B)/bin/sessionctl: $(CTL_SRC:%.c=$(B)/obj/%.o) $(DB_LIB)
+$(B)/bin/sessionctl: $(CTL_SRC:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/bin/api-%: $(B)/obj/cgi/%.o $(CGI_HELPER:%.c=$(B)/obj/%.o) $(DB_LIB)
+$(B)/bin/api-%: $(B)/obj/cgi/%.o $(CGI_HELPER:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi) \
 		$(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 
-$(B)/bin/relay: $(RELAY_SRC:%.c=$(B)/obj/%.o) $(DB_LIB)
+$(B)/bin/relay: $(RELAY_SRC:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null) -pthread
 

@@ -17,19 +17,19 @@ static int end_handle(struct http_req *r, json_object *o)
 		return rc;
 	if (reason && db_reason_parse(reason) < 0) {
 		r->detail = "reason is not a known end reason.";
-		return HTTP_E_BAD_FIELD;
+		return WIRE_BAD_FIELD;
 	}
-	joined = role == DB_ROLE_USER ? s.user_joined_ms != 0 : s.astrologer_joined_ms != 0;
+	joined = db_session_has_joined(&s, role);
 	/* An ended session answers a participant with its one settlement again. */
 	if (link_rc != DB_OK && !(link_rc == DB_ERR_ENDED && joined))
 		return http_link_error(r, &s, link_rc);
 	if (!joined)
-		return HTTP_E_NOT_JOINED;
+		return WIRE_NOT_JOINED;
 	rc = db_end_session(r->db, s.id,
 			    role == DB_ROLE_USER ? DB_REASON_USER_ENDED : DB_REASON_ASTROLOGER_ENDED,
 			    r->now_ms, &st);
 	if (rc != DB_OK)
-		return http_from_db(rc);
+		return wire_from_db(rc);
 
 	json_object_object_add(o, "success", json_object_new_boolean(1));
 	json_object_object_add(o, "durationSeconds", json_object_new_int64(st.duration_seconds));

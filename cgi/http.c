@@ -9,57 +9,29 @@
 #include <string.h>
 #include <strings.h>
 
-/*
- * The one table from error to HTTP: status, wire code, default message,
- * and the library code that means the same (0 for none).
- */
-static const struct http_error {
-	int err;
-	int db_err;
-	int status;
-	const char *reason; /* the status line's phrase */
-	const char *code;
-	const char *message;
-} http_errors[] = {
-	{HTTP_E_METHOD, 0, 405, "Method Not Allowed", "method_not_allowed", "This endpoint does not take that method."},
-	{HTTP_E_MEDIA_TYPE, 0, 415, "Unsupported Media Type", "unsupported_media_type", "Send the body as application/json."},
-	{HTTP_E_TOO_LARGE, 0, 413, "Payload Too Large", "body_too_large", "The request body is over 16 KiB."},
-	{HTTP_E_BAD_JSON, 0, 400, "Bad Request", "invalid_json", "The body is not valid JSON."},
-	{HTTP_E_NOT_OBJECT, 0, 400, "Bad Request", "not_an_object", "The body must be a JSON object."},
-	{HTTP_E_BAD_FIELD, DB_ERR_INVALID, 400, "Bad Request", "invalid_field", "A field has the wrong type or value."},
-	{HTTP_E_NO_TOKEN, 0, 401, "Unauthorized", "missing_token",
-	 "Send the link's token as Authorization: Bearer or as the token field."},
-	{HTTP_E_FORBIDDEN, 0, 403, "Forbidden", "forbidden", "The token does not cover this session or role."},
-	{HTTP_E_UNKNOWN, DB_ERR_NOT_FOUND, 404, "Not Found", "unknown_link", "This link is not valid."},
-	{HTTP_E_EXPIRED, DB_ERR_EXPIRED, 410, "Gone", "link_expired", "This link has expired."},
-	{HTTP_E_ENDED, DB_ERR_ENDED, 410, "Gone", "session_ended", "This session has ended."},
-	{HTTP_E_NOT_OPEN, DB_ERR_NOT_OPEN, 409, "Conflict", "not_open", "This link does not open yet."},
-	{HTTP_E_STATE, DB_ERR_STATE, 409, "Conflict", "conflict", "The session's state does not allow this."},
-	{HTTP_E_NOT_JOINED, 0, 409, "Conflict", "not_joined", "Join the session before ending it."},
-	{HTTP_E_BUSY, DB_ERR_BUSY, 503, "Service Unavailable", "busy", "The server is busy; try again in a moment."},
-	{HTTP_E_UNAVAILABLE, 0, 503, "Service Unavailable", "unavailable", "The database is unavailable."},
-	{HTTP_E_INTERNAL, DB_ERR_STORE, 500, "Internal Server Error", "internal", "Something went wrong on the server."},
-};
-#define HTTP_NERRORS (sizeof http_errors / sizeof http_errors[0])
+/* The status line's phrase for the statuses wire/errors.c uses. */
+static const char *http_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 402: return "Payment Required";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
 
 static volatile sig_atomic_t http_stop;
 static const char *http_name = "api"; /* the endpoint, for log lines */
-
-static const struct http_error *http_error_row(int err)
-{
-	for (size_t i = 0; i < HTTP_NERRORS; i++)
-		if (http_errors[i].err == err)
-			return &http_errors[i];
-	return &http_errors[HTTP_NERRORS - 1]; /* internal */
-}
-
-int http_from_db(int db_err)
-{
-	for (size_t i = 0; i < HTTP_NERRORS; i++)
-		if (http_errors[i].db_err != 0 && http_errors[i].db_err == db_err)
-			return http_errors[i].err;
-	return HTTP_E_INTERNAL;
-}
 
 static void http_on_term(int sig)
 {
@@ -68,15 +40,15 @@ static void http_on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
-static void http_send(struct http_req *r, int status, const char *reason,
-		      const char *extra_header, json_object *body)
+static void http_send(struct http_req *r, int status, const char *extra_header,
+		      json_object *body)
 {
 	size_t len = 0;
 	const char *text = json_object_to_json_string_length(
 		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 
 	FCGX_FPrintF(r->fcgi.out, "Status: %d %s\r\nContent-Type: application/json\r\n%s\r\n",
-		     status, reason, extra_header ? extra_header : "");
+		     status, http_reason(status), extra_header ? extra_header : "");
 	if (text) {
 		FCGX_PutStr(text, (int)len, r->fcgi.out);
 		FCGX_PutS("\n", r->fcgi.out);
@@ -85,7 +57,7 @@ static void http_send(struct http_req *r, int status, const char *reason,
 
 static void http_send_error(struct http_req *r, const struct http_endpoint *ep, int err)
 {
-	const struct http_error *e = http_error_row(err);
+	const struct wire_error *e = wire_error((enum wire_err)err);
 	json_object *body = json_object_new_object();
 	json_object *o = json_object_new_object();
 	char allow[64] = "";
@@ -104,13 +76,13 @@ static void http_send_error(struct http_req *r, const struct http_endpoint *ep, 
 			json_object_object_add(o, key, json_object_get(val));
 	}
 	json_object_object_add(body, "error", o);
-	if (e->status == 405)
+	if (e->http_status == 405)
 		snprintf(allow, sizeof allow, "Allow: %s\r\n",
 			 strcmp(ep->method, "GET") == 0 ? "GET, HEAD" : ep->method);
-	if (e->status >= 500)
-		fprintf(stderr, "api-%s: %d %s: %s\n", http_name, e->status, e->code,
+	if (e->http_status >= 500)
+		fprintf(stderr, "api-%s: %d %s: %s\n", http_name, e->http_status, e->code,
 			r->db ? db_errmsg(r->db) : "no database");
-	http_send(r, e->status, e->reason, allow, body);
+	http_send(r, e->http_status, allow, body);
 	json_object_put(body);
 }
 
@@ -136,11 +108,11 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 
 	if (strcmp(r->method, ep->method) != 0 &&
 	    !(strcmp(ep->method, "GET") == 0 && strcmp(r->method, "HEAD") == 0))
-		return HTTP_E_METHOD;
+		return WIRE_METHOD;
 	if (strcmp(ep->method, "GET") == 0)
 		return 0;
 	if (!http_is_json(FCGX_GetParam("CONTENT_TYPE", r->fcgi.envp)))
-		return HTTP_E_MEDIA_TYPE;
+		return WIRE_MEDIA_TYPE;
 
 	len_param = FCGX_GetParam("CONTENT_LENGTH", r->fcgi.envp);
 	if (len_param && *len_param) {
@@ -149,14 +121,14 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 		len = strtol(len_param, &end, 10);
 		if (errno || *end || len < 0) {
 			r->detail = "The Content-Length is not a number.";
-			return HTTP_E_BAD_JSON;
+			return WIRE_BAD_JSON;
 		}
 	}
 	if (len > HTTP_BODY_MAX)
-		return HTTP_E_TOO_LARGE; /* never read: nginx already refuses these */
+		return WIRE_TOO_LARGE; /* never read: nginx already refuses these */
 	if (len == 0) {
 		r->detail = "The body is empty: send a JSON object.";
-		return HTTP_E_BAD_JSON;
+		return WIRE_BAD_JSON;
 	}
 	while (got < len) {
 		int n = FCGX_GetStr(buf + got, (int)len - got, r->fcgi.in);
@@ -166,7 +138,7 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 	}
 	if (got != len) {
 		r->detail = "The body is shorter than its Content-Length.";
-		return HTTP_E_BAD_JSON;
+		return WIRE_BAD_JSON;
 	}
 
 	/* A body is a flat object; the depth cap stops nesting bombs early. */
@@ -174,7 +146,7 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 		return rc;
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);
-		return HTTP_E_NOT_OBJECT;
+		return WIRE_NOT_OBJECT;
 	}
 	r->body = obj;
 	return 0;
@@ -187,14 +159,14 @@ int http_json_parse(const char *text, size_t len, int depth, json_object **out)
 
 	*out = NULL;
 	if (!tok)
-		return HTTP_E_INTERNAL;
+		return WIRE_INTERNAL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
 	obj = json_tokener_parse_ex(tok, text, (int)len);
 	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len) {
 		json_object_put(obj);
 		json_tokener_free(tok);
-		return HTTP_E_BAD_JSON;
+		return WIRE_BAD_JSON;
 	}
 	json_tokener_free(tok);
 	*out = obj;
@@ -219,7 +191,7 @@ int http_body_string(struct http_req *r, const char *key, size_t max, const char
 	return 0;
 bad:
 	*out = NULL;
-	return HTTP_E_BAD_FIELD;
+	return WIRE_BAD_FIELD;
 }
 
 /* The Bearer token of the Authorization header: 0 with *out NULL when absent. */
@@ -232,7 +204,7 @@ static int http_bearer(struct http_req *r, const char **out)
 		return 0;
 	if (strncasecmp(auth, "Bearer ", 7) != 0) {
 		r->detail = "The Authorization header must use the Bearer scheme.";
-		return HTTP_E_NO_TOKEN;
+		return WIRE_NO_TOKEN;
 	}
 	auth += 7;
 	while (*auth == ' ')
@@ -252,30 +224,30 @@ int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role,
 		return rc;
 	if (claim_role && (want_role = db_role_parse(claim_role)) < 0) {
 		r->detail = "participantType must be \"user\" or \"astrologer\".";
-		return HTTP_E_BAD_FIELD;
+		return WIRE_BAD_FIELD;
 	}
 	if ((rc = http_bearer(r, &header)) < 0)
 		return rc;
 	if (header && *header && field && strcmp(header, field) != 0) {
 		r->detail = "The token field and the Authorization header differ.";
-		return HTTP_E_BAD_FIELD;
+		return WIRE_BAD_FIELD;
 	}
 	r->token = header && *header ? header : field;
 	if (!r->token || !*r->token)
-		return HTTP_E_NO_TOKEN;
+		return WIRE_NO_TOKEN;
 	if (strlen(r->token) > HTTP_TOKEN_MAX)
-		return HTTP_E_UNKNOWN;
+		return WIRE_UNKNOWN_LINK;
 
 	rc = db_is_session_link_valid(r->db, r->token, r->now_ms, s, role);
 	if (rc != DB_OK && rc != DB_ERR_EXPIRED && rc != DB_ERR_ENDED && rc != DB_ERR_NOT_OPEN)
-		return http_from_db(rc);
+		return wire_from_db(rc);
 	if (claim_id && strcmp(claim_id, s->id) != 0) {
 		r->detail = "The sessionId is not the session of this token.";
-		return HTTP_E_FORBIDDEN;
+		return WIRE_FORBIDDEN;
 	}
 	if (want_role >= 0 && (enum db_role)want_role != *role) {
 		r->detail = "The participantType is not the role of this token.";
-		return HTTP_E_FORBIDDEN;
+		return WIRE_FORBIDDEN;
 	}
 	*link_rc = rc;
 	return 0;
@@ -287,7 +259,7 @@ int http_link_error(struct http_req *r, const struct db_session *s, int link_rc)
 		http_add_time(r->error_extra, "linkOpensAt", s->link_opens_ms);
 		http_add_time(r->error_extra, "serverTime", r->now_ms);
 	}
-	return http_from_db(link_rc);
+	return wire_from_db(link_rc);
 }
 
 int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role)
@@ -326,7 +298,7 @@ static int http_open_db(struct http_req *r, const char *path)
 	if (db_open(path, &r->db, err, sizeof err) != DB_OK) {
 		fprintf(stderr, "api-%s: cannot open the database: %s\n", http_name, err);
 		r->db = NULL;
-		return HTTP_E_UNAVAILABLE;
+		return WIRE_UNAVAILABLE;
 	}
 	return 0;
 }
@@ -345,13 +317,13 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 	if (!r->method)
 		r->method = "";
 
-	rc = answer ? http_read(r, ep) : HTTP_E_INTERNAL;
+	rc = answer ? http_read(r, ep) : WIRE_INTERNAL;
 	if (rc == 0 && !r->db)
 		rc = http_open_db(r, db_path);
 	if (rc == 0)
 		rc = ep->handle(r, answer);
 	if (rc == 0)
-		http_send(r, 200, "OK", NULL, answer);
+		http_send(r, 200, NULL, answer);
 	else
 		http_send_error(r, ep, rc);
 	json_object_put(answer);
@@ -364,27 +336,29 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 int http_main(int argc, char **argv, const struct http_endpoint *ep)
 {
 	static struct http_req req; /* one request at a time per worker */
-	const char *db_path;
+	const char *db_path = NULL;
 	char err[512];
 	struct sigaction sa;
 	sigset_t term;
 
 	http_name = ep->name;
-	if (conf_load(err, sizeof err) != DB_OK) {
-		fprintf(stderr, "api-%s: %s\n", ep->name, err);
-		return 2;
-	}
-	db_path = conf_get("database");
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
 			db_path = argv[++i];
 		} else {
-			fprintf(stderr, "usage: api-%s --db PATH (or the database setting), under spawn-fcgi\n",
+			fprintf(stderr, "usage: api-%s [--db PATH] (or the database setting), under spawn-fcgi\n",
 				ep->name);
 			return 2;
 		}
 	}
-	if (!db_path || !*db_path) {
+	/* Every setting is checked here, before the first request: a bad one stops the program. */
+	if (conf_load(db_path, err, sizeof err) != 0) {
+		fprintf(stderr, "api-%s: %s\n", ep->name, err);
+		return 2;
+	}
+	if (!db_path)
+		db_path = conf_str(CONF_DATABASE);
+	if (!*db_path) {
 		fprintf(stderr, "api-%s: no database: pass --db PATH or set SESSIONS_DB or database\n",
 			ep->name);
 		return 2;

@@ -7,34 +7,10 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "errors.h"
 
 #define HTTP_BODY_MAX 16384 /* bytes of a request body; nginx enforces the same */
 #define HTTP_TOKEN_MAX 128  /* longer is no token of ours: refused unread */
-
-/*
- * What can go wrong, as the client sees it. Every code has one row in the
- * table in http.c that gives its HTTP status, its wire name and its
- * default message; handlers return these (negative) or 0.
- */
-enum http_err {
-	HTTP_E_METHOD = -1,      /* 405 */
-	HTTP_E_MEDIA_TYPE = -2,  /* 415 */
-	HTTP_E_TOO_LARGE = -3,   /* 413 */
-	HTTP_E_BAD_JSON = -4,    /* 400 */
-	HTTP_E_NOT_OBJECT = -5,  /* 400 */
-	HTTP_E_BAD_FIELD = -6,   /* 400 */
-	HTTP_E_NO_TOKEN = -7,    /* 401 */
-	HTTP_E_FORBIDDEN = -8,   /* 403 */
-	HTTP_E_UNKNOWN = -9,     /* 404 */
-	HTTP_E_EXPIRED = -10,    /* 410 */
-	HTTP_E_ENDED = -11,      /* 410 */
-	HTTP_E_NOT_OPEN = -12,   /* 409 */
-	HTTP_E_STATE = -13,      /* 409 */
-	HTTP_E_NOT_JOINED = -14, /* 409 */
-	HTTP_E_BUSY = -15,       /* 503 */
-	HTTP_E_UNAVAILABLE = -16,/* 503 */
-	HTTP_E_INTERNAL = -17,   /* 500 */
-};
 
 /* One request while it is being answered. */
 struct http_req {
@@ -52,7 +28,7 @@ struct http_req {
  * An endpoint: its method and its handler. A POST handler gets a parsed
  * JSON object body, a GET handler none; either fills the empty object
  * answer with its 200 answer and returns 0, or returns a negative enum
- * http_err (and the answer is dropped).
+ * wire_err (and the answer is dropped; wire/errors.c gives the status).
  */
 typedef int http_handler(struct http_req *r, json_object *answer);
 
@@ -71,16 +47,13 @@ struct http_endpoint {
  */
 int http_main(int argc, char **argv, const struct http_endpoint *ep);
 
-/* The HTTP error for a db_err code, through the same table. */
-int http_from_db(int db_err);
-
 /*
  * Proves the request's token (Authorization: Bearer or the body's "token")
  * and checks the body's "sessionId" and "participantType" claims against
  * it. Returns 0 when the token is known, with *s and *role filled and
  * *link_rc holding the library's verdict on the link (DB_OK, or
  * DB_ERR_EXPIRED / DB_ERR_ENDED / DB_ERR_NOT_OPEN for the handler to
- * judge); otherwise a negative enum http_err.
+ * judge); otherwise a negative enum wire_err.
  */
 int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role,
                    int *link_rc);
@@ -94,13 +67,13 @@ int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role)
 /*
  * Parses len bytes as one strict JSON value in valid UTF-8 with at most
  * depth levels of nesting and nothing after it. 0 with *out owned by the
- * caller, or HTTP_E_BAD_JSON.
+ * caller, or WIRE_BAD_JSON.
  */
 int http_json_parse(const char *text, size_t len, int depth, json_object **out);
 
 /*
  * Reads an optional string field of the body: 0 with *out NULL when absent,
- * HTTP_E_BAD_FIELD when it is not a string, holds a NUL or is over max bytes.
+ * WIRE_BAD_FIELD when it is not a string, holds a NUL or is over max bytes.
  */
 int http_body_string(struct http_req *r, const char *key, size_t max, const char **out);
 

@@ -2,10 +2,6 @@
 #include "http.h"
 #include "ice_servers.h"
 
-#include "conf.h"
-
-#include <stdio.h>
-
 static int ice_handle(struct http_req *r, json_object *o)
 {
 	struct db_session s;
@@ -25,13 +21,6 @@ static int ice_handle(struct http_req *r, json_object *o)
 int main(int argc, char **argv)
 {
 	static const struct http_endpoint ep = {"ice", "POST", ice_handle};
-	char err[512];
-	int status = 2;
 
-	if (conf_load(err, sizeof err) != DB_OK)
-		fprintf(stderr, "api-ice: %s\n", err);
-	else if (ice_configure("api-ice") == 0)
-		status = http_main(argc, argv, &ep);
-	ice_release();
-	return status;
+	return http_main(argc, argv, &ep);
 }

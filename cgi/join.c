@@ -11,7 +11,7 @@ static int join_handle(struct http_req *r, json_object *o)
 	if ((rc = http_open_link(r, &s, &role)) < 0)
 		return rc;
 	if ((rc = db_start_session(r->db, s.id, role, r->now_ms, &j)) != DB_OK)
-		return http_from_db(rc);
+		return wire_from_db(rc);
 
 	json_object_object_add(o, "success", json_object_new_boolean(1));
 	json_object_object_add(o, "sessionActive",

@@ -5,11 +5,6 @@
 #include "conf.h"
 
 #include <stdio.h>
-#include <string.h>
-
-#define VALIDATE_URL_MAX 512 /* bytes of return_url */
-
-static const char *validate_return; /* return_url (owned by conf), or NULL */
 
 static int validate_handle(struct http_req *r, json_object *o)
 {
@@ -25,7 +20,7 @@ static int validate_handle(struct http_req *r, json_object *o)
 		return rc;
 	if (!(joined = json_object_new_object())) {
 		json_object_put(ice);
-		return HTTP_E_INTERNAL;
+		return WIRE_INTERNAL;
 	}
 	snprintf(id, sizeof id, "%lld",
 		 (long long)(role == DB_ROLE_USER ? s.user_id : s.astrologer_id));
@@ -55,37 +50,14 @@ static int validate_handle(struct http_req *r, json_object *o)
 	http_add_money(o, "price", s.price);
 	json_object_object_add(o, "iceServers", ice);
 	json_object_object_add(o, "wsPath", json_object_new_string("/ws"));
-	json_object_object_add(o, "returnUrl", validate_return ? json_object_new_string(validate_return) : NULL);
+	json_object_object_add(o, "returnUrl", *conf_str(CONF_RETURN_URL) ?
+			       json_object_new_string(conf_str(CONF_RETURN_URL)) : NULL);
 	return 0;
-}
-
-/* return_url: where the ended page links back to, an http(s) URL, or none. */
-static int validate_load_return(void)
-{
-	validate_return = conf_get("return_url");
-	if (!validate_return || !*validate_return) {
-		validate_return = NULL;
-		return 0;
-	}
-	if ((strncmp(validate_return, "https://", 8) == 0 ||
-	     strncmp(validate_return, "http://", 7) == 0) &&
-	    strlen(validate_return) <= VALIDATE_URL_MAX)
-		return 0;
-	fprintf(stderr, "api-validate: return_url (SESSIONS_RETURN_URL) must be an http(s) URL "
-		"of at most %d bytes\n", VALIDATE_URL_MAX);
-	return -1;
 }
 
 int main(int argc, char **argv)
 {
 	static const struct http_endpoint ep = {"validate", "POST", validate_handle};
-	char err[512];
-	int status = 2;
 
-	if (conf_load(err, sizeof err) != DB_OK)
-		fprintf(stderr, "api-validate: %s\n", err);
-	else if (ice_configure("api-validate") == 0 && validate_load_return() == 0)
-		status = http_main(argc, argv, &ep);
-	ice_release();
-	return status;
+	return http_main(argc, argv, &ep);
 }

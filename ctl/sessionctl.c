@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "db.h"
+#include "errors.h"
 
 #define EXIT_USAGE 2
 
@@ -43,7 +44,7 @@ static int usage_error(const char *fmt, ...)
 /* A failed library call: its sentence on stderr, and a non-zero exit. */
 static int fail(struct db *db, int err)
 {
-	fprintf(stderr, "sessionctl: %s (%s)\n", db_errmsg(db), db_errcode(err));
+	fprintf(stderr, "sessionctl: %s (%s)\n", db_errmsg(db), wire_error(wire_from_db(err))->code);
 	return 1;
 }
 
@@ -134,7 +135,7 @@ static void add_link(struct json_object *o, const char *k, const char *token)
 {
 	char url[512];
 
-	snprintf(url, sizeof url, "%s/session/%s", conf_get("public_url"), token);
+	snprintf(url, sizeof url, "%s/session/%s", conf_str(CONF_PUBLIC_URL), token);
 	add_str(o, k, url);
 }
 
@@ -511,19 +512,19 @@ static int cmd_backup(struct db *db, int argc, char **argv)
 	return 0;
 }
 
-static void setting_one(void *arg, const char *key, const char *env, const char *value,
+static void setting_one(void *arg, enum conf_key key, const char *env, const char *value,
                         const char *source)
 {
 	struct json_object *o = json_object_new_object();
 
 	add_str(o, "env", env);
 	/* a secret is shown only as whether it is set */
-	if (strstr(key, "secret"))
-		add_str(o, "value", value && *value ? "(set)" : "");
+	if (key == CONF_TURN_SECRET)
+		add_str(o, "value", *value ? "(set)" : "");
 	else
-		json_object_object_add(o, "value", value ? json_object_new_string(value) : NULL);
+		add_str(o, "value", value);
 	add_str(o, "source", source);
-	json_object_object_add(arg, key, o);
+	json_object_object_add(arg, conf_name(key), o);
 }
 
 static int cmd_config(struct db *db, int argc, char **argv)
@@ -647,14 +648,14 @@ int main(int argc, char **argv)
 		}
 		if (n - words < cmds[i].nargs)
 			return usage_error("missing argument");
-		if (conf_load(err, sizeof err) != DB_OK) {
+		if (conf_load(path, err, sizeof err) != 0) {
 			fprintf(stderr, "sessionctl: %s\n", err);
 			return 1;
 		}
 		if (cmds[i].no_db)
 			return cmds[i].run(NULL, n - words, args + words);
 		if (!path)
-			path = conf_get("database");
+			path = conf_str(CONF_DATABASE);
 		if (!path || !*path)
 			return usage_error("no database: pass --db PATH, set SESSIONS_DB, or "
 			                   "set database in the configuration file");

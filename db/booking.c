@@ -41,7 +41,7 @@ int db_book(struct db *db, const struct db_booking_req *req, int64_t now_ms,
 	static const char sid[] = "SELECT id FROM webrtc_sessions WHERE booking_id = ?";
 	const struct db_config *c = &db->config;
 	struct ledger_leg legs[2];
-	int64_t uid, aid, balance, txn, booking;
+	int64_t uid, aid, balance, txn, booking, opens_ms, valid_until_ms;
 	char session_id[DB_ID_LEN + 1];
 	sqlite3_stmt *st;
 	int err;
@@ -76,8 +76,9 @@ int db_book(struct db *db, const struct db_booking_req *req, int64_t now_ms,
 	sqlite3_bind_int64(st, 5, req->price);
 	sqlite3_bind_int(st, 6, c->commission_bps);
 	sqlite3_bind_int64(st, 7, req->starts_ms);
-	sqlite3_bind_int64(st, 8, req->starts_ms - c->opens_before_ms);
-	sqlite3_bind_int64(st, 9, req->starts_ms + req->minutes * c->minute_ms + c->valid_after_ms);
+	db_link_window(c, req->starts_ms, req->minutes, &opens_ms, &valid_until_ms);
+	sqlite3_bind_int64(st, 8, opens_ms);
+	sqlite3_bind_int64(st, 9, valid_until_ms);
 	sqlite3_bind_int64(st, 10, now_ms);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		err = db_fail_sql(db, "booking");
@@ -130,7 +131,7 @@ int db_link_reissue(struct db *db, const char *session_id, enum db_role role,
 		return err;
 	if ((err = db_session_get(db, session_id, &s)) != DB_OK)
 		goto fail;
-	if (s.status != DB_STATUS_SCHEDULED && s.status != DB_STATUS_ACTIVE) {
+	if (db_session_is_over(&s)) {
 		err = db_fail(db, DB_ERR_ENDED, "the session has ended");
 		goto fail;
 	}

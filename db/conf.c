@@ -1,42 +1,66 @@
-/* conf.c: the configuration file and its environment overrides, with every key's default. */
+/* conf.c: the configuration: one table of keys with their types, ranges and defaults, checked once at load. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
-#include "db.h"
 
 #define CONF_DEFAULT_PATH "/etc/sessions/sessions.conf"
 #define CONF_LINE_MAX 4096
 
+enum conf_type {
+	CONF_T_INT,     /* a whole number from min to max */
+	CONF_T_PATH,    /* a file name, or none */
+	CONF_T_URL,     /* an http(s) URL without a trailing slash */
+	CONF_T_URL_OPT, /* the same, or none */
+	CONF_T_ICE,     /* a JSON array of RTCIceServer */
+	CONF_T_TURN,    /* turn: or turns: URLs separated by commas or blanks, or none */
+	CONF_T_SECRET,  /* printable text never shown, or none */
+};
+
 static struct setting {
 	const char *key;
 	const char *env;
+	enum conf_type type;
+	int64_t min, max; /* CONF_T_INT only */
 	const char *def;
-	char *file; /* is malloc'd: the file's value, or NULL */
-} settings[] = {
-	{"database", "SESSIONS_DB", NULL, NULL},
-	{"public_url", "SESSIONS_PUBLIC_URL", "http://127.0.0.1:8080", NULL},
-	{"commission_bps", "SESSIONS_COMMISSION_BPS", "2000", NULL},
-	{"grace_seconds", "SESSIONS_GRACE_SECONDS", "120", NULL},
-	{"opens_before_minutes", "SESSIONS_OPENS_BEFORE_MINUTES", "15", NULL},
-	{"valid_after_minutes", "SESSIONS_VALID_AFTER_MINUTES", "30", NULL},
-	{"return_url", "SESSIONS_RETURN_URL", "", NULL},
-	{"ice_servers", "SESSIONS_ICE_SERVERS", "[]", NULL},
-	{"turn_urls", "SESSIONS_TURN_URLS", "", NULL},
-	{"turn_secret", "SESSIONS_TURN_SECRET", "", NULL},
-	{"minute_ms", "SESSIONS_MINUTE_MS", "60000", NULL}, /* tests only */
+	char *file;       /* is malloc'd: the file's value, or NULL */
+	const char *value;/* the value in force: the environment, file or def */
+	const char *source;
+	int64_t number;   /* CONF_T_INT: the value */
+	json_object *json;/* is owned: CONF_T_ICE and CONF_T_TURN, parsed */
+} settings[CONF_NKEYS] = {
+	[CONF_DATABASE] = {"database", "SESSIONS_DB", CONF_T_PATH, 0, 0, ""},
+	[CONF_PUBLIC_URL] = {"public_url", "SESSIONS_PUBLIC_URL", CONF_T_URL, 0, 0, "http://127.0.0.1:8080"},
+	[CONF_COMMISSION_BPS] = {"commission_bps", "SESSIONS_COMMISSION_BPS", CONF_T_INT, 0, 10000, "2000"},
+	[CONF_GRACE_SECONDS] = {"grace_seconds", "SESSIONS_GRACE_SECONDS", CONF_T_INT, 0, 3600, "120"},
+	[CONF_OPENS_BEFORE_MINUTES] = {"opens_before_minutes", "SESSIONS_OPENS_BEFORE_MINUTES",
+	                               CONF_T_INT, 0, 1440, "15"},
+	[CONF_VALID_AFTER_MINUTES] = {"valid_after_minutes", "SESSIONS_VALID_AFTER_MINUTES",
+	                              CONF_T_INT, 0, 1440, "30"},
+	[CONF_RETURN_URL] = {"return_url", "SESSIONS_RETURN_URL", CONF_T_URL_OPT, 0, 0, ""},
+	[CONF_ICE_SERVERS] = {"ice_servers", "SESSIONS_ICE_SERVERS", CONF_T_ICE, 0, 0, "[]"},
+	[CONF_TURN_URLS] = {"turn_urls", "SESSIONS_TURN_URLS", CONF_T_TURN, 0, 0, ""},
+	[CONF_TURN_SECRET] = {"turn_secret", "SESSIONS_TURN_SECRET", CONF_T_SECRET, 0, 0, ""},
+	[CONF_MINUTE_MS] = {"minute_ms", "SESSIONS_MINUTE_MS", CONF_T_INT, 100, 60000, "60000"},
 };
 
-#define NSETTINGS (sizeof settings / sizeof settings[0])
+static int loaded, load_rc;
+static char load_err[768];
+static char file_path[CONF_PATH_MAX + 32]; /* the file read, "" for none */
 
-static struct setting *find(const char *key)
+static int conf_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int conf_fail(const char *fmt, ...)
 {
-	for (size_t i = 0; i < NSETTINGS; i++)
-		if (strcmp(settings[i].key, key) == 0)
-			return &settings[i];
-	return NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(load_err, sizeof load_err, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
 static char *trim(char *s)
@@ -52,10 +76,15 @@ static char *trim(char *s)
 	return s;
 }
 
-static int loaded, load_rc;
-static char load_err[512];
+static struct setting *conf_find(const char *key)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++)
+		if (strcmp(settings[i].key, key) == 0)
+			return &settings[i];
+	return NULL;
+}
 
-static int parse(FILE *f, const char *path)
+static int conf_parse(FILE *f, const char *path)
 {
 	char line[CONF_LINE_MAX];
 	int n = 0;
@@ -65,85 +94,311 @@ static int parse(FILE *f, const char *path)
 		struct setting *s;
 
 		n++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			snprintf(load_err, sizeof load_err, "%s:%d: line too long", path, n);
-			return -1;
-		}
+		if (!strchr(line, '\n') && !feof(f))
+			return conf_fail("%s:%d: line too long", path, n);
 		key = trim(line);
 		if (*key == '#' || *key == 0)
 			continue;
-		if (!(eq = strchr(key, '='))) {
-			snprintf(load_err, sizeof load_err, "%s:%d: expected key = value", path, n);
-			return -1;
-		}
+		if (!(eq = strchr(key, '=')))
+			return conf_fail("%s:%d: expected key = value", path, n);
 		*eq = 0;
 		key = trim(key);
 		value = trim(eq + 1);
-		if (!(s = find(key))) {
-			snprintf(load_err, sizeof load_err, "%s:%d: unknown setting '%s'", path, n, key);
-			return -1;
-		}
+		if (!(s = conf_find(key)))
+			return conf_fail("%s:%d: unknown setting '%s'", path, n, key);
 		free(s->file);
-		if (!(s->file = strdup(value))) {
-			snprintf(load_err, sizeof load_err, "out of memory");
-			return -1;
-		}
+		if (!(s->file = strdup(value)))
+			return conf_fail("out of memory");
 	}
-	return ferror(f) ? -1 : 0;
+	return ferror(f) ? conf_fail("%s: %s", path, strerror(errno)) : 0;
 }
 
-int conf_load(char *err, size_t errlen)
+/* Printable ASCII or UTF-8, no controls: a value that prints and logs as it is. */
+static int conf_printable(const char *v)
 {
-	const char *path = getenv("SESSIONS_CONF");
-	FILE *f;
+	for (; *v; v++)
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			return 0;
+	return 1;
+}
 
+static int conf_url_ok(const char *v)
+{
+	size_t n = strlen(v);
+
+	return n <= CONF_URL_MAX && conf_printable(v) && !strpbrk(v, " \"<>\\") &&
+	       ((strncmp(v, "https://", 8) == 0 && n > 8) || (strncmp(v, "http://", 7) == 0 && n > 7)) &&
+	       v[n - 1] != '/';
+}
+
+static int conf_ice_string_ok(json_object *v, int is_url)
+{
+	const char *s;
+
+	if (!json_object_is_type(v, json_type_string))
+		return 0;
+	s = json_object_get_string(v);
+	if (json_object_get_string_len(v) > CONF_ICE_FIELD ||
+	    strlen(s) != (size_t)json_object_get_string_len(v))
+		return 0;
+	return !is_url || strncmp(s, "stun:", 5) == 0 || strncmp(s, "stuns:", 6) == 0 ||
+	       strncmp(s, "turn:", 5) == 0 || strncmp(s, "turns:", 6) == 0;
+}
+
+/* One RTCIceServer: {urls: string or [string], username?, credential?}, nothing else. */
+static int conf_ice_server_ok(json_object *o)
+{
+	json_object *urls;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, "urls", &urls))
+		return 0;
+	if (json_object_is_type(urls, json_type_array)) {
+		size_t n = json_object_array_length(urls);
+
+		if (n == 0 || n > CONF_ICE_COUNT)
+			return 0;
+		for (size_t i = 0; i < n; i++)
+			if (!conf_ice_string_ok(json_object_array_get_idx(urls, i), 1))
+				return 0;
+	} else if (!conf_ice_string_ok(urls, 1)) {
+		return 0;
+	}
+	json_object_object_foreach(o, key, val) {
+		if (strcmp(key, "urls") == 0)
+			continue;
+		if ((strcmp(key, "username") != 0 && strcmp(key, "credential") != 0) ||
+		    !conf_ice_string_ok(val, 0))
+			return 0;
+	}
+	return 1;
+}
+
+static json_object *conf_ice_parse(const char *text)
+{
+	size_t len = strlen(text);
+	json_tokener *tok;
+	json_object *list = NULL;
+
+	if (len > CONF_ICE_MAX || !(tok = json_tokener_new_ex(6)))
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	list = json_tokener_parse_ex(tok, text, (int)len);
+	if (!list || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != len || !json_object_is_type(list, json_type_array) ||
+	    json_object_array_length(list) > CONF_ICE_COUNT)
+		goto fail;
+	for (size_t i = 0; i < json_object_array_length(list); i++)
+		if (!conf_ice_server_ok(json_object_array_get_idx(list, i)))
+			goto fail;
+	json_tokener_free(tok);
+	return list;
+fail:
+	json_object_put(list);
+	json_tokener_free(tok);
+	return NULL;
+}
+
+static json_object *conf_turn_parse(const char *text)
+{
+	json_object *urls = json_object_new_array();
+	const char *p = text;
+
+	if (!urls)
+		return NULL;
+	while (*p) {
+		size_t n;
+
+		p += strspn(p, ", \t");
+		if ((n = strcspn(p, ", \t")) == 0)
+			break;
+		if (n > CONF_ICE_FIELD || json_object_array_length(urls) == CONF_ICE_COUNT ||
+		    (strncmp(p, "turn:", 5) != 0 && strncmp(p, "turns:", 6) != 0))
+			goto fail;
+		json_object_array_add(urls, json_object_new_string_len(p, (int)n));
+		p += n;
+	}
+	return urls;
+fail:
+	json_object_put(urls);
+	return NULL;
+}
+
+/* What a value of each type must be, for the message that refuses one. */
+static void conf_expect(const struct setting *s, char *buf, size_t len)
+{
+	switch (s->type) {
+	case CONF_T_INT:
+		snprintf(buf, len, "a whole number from %lld to %lld", (long long)s->min,
+		         (long long)s->max);
+		break;
+	case CONF_T_PATH:
+		snprintf(buf, len, "a file name of at most %d bytes", CONF_PATH_MAX);
+		break;
+	case CONF_T_URL:
+	case CONF_T_URL_OPT:
+		snprintf(buf, len, "an http:// or https:// URL of at most %d bytes, without a "
+		         "trailing slash%s", CONF_URL_MAX, s->type == CONF_T_URL_OPT ? ", or empty" : "");
+		break;
+	case CONF_T_ICE:
+		snprintf(buf, len, "a JSON array of at most %d {urls, username?, credential?} objects "
+		         "with stun:/turn: urls, in %d bytes", CONF_ICE_COUNT, CONF_ICE_MAX);
+		break;
+	case CONF_T_TURN:
+		snprintf(buf, len, "1 to %d turn:/turns: URLs of at most %d bytes, separated by "
+		         "commas or blanks, or empty", CONF_ICE_COUNT, CONF_ICE_FIELD);
+		break;
+	case CONF_T_SECRET:
+		snprintf(buf, len, "printable text of at most %d bytes, or empty", CONF_SECRET_MAX);
+		break;
+	}
+}
+
+static int conf_check(struct setting *s)
+{
+	const char *v = s->value;
+	char *end, expect[256];
+	int ok = 0;
+
+	switch (s->type) {
+	case CONF_T_INT:
+		errno = 0;
+		s->number = strtoll(v, &end, 10);
+		ok = !errno && end != v && !*end && s->number >= s->min && s->number <= s->max;
+		break;
+	case CONF_T_PATH:
+		ok = strlen(v) <= CONF_PATH_MAX && conf_printable(v);
+		break;
+	case CONF_T_URL_OPT:
+		ok = !*v || conf_url_ok(v);
+		break;
+	case CONF_T_URL:
+		ok = conf_url_ok(v);
+		break;
+	case CONF_T_ICE:
+		ok = (s->json = conf_ice_parse(v)) != NULL;
+		break;
+	case CONF_T_TURN:
+		ok = (s->json = conf_turn_parse(v)) != NULL;
+		break;
+	case CONF_T_SECRET:
+		ok = strlen(v) <= CONF_SECRET_MAX && conf_printable(v);
+		break;
+	}
+	if (ok)
+		return 0;
+	conf_expect(s, expect, sizeof expect);
+	if (s->type == CONF_T_SECRET)
+		return conf_fail("setting %s (%s, from the %s) must be %s", s->key, s->env,
+		                 s->source, expect);
+	return conf_fail("setting %s (%s, from the %s) = '%.64s%s' must be %s", s->key, s->env,
+	                 s->source, v, strlen(v) > 64 ? "..." : "", expect);
+}
+
+/* The file to read: $SESSIONS_CONF, the database's folder, or the system's. */
+static const char *conf_pick(const char *db_path, int *must_exist)
+{
+	const char *named = getenv("SESSIONS_CONF"), *slash;
+
+	*must_exist = 0;
+	if (named && *named) {
+		*must_exist = 1;
+		return named;
+	}
+	if (!db_path || !*db_path)
+		db_path = getenv("SESSIONS_DB");
+	if (db_path && *db_path && strlen(db_path) <= CONF_PATH_MAX) {
+		slash = strrchr(db_path, '/');
+		if (slash)
+			snprintf(file_path, sizeof file_path, "%.*s/sessions.conf",
+			         (int)(slash - db_path), db_path);
+		else
+			snprintf(file_path, sizeof file_path, "sessions.conf");
+		if (access(file_path, F_OK) == 0)
+			return file_path;
+	}
+	return CONF_DEFAULT_PATH;
+}
+
+static int conf_read(const char *db_path)
+{
+	int must_exist;
+	const char *path = conf_pick(db_path, &must_exist);
+	FILE *f;
+	int rc;
+
+	if (!(f = fopen(path, "r"))) {
+		file_path[0] = 0;
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		return conf_fail("%s: %s", path, strerror(errno));
+	}
+	if (path != file_path)
+		snprintf(file_path, sizeof file_path, "%s", path);
+	rc = conf_parse(f, path);
+	fclose(f);
+	return rc;
+}
+
+int conf_load(const char *db_path, char *err, size_t errlen)
+{
 	if (!loaded) {
 		loaded = 1;
-		if (!path || !*path)
-			path = CONF_DEFAULT_PATH;
-		if ((f = fopen(path, "r"))) {
-			load_rc = parse(f, path) == 0 ? DB_OK : DB_ERR_INVALID;
-			fclose(f);
-		} else if (errno != ENOENT || getenv("SESSIONS_CONF")) {
-			/* a file named explicitly must exist */
-			snprintf(load_err, sizeof load_err, "%s: %s", path, strerror(errno));
-			load_rc = DB_ERR_INVALID;
+		load_rc = conf_read(db_path);
+		for (size_t i = 0; load_rc == 0 && i < CONF_NKEYS; i++) {
+			struct setting *s = &settings[i];
+			const char *env = getenv(s->env);
+
+			if (env && *env) {
+				s->value = env;
+				s->source = "environment";
+			} else if (s->file) {
+				s->value = s->file;
+				s->source = "file";
+			} else {
+				s->value = s->def;
+				s->source = "default";
+			}
+			load_rc = conf_check(s);
 		}
+		/* coturn's credentials need both halves, or neither is used. */
+		if (load_rc == 0 && !*settings[CONF_TURN_URLS].value != !*settings[CONF_TURN_SECRET].value)
+			load_rc = conf_fail("settings turn_urls (SESSIONS_TURN_URLS) and turn_secret "
+			                    "(SESSIONS_TURN_SECRET) are set together or not at all");
 	}
 	if (load_rc && err)
 		snprintf(err, errlen, "%s", load_err);
 	return load_rc;
 }
 
-static const char *value_of(const struct setting *s, const char **source)
+const char *conf_str(enum conf_key key)
 {
-	const char *v = getenv(s->env);
-
-	if (v && *v) {
-		*source = "environment";
-		return v;
-	}
-	if (s->file) {
-		*source = "file";
-		return s->file;
-	}
-	*source = "default";
-	return s->def;
+	return settings[key].value ? settings[key].value : settings[key].def;
 }
 
-const char *conf_get(const char *key)
+int64_t conf_int(enum conf_key key)
 {
-	const struct setting *s = find(key);
-	const char *source;
+	return settings[key].number;
+}
 
-	return s ? value_of(s, &source) : NULL;
+json_object *conf_json(enum conf_key key)
+{
+	return settings[key].json;
+}
+
+const char *conf_name(enum conf_key key)
+{
+	return settings[key].key;
+}
+
+const char *conf_file(void)
+{
+	return file_path[0] ? file_path : NULL;
 }
 
 void conf_each(conf_cb *cb, void *arg)
 {
-	for (size_t i = 0; i < NSETTINGS; i++) {
-		const char *source, *v = value_of(&settings[i], &source);
-
-		cb(arg, settings[i].key, settings[i].env, v, source);
-	}
+	for (size_t i = 0; i < CONF_NKEYS; i++)
+		cb(arg, (enum conf_key)i, settings[i].env, conf_str((enum conf_key)i),
+		   settings[i].source ? settings[i].source : "default");
 }

@@ -17,27 +17,6 @@
 extern const char db_schema_sql[];         /* db/schema.sql, compiled in by make */
 extern const char *const db_upgrades[];    /* db/upgrade/NNNN.sql in order, then NULL */
 
-static const char *const err_codes[] = {
-	[0] = "ok",
-	[-DB_ERR_INVALID] = "invalid",
-	[-DB_ERR_NOT_FOUND] = "not_found",
-	[-DB_ERR_EXPIRED] = "expired",
-	[-DB_ERR_ENDED] = "ended",
-	[-DB_ERR_NOT_OPEN] = "not_open",
-	[-DB_ERR_STATE] = "state",
-	[-DB_ERR_EXISTS] = "exists",
-	[-DB_ERR_FUNDS] = "insufficient_funds",
-	[-DB_ERR_BUSY] = "busy",
-	[-DB_ERR_STORE] = "store",
-};
-
-const char *db_errcode(int err)
-{
-	if (err > 0 || -err >= (int)(sizeof err_codes / sizeof err_codes[0]))
-		return "unknown";
-	return err_codes[-err];
-}
-
 static const char *const role_names[] = {"user", "astrologer"};
 static const char *const type_names[] = {"chat", "voice", "video"};
 static const char *const status_names[] = {"scheduled", "active", "completed",
@@ -295,40 +274,17 @@ static int key_load(struct db *db, const char *dbpath)
 	return DB_OK;
 }
 
-/* A whole-number setting within its bounds; anything else is an error, not a default. */
-static int conf_int(struct db *db, const char *key, int64_t lo, int64_t hi, int64_t *out)
-{
-	const char *s = conf_get(key);
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return db_fail(db, DB_ERR_INVALID, "setting %s = '%s' is not a whole number "
-		               "from %lld to %lld", key, s, (long long)lo, (long long)hi);
-	*out = v;
-	return DB_OK;
-}
-
-static int config_load(struct db *db)
+static int config_load(struct db *db, const char *path)
 {
 	struct db_config *c = &db->config;
-	int64_t bps, grace, before, after;
-	int err;
 
-	if (conf_load(db->errmsg, sizeof db->errmsg) != DB_OK)
+	if (conf_load(path, db->errmsg, sizeof db->errmsg) != 0)
 		return DB_ERR_INVALID;
-	if ((err = conf_int(db, "commission_bps", 0, 10000, &bps)) ||
-	    (err = conf_int(db, "minute_ms", 100, 60000, &c->minute_ms)) ||
-	    (err = conf_int(db, "grace_seconds", 0, 3600, &grace)) ||
-	    (err = conf_int(db, "opens_before_minutes", 0, 1440, &before)) ||
-	    (err = conf_int(db, "valid_after_minutes", 0, 1440, &after)))
-		return err;
-	c->commission_bps = (int)bps;
-	c->grace_ms = grace * 1000;
-	c->opens_before_ms = before * 60000;
-	c->valid_after_ms = after * 60000;
+	c->commission_bps = (int)conf_int(CONF_COMMISSION_BPS);
+	c->minute_ms = conf_int(CONF_MINUTE_MS);
+	c->grace_ms = conf_int(CONF_GRACE_SECONDS) * 1000;
+	c->opens_before_ms = conf_int(CONF_OPENS_BEFORE_MINUTES) * 60000;
+	c->valid_after_ms = conf_int(CONF_VALID_AFTER_MINUTES) * 60000;
 	return DB_OK;
 }
 
@@ -434,7 +390,7 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return DB_ERR_STORE;
 	}
-	if ((rc = config_load(db)) != DB_OK)
+	if ((rc = config_load(db, path)) != DB_OK)
 		goto fail;
 	if (sqlite3_open_v2(path, &db->sql,
 	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,

@@ -8,8 +8,8 @@
 /*
  * Every function returns DB_OK (0) or a negative enum db_err and, on
  * failure, leaves a human-readable sentence in db_errmsg(). Nothing here
- * knows about HTTP or WebSockets: callers map the codes to their own
- * protocol (cgi/ to HTTP statuses, relay/ to error frames).
+ * knows about HTTP or WebSockets: the front ends name the codes for
+ * clients through one table (wire/errors.c).
  *
  * Times are milliseconds since the Unix epoch and are always passed in
  * (now_ms), so tests drive the clock. Money is int64_t minor units.
@@ -26,10 +26,8 @@ enum db_err {
 	DB_ERR_FUNDS = -8,     /* the available balance is short */
 	DB_ERR_BUSY = -9,      /* the database stayed locked past busy_timeout */
 	DB_ERR_STORE = -10,    /* SQLite or the file system failed */
+	DB_ERR_UNKNOWN_LINK = -11, /* the token is malformed or opens no session */
 };
-
-/* A stable machine-readable name for a code, e.g. "not_found". */
-const char *db_errcode(int err);
 
 enum db_role { DB_ROLE_USER, DB_ROLE_ASTROLOGER };
 enum db_type { DB_TYPE_CHAT, DB_TYPE_VOICE, DB_TYPE_VIDEO };
@@ -132,13 +130,41 @@ struct db_session {
  * is_session_link_valid: the session behind a token and the role it
  * proves. Fills *s and *role whenever the token is known, also when the
  * answer is DB_ERR_EXPIRED, DB_ERR_ENDED or DB_ERR_NOT_OPEN, so callers
- * can say more. A malformed or unknown token is DB_ERR_NOT_FOUND.
+ * can say more. A malformed or unknown token is DB_ERR_UNKNOWN_LINK.
  */
 int db_is_session_link_valid(struct db *db, const char *token, int64_t now_ms,
                              struct db_session *s, enum db_role *role);
 
 /* The session by id, whatever its state. */
 int db_session_get(struct db *db, const char *session_id, struct db_session *s);
+
+/*
+ * The session rules (rules.c): the one answer to each question the API,
+ * the relay, sessionctl and cron ask of a session as read. Pure: they
+ * read nothing but their arguments.
+ */
+int db_session_is_over(const struct db_session *s);
+int db_session_has_joined(const struct db_session *s, enum db_role role);
+/* The window of a booking's links: [*opens_ms, *valid_until_ms). */
+void db_link_window(const struct db_config *c, int64_t starts_ms, int64_t paid_minutes,
+                    int64_t *opens_ms, int64_t *valid_until_ms);
+/* When the paid time ends: started + paid minutes; 0 before both joined. */
+int64_t db_session_deadline_ms(const struct db_config *c, const struct db_session *s);
+/*
+ * When the session ends on its own and why: an active one at its deadline
+ * (time_up), one not started when its link runs out (no_show); 0 and
+ * DB_REASON_NONE for one that is over.
+ */
+int64_t db_session_due_ms(const struct db_config *c, const struct db_session *s,
+                          enum db_reason *reason);
+/* The reason it must end at now_ms, or DB_REASON_NONE. */
+enum db_reason db_session_due(const struct db_config *c, const struct db_session *s,
+                              int64_t now_ms);
+/* What a link of the session allows at now_ms: DB_OK, DB_ERR_EXPIRED, DB_ERR_ENDED or DB_ERR_NOT_OPEN. */
+int db_session_link_verdict(const struct db_config *c, const struct db_session *s,
+                            int64_t now_ms);
+/* How long TURN credentials for the session may live. */
+int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s);
 
 struct db_join {
 	int already_joined; /* this participant had joined before */
@@ -169,11 +195,23 @@ struct db_settlement {
  * end_session: ends the session and settles it. Active sessions bill the
  * started minutes of active time, capped at the paid minutes; sessions
  * that never had both participants are refunded in full (status
- * cancelled, or expired for DB_REASON_NO_SHOW). Idempotent: a later call
- * returns the first settlement with already_ended set and moves nothing.
+ * cancelled, or expired for DB_REASON_NO_SHOW). A session already due to
+ * end (db_session_due) ends for that reason instead of the one asked for.
+ * Idempotent: a later call returns the first settlement with
+ * already_ended set and moves nothing.
  */
 int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
                    int64_t now_ms, struct db_settlement *out);
+
+/*
+ * Ends the session if the rules say it is due at now_ms, settling it.
+ * *s is the session as it is afterwards; *ended says whether this call
+ * ended it (st then holds the settlement). The relay's timer and cron
+ * call this; link checks only read, and answer from the same rules
+ * (db_session_link_verdict), so every front end agrees at every moment.
+ */
+int db_session_end_due(struct db *db, const char *session_id, int64_t now_ms,
+                       struct db_session *s, struct db_settlement *st, int *ended);
 
 /*
  * Charge for a session: billed = ceil(active / minute) capped at paid;
@@ -185,10 +223,11 @@ void db_settle_amounts(int64_t price, int64_t paid_minutes, int64_t active_ms,
                        struct db_settlement *out);
 
 /*
- * expire: what cron runs. Scheduled sessions past link_valid_until become
- * expired (no_show, full refund); active sessions past deadline + grace
- * end with time_up. One transaction per session; each is reported through
- * cb (may be NULL). Safe to run twice or concurrently.
+ * expire: what cron runs: db_session_end_due on every open session, so
+ * bookings whose link ran out become expired (no_show, full refund) and
+ * active sessions past their deadline end with time_up. One transaction
+ * per session; each is reported through cb (may be NULL). Safe to run
+ * twice or concurrently.
  */
 typedef void db_expire_cb(void *arg, const struct db_session *s,
                           const struct db_settlement *st);

@@ -90,7 +90,10 @@ int ledger_move(struct db *db, const char *kind, const char *session_id,
 	return DB_OK;
 }
 
-/* Each query returns one row per problem: a description to report. */
+/*
+ * Each query returns one row per problem: a description to report. A
+ * session is over when it has an end time (the schema ties the two).
+ */
 static const char *const checks[] = {
 	"SELECT 'transaction ' || txn_id || ' sums to ' || sum(amount)"
 	" FROM ledger_entries GROUP BY txn_id HAVING sum(amount) <> 0",
@@ -109,14 +112,13 @@ static const char *const checks[] = {
 	" FROM users u JOIN accounts a ON a.user_id = u.id AND a.kind = 'frozen'"
 	" LEFT JOIN (SELECT b.user_id, sum(s.price) AS held FROM webrtc_sessions s"
 	" JOIN bookings b ON b.id = s.booking_id"
-	" WHERE s.status IN ('scheduled', 'active') GROUP BY b.user_id) h"
+	" WHERE s.ended_ms IS NULL GROUP BY b.user_id) h"
 	" ON h.user_id = u.id WHERE a.balance <> coalesce(h.held, 0)",
 
 	"SELECT 'session ' || s.id || ' (' || s.status || ') has '"
 	" || count(t.id) || ' settlements'"
 	" FROM webrtc_sessions s LEFT JOIN settlements t ON t.session_id = s.id"
-	" GROUP BY s.id HAVING count(t.id) <> (s.status IN"
-	" ('completed', 'expired', 'cancelled'))",
+	" GROUP BY s.id HAVING count(t.id) <> (s.ended_ms IS NOT NULL)",
 
 	"SELECT 'session ' || s.id || ' settled ' || t.charged || ' + '"
 	" || t.refunded || ' of a price of ' || s.price"
@@ -127,8 +129,7 @@ static const char *const checks[] = {
 	" || ' freeze or settle transactions'"
 	" FROM webrtc_sessions s LEFT JOIN ledger_transactions x"
 	" ON x.session_id = s.id"
-	" GROUP BY s.id HAVING count(x.id) <> 1 + (s.status IN"
-	" ('completed', 'expired', 'cancelled'))",
+	" GROUP BY s.id HAVING count(x.id) <> 1 + (s.ended_ms IS NOT NULL)",
 };
 
 int db_ledger_check(struct db *db, db_problem_cb *cb, void *arg, int *problems)

@@ -155,9 +155,8 @@ CREATE TABLE webrtc_sessions (
            = (ended_ms IS NOT NULL AND end_reason IS NOT NULL
               AND duration_seconds IS NOT NULL))
 ) STRICT;
--- The cron sweep walks open sessions by status and link expiry.
-CREATE INDEX webrtc_sessions_sweep
-    ON webrtc_sessions(status, link_valid_until_ms);
+-- The cron sweep reads the open sessions (no end time yet); the rules in C decide which are due.
+CREATE INDEX webrtc_sessions_open ON webrtc_sessions(id) WHERE ended_ms IS NULL;
 
 -- As in the original system, a booking creates its room.
 CREATE TRIGGER bookings_session AFTER INSERT ON bookings BEGIN

@@ -39,8 +39,7 @@ void db_session_read(struct db *db, sqlite3_stmt *st, struct db_session *s)
 	s->started_ms = sqlite3_column_int64(st, 17);
 	s->ended_ms = sqlite3_column_int64(st, 18);
 	s->duration_seconds = sqlite3_column_int64(st, 19);
-	if (s->started_ms)
-		s->deadline_ms = s->started_ms + s->paid_minutes * db->config.minute_ms;
+	s->deadline_ms = db_session_deadline_ms(&db->config, s);
 }
 
 int db_session_get(struct db *db, const char *session_id, struct db_session *s)
@@ -63,26 +62,19 @@ int db_session_get(struct db *db, const char *session_id, struct db_session *s)
 	return db_fail_sql(db, "session");
 }
 
-static int is_over(enum db_status st)
-{
-	return st == DB_STATUS_COMPLETED || st == DB_STATUS_EXPIRED ||
-	       st == DB_STATUS_CANCELLED;
-}
-
 /* Whether a participant may use the session now; the reason otherwise. */
 static int session_usable(struct db *db, const struct db_session *s, int64_t now_ms)
 {
-	if (s->status == DB_STATUS_EXPIRED)
-		return db_fail(db, DB_ERR_EXPIRED, "this link has expired");
-	if (is_over(s->status))
-		return db_fail(db, DB_ERR_ENDED, "this session has ended");
-	if (s->status == DB_STATUS_ACTIVE)
+	switch (db_session_link_verdict(&db->config, s, now_ms)) {
+	case DB_OK:
 		return DB_OK;
-	if (now_ms >= s->link_valid_until_ms)
+	case DB_ERR_EXPIRED:
 		return db_fail(db, DB_ERR_EXPIRED, "this link has expired");
-	if (now_ms < s->link_opens_ms)
+	case DB_ERR_NOT_OPEN:
 		return db_fail(db, DB_ERR_NOT_OPEN, "this link does not open yet");
-	return DB_OK;
+	default:
+		return db_fail(db, DB_ERR_ENDED, "this session has ended");
+	}
 }
 
 int db_is_session_link_valid(struct db *db, const char *token, int64_t now_ms,
@@ -97,7 +89,7 @@ int db_is_session_link_valid(struct db *db, const char *token, int64_t now_ms,
 	int rc, matched = -1;
 
 	if (db_token_digest(db, token, digest) != DB_OK)
-		return db_fail(db, DB_ERR_NOT_FOUND, "this link is not valid");
+		return db_fail(db, DB_ERR_UNKNOWN_LINK, "this link is not valid");
 	if (!(st = db_stmt(db, q)))
 		return DB_ERR_STORE;
 	sqlite3_bind_blob(st, 1, digest, sizeof digest, SQLITE_STATIC);
@@ -118,7 +110,7 @@ int db_is_session_link_valid(struct db *db, const char *token, int64_t now_ms,
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return db_fail_sql(db, "link");
 	if (matched < 0)
-		return db_fail(db, DB_ERR_NOT_FOUND, "this link is not valid");
+		return db_fail(db, DB_ERR_UNKNOWN_LINK, "this link is not valid");
 	*role = (enum db_role)matched;
 	return session_usable(db, s, now_ms);
 }
@@ -130,7 +122,7 @@ int db_start_session(struct db *db, const char *session_id, enum db_role role,
 		"UPDATE webrtc_sessions SET"
 		" user_joined_ms = CASE WHEN ?2 = 0 THEN ?3 ELSE user_joined_ms END,"
 		" astrologer_joined_ms = CASE WHEN ?2 = 1 THEN ?3 ELSE astrologer_joined_ms END"
-		" WHERE id = ?1 AND status IN ('scheduled', 'active')";
+		" WHERE id = ?1 AND ended_ms IS NULL";
 	static const char start[] =
 		"UPDATE webrtc_sessions SET status = 'active', started_ms = ?2"
 		" WHERE id = ?1 AND status = 'scheduled'"
@@ -146,9 +138,10 @@ int db_start_session(struct db *db, const char *session_id, enum db_role role,
 	if ((err = db_session_get(db, session_id, &out->session)) != DB_OK ||
 	    (err = session_usable(db, &out->session, now_ms)) != DB_OK)
 		return err;
-	if (role == DB_ROLE_USER ? out->session.user_joined_ms : out->session.astrologer_joined_ms) {
+	if (db_session_has_joined(&out->session, role)) {
 		out->already_joined = 1;
-		out->both_joined = out->session.user_joined_ms && out->session.astrologer_joined_ms;
+		out->both_joined = db_session_has_joined(&out->session, DB_ROLE_USER) &&
+		                   db_session_has_joined(&out->session, DB_ROLE_ASTROLOGER);
 		return DB_OK;
 	}
 	if ((err = db_write_begin(db)) != DB_OK)
@@ -156,8 +149,7 @@ int db_start_session(struct db *db, const char *session_id, enum db_role role,
 	if ((err = db_session_get(db, session_id, &out->session)) != DB_OK ||
 	    (err = session_usable(db, &out->session, now_ms)) != DB_OK)
 		goto fail;
-	out->already_joined = role == DB_ROLE_USER ? out->session.user_joined_ms != 0
-	                                           : out->session.astrologer_joined_ms != 0;
+	out->already_joined = db_session_has_joined(&out->session, role);
 	if (!out->already_joined) {
 		if (!(st = db_stmt(db, join))) {
 			err = DB_ERR_STORE;
@@ -184,7 +176,8 @@ int db_start_session(struct db *db, const char *session_id, enum db_role role,
 		if ((err = db_session_get(db, session_id, &out->session)) != DB_OK)
 			goto fail;
 	}
-	out->both_joined = out->session.user_joined_ms && out->session.astrologer_joined_ms;
+	out->both_joined = db_session_has_joined(&out->session, DB_ROLE_USER) &&
+	                   db_session_has_joined(&out->session, DB_ROLE_ASTROLOGER);
 	return db_write_commit(db);
 fail:
 	db_write_rollback(db);
@@ -322,6 +315,7 @@ int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
                    int64_t now_ms, struct db_settlement *out)
 {
 	struct db_session s;
+	enum db_reason due;
 	int err;
 
 	if (reason == DB_REASON_NONE || (int)reason < 0 || reason > DB_REASON_DISCONNECTED)
@@ -329,7 +323,7 @@ int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
 	/* An ended session never changes again: its answer needs no write lock. */
 	if ((err = db_session_get(db, session_id, &s)) != DB_OK)
 		return err;
-	if (is_over(s.status)) {
+	if (db_session_is_over(&s)) {
 		if ((err = db_settlement_get(db, session_id, out)) != DB_OK)
 			return err;
 		out->already_ended = 1;
@@ -339,49 +333,44 @@ int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
 		return err;
 	if ((err = db_session_get(db, session_id, &s)) != DB_OK)
 		goto fail;
-	if (is_over(s.status)) {
+	if (db_session_is_over(&s)) {
 		if ((err = db_settlement_get(db, session_id, out)) != DB_OK)
 			goto fail;
 		out->already_ended = 1;
-	} else if ((err = end_open_session(db, &s, reason, now_ms, out)) != DB_OK) {
-		goto fail;
+		return db_write_commit(db);
 	}
+	/* A session already due to end ends for that reason, whoever asks: it is what happened. */
+	if ((due = db_session_due(&db->config, &s, now_ms)) != DB_REASON_NONE)
+		reason = due;
+	if ((err = end_open_session(db, &s, reason, now_ms, out)) != DB_OK)
+		goto fail;
 	return db_write_commit(db);
 fail:
 	db_write_rollback(db);
 	return err;
 }
 
-/* Ends one session the sweep found, if it is still due once the write lock is held. */
-static int expire_one(struct db *db, const char *id, int64_t now_ms,
-                      db_expire_cb *cb, void *arg, int *expired, int *timed_out)
+int db_session_end_due(struct db *db, const char *session_id, int64_t now_ms,
+                       struct db_session *s, struct db_settlement *st, int *ended)
 {
-	struct db_settlement st;
-	struct db_session s;
 	enum db_reason reason;
 	int err;
 
+	*ended = 0;
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
-	if ((err = db_session_get(db, id, &s)) != DB_OK)
+	if ((err = db_session_get(db, session_id, s)) != DB_OK)
 		goto fail;
-	if (s.status == DB_STATUS_SCHEDULED && now_ms >= s.link_valid_until_ms)
-		reason = DB_REASON_NO_SHOW;
-	else if (s.status == DB_STATUS_ACTIVE && now_ms >= s.deadline_ms + db->config.grace_ms)
-		reason = DB_REASON_TIME_UP;
-	else
-		goto fail; /* someone else got there first: nothing to do */
-	if ((err = end_open_session(db, &s, reason, now_ms, &st)) != DB_OK ||
+	/* Decided again under the write lock: another process may have ended it meanwhile. */
+	if ((reason = db_session_due(&db->config, s, now_ms)) == DB_REASON_NONE) {
+		db_write_rollback(db);
+		return DB_OK;
+	}
+	if ((err = end_open_session(db, s, reason, now_ms, st)) != DB_OK ||
+	    (err = db_session_get(db, session_id, s)) != DB_OK ||
 	    (err = db_write_commit(db)) != DB_OK)
 		goto fail;
-	(*(reason == DB_REASON_NO_SHOW ? expired : timed_out))++;
-	if (cb) {
-		s.status = st.status;
-		s.end_reason = reason;
-		s.ended_ms = now_ms;
-		s.duration_seconds = st.duration_seconds;
-		cb(arg, &s, &st);
-	}
+	*ended = 1;
 	return DB_OK;
 fail:
 	db_write_rollback(db);
@@ -391,24 +380,22 @@ fail:
 int db_expire(struct db *db, int64_t now_ms, db_expire_cb *cb, void *arg,
               int *expired, int *timed_out)
 {
-	static const char q[] =
-		"SELECT id FROM webrtc_sessions"
-		" WHERE status = 'scheduled' AND link_valid_until_ms <= ?1"
-		" UNION ALL SELECT id FROM webrtc_sessions"
-		" WHERE status = 'active' AND started_ms + paid_minutes * ?2 + ?3 <= ?1";
+	static const char q[] = "SELECT " DB_SESSION_COLUMNS DB_SESSION_FROM "WHERE s.ended_ms IS NULL";
 	char (*ids)[DB_ID_LEN + 1] = NULL; /* is malloc'd */
 	size_t n = 0, cap = 0;
-	sqlite3_stmt *st;
-	int rc, err = DB_OK;
+	struct db_settlement st;
+	struct db_session s;
+	sqlite3_stmt *q_st;
+	int rc, ended, err = DB_OK;
 
 	*expired = *timed_out = 0;
-	if (!(st = db_stmt(db, q)))
+	if (!(q_st = db_stmt(db, q)))
 		return DB_ERR_STORE;
-	sqlite3_bind_int64(st, 1, now_ms);
-	sqlite3_bind_int64(st, 2, db->config.minute_ms);
-	sqlite3_bind_int64(st, 3, db->config.grace_ms);
 	/* Collect first: ending a session while this read is open would block the writer. */
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = sqlite3_step(q_st)) == SQLITE_ROW) {
+		db_session_read(db, q_st, &s);
+		if (db_session_due(&db->config, &s, now_ms) == DB_REASON_NONE)
+			continue;
 		if (n == cap) {
 			void *more = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *ids);
 
@@ -418,14 +405,20 @@ int db_expire(struct db *db, int64_t now_ms, db_expire_cb *cb, void *arg,
 			}
 			ids = more;
 		}
-		snprintf(ids[n++], sizeof ids[0], "%s", (const char *)sqlite3_column_text(st, 0));
+		memcpy(ids[n++], s.id, sizeof ids[0]);
 	}
 	if (rc != SQLITE_DONE)
 		err = db_fail_sql(db, "sweep");
 done:
-	sqlite3_reset(st);
-	for (size_t i = 0; err == DB_OK && i < n; i++)
-		err = expire_one(db, ids[i], now_ms, cb, arg, expired, timed_out);
+	sqlite3_reset(q_st);
+	for (size_t i = 0; err == DB_OK && i < n; i++) {
+		if ((err = db_session_end_due(db, ids[i], now_ms, &s, &st, &ended)) != DB_OK ||
+		    !ended)
+			continue;
+		(*(st.reason == DB_REASON_NO_SHOW ? expired : timed_out))++;
+		if (cb)
+			cb(arg, &s, &st);
+	}
 	free(ids);
 	return err;
 }

@@ -7,6 +7,9 @@
 # reissues the demo links (the old ones stop working) and books a
 # replacement for any demo session that has ended or whose link ran out.
 # While it runs, it does cron's job: sessionctl expire once a minute.
+# Its settings go to var/sessions.conf, beside the database, where every
+# program (sessionctl in another terminal too) finds them: links printed
+# while it runs point at its port.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +17,6 @@ var=${SESSIONS_VAR:-$root/var}
 port=${PORT:-8080}
 db=$var/sessions.db
 demo=$var/demo-sessions # "type session-id" per line; ids are not secret
-export SESSIONS_PUBLIC_URL="${SESSIONS_PUBLIC_URL:-http://127.0.0.1:$port}"
 
 customer="Demo Customer"
 astrologer="Demo Astrologer"
@@ -41,6 +43,11 @@ trap 'shutdown' EXIT
 trap 'echo; echo "stopping"; exit 0' INT TERM HUP
 
 mkdir -p "$var"
+cat > "$var/sessions.conf" <<EOF
+# sessions.conf: written by make run for the development stack in this folder.
+database = $db
+public_url = http://127.0.0.1:$port
+EOF
 if [ ! -f "$db" ]; then
 	ctl user add "$customer" --balance 500.00 >/dev/null
 	ctl astrologer add "$astrologer" >/dev/null

@@ -11,7 +11,7 @@ static const struct {
 	const char *code;
 	const char *message;
 } join_errors[] = {
-	{DB_ERR_NOT_FOUND, "unknown_link", "this link is not known"},
+	{DB_ERR_UNKNOWN_LINK, "unknown_link", "this link is not known"},
 	{DB_ERR_INVALID, "unknown_link", "this link is not known"},
 	{DB_ERR_EXPIRED, "link_expired", "this link is no longer valid"},
 	{DB_ERR_ENDED, "session_ended", "this session is over"},

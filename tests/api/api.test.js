@@ -460,7 +460,7 @@ async function main() {
 			['ice_servers over 4096 bytes (8 servers, each url under 512)',
 				{ SESSIONS_ICE_SERVERS: JSON.stringify(Array(8).fill({ urls: `stun:${'s'.repeat(500)}` })) }, 'ice_servers'],
 			['9 turn_urls (8 at most)', { SESSIONS_TURN_URLS: Array(9).fill('turn:t.example.org').join(','), SESSIONS_TURN_SECRET: 'x' }, 'turn_urls'],
-			['a turn_secret over 256 bytes', { SESSIONS_TURN_URLS: 'turn:t.example.org', SESSIONS_TURN_SECRET: 'x'.repeat(257) }, 'turn_urls'],
+			['a turn_secret over 256 bytes', { SESSIONS_TURN_URLS: 'turn:t.example.org', SESSIONS_TURN_SECRET: 'x'.repeat(257) }, 'turn_secret'],
 		]) {
 			const bad = spawnSync(bin('api-validate'), ['--db', stack.db],
 				{ env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 5000 });

@@ -7,12 +7,14 @@ sessionctl --db "$fresh" list >/dev/null
 latest=$(sqlite3 "$fresh" 'PRAGMA user_version')
 check "a new database gets the latest version ($latest)" test "$latest" -ge 2
 
-# Version 1 is this schema without what db/upgrade/0002.sql adds.
+# Version 1 is this schema without what db/upgrade/ changes.
 sessionctl --db "$old" user add Asha --balance 50.00 >/dev/null
 sessionctl --db "$old" astrologer add Vega >/dev/null
 sid=$(sessionctl --db "$old" book --user Asha --astrologer Vega --type chat --minutes 5 \
 	--price 20.00 | jq -r .sessionId)
-sqlite3 "$old" 'DROP INDEX bookings_created; PRAGMA user_version = 1'
+sqlite3 "$old" 'DROP INDEX bookings_created; DROP INDEX webrtc_sessions_open;
+	CREATE INDEX webrtc_sessions_sweep ON webrtc_sessions(status, link_valid_until_ms);
+	PRAGMA user_version = 1'
 before=$(sqlite3 "$old" 'SELECT * FROM webrtc_sessions; SELECT * FROM ledger_entries')
 
 check "an older database opens and works" \

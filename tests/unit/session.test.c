@@ -236,13 +236,13 @@ static void test_links(struct db *db)
 	      strcmp(s.astrologer_name, "Vega") == 0, "the user's token proves the user");
 	CHECK(db_is_session_link_valid(db, b.astrologer_token, start, &s, &role) == DB_OK &&
 	      role == DB_ROLE_ASTROLOGER, "the astrologer's token proves the astrologer");
-	CHECK(db_is_session_link_valid(db, "short", start, &s, &role) == DB_ERR_NOT_FOUND,
+	CHECK(db_is_session_link_valid(db, "short", start, &s, &role) == DB_ERR_UNKNOWN_LINK,
 	      "a malformed token is unknown");
-	CHECK(db_is_session_link_valid(db, NULL, start, &s, &role) == DB_ERR_NOT_FOUND,
+	CHECK(db_is_session_link_valid(db, NULL, start, &s, &role) == DB_ERR_UNKNOWN_LINK,
 	      "no token is unknown");
 	strcpy(fresh, b.user_token);
 	fresh[0] = fresh[0] == 'A' ? 'B' : 'A';
-	CHECK(db_is_session_link_valid(db, fresh, start, &s, &role) == DB_ERR_NOT_FOUND,
+	CHECK(db_is_session_link_valid(db, fresh, start, &s, &role) == DB_ERR_UNKNOWN_LINK,
 	      "a token one character off is unknown");
 	CHECK(!file_contains(path, b.user_token) && !file_contains(path, b.astrologer_token),
 	      "neither the database nor its WAL holds a token");
@@ -250,19 +250,21 @@ static void test_links(struct db *db)
 	      DB_ERR_NOT_OPEN, "a link is closed until 15 minutes before the start");
 	CHECK(db_is_session_link_valid(db, b.user_token, start - 15 * MIN, &s, &role) == DB_OK,
 	      "and open from then");
-	/* valid until start + paid 30 min + 30 min */
-	CHECK(db_is_session_link_valid(db, b.user_token, start + 60 * MIN - 1, &s, &role) ==
-	      DB_OK, "a link is valid in its last millisecond");
-	CHECK(db_is_session_link_valid(db, b.user_token, start + 60 * MIN, &s, &role) ==
-	      DB_ERR_EXPIRED && strcmp(s.id, b.session.id) == 0,
-	      "and expired at link_valid_until, still naming its session");
 
 	CHECK(db_link_reissue(db, b.session.id, DB_ROLE_USER, start, fresh) == DB_OK &&
 	      strcmp(fresh, b.user_token) != 0, "a link can be reissued");
-	CHECK(db_is_session_link_valid(db, b.user_token, start, &s, &role) == DB_ERR_NOT_FOUND,
+	CHECK(db_is_session_link_valid(db, b.user_token, start, &s, &role) == DB_ERR_UNKNOWN_LINK,
 	      "the old link stops working");
 	CHECK(db_is_session_link_valid(db, fresh, start, &s, &role) == DB_OK &&
 	      role == DB_ROLE_USER, "the new one works");
+	/* valid until start + paid 30 min + 30 min */
+	CHECK(db_is_session_link_valid(db, fresh, start + 60 * MIN - 1, &s, &role) ==
+	      DB_OK, "a link is valid in its last millisecond");
+	CHECK(db_is_session_link_valid(db, fresh, start + 60 * MIN, &s, &role) ==
+	      DB_ERR_EXPIRED && strcmp(s.id, b.session.id) == 0,
+	      "and expired at link_valid_until, still naming its session");
+	CHECK(db_session_get(db, b.session.id, &s) == DB_OK && s.status == DB_STATUS_SCHEDULED,
+	      "a link check only reads: the sweep is what settles it");
 	CHECK(db_link_reissue(db, "no-such-session", DB_ROLE_USER, start, fresh) ==
 	      DB_ERR_NOT_FOUND, "reissuing for an unknown session is refused");
 }
@@ -356,12 +358,12 @@ static void test_expire(struct db *db)
 	db_start_session(db, overtime.session.id, DB_ROLE_USER, start, &j);
 	db_start_session(db, overtime.session.id, DB_ROLE_ASTROLOGER, start, &j);
 	valid_until = noshow.session.link_valid_until_ms;
-	due = j.session.deadline_ms + db_config(db)->grace_ms;
+	due = j.session.deadline_ms;
 
 	CHECK(db_expire(db, due - 1, NULL, NULL, &expired, &timed_out) == DB_OK &&
-	      expired == 0 && timed_out == 0, "an active session runs until its grace is over");
+	      expired == 0 && timed_out == 0, "an active session runs until its deadline");
 	CHECK(db_expire(db, due, NULL, NULL, &expired, &timed_out) == DB_OK &&
-	      expired == 0 && timed_out == 1, "and ends at deadline + grace");
+	      expired == 0 && timed_out == 1, "and ends at it");
 	CHECK(db_settlement_get(db, overtime.session.id, &st) == DB_OK &&
 	      st.reason == DB_REASON_TIME_UP && st.billed_minutes == 10 && st.charged == 100,
 	      "settled for its paid minutes with reason time_up");
@@ -374,6 +376,43 @@ static void test_expire(struct db *db)
 	      "an expired booking is refunded in full as a no-show");
 	CHECK(db_expire(db, valid_until + MIN, NULL, NULL, &expired, &timed_out) == DB_OK &&
 	      expired == 0 && timed_out == 0, "a second sweep does nothing");
+}
+
+/* The relay's timer, a link check and cron all end a due session through db_session_end_due. */
+static void test_end_due(struct db *db)
+{
+	struct db_booking b;
+	struct db_settlement st, again;
+	struct db_session s;
+	struct db_join j;
+	int64_t start = T0 + 2000 * MIN;
+	int ended;
+
+	book(db, "Asha", DB_TYPE_VIDEO, 10, 1000, start, &b);
+	db_start_session(db, b.session.id, DB_ROLE_USER, start, &j);
+	db_start_session(db, b.session.id, DB_ROLE_ASTROLOGER, start + MIN, &j);
+	CHECK(db_session_end_due(db, b.session.id, j.session.deadline_ms - 1, &s, &st, &ended) ==
+	      DB_OK && !ended && s.status == DB_STATUS_ACTIVE,
+	      "a millisecond before the deadline nothing is due");
+	CHECK(db_session_end_due(db, b.session.id, j.session.deadline_ms, &s, &st, &ended) ==
+	      DB_OK && ended && s.status == DB_STATUS_COMPLETED && s.end_reason == DB_REASON_TIME_UP &&
+	      st.billed_minutes == 10 && st.charged == 1000,
+	      "at the deadline it ends with time_up, billed its paid minutes");
+	CHECK(db_session_end_due(db, b.session.id, j.session.deadline_ms + MIN, &s, &st, &ended) ==
+	      DB_OK && !ended && s.status == DB_STATUS_COMPLETED,
+	      "asking again ends nothing");
+	CHECK(db_end_session(db, b.session.id, DB_REASON_USER_ENDED, j.session.deadline_ms + MIN,
+	                     &again) == DB_OK && again.already_ended &&
+	      again.reason == DB_REASON_TIME_UP && again.charged == 1000,
+	      "a later End gets the one settlement back");
+
+	book(db, "Asha", DB_TYPE_CHAT, 10, 1000, start, &b);
+	db_start_session(db, b.session.id, DB_ROLE_USER, start, &j);
+	db_start_session(db, b.session.id, DB_ROLE_ASTROLOGER, start, &j);
+	CHECK(db_end_session(db, b.session.id, DB_REASON_USER_ENDED, j.session.deadline_ms + 1,
+	                     &st) == DB_OK && !st.already_ended && st.reason == DB_REASON_TIME_UP &&
+	      st.charged == 1000, "End pressed after the deadline, before anyone ended it, "
+	      "settles as time_up");
 }
 
 static int count_msgs(void *arg, const struct db_chat *m)
@@ -461,7 +500,7 @@ static void test_store(void)
 	snprintf(key, sizeof key, "%s.key", path);
 	CHECK(stat(key, &sb) == 0 && (sb.st_mode & 0777) == 0600 && sb.st_size == 32,
 	      "the token key is 32 bytes with mode 0600");
-	CHECK(sql_int("PRAGMA user_version") == 2 && sql_int("PRAGMA journal_mode = WAL") != -1,
+	CHECK(sql_int("PRAGMA user_version") == 3 && sql_int("PRAGMA journal_mode = WAL") != -1,
 	      "the schema version is recorded");
 	chmod(key, 0644);
 	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "chmod 600"),
@@ -470,7 +509,7 @@ static void test_store(void)
 	sql_int("PRAGMA user_version = 99");
 	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "version 99"),
 	      "a database newer than the program is refused");
-	sql_int("PRAGMA user_version = 2");
+	sql_int("PRAGMA user_version = 3");
 }
 
 int main(void)
@@ -496,6 +535,7 @@ int main(void)
 	test_links(db);
 	test_join_and_end(db);
 	test_expire(db);
+	test_end_due(db);
 	test_chat(db);
 	test_ledger(db);
 	db_close(db);
