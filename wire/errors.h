@@ -42,7 +42,8 @@ enum wire_err {
 	WIRE_RATE_LIMITED = -29,
 	WIRE_BUSY = -30,
 	WIRE_UNAVAILABLE = -31,
-	WIRE_INTERNAL = -32,
+	WIRE_QUERY = -32,
+	WIRE_INTERNAL = -33,
 };
 
 struct wire_error {

@@ -1,0 +1,92 @@
+# config.test.sh: every setting's type and range, refused at start by every program, naming the key.
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir
+db="$TAP_TMP/s.db"
+sessionctl --db "$db" list >/dev/null
+long=$(head -c 2000 /dev/zero | tr '\0' a)
+
+# key | a bad value | the other settings it needs to be judged
+bad_values() {
+	cat <<EOF
+database|/tmp/$long|
+public_url|ftp://shop.example|
+public_url|https://shop.example/|
+commission_bps|20%|
+commission_bps|10001|
+grace_seconds|-1|
+grace_seconds|3601|
+opens_before_minutes|1441|
+valid_after_minutes|half an hour|
+return_url|javascript:alert(1)|
+ice_servers|{"urls":"stun:x"}|
+ice_servers|[{"urls":"http://x"}]|
+turn_urls|http://turn.example|SESSIONS_TURN_SECRET=s3cret
+turn_secret|$(head -c 257 /dev/zero | tr '\0' s)|SESSIONS_TURN_URLS=turn:turn.example
+minute_ms|99|
+EOF
+}
+
+env_of() { sessionctl config | jq -r ".$1.env"; }
+
+# Every program, with one bad setting, must exit non-zero and name the key on stderr.
+refused_by_all() {
+	local key=$1 value=$2 extra=$3 var out port
+	var=$(env_of "$key")
+	for prog in sessionctl api-validate api-health relay; do
+		case $prog in
+		sessionctl) set -- sessionctl --db "$db" wallet show nobody ;;
+		relay) set -- relay --db "$db" --port 1 --origin http://127.0.0.1:1 ;;
+		*) set -- "$prog" --db "$db" ;;
+		esac
+		out=$(env $extra "$var=$value" timeout 5 "$@" 2>&1 </dev/null)
+		if [ $? -eq 0 ] || ! printf '%s' "$out" | grep -q "setting $key\b"; then
+			echo "# $prog accepted $key or did not name it: $out"
+			return 1
+		fi
+	done
+}
+
+tested=$(bad_values | cut -d'|' -f1 | sort -u | tr '\n' ' ')
+check "every key the programs know has a bad value tested here ($tested)" \
+	test "$(sessionctl config | jq -r 'keys[]' | sort | tr '\n' ' ')" = "$tested"
+
+while IFS='|' read -r key value extra; do
+	shown=$value
+	[ ${#shown} -gt 30 ] && shown="${shown:0:20}... (${#value} bytes)"
+	check "$key = '$shown' stops sessionctl, the API programs and the relay, naming $key" \
+		refused_by_all "$key" "$value" "$extra"
+done < <(bad_values)
+
+half_turn() {
+	local out
+	out=$(SESSIONS_TURN_URLS=turn:t.example sessionctl --db "$db" list 2>&1) && return 1
+	printf '%s' "$out" | grep -q turn_urls && printf '%s' "$out" | grep -q turn_secret
+}
+check "turn_urls without turn_secret is refused, naming both" half_turn
+
+printf 'grace_seconds = soon\n' >"$TAP_TMP/bad.conf"
+check "a bad value in the file is refused the same way, saying it came from the file" \
+	sh -c "SESSIONS_CONF='$TAP_TMP/bad.conf' sessionctl --db '$db' list 2>&1 >/dev/null | grep -q 'setting grace_seconds (SESSIONS_GRACE_SECONDS, from the file)'"
+
+good_ends() {
+	SESSIONS_COMMISSION_BPS=10000 SESSIONS_GRACE_SECONDS=0 SESSIONS_RETURN_URL=https://shop.example/thanks \
+		sessionctl config | jsonok '.commission_bps.value == "10000" and .grace_seconds.value == "0"'
+}
+check "good values at both ends of a range are taken" good_ends
+
+# A database's folder may hold its own settings: make run keeps var/sessions.conf there.
+mkdir -p "$TAP_TMP/stack"
+printf 'public_url = http://127.0.0.1:18555\n' >"$TAP_TMP/stack/sessions.conf"
+sessionctl --db "$TAP_TMP/stack/s.db" user add Asha --balance 10.00 >/dev/null
+sessionctl --db "$TAP_TMP/stack/s.db" astrologer add Vega >/dev/null
+beside_db() {
+	sessionctl --db "$TAP_TMP/stack/s.db" book --user Asha --astrologer Vega --type chat \
+		--minutes 5 --price 1.00 | jsonok '.userUrl | startswith("http://127.0.0.1:18555/session/")'
+}
+check "sessions.conf beside the database is read: printed links use its public_url" beside_db
+named_wins() {
+	SESSIONS_CONF=/dev/null sessionctl --db "$TAP_TMP/stack/s.db" config |
+		jsonok '.public_url.source == "default"'
+}
+check "SESSIONS_CONF still wins over the file beside the database" named_wins
+tap_exit
