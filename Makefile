@@ -111,7 +111,7 @@ $(B)/tests/asan-%: tests/unit/%.test.c $(DB_SRC) $(B)/gen/schema.c tests/unit/ta
 	$(CC) $(CFLAGS) -O1 $(SANITIZE) -Itests/unit -o $@ $< $(DB_SRC) $(B)/gen/schema.c $(LDLIBS)
 
 # Small C programs the black-box tests drive (e.g. the crash loop).
-$(B)/tests/%: tests/helpers/%.c $(DB_LIB)
+$(B)/tests/%: tests/helpers/%.c $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
