@@ -2,7 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "relay.h"
+#include "proto.h"
+#include "store.h"
+
+/* Only chat waits on the writer's lock, never a connection: it may wait longer than the loop. */
+#define RELAY_STORE_BUSY_MS 2000
 
 /* Stores one batch in one transaction (one fsync) and writes each job's answer. */
 static void store_batch(struct db *db, struct relay_store_job *batch)
@@ -78,7 +82,6 @@ int relay_store_start(struct relay_store *s, const char *path, struct lws_contex
 {
 	if (db_open(path, &s->db, err, errlen) != DB_OK)
 		return -1;
-	/* Only chat waits on this connection's lock, never the loop: it may wait longer. */
 	db_set_busy_timeout(s->db, RELAY_STORE_BUSY_MS);
 	s->ctx = ctx;
 	if (pthread_mutex_init(&s->lock, NULL))
