@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chat_writer.h"
 #include "relay.h"
 #include "room.h"
 
@@ -158,7 +159,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	running = r.ctx;
-	if (relay_store_start(&r.store, a.db, r.ctx, err, sizeof err)) {
+	if (relay_chat_writer_start(&r.writer, a.db, r.ctx, err, sizeof err) < 0) {
 		fprintf(stderr, "relay: %s\n", err);
 		running = NULL;
 		lws_context_destroy(r.ctx);

@@ -7,8 +7,8 @@
 #include "conn.h"
 #include "db.h"
 #include "proto.h"
-#include "store.h"
 
+struct relay_chat_writer;
 struct relay_rooms;
 
 struct relay {
@@ -17,7 +17,7 @@ struct relay {
 	struct relay_conns conns;  /* conn.c's: origins, rate limit, the write batch */
 	struct relay_proto proto;  /* proto.c's: the parser and the frame being relayed */
 	struct relay_rooms *rooms; /* is malloc'd: room.c's */
-	struct relay_store store;  /* the chat writer */
+	struct relay_chat_writer *writer; /* is malloc'd: chat_writer.c's; NULL when not running */
 };
 
 #endif

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat_writer.h"
 #include "relay.h"
 #include "room.h"
 
@@ -358,7 +359,7 @@ static void watch(lws_sorted_usec_list_t *sul)
 }
 
 /* Delivers one answer from the writer: stored before delivered, a duplicate to its sender only. */
-static void answer(struct relay *r, struct relay_chat *m, struct relay_store_job *j)
+static void answer(struct relay *r, struct relay_chat *m, struct relay_chat_job *j)
 {
 	struct relay_room *room;
 
@@ -377,10 +378,10 @@ static void answer(struct relay *r, struct relay_chat *m, struct relay_store_job
 }
 
 /* Matches the writer's answers, which come in the order sent, with the waiting chat. */
-static void answers_deliver(struct relay *r, struct relay_store_job *list)
+static void answers_deliver(struct relay *r, struct relay_chat_job *list)
 {
 	struct relay_rooms *rs = r->rooms;
-	struct relay_store_job *j;
+	struct relay_chat_job *j;
 	struct relay_chat *m;
 
 	while ((j = list)) {
@@ -392,14 +393,14 @@ static void answers_deliver(struct relay *r, struct relay_store_job *list)
 		rs->chat_waiting--;
 		answer(r, m, j);
 		free(m);
-		relay_store_job_free(j);
+		relay_chat_writer_job_free(j);
 	}
 }
 
 /* The loop's side of the writer's wakeup (LWS_CALLBACK_EVENT_WAIT_CANCELLED). */
 void relay_room_answers(struct relay *r)
 {
-	answers_deliver(r, relay_store_take(&r->store));
+	answers_deliver(r, relay_chat_writer_take(r->writer));
 }
 
 /*
@@ -410,10 +411,10 @@ void relay_room_answers(struct relay *r)
 void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const char *client_id)
 {
 	struct relay_rooms *rs = r->rooms;
-	struct relay_store_job *j = NULL;
+	struct relay_chat_job *j = NULL;
 	struct relay_chat *m = NULL;
 
-	if (rs->stopping || !r->store.running) {
+	if (rs->stopping || !r->writer) {
 		relay_conn_error(c, "server_error", "the relay is stopping; nothing was stored", 0);
 		goto fail;
 	}
@@ -440,7 +441,7 @@ void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const ch
 		rs->chat_head = m;
 	rs->chat_tail = m;
 	rs->chat_waiting++;
-	relay_store_put(&r->store, j);
+	relay_chat_writer_put(r->writer, j);
 	return;
 fail:
 	free(m);
@@ -480,8 +481,8 @@ void relay_room_shutdown(struct relay *r)
 	int i;
 
 	lws_sul_cancel(&rs->watch_sul);
-	answers_deliver(r, relay_store_take(&r->store));
-	answers_deliver(r, relay_store_stop(&r->store));
+	answers_deliver(r, relay_chat_writer_take(r->writer));
+	answers_deliver(r, relay_chat_writer_stop(&r->writer));
 	rs->stopping = 1;
 	for (room = rs->all; room; room = room->all_next) {
 		lws_sul_cancel(&room->timer);
