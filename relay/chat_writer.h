@@ -19,6 +19,7 @@ struct relay_chat_writer;
  */
 struct relay_chat_job {
 	struct relay_chat_job *next;  /* while the writer has it: needs the writer's lock */
+	uint64_t ticket;              /* the answer finds its waiting sender by this (waiting.h) */
 	char session_id[DB_ID_LEN + 1];
 	enum db_role role;
 	char client_id[DB_CLIENT_ID_MAX + 1];

@@ -9,6 +9,7 @@
 #include "chat_writer.h"
 #include "relay.h"
 #include "room.h"
+#include "waiting.h"
 
 #define RELAY_BUSY_MS 500 /* the longest the loop waits for another writer's lock */
 

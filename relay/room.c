@@ -5,6 +5,7 @@
 #include "chat_writer.h"
 #include "relay.h"
 #include "room.h"
+#include "waiting.h"
 
 #define RELAY_WATCH_MS 250              /* how often rooms are compared with the database */
 #define RELAY_BUCKETS 4096              /* rooms hash table */
@@ -27,13 +28,6 @@ struct relay_room {
 	lws_sorted_usec_list_t timer;    /* the next warning or the deadline; cancel before free */
 };
 
-/* A chat message the writer has not answered yet: the loop's side, never seen by the writer. */
-struct relay_chat {
-	struct relay_chat *next;
-	struct relay_conn *from;  /* NULL once the sender closed */
-	char session_id[DB_ID_LEN + 1];
-};
-
 /* Every room, and the chat waiting to be stored for them. */
 struct relay_rooms {
 	struct relay *relay;
@@ -43,9 +37,7 @@ struct relay_rooms {
 	int watch_passes;         /* passes still owed to the last change seen */
 	int nrooms;
 	int stopping;             /* shutting down: no more presence frames */
-	struct relay_chat *chat_head, *chat_tail; /* is malloc'd: with the writer, in the order sent */
-	int chat_waiting;         /* length of that list */
-	int chat_max;             /* refuse chat beyond this many waiting (--chat-queue) */
+	struct relay_waiting_list chat; /* with the writer, not yet answered */
 	lws_sorted_usec_list_t watch_sul; /* compares rooms with the database */
 };
 
@@ -358,41 +350,36 @@ static void watch(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(r->ctx, 0, &rs->watch_sul, watch, RELAY_WATCH_MS * LWS_US_PER_MS);
 }
 
-/* Delivers one answer from the writer: stored before delivered, a duplicate to its sender only. */
-static void answer(struct relay *r, struct relay_chat *m, struct relay_chat_job *j)
+/*
+ * Delivers one answer from the writer to from, its sender (NULL when gone):
+ * stored before delivered, a duplicate to its sender only.
+ */
+static void answer(struct relay *r, struct relay_conn *from, struct relay_chat_job *j)
 {
 	struct relay_room *room;
 
 	if (j->err == DB_ERR_INVALID) {
-		if (m->from)
-			relay_conn_error(m->from, "bad_message", "the message was not stored", 0);
+		if (from)
+			relay_conn_error(from, "bad_message", "the message was not stored", 0);
 	} else if (j->err != DB_OK) {
-		if (m->from)
-			relay_conn_error(m->from, "server_error", "the message was not stored", 0);
+		if (from)
+			relay_conn_error(from, "server_error", "the message was not stored", 0);
 	} else if (j->duplicate) {
-		if (m->from)
-			relay_conn_sendbuf(m->from, &j->frame);
-	} else if ((room = room_find(r->rooms, m->session_id))) {
+		if (from)
+			relay_conn_sendbuf(from, &j->frame);
+	} else if ((room = room_find(r->rooms, j->session_id))) {
 		room_send(room, -1, &j->frame);
 	}
 }
 
-/* Matches the writer's answers, which come in the order sent, with the waiting chat. */
+/* Each answer finds its waiting sender by ticket, whatever order the answers come in. */
 static void answers_deliver(struct relay *r, struct relay_chat_job *list)
 {
-	struct relay_rooms *rs = r->rooms;
 	struct relay_chat_job *j;
-	struct relay_chat *m;
 
 	while ((j = list)) {
 		list = j->next;
-		m = rs->chat_head;
-		rs->chat_head = m->next;
-		if (!rs->chat_head)
-			rs->chat_tail = NULL;
-		rs->chat_waiting--;
-		answer(r, m, j);
-		free(m);
+		answer(r, relay_waiting_take(&r->rooms->chat, j->ticket), j);
 		relay_chat_writer_job_free(j);
 	}
 }
@@ -412,50 +399,36 @@ void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const ch
 {
 	struct relay_rooms *rs = r->rooms;
 	struct relay_chat_job *j = NULL;
-	struct relay_chat *m = NULL;
 
 	if (rs->stopping || !r->writer) {
 		relay_conn_error(c, "server_error", "the relay is stopping; nothing was stored", 0);
 		goto fail;
 	}
-	if (rs->chat_waiting >= rs->chat_max) {
+	if (relay_waiting_full(&rs->chat)) {
 		relay_conn_error(c, "server_busy",
 		                 "too many messages are waiting to be stored; send it again", 0);
 		goto fail;
 	}
-	if (!(m = calloc(1, sizeof *m)) || !(j = calloc(1, sizeof *j))) {
+	if (!(j = calloc(1, sizeof *j)) || relay_waiting_add(&rs->chat, c, &j->ticket) < 0) {
 		relay_conn_error(c, "server_error", "out of memory", 0);
 		goto fail;
 	}
-	m->from = c;
-	memcpy(m->session_id, c->room->session_id, sizeof m->session_id);
 	memcpy(j->session_id, c->room->session_id, sizeof j->session_id);
 	j->role = c->role;
 	strncpy(j->client_id, client_id, DB_CLIENT_ID_MAX);
 	j->body = body;
 	j->at_ms = db_now_ms();
 	relay_buf_init(&j->frame);
-	if (rs->chat_tail)
-		rs->chat_tail->next = m;
-	else
-		rs->chat_head = m;
-	rs->chat_tail = m;
-	rs->chat_waiting++;
 	relay_chat_writer_put(r->writer, j);
 	return;
 fail:
-	free(m);
+	free(j);
 	free(body);
 }
 
-/* A closing connection: its waiting chat is still stored, the answer goes nowhere. */
 void relay_room_forget(struct relay *r, struct relay_conn *c)
 {
-	struct relay_chat *m;
-
-	for (m = r->rooms->chat_head; m; m = m->next)
-		if (m->from == c)
-			m->from = NULL;
+	relay_waiting_forget(&r->rooms->chat, c);
 }
 
 /* Before the context exists: lws may call back into the rooms as soon as it does. */
@@ -464,7 +437,7 @@ int relay_room_init(struct relay *r, int chat_max)
 	if (!(r->rooms = calloc(1, sizeof *r->rooms)))
 		return -1;
 	r->rooms->relay = r;
-	r->rooms->chat_max = chat_max;
+	r->rooms->chat.max = chat_max;
 	return 0;
 }
 

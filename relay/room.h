@@ -4,8 +4,6 @@
 
 #include "db.h"
 
-#define RELAY_CHAT_WAITING 4096 /* chat messages sent to the writer and not yet answered (--chat-queue) */
-
 struct relay;
 struct relay_conn;
 struct relay_room;
