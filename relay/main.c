@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "chat_writer.h"
+#include "conf.h"
 #include "relay.h"
 #include "room.h"
 #include "waiting.h"
@@ -26,9 +27,11 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: relay --db PATH (--socket PATH | --port N) --origin URL...\n"
+	fprintf(stderr, "usage: relay [--db PATH] (--socket PATH | --port N) --origin URL...\n"
 	                "             [--rate FRAMES_PER_S] [--burst FRAMES] [--ping-secs N]\n"
-	                "             [--chat-queue MESSAGES]\n");
+	                "             [--chat-queue MESSAGES]\n"
+	                "The database is --db PATH, else the database setting (SESSIONS_DB or the\n"
+	                "configuration file).\n");
 	exit(2);
 }
 
@@ -88,8 +91,31 @@ static void parse_args(int argc, char **argv, struct relay *r, struct args *a)
 			usage();
 		i++;
 	}
-	if (!a->db || !r->conns.norigins || !a->socket == !a->port)
+	if (!r->conns.norigins || !a->socket == !a->port)
 		usage();
+}
+
+/*
+ * The database the API programs use: the configuration's database setting
+ * (SESSIONS_DB overrides the file), unless --db names one. A configuration
+ * that does not load stops the relay here, before it serves anybody.
+ */
+static const char *database(const char *flag)
+{
+	const char *path;
+	char err[512];
+
+	if (conf_load(err, sizeof err) != DB_OK) {
+		fprintf(stderr, "relay: %s\n", err);
+		exit(2);
+	}
+	path = flag ? flag : conf_get("database");
+	if (!path || !*path) {
+		fprintf(stderr, "relay: no database: pass --db PATH or set database in the "
+		        "configuration file (or SESSIONS_DB)\n");
+		exit(2);
+	}
+	return path;
 }
 
 static void wake(lws_sorted_usec_list_t *sul)
@@ -110,6 +136,7 @@ int main(int argc, char **argv)
 	int rc = 1;
 
 	parse_args(argc, argv, &r, &a);
+	a.db = database(a.db);
 	/* Each thread keeps its own connection (the loop's and the chat writer's). */
 	if (db_threads_own_connections() != DB_OK)
 		fprintf(stderr, "relay: SQLite keeps its locks\n");
