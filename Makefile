@@ -110,6 +110,9 @@ $(B)/tests/asan-%: tests/unit/%.test.c $(DB_SRC) $(B)/gen/schema.c tests/unit/ta
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 $(SANITIZE) -Itests/unit -o $@ $< $(DB_SRC) $(B)/gen/schema.c $(LDLIBS)
 
+# The relay's waiting chat is a unit of its own (no lws), compiled into its test.
+$(B)/tests/relay_waiting $(B)/tests/asan-relay_waiting: relay/waiting.c relay/waiting.h
+
 # Small C programs the black-box tests drive (e.g. the crash loop).
 $(B)/tests/%: tests/helpers/%.c $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "relay.h"
+#include "buf.h"
+#include "db.h"
 
 void relay_buf_init(struct relay_buf *b)
 {
@@ -48,7 +49,7 @@ static int buf_grow(struct relay_buf *b, size_t n)
 	return 0;
 }
 
-void relay_buf_add(struct relay_buf *b, const char *s, size_t n)
+static void buf_add(struct relay_buf *b, const char *s, size_t n)
 {
 	if (buf_grow(b, n) < 0)
 		return;
@@ -59,7 +60,7 @@ void relay_buf_add(struct relay_buf *b, const char *s, size_t n)
 
 void relay_buf_str(struct relay_buf *b, const char *s)
 {
-	relay_buf_add(b, s, strlen(s));
+	buf_add(b, s, strlen(s));
 }
 
 /* Appends s as a JSON string literal; s is valid UTF-8 (lws checks every text frame). */
@@ -68,7 +69,7 @@ void relay_buf_json(struct relay_buf *b, const char *s, size_t n)
 	static const char hex[] = "0123456789abcdef";
 	size_t i, run = 0;
 
-	relay_buf_add(b, "\"", 1);
+	buf_add(b, "\"", 1);
 	for (i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		char esc[7];
@@ -76,7 +77,7 @@ void relay_buf_json(struct relay_buf *b, const char *s, size_t n)
 
 		if (ch >= 0x20 && ch != '"' && ch != '\\')
 			continue;
-		relay_buf_add(b, s + run, i - run);
+		buf_add(b, s + run, i - run);
 		run = i + 1;
 		esc[0] = '\\';
 		switch (ch) {
@@ -91,10 +92,10 @@ void relay_buf_json(struct relay_buf *b, const char *s, size_t n)
 			esc[5] = hex[ch & 15];
 			elen = 6;
 		}
-		relay_buf_add(b, esc, elen);
+		buf_add(b, esc, elen);
 	}
-	relay_buf_add(b, s + run, n - run);
-	relay_buf_add(b, "\"", 1);
+	buf_add(b, s + run, n - run);
+	buf_add(b, "\"", 1);
 }
 
 void relay_buf_fmt(struct relay_buf *b, const char *fmt, ...)
@@ -126,13 +127,13 @@ void relay_buf_time(struct relay_buf *b, int64_t ms)
 	char t[32];
 
 	if (!ms) {
-		relay_buf_add(b, "null", 4);
+		buf_add(b, "null", 4);
 		return;
 	}
 	db_time_format(ms, t);
-	relay_buf_add(b, "\"", 1);
+	buf_add(b, "\"", 1);
 	relay_buf_str(b, t);
-	relay_buf_add(b, "\"", 1);
+	buf_add(b, "\"", 1);
 }
 
 char *relay_buf_data(struct relay_buf *b)

@@ -4,41 +4,106 @@
 #include <string.h>
 
 #include "relay.h"
+#include "room.h"
 
-struct relay *relay_from_wsi(struct lws *wsi)
+#define RELAY_MSG_MAX 65536             /* bytes of one reassembled message: more closes 1009 */
+#define RELAY_RX_CHUNK 512              /* lws rx buffer: small, it is allocated per connection */
+#define RELAY_QUEUE_FRAMES 512          /* a connection's send queue holds at most this many */
+#define RELAY_QUEUE_BYTES (2u << 20)    /* ... and this many bytes */
+#define RELAY_BATCH_FRAMES 64           /* frames written together in one system call */
+#define RELAY_BATCH_BYTES 65536         /* ... and their bytes */
+#define RELAY_JOIN_TIMEOUT_S 10         /* time to send join-room */
+#define RELAY_DRAIN_TIMEOUT_S 5         /* time to read a last frame before a close */
+#define RELAY_STRIKES_MAX 50            /* rate-limited frames in a row before a close */
+
+/* A frame waiting in a connection's send queue. */
+struct relay_out {
+	struct relay_out *next;
+	size_t len;
+	unsigned char buf[]; /* LWS_PRE bytes of headroom, then len bytes */
+};
+
+int relay_conn_setup(struct relay_conns *cs)
 {
-	return lws_context_user(lws_get_context(wsi));
+	return (cs->batch = malloc(LWS_PRE + RELAY_BATCH_BYTES)) ? 0 : -1;
 }
 
-static int origin_allowed(struct relay *r, struct lws *wsi)
+void relay_conn_teardown(struct relay_conns *cs)
+{
+	free(cs->batch);
+	cs->batch = NULL;
+}
+
+/* Every http://127.0.0.1:PORT origin also allows http://localhost:PORT, the same page. */
+int relay_conn_allow(struct relay_conns *cs, const char *o)
+{
+	static const char loop[] = "http://127.0.0.1:";
+
+	if (cs->norigins + 2 > RELAY_ORIGINS_MAX || strlen(o) + 10 >= RELAY_ORIGIN_LEN)
+		return -1;
+	snprintf(cs->origins[cs->norigins++], RELAY_ORIGIN_LEN, "%s", o);
+	if (!strncmp(o, loop, sizeof loop - 1))
+		snprintf(cs->origins[cs->norigins++], RELAY_ORIGIN_LEN, "http://localhost:%s",
+		         o + sizeof loop - 1);
+	return 0;
+}
+
+static int origin_allowed(const struct relay_conns *cs, struct lws *wsi)
 {
 	char origin[RELAY_ORIGIN_LEN];
 	int i;
 
 	if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
 		return 0;
-	for (i = 0; i < r->norigins; i++)
-		if (!strcmp(origin, r->origins[i]))
+	for (i = 0; i < cs->norigins; i++)
+		if (!strcmp(origin, cs->origins[i]))
 			return 1;
 	return 0;
+}
+
+static void queue_free(struct relay_conn *c)
+{
+	struct relay_out *o, *next;
+
+	for (o = c->head; o; o = next) {
+		next = o->next;
+		free(o);
+	}
+	c->head = c->tail = NULL;
+	c->queued = 0;
+	c->queued_bytes = 0;
+}
+
+/*
+ * Drops a connection: its queue is discarded and nothing more is sent.
+ * It leaves its room when lws closes it, on the next turn of the loop, so
+ * a room never disappears under a caller that is sending to it.
+ */
+static void conn_drop(struct relay_conn *c)
+{
+	if (c->dead)
+		return;
+	c->dead = 1;
+	queue_free(c);
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 /*
  * Queues a frame. A connection whose queue is full lags too far behind:
  * it is dropped rather than allowed to grow the relay's memory.
  */
-int relay_conn_send(struct relay_conn *c, const char *data, size_t len)
+static int conn_send(struct relay_conn *c, const char *data, size_t len)
 {
 	struct relay_out *o;
 
 	if (c->dead)
 		return -1;
 	if (c->queued >= RELAY_QUEUE_FRAMES || c->queued_bytes + len > RELAY_QUEUE_BYTES) {
-		relay_conn_drop(c);
+		conn_drop(c);
 		return -1;
 	}
 	if (!(o = malloc(sizeof *o + LWS_PRE + len))) {
-		relay_conn_drop(c);
+		conn_drop(c);
 		return -1;
 	}
 	o->next = NULL;
@@ -59,7 +124,7 @@ int relay_conn_sendbuf(struct relay_conn *c, struct relay_buf *b)
 {
 	const char *data = relay_buf_data(b);
 
-	return data ? relay_conn_send(c, data, b->len) : -1;
+	return data ? conn_send(c, data, b->len) : -1;
 }
 
 /* Sends the close frame once everything queued before it has been written. */
@@ -89,41 +154,14 @@ void relay_conn_error(struct relay_conn *c, const char *code, const char *messag
 		relay_conn_close(c, close_code);
 }
 
-static void queue_free(struct relay_conn *c)
-{
-	struct relay_out *o, *next;
-
-	for (o = c->head; o; o = next) {
-		next = o->next;
-		free(o);
-	}
-	c->head = c->tail = NULL;
-	c->queued = 0;
-	c->queued_bytes = 0;
-}
-
-/*
- * Drops a connection: its queue is discarded and nothing more is sent.
- * It leaves its room when lws closes it, on the next turn of the loop, so
- * a room never disappears under a caller that is sending to it.
- */
-void relay_conn_drop(struct relay_conn *c)
-{
-	if (c->dead)
-		return;
-	c->dead = 1;
-	queue_free(c);
-	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-}
-
 /* The token bucket: 1 when the frame may pass. */
-static int rate_take(struct relay *r, struct relay_conn *c)
+static int rate_take(const struct relay_conns *cs, struct relay_conn *c)
 {
 	lws_usec_t now = lws_now_usecs();
 
-	c->tokens += (double)(now - c->refilled_us) * r->rate / 1e6;
-	if (c->tokens > r->burst)
-		c->tokens = r->burst;
+	c->tokens += (double)(now - c->refilled_us) * cs->rate / 1e6;
+	if (c->tokens > cs->burst)
+		c->tokens = cs->burst;
 	c->refilled_us = now;
 	if (c->tokens >= 1) {
 		c->tokens -= 1;
@@ -139,7 +177,7 @@ static int rate_take(struct relay *r, struct relay_conn *c)
 
 static void message_done(struct relay *r, struct relay_conn *c, const char *data, size_t len)
 {
-	if (rate_take(r, c))
+	if (rate_take(&r->conns, c))
 		relay_proto_frame(r, c, data, len);
 }
 
@@ -234,7 +272,7 @@ static void dequeue(struct relay_conn *c)
 static int writeable(struct relay *r, struct relay_conn *c)
 {
 	struct relay_out *o = c->head;
-	unsigned char *batch = r->batch, *p;
+	unsigned char *batch = r->conns.batch, *p;
 	size_t total = 0;
 	int n = 0;
 
@@ -279,11 +317,11 @@ static int writeable(struct relay *r, struct relay_conn *c)
 	return 0;
 }
 
-int relay_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                   void *in, size_t len)
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+                    void *in, size_t len)
 {
 	struct relay_conn *c = user;
-	struct relay *r = relay_from_wsi(wsi);
+	struct relay *r = lws_context_user(lws_get_context(wsi));
 	char path[8];
 
 	switch (reason) {
@@ -292,11 +330,11 @@ int relay_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 			return -1;
 		/* A wrong origin is refused after the upgrade, with an error frame the page can show. */
 		if (c)
-			c->origin_ok = origin_allowed(r, wsi);
+			c->origin_ok = origin_allowed(&r->conns, wsi);
 		break;
 	case LWS_CALLBACK_ESTABLISHED:
 		c->wsi = wsi;
-		c->tokens = r->burst;
+		c->tokens = r->conns.burst;
 		c->refilled_us = lws_now_usecs();
 		if (!c->origin_ok) {
 			relay_conn_error(c, "forbidden_origin", "this page's origin may not connect",
@@ -328,3 +366,8 @@ int relay_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user
 	}
 	return 0;
 }
+
+const struct lws_protocols relay_conn_protocols[] = {
+	{"relay", callback, sizeof(struct relay_conn), RELAY_RX_CHUNK, 0, NULL, 0},
+	{NULL, NULL, 0, 0, 0, NULL, 0},
+};

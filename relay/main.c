@@ -6,7 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chat_writer.h"
+#include "conf.h"
 #include "relay.h"
+#include "room.h"
+#include "waiting.h"
+
+#define RELAY_BUSY_MS 500 /* the longest the loop waits for another writer's lock */
 
 static volatile sig_atomic_t stopping;
 static struct lws_context *running;
@@ -21,9 +27,11 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: relay --db PATH (--socket PATH | --port N) --origin URL...\n"
+	fprintf(stderr, "usage: relay [--db PATH] (--socket PATH | --port N) --origin URL...\n"
 	                "             [--rate FRAMES_PER_S] [--burst FRAMES] [--ping-secs N]\n"
-	                "             [--chat-queue MESSAGES]\n");
+	                "             [--chat-queue MESSAGES]\n"
+	                "The database is --db PATH, else the database setting (SESSIONS_DB or the\n"
+	                "configuration file).\n");
 	exit(2);
 }
 
@@ -39,26 +47,20 @@ static long number(const char *s, long min, long max)
 	return v;
 }
 
-/* Every http://127.0.0.1:PORT origin also allows http://localhost:PORT, the same page. */
-static void origin_add(struct relay *r, const char *o)
-{
-	static const char loop[] = "http://127.0.0.1:";
+struct args {
+	const char *db, *socket;
+	long port, ping;
+	int chat_max;
+};
 
-	if (r->norigins + 2 > RELAY_ORIGINS_MAX || strlen(o) + 10 >= RELAY_ORIGIN_LEN) {
+static void origin(struct relay_conns *cs, const char *o)
+{
+	if (relay_conn_allow(cs, o) < 0) {
 		fprintf(stderr, "relay: at most %d origins of under %d bytes\n",
 		        RELAY_ORIGINS_MAX / 2, RELAY_ORIGIN_LEN - 10);
 		exit(2);
 	}
-	snprintf(r->origins[r->norigins++], RELAY_ORIGIN_LEN, "%s", o);
-	if (!strncmp(o, loop, sizeof loop - 1))
-		snprintf(r->origins[r->norigins++], RELAY_ORIGIN_LEN, "http://localhost:%s",
-		         o + sizeof loop - 1);
 }
-
-struct args {
-	const char *db, *socket;
-	long port, ping;
-};
 
 static void parse_args(int argc, char **argv, struct relay *r, struct args *a)
 {
@@ -76,21 +78,44 @@ static void parse_args(int argc, char **argv, struct relay *r, struct args *a)
 		else if (!strcmp(argv[i], "--port"))
 			a->port = number(v, 1, 65535);
 		else if (!strcmp(argv[i], "--origin"))
-			origin_add(r, v);
+			origin(&r->conns, v);
 		else if (!strcmp(argv[i], "--rate"))
-			r->rate = (double)number(v, 1, 10000000);
+			r->conns.rate = (double)number(v, 1, 10000000);
 		else if (!strcmp(argv[i], "--burst"))
-			r->burst = (double)number(v, 1, 10000000);
+			r->conns.burst = (double)number(v, 1, 10000000);
 		else if (!strcmp(argv[i], "--chat-queue"))
-			r->chat_max = (int)number(v, 1, 65536);
+			a->chat_max = (int)number(v, 1, 65536);
 		else if (!strcmp(argv[i], "--ping-secs"))
 			a->ping = number(v, 1, 50);
 		else
 			usage();
 		i++;
 	}
-	if (!a->db || !r->norigins || !a->socket == !a->port)
+	if (!r->conns.norigins || !a->socket == !a->port)
 		usage();
+}
+
+/*
+ * The database the API programs use: the configuration's database setting
+ * (SESSIONS_DB overrides the file), unless --db names one. Every setting
+ * is checked here: a bad one stops the relay before it serves anybody.
+ */
+static const char *database(const char *flag)
+{
+	const char *path;
+	char err[512];
+
+	if (conf_load(flag, err, sizeof err) != 0) {
+		fprintf(stderr, "relay: %s\n", err);
+		exit(2);
+	}
+	path = flag ? flag : conf_str(CONF_DATABASE);
+	if (!*path) {
+		fprintf(stderr, "relay: no database: pass --db PATH or set database in the "
+		        "configuration file (or SESSIONS_DB)\n");
+		exit(2);
+	}
+	return path;
 }
 
 static void wake(lws_sorted_usec_list_t *sul)
@@ -100,13 +125,9 @@ static void wake(lws_sorted_usec_list_t *sul)
 
 int main(int argc, char **argv)
 {
-	static struct relay r = {.rate = 50, .burst = 100, .chat_max = RELAY_CHAT_WAITING};
-	static const struct lws_protocols protocols[] = {
-		{"relay", relay_callback, sizeof(struct relay_conn), RELAY_RX_CHUNK, 0, NULL, 0},
-		{NULL, NULL, 0, 0, 0, NULL, 0},
-	};
+	static struct relay r = {.conns = {.rate = 50, .burst = 100}};
 	struct lws_context_creation_info info;
-	struct args a = {NULL, NULL, 0, 30};
+	struct args a = {NULL, NULL, 0, 30, RELAY_CHAT_WAITING};
 	lws_retry_bo_t retry;
 	lws_sorted_usec_list_t grace;
 	struct sigaction sa;
@@ -115,6 +136,7 @@ int main(int argc, char **argv)
 	int rc = 1;
 
 	parse_args(argc, argv, &r, &a);
+	a.db = database(a.db);
 	/* Each thread keeps its own connection (the loop's and the chat writer's). */
 	if (db_threads_own_connections() != DB_OK)
 		fprintf(stderr, "relay: SQLite keeps its locks\n");
@@ -125,7 +147,8 @@ int main(int argc, char **argv)
 	}
 	/* Every connection waits while the loop does: better a refused frame than a stall. */
 	db_set_busy_timeout(r.db, RELAY_BUSY_MS);
-	if (!(r.tok = json_tokener_new()) || !(r.batch = malloc(LWS_PRE + RELAY_BATCH_BYTES)))
+	if (relay_proto_init(&r.proto) < 0 || relay_conn_setup(&r.conns) < 0 ||
+	    relay_room_init(&r, a.chat_max) < 0)
 		goto out;
 
 	/* Pings well inside nginx's 60 s proxy read timeout; silent peers are dropped. */
@@ -134,7 +157,7 @@ int main(int argc, char **argv)
 	retry.secs_since_valid_hangup = (uint16_t)(a.ping + a.ping / 2 + 1);
 
 	memset(&info, 0, sizeof info);
-	info.protocols = protocols;
+	info.protocols = relay_conn_protocols;
 	info.user = &r;
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
@@ -164,7 +187,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	running = r.ctx;
-	if (relay_store_start(&r.store, a.db, r.ctx, err, sizeof err)) {
+	if (relay_chat_writer_start(&r.writer, a.db, r.ctx, err, sizeof err) < 0) {
 		fprintf(stderr, "relay: %s\n", err);
 		running = NULL;
 		lws_context_destroy(r.ctx);
@@ -181,7 +204,7 @@ int main(int argc, char **argv)
 	memset(&grace, 0, sizeof grace);
 	lws_sul_schedule(r.ctx, 0, &grace, wake, 1000 * LWS_US_PER_MS);
 	until = lws_now_usecs() + 1000 * LWS_US_PER_MS;
-	while (r.nrooms && lws_now_usecs() < until)
+	while (relay_room_count(&r) && lws_now_usecs() < until)
 		if (lws_service(r.ctx, 0) < 0)
 			break;
 	lws_sul_cancel(&grace);
@@ -192,10 +215,10 @@ int main(int argc, char **argv)
 	fprintf(stderr, "relay: stopped\n");
 	rc = 0;
 out:
-	if (r.tok)
-		json_tokener_free(r.tok);
-	free(r.batch);
-	relay_buf_free(&r.scratch);
+	if (r.rooms)
+		relay_room_free(&r);
+	relay_conn_teardown(&r.conns);
+	relay_proto_free(&r.proto);
 	db_close(r.db);
 	return rc;
 }

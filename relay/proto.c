@@ -2,8 +2,13 @@
 #include <string.h>
 
 #include "relay.h"
+#include "room.h"
+#include "sdp.h"
 
 #define POLICY LWS_CLOSE_STATUS_POLICY_VIOLATION
+#define RELAY_HISTORY_MAX 200           /* messages in one joined/history frame */
+#define RELAY_HISTORY_BYTES (48 * 1024) /* ... and their JSON size */
+#define RELAY_CANDIDATE_MAX 1024        /* bytes of an ICE candidate line */
 
 /* What a refused join tells the page, by db error. */
 static const struct {
@@ -66,6 +71,20 @@ static int64_t seq_field(struct json_object *o, const char *key)
 	return n < 0 ? -1 : n;
 }
 
+int relay_proto_init(struct relay_proto *p)
+{
+	relay_buf_init(&p->scratch);
+	return (p->tok = json_tokener_new()) ? 0 : -1;
+}
+
+void relay_proto_free(struct relay_proto *p)
+{
+	if (p->tok)
+		json_tokener_free(p->tok);
+	p->tok = NULL;
+	relay_buf_free(&p->scratch);
+}
+
 void relay_proto_message(struct relay_buf *b, const struct db_chat *m)
 {
 	relay_buf_fmt(b, "{\"type\":\"message\",\"seq\":%lld,\"senderType\":\"%s\",\"message\":",
@@ -113,7 +132,7 @@ static int history_append(struct relay *r, struct relay_room *room, const char *
 	struct history h = {b, 0, 0, after};
 
 	relay_buf_fmt(b, "\"%s\":[", key);
-	if (db_chat_history(r->db, room->session_id, after, RELAY_HISTORY_MAX + 1,
+	if (db_chat_history(r->db, relay_room_session_id(room), after, RELAY_HISTORY_MAX + 1,
 	                    history_add, &h) != DB_OK)
 		return -1;
 	relay_buf_fmt(b, "],\"lastSeq\":%lld,\"more\":%s", (long long)h.last_seq,
@@ -161,9 +180,10 @@ static void on_join(struct relay *r, struct relay_conn *c, struct json_object *o
 	relay_buf_init(&b);
 	relay_buf_fmt(&b, "{\"type\":\"joined\",\"participantType\":\"%s\",\"sessionType\":\"%s\","
 	              "\"status\":\"%s\",\"present\":{\"user\":%s,\"astrologer\":%s},\"serverTime\":",
-	              db_role_name(role), db_type_name(room->type), db_status_name(j.session.status),
-	              room->conn[DB_ROLE_USER] ? "true" : "false",
-	              room->conn[DB_ROLE_ASTROLOGER] ? "true" : "false");
+	              db_role_name(role), db_type_name(relay_room_type(room)),
+	              db_status_name(j.session.status),
+	              relay_room_conn(room, DB_ROLE_USER) ? "true" : "false",
+	              relay_room_conn(room, DB_ROLE_ASTROLOGER) ? "true" : "false");
 	relay_buf_time(&b, now);
 	relay_buf_str(&b, ",\"startedAt\":");
 	relay_buf_time(&b, j.session.started_ms);
@@ -251,7 +271,7 @@ static void on_message(struct relay *r, struct relay_conn *c, struct json_object
 		                 "clientId is 1 to 64 of A-Z a-z 0-9 . _ : -", 0);
 		return;
 	}
-	if (c->room->ended) {
+	if (relay_room_ended(c->room)) {
 		relay_conn_error(c, "session_ended", "this session is over", 0);
 		return;
 	}
@@ -265,8 +285,8 @@ static void on_message(struct relay *r, struct relay_conn *c, struct json_object
 /* The other participant's connection, or NULL after telling the sender it is absent. */
 static struct relay_conn *peer(struct relay_conn *c, int quiet)
 {
-	struct relay_conn *p = c->room->conn[c->role == DB_ROLE_USER ? DB_ROLE_ASTROLOGER
-	                                                          : DB_ROLE_USER];
+	struct relay_conn *p = relay_room_conn(c->room, c->role == DB_ROLE_USER ? DB_ROLE_ASTROLOGER
+	                                                                       : DB_ROLE_USER);
 
 	if (!p && !quiet)
 		relay_conn_error(c, "peer_absent", "the other participant is not connected", 0);
@@ -275,9 +295,11 @@ static struct relay_conn *peer(struct relay_conn *c, int quiet)
 
 static int media_allowed(struct relay_conn *c)
 {
-	if (c->room->type != DB_TYPE_CHAT && !c->room->ended)
+	int ended = relay_room_ended(c->room);
+
+	if (relay_room_type(c->room) != DB_TYPE_CHAT && !ended)
 		return 1;
-	relay_conn_error(c, "media_not_allowed", c->room->ended ? "this session is over"
+	relay_conn_error(c, "media_not_allowed", ended ? "this session is over"
 	                 : "this is a chat session: no audio or video", 0);
 	return 0;
 }
@@ -292,7 +314,7 @@ static void on_sdp(struct relay *r, struct relay_conn *c, struct json_object *o,
 {
 	struct json_object *d;
 	struct relay_conn *p;
-	struct relay_buf *b = &r->scratch;
+	struct relay_buf *b = &r->proto.scratch;
 	const char *inner, *sdp;
 	size_t sdp_len;
 	int v;
@@ -305,7 +327,7 @@ static void on_sdp(struct relay *r, struct relay_conn *c, struct json_object *o,
 		relay_conn_error(c, "bad_sdp", "expected {type, sdp} with the frame's type", 0);
 		return;
 	}
-	v = relay_sdp_check(sdp, sdp_len, c->room->type);
+	v = relay_sdp_check(sdp, sdp_len, relay_room_type(c->room));
 	if (v == RELAY_SDP_VIDEO) {
 		relay_conn_error(c, "video_not_allowed", "this is a voice session: video is refused", 0);
 		return;
@@ -348,7 +370,7 @@ static void on_candidate(struct relay *r, struct relay_conn *c, struct json_obje
 {
 	struct json_object *d, *v;
 	struct relay_conn *p;
-	struct relay_buf *b = &r->scratch;
+	struct relay_buf *b = &r->proto.scratch;
 	const char *cand = NULL, *mid = NULL, *ufrag = NULL;
 	size_t cand_len = 0, mid_len = 0, ufrag_len = 0;
 	int64_t index = -1;
@@ -406,7 +428,7 @@ static void on_candidate(struct relay *r, struct relay_conn *c, struct json_obje
 static void on_media_state(struct relay *r, struct relay_conn *c, struct json_object *o)
 {
 	struct relay_conn *p;
-	struct relay_buf *b = &r->scratch;
+	struct relay_buf *b = &r->proto.scratch;
 	int audio, video;
 
 	if (!bool_field(o, "audio", &audio) || !bool_field(o, "video", &video)) {
@@ -415,7 +437,7 @@ static void on_media_state(struct relay *r, struct relay_conn *c, struct json_ob
 	}
 	if (!media_allowed(c))
 		return;
-	if (video && c->room->type == DB_TYPE_VOICE) {
+	if (video && relay_room_type(c->room) == DB_TYPE_VOICE) {
 		relay_conn_error(c, "video_not_allowed", "this is a voice session: video is refused", 0);
 		return;
 	}
@@ -434,12 +456,12 @@ void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, 
 	const char *type;
 	size_t end;
 
-	json_tokener_reset(r->tok);
-	o = json_tokener_parse_ex(r->tok, data, (int)len);
-	end = o ? json_tokener_get_parse_end(r->tok) : 0;
+	json_tokener_reset(r->proto.tok);
+	o = json_tokener_parse_ex(r->proto.tok, data, (int)len);
+	end = o ? json_tokener_get_parse_end(r->proto.tok) : 0;
 	while (end < len && strchr(" \t\r\n", data[end]) && data[end])
 		end++;
-	if (!o || json_tokener_get_error(r->tok) != json_tokener_success || end != len ||
+	if (!o || json_tokener_get_error(r->proto.tok) != json_tokener_success || end != len ||
 	    !json_object_is_type(o, json_type_object) || !(type = str_field(o, "type", NULL))) {
 		relay_conn_error(c, "bad_json", "a frame is a JSON object with a string type",
 		                 c->room ? 0 : POLICY);

@@ -2,11 +2,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat_writer.h"
 #include "relay.h"
+#include "room.h"
+#include "waiting.h"
 
+#define RELAY_WATCH_MS 250              /* how often rooms are compared with the database */
+#define RELAY_BUCKETS 4096              /* rooms hash table */
 #define OTHER(role) ((role) == DB_ROLE_USER ? DB_ROLE_ASTROLOGER : DB_ROLE_USER)
 #define WARN_5 1
 #define WARN_1 2
+
+/* A session that has at least one connection. */
+struct relay_room {
+	struct relay *relay;
+	struct relay_room *next;         /* hash chain */
+	struct relay_room *all_prev, *all_next; /* the list the watch timer walks */
+	char session_id[DB_ID_LEN + 1];
+	enum db_type type;
+	enum db_status status;
+	int64_t started_ms, deadline_ms;
+	int ended;
+	int warned;                      /* bit 0: 5 minutes, bit 1: 1 minute sent */
+	struct relay_conn *conn[2];      /* by enum db_role; not owned */
+	lws_sorted_usec_list_t timer;    /* the next warning or the deadline; cancel before free */
+};
+
+/* Every room, and the chat waiting to be stored for them. */
+struct relay_rooms {
+	struct relay *relay;
+	struct relay_room *buckets[RELAY_BUCKETS]; /* is malloc'd: each room, freed when it empties */
+	struct relay_room *all;   /* every room, for the watch timer */
+	struct relay_room *cursor;/* where the watch timer stopped */
+	int watch_passes;         /* passes still owed to the last change seen */
+	int nrooms;
+	int stopping;             /* shutting down: no more presence frames */
+	struct relay_waiting_list chat; /* with the writer, not yet answered */
+	lws_sorted_usec_list_t watch_sul; /* compares rooms with the database */
+};
 
 static unsigned room_hash(const char *id)
 {
@@ -17,11 +50,11 @@ static unsigned room_hash(const char *id)
 	return h % RELAY_BUCKETS;
 }
 
-static struct relay_room *room_find(struct relay *r, const char *id)
+static struct relay_room *room_find(struct relay_rooms *rs, const char *id)
 {
 	struct relay_room *room;
 
-	for (room = r->buckets[room_hash(id)]; room; room = room->next)
+	for (room = rs->buckets[room_hash(id)]; room; room = room->next)
 		if (!strcmp(room->session_id, id))
 			return room;
 	return NULL;
@@ -32,8 +65,33 @@ static int ended_status(enum db_status s)
 	return s == DB_STATUS_COMPLETED || s == DB_STATUS_EXPIRED || s == DB_STATUS_CANCELLED;
 }
 
+const char *relay_room_session_id(const struct relay_room *room)
+{
+	return room->session_id;
+}
+
+enum db_type relay_room_type(const struct relay_room *room)
+{
+	return room->type;
+}
+
+int relay_room_ended(const struct relay_room *room)
+{
+	return room->ended;
+}
+
+struct relay_conn *relay_room_conn(const struct relay_room *room, enum db_role role)
+{
+	return room->conn[role];
+}
+
+int relay_room_count(const struct relay *r)
+{
+	return r->rooms->nrooms;
+}
+
 /* Sends b to one participant (role) or to both (-1). */
-void relay_room_send(struct relay_room *room, int role, struct relay_buf *b)
+static void room_send(struct relay_room *room, int role, struct relay_buf *b)
 {
 	struct relay_conn *user = room->conn[DB_ROLE_USER];
 	struct relay_conn *astro = room->conn[DB_ROLE_ASTROLOGER];
@@ -55,11 +113,12 @@ static void presence(struct relay_room *room, enum db_role who, const char *type
 	              type, db_role_name(who));
 	relay_buf_time(&b, db_now_ms());
 	relay_buf_str(&b, "}");
-	relay_room_send(room, OTHER(who), &b);
+	room_send(room, OTHER(who), &b);
 	relay_buf_free(&b);
 }
 
 static void timer_fire(lws_sorted_usec_list_t *sul);
+static void room_end(struct relay_room *room, const struct db_session *s);
 
 /*
  * Schedules the next warning or the deadline. Warnings whose moment had
@@ -94,7 +153,7 @@ static void warn(struct relay_room *room, int64_t now)
 	relay_buf_init(&b);
 	relay_buf_fmt(&b, "{\"type\":\"time-warning\",\"remainingSeconds\":%lld}",
 	              (long long)((left + 500) / 1000));
-	relay_room_send(room, -1, &b);
+	room_send(room, -1, &b);
 	relay_buf_free(&b);
 }
 
@@ -116,7 +175,7 @@ static void timer_fire(lws_sorted_usec_list_t *sul)
 			lws_sul_schedule(r->ctx, 0, &room->timer, timer_fire, LWS_US_PER_SEC);
 			return;
 		}
-		relay_room_end(r, room, &s);
+		room_end(room, &s);
 		return;
 	}
 	if (!(room->warned & WARN_5) && now >= room->deadline_ms - 5 * minute) {
@@ -130,12 +189,11 @@ static void timer_fire(lws_sorted_usec_list_t *sul)
 	timer_arm(r, room, 0);
 }
 
-void relay_room_end(struct relay *r, struct relay_room *room, const struct db_session *s)
+static void room_end(struct relay_room *room, const struct db_session *s)
 {
 	struct relay_buf b;
 	int i;
 
-	(void)r;
 	if (room->ended)
 		return;
 	room->ended = 1;
@@ -146,7 +204,7 @@ void relay_room_end(struct relay *r, struct relay_room *room, const struct db_se
 	              "\"endedAt\":", db_reason_name(s->end_reason), (long long)s->duration_seconds);
 	relay_buf_time(&b, s->ended_ms);
 	relay_buf_str(&b, "}");
-	relay_room_send(room, -1, &b);
+	room_send(room, -1, &b);
 	relay_buf_free(&b);
 	for (i = 0; i < 2; i++)
 		if (room->conn[i])
@@ -161,7 +219,7 @@ void relay_room_update(struct relay *r, struct relay_room *room, const struct db
 	if (room->ended)
 		return;
 	if (ended_status(s->status)) {
-		relay_room_end(r, room, s);
+		room_end(room, s);
 		return;
 	}
 	if (room->status == DB_STATUS_ACTIVE || s->status != DB_STATUS_ACTIVE)
@@ -177,7 +235,7 @@ void relay_room_update(struct relay *r, struct relay_room *room, const struct db
 	relay_buf_str(&b, ",\"serverTime\":");
 	relay_buf_time(&b, db_now_ms());
 	relay_buf_str(&b, "}");
-	relay_room_send(room, -1, &b);
+	room_send(room, -1, &b);
 	relay_buf_free(&b);
 	timer_arm(r, room, 1);
 }
@@ -185,7 +243,8 @@ void relay_room_update(struct relay *r, struct relay_room *room, const struct db
 int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_session *s,
                      enum db_role role, struct relay_room **out)
 {
-	struct relay_room *room = room_find(r, s->id);
+	struct relay_rooms *rs = r->rooms;
+	struct relay_room *room = room_find(rs, s->id);
 	struct relay_conn *old;
 	unsigned h;
 
@@ -199,13 +258,13 @@ int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_sess
 		room->started_ms = s->started_ms;
 		room->deadline_ms = s->deadline_ms;
 		h = room_hash(room->session_id);
-		room->next = r->buckets[h];
-		r->buckets[h] = room;
-		room->all_next = r->all;
-		if (r->all)
-			r->all->all_prev = room;
-		r->all = room;
-		r->nrooms++;
+		room->next = rs->buckets[h];
+		rs->buckets[h] = room;
+		room->all_next = rs->all;
+		if (rs->all)
+			rs->all->all_prev = room;
+		rs->all = room;
+		rs->nrooms++;
 		if (room->status == DB_STATUS_ACTIVE)
 			timer_arm(r, room, 1);
 	}
@@ -224,9 +283,9 @@ int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_sess
 	return 0;
 }
 
-static void room_free(struct relay *r, struct relay_room *room)
+static void room_free(struct relay_rooms *rs, struct relay_room *room)
 {
-	struct relay_room **pp = &r->buckets[room_hash(room->session_id)];
+	struct relay_room **pp = &rs->buckets[room_hash(room->session_id)];
 
 	while (*pp != room)
 		pp = &(*pp)->next;
@@ -234,12 +293,12 @@ static void room_free(struct relay *r, struct relay_room *room)
 	if (room->all_prev)
 		room->all_prev->all_next = room->all_next;
 	else
-		r->all = room->all_next;
+		rs->all = room->all_next;
 	if (room->all_next)
 		room->all_next->all_prev = room->all_prev;
-	if (r->cursor == room)
-		r->cursor = room->all_next;
-	r->nrooms--;
+	if (rs->cursor == room)
+		rs->cursor = room->all_next;
+	rs->nrooms--;
 	lws_sul_cancel(&room->timer);
 	free(room);
 }
@@ -253,10 +312,10 @@ void relay_room_leave(struct relay *r, struct relay_conn *c, int announce)
 	c->room = NULL;
 	if (room->conn[c->role] == c)
 		room->conn[c->role] = NULL;
-	if (announce && !r->stopping)
+	if (announce && !r->rooms->stopping)
 		presence(room, c->role, "participant-left");
 	if (!room->conn[DB_ROLE_USER] && !room->conn[DB_ROLE_ASTROLOGER])
-		room_free(r, room);
+		room_free(r->rooms, room);
 }
 
 /*
@@ -268,70 +327,67 @@ void relay_room_leave(struct relay *r, struct relay_conn *c, int announce)
  */
 static void watch(lws_sorted_usec_list_t *sul)
 {
-	struct relay *r = lws_container_of(sul, struct relay, watch_sul);
+	struct relay_rooms *rs = lws_container_of(sul, struct relay_rooms, watch_sul);
+	struct relay *r = rs->relay;
 	struct relay_room *room, *next;
 	struct db_session s;
-	int n = r->nrooms <= 256 ? r->nrooms : (r->nrooms + 2) / 3;
+	int n = rs->nrooms <= 256 ? rs->nrooms : (rs->nrooms + 2) / 3;
 	int changed = 1;
 
 	if (db_changed(r->db, &changed) != DB_OK || changed)
-		r->watch_passes = r->nrooms <= 256 ? 1 : 3;
-	if (r->watch_passes > 0) {
-		r->watch_passes--;
-		for (room = r->cursor; n > 0; room = next, n--) {
-			if (!room && !(room = r->all))
+		rs->watch_passes = rs->nrooms <= 256 ? 1 : 3;
+	if (rs->watch_passes > 0) {
+		rs->watch_passes--;
+		for (room = rs->cursor; n > 0; room = next, n--) {
+			if (!room && !(room = rs->all))
 				break;
 			next = room->all_next;
 			if (!room->ended && db_session_get(r->db, room->session_id, &s) == DB_OK)
 				relay_room_update(r, room, &s);
 		}
-		r->cursor = room;
+		rs->cursor = room;
 	}
-	lws_sul_schedule(r->ctx, 0, &r->watch_sul, watch, RELAY_WATCH_MS * LWS_US_PER_MS);
+	lws_sul_schedule(r->ctx, 0, &rs->watch_sul, watch, RELAY_WATCH_MS * LWS_US_PER_MS);
 }
 
-/* Delivers one answer from the writer: stored before delivered, a duplicate to its sender only. */
-static void answer(struct relay *r, struct relay_chat *m, struct relay_store_job *j)
+/*
+ * Delivers one answer from the writer to from, its sender (NULL when gone):
+ * stored before delivered, a duplicate to its sender only.
+ */
+static void answer(struct relay *r, struct relay_conn *from, struct relay_chat_job *j)
 {
 	struct relay_room *room;
 
 	if (j->err == DB_ERR_INVALID) {
-		if (m->from)
-			relay_conn_error(m->from, "bad_message", "the message was not stored", 0);
+		if (from)
+			relay_conn_error(from, "bad_message", "the message was not stored", 0);
 	} else if (j->err != DB_OK) {
-		if (m->from)
-			relay_conn_error(m->from, "server_error", "the message was not stored", 0);
+		if (from)
+			relay_conn_error(from, "server_error", "the message was not stored", 0);
 	} else if (j->duplicate) {
-		if (m->from)
-			relay_conn_sendbuf(m->from, &j->frame);
-	} else if ((room = room_find(r, m->session_id))) {
-		relay_room_send(room, -1, &j->frame);
+		if (from)
+			relay_conn_sendbuf(from, &j->frame);
+	} else if ((room = room_find(r->rooms, j->session_id))) {
+		room_send(room, -1, &j->frame);
 	}
 }
 
-/* Matches the writer's answers, which come in the order sent, with the waiting chat. */
-static void answers_deliver(struct relay *r, struct relay_store_job *list)
+/* Each answer finds its waiting sender by ticket, whatever order the answers come in. */
+static void answers_deliver(struct relay *r, struct relay_chat_job *list)
 {
-	struct relay_store_job *j;
-	struct relay_chat *m;
+	struct relay_chat_job *j;
 
 	while ((j = list)) {
 		list = j->next;
-		m = r->chat_head;
-		r->chat_head = m->next;
-		if (!r->chat_head)
-			r->chat_tail = NULL;
-		r->chat_waiting--;
-		answer(r, m, j);
-		free(m);
-		relay_store_job_free(j);
+		answer(r, relay_waiting_take(&r->rooms->chat, j->ticket), j);
+		relay_chat_writer_job_free(j);
 	}
 }
 
 /* The loop's side of the writer's wakeup (LWS_CALLBACK_EVENT_WAIT_CANCELLED). */
 void relay_room_answers(struct relay *r)
 {
-	answers_deliver(r, relay_store_take(&r->store));
+	answers_deliver(r, relay_chat_writer_take(r->writer));
 }
 
 /*
@@ -341,72 +397,80 @@ void relay_room_answers(struct relay *r)
  */
 void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const char *client_id)
 {
-	struct relay_store_job *j = NULL;
-	struct relay_chat *m = NULL;
+	struct relay_rooms *rs = r->rooms;
+	struct relay_chat_job *j = NULL;
 
-	if (r->stopping || !r->store.running) {
+	if (rs->stopping || !r->writer) {
 		relay_conn_error(c, "server_error", "the relay is stopping; nothing was stored", 0);
 		goto fail;
 	}
-	if (r->chat_waiting >= r->chat_max) {
+	if (relay_waiting_full(&rs->chat)) {
 		relay_conn_error(c, "server_busy",
 		                 "too many messages are waiting to be stored; send it again", 0);
 		goto fail;
 	}
-	if (!(m = calloc(1, sizeof *m)) || !(j = calloc(1, sizeof *j))) {
+	if (!(j = calloc(1, sizeof *j)) || relay_waiting_add(&rs->chat, c, &j->ticket) < 0) {
 		relay_conn_error(c, "server_error", "out of memory", 0);
 		goto fail;
 	}
-	m->from = c;
-	memcpy(m->session_id, c->room->session_id, sizeof m->session_id);
 	memcpy(j->session_id, c->room->session_id, sizeof j->session_id);
 	j->role = c->role;
 	strncpy(j->client_id, client_id, DB_CLIENT_ID_MAX);
 	j->body = body;
 	j->at_ms = db_now_ms();
 	relay_buf_init(&j->frame);
-	if (r->chat_tail)
-		r->chat_tail->next = m;
-	else
-		r->chat_head = m;
-	r->chat_tail = m;
-	r->chat_waiting++;
-	relay_store_put(&r->store, j);
+	relay_chat_writer_put(r->writer, j);
 	return;
 fail:
-	free(m);
+	free(j);
 	free(body);
 }
 
-/* A closing connection: its waiting chat is still stored, the answer goes nowhere. */
 void relay_room_forget(struct relay *r, struct relay_conn *c)
 {
-	struct relay_chat *m;
+	relay_waiting_forget(&r->rooms->chat, c);
+}
 
-	for (m = r->chat_head; m; m = m->next)
-		if (m->from == c)
-			m->from = NULL;
+/* Before the context exists: lws may call back into the rooms as soon as it does. */
+int relay_room_init(struct relay *r, int chat_max)
+{
+	if (!(r->rooms = calloc(1, sizeof *r->rooms)))
+		return -1;
+	r->rooms->relay = r;
+	r->rooms->chat.max = chat_max;
+	return 0;
 }
 
 void relay_room_start(struct relay *r)
 {
-	lws_sul_schedule(r->ctx, 0, &r->watch_sul, watch, RELAY_WATCH_MS * LWS_US_PER_MS);
+	lws_sul_schedule(r->ctx, 0, &r->rooms->watch_sul, watch, RELAY_WATCH_MS * LWS_US_PER_MS);
 }
 
 /* Before the context goes: stores what is waiting, delivers it, stops the timers, says goodbye. */
 void relay_room_shutdown(struct relay *r)
 {
+	struct relay_rooms *rs = r->rooms;
 	struct relay_room *room;
 	int i;
 
-	lws_sul_cancel(&r->watch_sul);
-	answers_deliver(r, relay_store_take(&r->store));
-	answers_deliver(r, relay_store_stop(&r->store));
-	r->stopping = 1;
-	for (room = r->all; room; room = room->all_next) {
+	lws_sul_cancel(&rs->watch_sul);
+	answers_deliver(r, relay_chat_writer_take(r->writer));
+	answers_deliver(r, relay_chat_writer_stop(&r->writer));
+	rs->stopping = 1;
+	for (room = rs->all; room; room = room->all_next) {
 		lws_sul_cancel(&room->timer);
 		for (i = 0; i < 2; i++)
 			if (room->conn[i])
 				relay_conn_close(room->conn[i], LWS_CLOSE_STATUS_GOINGAWAY);
 	}
+}
+
+/*
+ * After the context is gone: its connections have closed, so every room
+ * has been freed, and the writer answered all chat before it stopped.
+ */
+void relay_room_free(struct relay *r)
+{
+	free(r->rooms);
+	r->rooms = NULL;
 }

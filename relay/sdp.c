@@ -1,7 +1,7 @@
 /* sdp.c: checks an offer's or answer's SDP against the media the session type allows. */
 #include <string.h>
 
-#include "relay.h"
+#include "sdp.h"
 
 /* Parses "m=<media> <port>[/<count>] <proto> <fmt>..."; the media kind is in kind. */
 static int media_line(const char *p, size_t n, char kind[16], long *port)

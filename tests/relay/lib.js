@@ -20,6 +20,7 @@ class Stack {
     this.db = path.join(this.var, 'sessions.db');
     this.env = { ...process.env, ...env };
     this.names = 0;
+    this.dbArgs = ['--db', this.db];
   }
 
   static async start(env = {}) {
@@ -34,20 +35,22 @@ class Stack {
   }
 
   // The relay by itself, for what nginx would hide (its own flags, exact socket buffers).
-  static async bare(args = [], env = {}) {
+  // setup(stack), when given, runs before the relay starts (to write its configuration).
+  static async bare(args = [], env = {}, setup = null) {
     const s = new Stack(env);
     s.origin = 'http://127.0.0.1:9';
     s.socket = path.join(s.var, 'relay.sock');
     s.url = `ws+unix:${s.socket}:/ws`;
     s.mode = 'bare';
     s.relayArgs = args;
+    if (setup) setup(s);
     await s.startRelay();
     return s;
   }
 
   async startRelay() {
     try { fs.unlinkSync(this.socket); } catch (e) { /* not there */ }
-    this.relay = spawn(path.join(bin, 'relay'), ['--db', this.db, '--socket', this.socket,
+    this.relay = spawn(path.join(bin, 'relay'), [...this.dbArgs, '--socket', this.socket,
       '--origin', this.origin, ...this.relayArgs], { env: this.env, stdio: ['ignore', 'ignore', 'pipe'] });
     this.relayLog = '';
     this.relay.stderr.on('data', (d) => { this.relayLog += d; });

@@ -1,0 +1,185 @@
+/* chat_writer.c: the chat writer: one thread with its own database connection, so no fsync stalls the loop. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "chat_writer.h"
+#include "proto.h"
+
+/* Only chat waits on the writer's lock, never a connection: it may wait longer than the loop. */
+#define RELAY_CHAT_WRITER_BUSY_MS 2000
+
+/* The writer thread and the two lists it shares with the loop. */
+struct relay_chat_writer {
+	struct db *db;                /* owned, used by the writer thread only: struct db is not thread-safe */
+	struct lws_context *ctx;      /* for lws_cancel_service, the one lws call safe off the loop */
+	pthread_t thread;
+	pthread_mutex_t lock;         /* guards todo, done, idle and stop */
+	pthread_cond_t wake;          /* tells an idle writer about new jobs or stop */
+	struct relay_chat_job *todo_head, *todo_tail; /* needs lock; is malloc'd: waiting for the writer */
+	struct relay_chat_job *done_head, *done_tail; /* needs lock; is malloc'd: answered, for the loop */
+	int idle;                     /* needs lock: the writer waits on wake */
+	int stop;                     /* needs lock: store what is queued, then end */
+};
+
+/* Stores one batch in one transaction (one fsync) and writes each job's answer. */
+static void store_batch(struct db *db, struct relay_chat_job *batch)
+{
+	struct relay_chat_job *j;
+	struct db_chat stored;
+	int tx = db_tx_begin(db), err;
+
+	for (j = batch; j; j = j->next) {
+		if (tx != DB_OK) {
+			j->err = tx;
+			continue;
+		}
+		j->err = db_chat_append(db, j->session_id, j->role, j->body,
+		                        j->client_id[0] ? j->client_id : NULL, j->at_ms, &stored,
+		                        &j->duplicate);
+		if (j->err == DB_OK)
+			relay_proto_message(&j->frame, &stored);
+	}
+	/* A failed commit may still have stored them: resends with the same clientId land once. */
+	if (tx == DB_OK && (err = db_tx_commit(db)) != DB_OK)
+		for (j = batch; j; j = j->next)
+			j->err = err;
+	for (j = batch; j; j = j->next)
+		if (j->err != DB_OK && j->err != DB_ERR_INVALID) {
+			fprintf(stderr, "relay: chat not stored: %s\n", db_errmsg(db));
+			break;
+		}
+}
+
+/*
+ * The writer: takes everything queued, stores it as one batch, hands the
+ * answers back and wakes the loop. Messages that arrive during a commit
+ * make the next batch, so the busier the relay the fewer fsyncs a message.
+ */
+static void *writer_main(void *arg)
+{
+	struct relay_chat_writer *w = arg;
+	struct relay_chat_job *batch, *last;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->todo_head && !w->stop) {
+			w->idle = 1;
+			pthread_cond_wait(&w->wake, &w->lock);
+		}
+		w->idle = 0;
+		if (!w->todo_head)
+			break;
+		batch = w->todo_head;
+		last = w->todo_tail;
+		w->todo_head = w->todo_tail = NULL;
+		pthread_mutex_unlock(&w->lock);
+
+		store_batch(w->db, batch);
+
+		pthread_mutex_lock(&w->lock);
+		if (w->done_tail)
+			w->done_tail->next = batch;
+		else
+			w->done_head = batch;
+		w->done_tail = last;
+		pthread_mutex_unlock(&w->lock);
+		lws_cancel_service(w->ctx);
+		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+int relay_chat_writer_start(struct relay_chat_writer **out, const char *path,
+                            struct lws_context *ctx, char *err, size_t errlen)
+{
+	struct relay_chat_writer *w;
+
+	if (!(w = calloc(1, sizeof *w))) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (db_open(path, &w->db, err, errlen) != DB_OK)
+		goto fail;
+	db_set_busy_timeout(w->db, RELAY_CHAT_WRITER_BUSY_MS);
+	w->ctx = ctx;
+	if (pthread_mutex_init(&w->lock, NULL))
+		goto fail_db;
+	if (pthread_cond_init(&w->wake, NULL))
+		goto fail_lock;
+	if (pthread_create(&w->thread, NULL, writer_main, w)) {
+		snprintf(err, errlen, "could not start the chat writer");
+		goto fail_cond;
+	}
+	*out = w;
+	return 0;
+fail_cond:
+	pthread_cond_destroy(&w->wake);
+fail_lock:
+	pthread_mutex_destroy(&w->lock);
+fail_db:
+	db_close(w->db);
+fail:
+	free(w);
+	return -1;
+}
+
+/* Hands a job (and its body) to the writer. */
+void relay_chat_writer_put(struct relay_chat_writer *w, struct relay_chat_job *j)
+{
+	j->next = NULL;
+	pthread_mutex_lock(&w->lock);
+	if (w->todo_tail)
+		w->todo_tail->next = j;
+	else
+		w->todo_head = j;
+	w->todo_tail = j;
+	/* A writer in the middle of a commit finds the job when it comes back: no wakeup needed. */
+	if (w->idle)
+		pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Every answered job, in the order they were put; NULL once the writer has stopped. */
+struct relay_chat_job *relay_chat_writer_take(struct relay_chat_writer *w)
+{
+	struct relay_chat_job *list;
+
+	if (!w)
+		return NULL;
+	pthread_mutex_lock(&w->lock);
+	list = w->done_head;
+	w->done_head = w->done_tail = NULL;
+	pthread_mutex_unlock(&w->lock);
+	return list;
+}
+
+/* Stores everything still queued, ends the writer and frees it (*w becomes NULL); returns the last answers. */
+struct relay_chat_job *relay_chat_writer_stop(struct relay_chat_writer **wp)
+{
+	struct relay_chat_writer *w = *wp;
+	struct relay_chat_job *list;
+
+	if (!w)
+		return NULL;
+	pthread_mutex_lock(&w->lock);
+	w->stop = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	list = w->done_head;
+	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	db_close(w->db);
+	free(w);
+	*wp = NULL;
+	return list;
+}
+
+void relay_chat_writer_job_free(struct relay_chat_job *j)
+{
+	free(j->body);
+	relay_buf_free(&j->frame);
+	free(j);
+}

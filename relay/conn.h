@@ -1,0 +1,57 @@
+/* conn.h: one WebSocket connection and what all connections share. */
+#ifndef SESSIONS_RELAY_CONN_H
+#define SESSIONS_RELAY_CONN_H
+
+#include <stddef.h>
+
+#include <libwebsockets.h>
+
+#include "buf.h"
+#include "db.h"
+
+#define RELAY_ORIGINS_MAX 16
+#define RELAY_ORIGIN_LEN 256
+
+struct relay_room;
+struct relay_out;
+
+/* One WebSocket connection: lws allocates and frees it (per-session data). */
+struct relay_conn {
+	struct lws *wsi;
+	struct relay_room *room; /* the joined room, NULL before join or after leaving */
+	enum db_role role;
+	int origin_ok;
+	int closing;           /* close code to send once the queue drains; 0 when open */
+	int dead;              /* dropped: nothing more is sent or read */
+	int close_sent;        /* the close frame is out: lws awaits the peer's answer */
+	char *rx;              /* is malloc'd: a message being reassembled from fragments */
+	size_t rx_len, rx_cap;
+	int rx_active;         /* fragments of a message are arriving */
+	double tokens;         /* rate limit bucket */
+	lws_usec_t refilled_us;
+	int strikes;           /* frames refused in a row by the rate limit */
+	struct relay_out *head, *tail; /* is malloc'd: the send queue, each node */
+	unsigned queued;
+	size_t queued_bytes;
+};
+
+/* What every connection shares: main.c sets it up before the loop runs. */
+struct relay_conns {
+	char origins[RELAY_ORIGINS_MAX][RELAY_ORIGIN_LEN];
+	int norigins;
+	double rate, burst;       /* frames per second and bucket size */
+	unsigned char *batch;     /* is malloc'd: frames written together in one system call */
+};
+
+/* The relay's one lws protocol, bound to every /ws handshake. */
+extern const struct lws_protocols relay_conn_protocols[];
+
+int relay_conn_setup(struct relay_conns *cs);
+void relay_conn_teardown(struct relay_conns *cs);
+int relay_conn_allow(struct relay_conns *cs, const char *origin);
+int relay_conn_sendbuf(struct relay_conn *c, struct relay_buf *b);
+void relay_conn_error(struct relay_conn *c, const char *code, const char *message,
+                      int close_code);
+void relay_conn_close(struct relay_conn *c, int close_code);
+
+#endif
