@@ -137,14 +137,16 @@ void relay_conn_close(struct relay_conn *c, int close_code)
 	lws_callback_on_writable(c->wsi);
 }
 
-void relay_conn_error(struct relay_conn *c, const char *code, const char *message,
+void relay_conn_error(struct relay_conn *c, enum wire_err err, const char *detail,
                       int close_code)
 {
+	const struct wire_error *e = wire_error(err);
+	const char *message = detail ? detail : e->message;
 	struct relay_buf b;
 
 	relay_buf_init(&b);
 	relay_buf_str(&b, "{\"type\":\"error\",\"code\":\"");
-	relay_buf_str(&b, code);
+	relay_buf_str(&b, e->code);
 	relay_buf_str(&b, "\",\"message\":");
 	relay_buf_json(&b, message, strlen(message));
 	relay_buf_str(&b, "}");
@@ -169,7 +171,7 @@ static int rate_take(const struct relay_conns *cs, struct relay_conn *c)
 		return 1;
 	}
 	if (c->strikes++ == 0)
-		relay_conn_error(c, "rate_limited", "too many frames: this one was dropped", 0);
+		relay_conn_error(c, WIRE_RATE_LIMITED, NULL, 0);
 	if (c->strikes >= RELAY_STRIKES_MAX)
 		relay_conn_close(c, LWS_CLOSE_STATUS_POLICY_VIOLATION);
 	return 0;
@@ -189,7 +191,7 @@ static int receive(struct relay *r, struct relay_conn *c, const char *in, size_t
 	if (c->dead || c->closing)
 		return 0;
 	if (!c->rx_active && lws_frame_is_binary(c->wsi)) {
-		relay_conn_error(c, "bad_frame", "frames are JSON text", LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE);
+		relay_conn_error(c, WIRE_BAD_FRAME, NULL, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE);
 		return 0;
 	}
 	if (!c->rx_active && final) { /* the common case: one whole message, no copy */
@@ -337,7 +339,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		c->tokens = r->conns.burst;
 		c->refilled_us = lws_now_usecs();
 		if (!c->origin_ok) {
-			relay_conn_error(c, "forbidden_origin", "this page's origin may not connect",
+			relay_conn_error(c, WIRE_FORBIDDEN, NULL,
 			                 LWS_CLOSE_STATUS_POLICY_VIOLATION);
 			break;
 		}

@@ -7,6 +7,7 @@
 #include <libwebsockets.h>
 
 #include "buf.h"
+#include "errors.h"
 #include "db.h"
 
 #define RELAY_ORIGINS_MAX 16
@@ -50,7 +51,11 @@ int relay_conn_setup(struct relay_conns *cs);
 void relay_conn_teardown(struct relay_conns *cs);
 int relay_conn_allow(struct relay_conns *cs, const char *origin);
 int relay_conn_sendbuf(struct relay_conn *c, struct relay_buf *b);
-void relay_conn_error(struct relay_conn *c, const char *code, const char *message,
+/*
+ * Sends an error frame: the code and, unless detail says more, the message
+ * of wire/errors.c's row; then closes with close_code unless it is 0.
+ */
+void relay_conn_error(struct relay_conn *c, enum wire_err err, const char *detail,
                       int close_code);
 void relay_conn_close(struct relay_conn *c, int close_code);
 

@@ -10,29 +10,10 @@
 #define RELAY_HISTORY_BYTES (48 * 1024) /* ... and their JSON size */
 #define RELAY_CANDIDATE_MAX 1024        /* bytes of an ICE candidate line */
 
-/* What a refused join tells the page, by db error. */
-static const struct {
-	int err;
-	const char *code;
-	const char *message;
-} join_errors[] = {
-	{DB_ERR_UNKNOWN_LINK, "unknown_link", "this link is not known"},
-	{DB_ERR_INVALID, "unknown_link", "this link is not known"},
-	{DB_ERR_EXPIRED, "link_expired", "this link is no longer valid"},
-	{DB_ERR_ENDED, "session_ended", "this session is over"},
-	{DB_ERR_NOT_OPEN, "not_open", "this session's link does not open yet"},
-};
-
+/* A refused join: the library's reason, in the words every front end uses. */
 static void join_refuse(struct relay_conn *c, int err)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof join_errors / sizeof join_errors[0]; i++)
-		if (join_errors[i].err == err) {
-			relay_conn_error(c, join_errors[i].code, join_errors[i].message, POLICY);
-			return;
-		}
-	relay_conn_error(c, "server_error", "the session could not be read; try again", POLICY);
+	relay_conn_error(c, wire_from_db(err), NULL, POLICY);
 }
 
 static const char *str_field(struct json_object *o, const char *key, size_t *len)
@@ -152,15 +133,15 @@ static void on_join(struct relay *r, struct relay_conn *c, struct json_object *o
 	int err;
 
 	if (c->room) {
-		relay_conn_error(c, "already_joined", "this connection has joined already", 0);
+		relay_conn_error(c, WIRE_ALREADY_JOINED, NULL, 0);
 		return;
 	}
 	if (!(token = str_field(o, "token", NULL)) || !*token) {
-		relay_conn_error(c, "missing_token", "join-room needs the link's token", POLICY);
+		relay_conn_error(c, WIRE_NO_TOKEN, "join-room needs the link's token.", POLICY);
 		return;
 	}
 	if ((after = seq_field(o, "after")) < 0) {
-		relay_conn_error(c, "bad_request", "after is the last seen seq, an integer >= 0", POLICY);
+		relay_conn_error(c, WIRE_BAD_FIELD, "after is the last seen seq, an integer >= 0.", POLICY);
 		return;
 	}
 	if ((err = db_is_session_link_valid(r->db, token, now, &s, &role)) != DB_OK) {
@@ -173,7 +154,7 @@ static void on_join(struct relay *r, struct relay_conn *c, struct json_object *o
 		return;
 	}
 	if (relay_room_enter(r, c, &j.session, role, &room) < 0) {
-		relay_conn_error(c, "server_error", "out of memory", POLICY);
+		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", POLICY);
 		return;
 	}
 	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
@@ -193,7 +174,7 @@ static void on_join(struct relay *r, struct relay_conn *c, struct json_object *o
 	if (history_append(r, room, "history", after, &b) < 0) {
 		relay_buf_free(&b);
 		relay_room_leave(r, c, 1);
-		relay_conn_error(c, "server_error", "the history could not be read; try again", POLICY);
+		relay_conn_error(c, WIRE_INTERNAL, "The history could not be read; try again.", POLICY);
 		return;
 	}
 	relay_buf_str(&b, "}");
@@ -209,13 +190,13 @@ static void on_history(struct relay *r, struct relay_conn *c, struct json_object
 	int64_t after = seq_field(o, "after");
 
 	if (after < 0) {
-		relay_conn_error(c, "bad_request", "after is the last seen seq, an integer >= 0", 0);
+		relay_conn_error(c, WIRE_BAD_FIELD, "after is the last seen seq, an integer >= 0.", 0);
 		return;
 	}
 	relay_buf_init(&b);
 	relay_buf_str(&b, "{\"type\":\"history\",");
 	if (history_append(r, c->room, "messages", after, &b) < 0)
-		relay_conn_error(c, "server_error", "the history could not be read; try again", 0);
+		relay_conn_error(c, WIRE_INTERNAL, "The history could not be read; try again.", 0);
 	else {
 		relay_buf_str(&b, "}");
 		relay_conn_sendbuf(c, &b);
@@ -262,21 +243,20 @@ static void on_message(struct relay *r, struct relay_conn *c, struct json_object
 
 	if (!(text = str_field(o, "message", &len)) || memchr(text, 0, len) ||
 	    text_chars(text, len, &blank) > DB_CHAT_MAX || blank) {
-		relay_conn_error(c, "bad_message", "a message is 1 to 4000 characters of text", 0);
+		relay_conn_error(c, WIRE_BAD_MESSAGE, NULL, 0);
 		return;
 	}
 	if (json_object_object_get_ex(o, "clientId", &v) && !json_object_is_type(v, json_type_null) &&
 	    (!(cid = str_field(o, "clientId", &cid_len)) || !client_id_ok(cid, cid_len))) {
-		relay_conn_error(c, "bad_client_id",
-		                 "clientId is 1 to 64 of A-Z a-z 0-9 . _ : -", 0);
+		relay_conn_error(c, WIRE_BAD_CLIENT_ID, NULL, 0);
 		return;
 	}
 	if (relay_room_ended(c->room)) {
-		relay_conn_error(c, "session_ended", "this session is over", 0);
+		relay_conn_error(c, WIRE_ENDED, NULL, 0);
 		return;
 	}
 	if (!(body = strndup(text, len))) {
-		relay_conn_error(c, "server_error", "out of memory", 0);
+		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", 0);
 		return;
 	}
 	relay_room_chat(r, c, body, cid ? cid : "");
@@ -289,7 +269,7 @@ static struct relay_conn *peer(struct relay_conn *c, int quiet)
 	                                                                       : DB_ROLE_USER);
 
 	if (!p && !quiet)
-		relay_conn_error(c, "peer_absent", "the other participant is not connected", 0);
+		relay_conn_error(c, WIRE_PEER_ABSENT, NULL, 0);
 	return p;
 }
 
@@ -299,8 +279,7 @@ static int media_allowed(struct relay_conn *c)
 
 	if (relay_room_type(c->room) != DB_TYPE_CHAT && !ended)
 		return 1;
-	relay_conn_error(c, "media_not_allowed", ended ? "this session is over"
-	                 : "this is a chat session: no audio or video", 0);
+	relay_conn_error(c, ended ? WIRE_ENDED : WIRE_MEDIA_NOT_ALLOWED, NULL, 0);
 	return 0;
 }
 
@@ -324,20 +303,20 @@ static void on_sdp(struct relay *r, struct relay_conn *c, struct json_object *o,
 	if (!json_object_object_get_ex(o, type, &d) || !json_object_is_type(d, json_type_object) ||
 	    !(inner = str_field(d, "type", NULL)) || strcmp(inner, type) ||
 	    !(sdp = str_field(d, "sdp", &sdp_len))) {
-		relay_conn_error(c, "bad_sdp", "expected {type, sdp} with the frame's type", 0);
+		relay_conn_error(c, WIRE_BAD_SDP, NULL, 0);
 		return;
 	}
 	v = relay_sdp_check(sdp, sdp_len, relay_room_type(c->room));
 	if (v == RELAY_SDP_VIDEO) {
-		relay_conn_error(c, "video_not_allowed", "this is a voice session: video is refused", 0);
+		relay_conn_error(c, WIRE_VIDEO_NOT_ALLOWED, NULL, 0);
 		return;
 	}
 	if (v == RELAY_SDP_MEDIA) {
-		relay_conn_error(c, "media_not_allowed", "only audio and video media are carried", 0);
+		relay_conn_error(c, WIRE_MEDIA_NOT_ALLOWED, "Only audio and video media are carried.", 0);
 		return;
 	}
 	if (v != RELAY_SDP_OK) {
-		relay_conn_error(c, "bad_sdp", "the SDP is malformed", 0);
+		relay_conn_error(c, WIRE_BAD_SDP, "The SDP is malformed.", 0);
 		return;
 	}
 	if (!(p = peer(c, 0)))
@@ -378,7 +357,7 @@ static void on_candidate(struct relay *r, struct relay_conn *c, struct json_obje
 	if (!media_allowed(c))
 		return;
 	if (!json_object_object_get_ex(o, "candidate", &d)) {
-		relay_conn_error(c, "bad_candidate", "expected candidate: {candidate, sdpMid, sdpMLineIndex}", 0);
+		relay_conn_error(c, WIRE_BAD_CANDIDATE, NULL, 0);
 		return;
 	}
 	if (!json_object_is_type(d, json_type_null)) {
@@ -386,14 +365,14 @@ static void on_candidate(struct relay *r, struct relay_conn *c, struct json_obje
 		    !(cand = str_field(d, "candidate", &cand_len)) || cand_len > RELAY_CANDIDATE_MAX ||
 		    !opt_str(d, "sdpMid", 64, &mid, &mid_len) ||
 		    !opt_str(d, "usernameFragment", 256, &ufrag, &ufrag_len)) {
-			relay_conn_error(c, "bad_candidate", "expected candidate: {candidate, sdpMid, sdpMLineIndex}", 0);
+			relay_conn_error(c, WIRE_BAD_CANDIDATE, NULL, 0);
 			return;
 		}
 		if (json_object_object_get_ex(d, "sdpMLineIndex", &v) &&
 		    !json_object_is_type(v, json_type_null)) {
 			if (!json_object_is_type(v, json_type_int) ||
 			    (index = json_object_get_int64(v)) < 0 || index > 65535) {
-				relay_conn_error(c, "bad_candidate", "sdpMLineIndex is an integer 0..65535", 0);
+				relay_conn_error(c, WIRE_BAD_CANDIDATE, "sdpMLineIndex is an integer 0..65535.", 0);
 				return;
 			}
 		}
@@ -432,13 +411,13 @@ static void on_media_state(struct relay *r, struct relay_conn *c, struct json_ob
 	int audio, video;
 
 	if (!bool_field(o, "audio", &audio) || !bool_field(o, "video", &video)) {
-		relay_conn_error(c, "bad_request", "media-state needs audio and video booleans", 0);
+		relay_conn_error(c, WIRE_BAD_FIELD, "media-state needs audio and video booleans.", 0);
 		return;
 	}
 	if (!media_allowed(c))
 		return;
 	if (video && relay_room_type(c->room) == DB_TYPE_VOICE) {
-		relay_conn_error(c, "video_not_allowed", "this is a voice session: video is refused", 0);
+		relay_conn_error(c, WIRE_VIDEO_NOT_ALLOWED, NULL, 0);
 		return;
 	}
 	if (!(p = peer(c, 1)))
@@ -463,12 +442,12 @@ void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, 
 		end++;
 	if (!o || json_tokener_get_error(r->proto.tok) != json_tokener_success || end != len ||
 	    !json_object_is_type(o, json_type_object) || !(type = str_field(o, "type", NULL))) {
-		relay_conn_error(c, "bad_json", "a frame is a JSON object with a string type",
+		relay_conn_error(c, WIRE_BAD_JSON, "A frame is a JSON object with a string type.",
 		                 c->room ? 0 : POLICY);
 		goto done;
 	}
 	if (!c->room && strcmp(type, "join-room")) {
-		relay_conn_error(c, "not_joined", "the first frame must be join-room", POLICY);
+		relay_conn_error(c, WIRE_NOT_JOINED, "The first frame must be join-room.", POLICY);
 		goto done;
 	}
 	if (!strcmp(type, "join-room"))
@@ -484,7 +463,7 @@ void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, 
 	else if (!strcmp(type, "history"))
 		on_history(r, c, o);
 	else
-		relay_conn_error(c, "unknown_type", "this frame type is not known", 0);
+		relay_conn_error(c, WIRE_UNKNOWN_TYPE, NULL, 0);
 done:
 	json_object_put(o);
 }

@@ -21,11 +21,11 @@ struct relay_room {
 	char session_id[DB_ID_LEN + 1];
 	enum db_type type;
 	enum db_status status;
-	int64_t started_ms, deadline_ms;
+	int64_t ends_ms;                 /* when the rules end the session on its own (db_session_due_ms) */
 	int ended;
 	int warned;                      /* bit 0: 5 minutes, bit 1: 1 minute sent */
 	struct relay_conn *conn[2];      /* by enum db_role; not owned */
-	lws_sorted_usec_list_t timer;    /* the next warning or the deadline; cancel before free */
+	lws_sorted_usec_list_t timer;    /* the next warning or ends_ms; cancel before free */
 };
 
 /* Every room, and the chat waiting to be stored for them. */
@@ -58,11 +58,6 @@ static struct relay_room *room_find(struct relay_rooms *rs, const char *id)
 		if (!strcmp(room->session_id, id))
 			return room;
 	return NULL;
-}
-
-static int ended_status(enum db_status s)
-{
-	return s == DB_STATUS_COMPLETED || s == DB_STATUS_EXPIRED || s == DB_STATUS_CANCELLED;
 }
 
 const char *relay_room_session_id(const struct relay_room *room)
@@ -120,35 +115,48 @@ static void presence(struct relay_room *room, enum db_role who, const char *type
 static void timer_fire(lws_sorted_usec_list_t *sul);
 static void room_end(struct relay_room *room, const struct db_session *s);
 
-/*
- * Schedules the next warning or the deadline. Warnings whose moment had
- * passed when the timer was first armed (a short session, a relay
- * restart) are skipped rather than sent late.
- */
+/* Where the room's timer aims next: the session's end, or a warning before it. */
 static void timer_arm(struct relay *r, struct relay_room *room, int first)
 {
 	int64_t minute = db_config(r->db)->minute_ms;
-	int64_t w5 = room->deadline_ms - 5 * minute, w1 = room->deadline_ms - minute;
-	int64_t now = db_now_ms(), next = room->deadline_ms;
+	int64_t w5 = room->ends_ms - 5 * minute, w1 = room->ends_ms - minute;
+	int64_t now = db_now_ms(), next = room->ends_ms;
 
-	if (first) {
-		if (w5 <= now)
+	/*
+	 * Only paid time is counted down. Warnings whose moment had passed
+	 * when the timer was first armed (a short session, a relay restart)
+	 * are skipped rather than sent late.
+	 */
+	if (first || room->status != DB_STATUS_ACTIVE) {
+		room->warned = 0;
+		if (w5 <= now || room->status != DB_STATUS_ACTIVE)
 			room->warned |= WARN_5;
-		if (w1 <= now)
+		if (w1 <= now || room->status != DB_STATUS_ACTIVE)
 			room->warned |= WARN_1;
 	}
 	if (!(room->warned & WARN_5))
 		next = w5;
 	else if (!(room->warned & WARN_1))
 		next = w1;
+	lws_sul_cancel(&room->timer);
 	lws_sul_schedule(r->ctx, 0, &room->timer, timer_fire,
 	                 (lws_usec_t)(next > now ? next - now : 0) * LWS_US_PER_MS);
+}
+
+/* Aims the timer at the session's own end, when the rules give it one. */
+static void timer_follow(struct relay *r, struct relay_room *room, const struct db_session *s)
+{
+	enum db_reason why;
+
+	room->ends_ms = db_session_due_ms(db_config(r->db), s, &why);
+	if (room->ends_ms)
+		timer_arm(r, room, 1);
 }
 
 static void warn(struct relay_room *room, int64_t now)
 {
 	struct relay_buf b;
-	int64_t left = room->deadline_ms - now;
+	int64_t left = room->ends_ms - now;
 
 	relay_buf_init(&b);
 	relay_buf_fmt(&b, "{\"type\":\"time-warning\",\"remainingSeconds\":%lld}",
@@ -157,6 +165,7 @@ static void warn(struct relay_room *room, int64_t now)
 	relay_buf_free(&b);
 }
 
+/* The paid time ran out, or a link nobody started ran out: the same call cron makes ends it. */
 static void timer_fire(lws_sorted_usec_list_t *sul)
 {
 	struct relay_room *room = lws_container_of(sul, struct relay_room, timer);
@@ -164,25 +173,30 @@ static void timer_fire(lws_sorted_usec_list_t *sul)
 	int64_t minute = db_config(r->db)->minute_ms, now = db_now_ms();
 	struct db_settlement st;
 	struct db_session s;
+	int ended;
 
 	if (room->ended)
 		return;
-	if (now >= room->deadline_ms) {
-		if (db_end_session(r->db, room->session_id, DB_REASON_TIME_UP, now, &st) != DB_OK ||
-		    db_session_get(r->db, room->session_id, &s) != DB_OK) {
-			lwsl_warn("relay: ending a session at its deadline failed: %s\n",
-			          db_errmsg(r->db));
+	if (now >= room->ends_ms) {
+		if (db_session_end_due(r->db, room->session_id, now, &s, &st, &ended) != DB_OK) {
+			lwsl_warn("relay: ending a session that was due failed: %s\n", db_errmsg(r->db));
 			lws_sul_schedule(r->ctx, 0, &room->timer, timer_fire, LWS_US_PER_SEC);
 			return;
 		}
-		room_end(room, &s);
+		if (db_session_is_over(&s)) {
+			room_end(room, &s);
+			return;
+		}
+		/* Not due after all (it started meanwhile): follow the session as it is now. */
+		relay_room_update(r, room, &s);
+		timer_follow(r, room, &s);
 		return;
 	}
-	if (!(room->warned & WARN_5) && now >= room->deadline_ms - 5 * minute) {
+	if (!(room->warned & WARN_5) && now >= room->ends_ms - 5 * minute) {
 		room->warned |= WARN_5;
 		warn(room, now);
 	}
-	if (!(room->warned & WARN_1) && now >= room->deadline_ms - minute) {
+	if (!(room->warned & WARN_1) && now >= room->ends_ms - minute) {
 		room->warned |= WARN_1;
 		warn(room, now);
 	}
@@ -218,15 +232,13 @@ void relay_room_update(struct relay *r, struct relay_room *room, const struct db
 
 	if (room->ended)
 		return;
-	if (ended_status(s->status)) {
+	if (db_session_is_over(s)) {
 		room_end(room, s);
 		return;
 	}
 	if (room->status == DB_STATUS_ACTIVE || s->status != DB_STATUS_ACTIVE)
 		return;
 	room->status = DB_STATUS_ACTIVE;
-	room->started_ms = s->started_ms;
-	room->deadline_ms = s->deadline_ms;
 	relay_buf_init(&b);
 	relay_buf_str(&b, "{\"type\":\"session-started\",\"startedAt\":");
 	relay_buf_time(&b, s->started_ms);
@@ -237,7 +249,7 @@ void relay_room_update(struct relay *r, struct relay_room *room, const struct db
 	relay_buf_str(&b, "}");
 	room_send(room, -1, &b);
 	relay_buf_free(&b);
-	timer_arm(r, room, 1);
+	timer_follow(r, room, s);
 }
 
 int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_session *s,
@@ -255,8 +267,6 @@ int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_sess
 		memcpy(room->session_id, s->id, sizeof room->session_id);
 		room->type = s->type;
 		room->status = s->status;
-		room->started_ms = s->started_ms;
-		room->deadline_ms = s->deadline_ms;
 		h = room_hash(room->session_id);
 		room->next = rs->buckets[h];
 		rs->buckets[h] = room;
@@ -265,14 +275,13 @@ int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_sess
 			rs->all->all_prev = room;
 		rs->all = room;
 		rs->nrooms++;
-		if (room->status == DB_STATUS_ACTIVE)
-			timer_arm(r, room, 1);
+		timer_follow(r, room, s);
 	}
 	/* A second connection with the same token takes over: a reload, or a second tab. */
 	if ((old = room->conn[role])) {
 		room->conn[role] = NULL;
 		old->room = NULL;
-		relay_conn_error(old, "replaced", "this link was opened in another window",
+		relay_conn_error(old, WIRE_REPLACED, NULL,
 		                 LWS_CLOSE_STATUS_POLICY_VIOLATION);
 	}
 	room->conn[role] = c;
@@ -358,12 +367,9 @@ static void answer(struct relay *r, struct relay_conn *from, struct relay_chat_j
 {
 	struct relay_room *room;
 
-	if (j->err == DB_ERR_INVALID) {
+	if (j->err != DB_OK) {
 		if (from)
-			relay_conn_error(from, "bad_message", "the message was not stored", 0);
-	} else if (j->err != DB_OK) {
-		if (from)
-			relay_conn_error(from, "server_error", "the message was not stored", 0);
+			relay_conn_error(from, wire_from_db(j->err), "The message was not stored.", 0);
 	} else if (j->duplicate) {
 		if (from)
 			relay_conn_sendbuf(from, &j->frame);
@@ -401,16 +407,15 @@ void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const ch
 	struct relay_chat_job *j = NULL;
 
 	if (rs->stopping || !r->writer) {
-		relay_conn_error(c, "server_error", "the relay is stopping; nothing was stored", 0);
+		relay_conn_error(c, WIRE_INTERNAL, "The relay is stopping; nothing was stored.", 0);
 		goto fail;
 	}
 	if (relay_waiting_full(&rs->chat)) {
-		relay_conn_error(c, "server_busy",
-		                 "too many messages are waiting to be stored; send it again", 0);
+		relay_conn_error(c, WIRE_BUSY, "Too many messages are waiting to be stored; send it again.", 0);
 		goto fail;
 	}
 	if (!(j = calloc(1, sizeof *j)) || relay_waiting_add(&rs->chat, c, &j->ticket) < 0) {
-		relay_conn_error(c, "server_error", "out of memory", 0);
+		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", 0);
 		goto fail;
 	}
 	memcpy(j->session_id, c->room->session_id, sizeof j->session_id);

@@ -85,8 +85,8 @@ async function main() {
 
 	// The relay answers a foreign page with an error frame, through nginx as directly.
 	const { ws: evil, frame: refusal } = await joinRoom(stack, 'http://evil.example.org', s.astrologerToken);
-	check('a page from a foreign Origin gets the forbidden_origin error, not its room',
-		refusal && refusal.type === 'error' && refusal.code === 'forbidden_origin', JSON.stringify(refusal));
+	check('a page from a foreign Origin gets the forbidden error, not its room',
+		refusal && refusal.type === 'error' && refusal.code === 'forbidden', JSON.stringify(refusal));
 	evil.close();
 
 	stack.stop();

@@ -216,7 +216,7 @@ const checks = [
       [{ type: 'ice-candidate', candidate: { candidate: 'candidate:1', sdpMLineIndex: -1 } }, 'bad_candidate'],
       [{ type: 'ice-candidate', candidate: { candidate: 'candidate:1', sdpMid: 'm'.repeat(65) } }, 'bad_candidate'],
       [{ type: 'ice-candidate', candidate: { candidate: 'candidate:1', usernameFragment: 'u'.repeat(257) } }, 'bad_candidate'],
-      [{ type: 'media-state', audio: 'yes', video: false }, 'bad_request'],
+      [{ type: 'media-state', audio: 'yes', video: false }, 'invalid_field'],
     ];
     for (const [frame, code] of bad) {
       u.send(frame);
@@ -239,7 +239,7 @@ const checks = [
       [{ type: 'message', message: 'ok', clientId: 'has space' }, 'bad_client_id'],
       [{ type: 'join-room', token: b.userToken }, 'already_joined'],
       [{ type: 'no-such-thing' }, 'unknown_type'],
-      [{ type: 'history', after: 'x' }, 'bad_request'],
+      [{ type: 'history', after: 'x' }, 'invalid_field'],
     ]) {
       u.send(frame);
       eq((await u.next('error')).code, code, JSON.stringify(frame).slice(0, 60));
@@ -255,7 +255,7 @@ const checks = [
     const cases = [
       [{ type: 'join-room', token: 'A'.repeat(43) }, 'unknown_link'],
       [{ type: 'join-room' }, 'missing_token'],
-      [{ type: 'join-room', token: 'x', after: -1 }, 'bad_request'],
+      [{ type: 'join-room', token: 'x', after: -1 }, 'invalid_field'],
     ];
     for (const [frame, code] of cases) {
       const c = track(new Client(s));
@@ -267,7 +267,7 @@ const checks = [
     const b = s.book('chat');
     const c = track(new Client(s, { origin: 'http://evil.example' }));
     await c.opened;
-    eq((await c.next('error')).code, 'forbidden_origin', 'a foreign origin is refused');
+    eq((await c.next('error')).code, 'forbidden', 'a foreign origin is refused');
     eq(await c.waitClose(), 1008, 'and closed');
     s.ctl('end', b.sessionId);
     const d = track(new Client(s));
