@@ -79,13 +79,23 @@ async function main() {
 	const page = await fetch(first.links[0]);
 	check('first run: a printed link opens the session page', page.status === 200 &&
 		page.headers.get('content-type').startsWith('text/html'));
+	const env = { ...process.env };
+	for (const k of ['SESSIONS_CONF', 'SESSIONS_PUBLIC_URL', 'SESSIONS_DB']) delete env[k];
+	const booked = spawnSync(path.join(root, 'build/bin/sessionctl'), ['--db', db, 'book', '--user', 'Demo Customer',
+		'--astrologer', 'Demo Astrologer', '--type', 'chat', '--minutes', '5', '--price', '0.00'],
+		{ env, encoding: 'utf8', timeout: 10000 });
+	let url = '';
+	try { url = JSON.parse(booked.stdout).userUrl; } catch (e) { /* checked below */ }
+	check(`first run: sessionctl in another terminal prints links on the port make run serves (${port1})`,
+		url.startsWith(`http://127.0.0.1:${port1}/session/`) && (await validate(url)).status === 200,
+		booked.stdout + booked.stderr);
 	await stopRun(first, port1, 'SIGTERM');
 
 	const port2 = await freePort();
 	const second = await startRun(port2);
 	const ids2 = await checkLinks(second, 'second run');
-	check('second run: the same database and demo sessions, no new bookings',
-		JSON.stringify(ids1) === JSON.stringify(ids2) && sql('SELECT count(*) FROM bookings') === '3' &&
+	check('second run: the same database and demo sessions, no new bookings (3 demo, 1 booked by hand)',
+		JSON.stringify(ids1) === JSON.stringify(ids2) && sql('SELECT count(*) FROM bookings') === '4' &&
 		sql('SELECT count(*) FROM users') === '1');
 	const old = await validate(first.links[0].replace(`:${port1}/`, `:${port2}/`));
 	check("second run: the first run's links were reissued (the old one is refused)", old.status === 404, old.status);
