@@ -8,8 +8,8 @@ import { Media } from './media.js';
 import { showError } from './error.js';
 import { showSummary } from './summary.js';
 
-// How often, once the deadline is well past, the page asks the API whether the session is over.
-const POLL_MS = 5000;
+// How often, once the deadline has passed, the page asks the API whether the session is over.
+const POLL_MS = 3000;
 
 // devices: what the device check opened ({ stream, camId }), handed over to a voice or video room.
 export function enterRoom(ctx, devices) {
@@ -156,8 +156,9 @@ function tick(r) {
   text('ac-elapsed', clock((Math.min(t, ctx.deadline) - ctx.startedAt) / 1000));
   text('ac-remaining', left > 0 ? `${clock(left)} left` : 'Time is up');
   el.dataset.level = left <= 60 ? 'last' : left <= 300 ? 'warn' : 'run';
-  // The relay closes the session at its deadline; should that word get lost, ask the API now and then.
-  if (left <= -5 && !r.endTimer && !r.ending) r.endTimer = setTimeout(() => checkOver(r), 0);
+  // The relay says when the session ends; should that word get lost, the API knows from the deadline on,
+  // because the server ends a session whose paid time ran out as soon as it is read.
+  if (t >= ctx.deadline && !r.endTimer && !r.ending) r.endTimer = setTimeout(() => checkOver(r), 0);
 }
 
 async function checkOver(r) {
@@ -166,7 +167,7 @@ async function checkOver(r) {
   } catch (e) {
     if (e.code === 'session_ended') { finish(r, 'time_up', null); return; }
   }
-  r.endTimer = setTimeout(() => checkOver(r), POLL_MS);
+  if (!r.ending) r.endTimer = setTimeout(() => checkOver(r), POLL_MS);
 }
 
 function askEnd() {
@@ -177,6 +178,7 @@ function askEnd() {
 
 function teardown(r) {
   clearInterval(r.ticker);
+  clearTimeout(r.endTimer);
   r.relay.close();
   if (r.media) r.media.stop();
   for (const id of ['vi-remote', 'vi-local', 'vo-remote', 'dc-preview']) $(id).srcObject = null;
