@@ -1,8 +1,5 @@
 // relay.js: the room's WebSocket; reconnects with backoff and resumes chat after the last seen seq.
-
-// Errors after which trying again cannot help: the link or the session is gone.
-const FATAL = new Set(['missing_token', 'unknown_link', 'link_expired', 'not_open', 'session_ended',
-  'replaced', 'forbidden_origin', 'not_joined']);
+import { FATAL } from './codes.js';
 
 export class Relay {
   constructor(path, token, { onFrame, onStatus }) {
@@ -36,6 +33,7 @@ export class Relay {
         this.attempt = 0;
         this.onStatus('open');
       }
+      // After these, trying again cannot help: the link or the session is gone.
       if (f.type === 'error' && FATAL.has(f.code)) this.stopped = true;
       if (f.type === 'session-ended') this.stopped = true;
       this.onFrame(f);

@@ -1,12 +1,14 @@
 // timer.test.js: the paid time runs out (test minutes of one second): both pages warn before the end,
-// then show the time-up summary with the full price charged, and the database is settled.
+// then show the time-up summary with the full price charged, and the database is settled; with the
+// relay gone, the pages still learn of the end from the API.
 'use strict';
 const L = require('./lib');
 
 const SUITE = 'timer';
 
 L.main(SUITE, 120000, async (t) => {
-  const s = await L.stack({ SESSIONS_MINUTE_MS: '1000', SESSIONS_RETURN_URL: 'https://shop.example/account' });
+  // No grace, so sessionctl expire ends a session the moment its paid time is over.
+  const s = await L.stack({ SESSIONS_MINUTE_MS: '1000', SESSIONS_RETURN_URL: 'https://shop.example/account', SESSIONS_GRACE_SECONDS: '0' });
   const b = L.book(s, 'chat', 8, '16.00');
   const browser = await L.browser();
   const user = await L.page(browser, { viewport: { width: 360, height: 740 } });
@@ -64,5 +66,26 @@ L.main(SUITE, 120000, async (t) => {
   await L.shot(user, SUITE, '03-ended-alone-360');
   const w = L.settled(s, lone);
   t.ok(w.wallet.frozen === '0.00' && w.wallet.balance === '500.00' && w.ledgerOk, 'the lone end left nothing frozen and the whole balance back', JSON.stringify(w));
+
+  // The relay dies mid-session, so no session-ended frame can come: the pages must ask the API.
+  const quiet = L.book(s, 'chat', 6, '12.00');
+  await user.goto(quiet.userUrl);
+  await astro.goto(quiet.astrologerUrl);
+  await L.waitState(user, 'prejoin');
+  await L.waitState(astro, 'prejoin');
+  await Promise.all([user.click('#pj-join'), astro.click('#pj-join')]);
+  for (const p of [user, astro]) await p.waitForFunction(() => document.getElementById('ac-timer').dataset.level !== 'idle');
+  await s.killRelay();
+  await t.check('with the relay gone, both pages reach the time-up summary through the API once the server ends the session', async () => {
+    const { startedAt, paidMinutes } = s.ctl('show', quiet.sessionId);
+    await L.waitFor(() => Date.now() > Date.parse(startedAt) + paidMinutes * 1000, 15000, 'the deadline');
+    s.ctl('expire');
+    for (const p of [user, astro]) {
+      await L.waitState(p, 'ended', 10000);
+      if (!/paid time is over/.test(await p.textContent('#en-reason'))) throw new Error(await p.textContent('#en-reason'));
+    }
+    const facts = await user.textContent('#en-facts');
+    if (!/Charged12\.00/.test(facts)) throw new Error(facts);
+  });
   t.ok(user.__errors.length === 0 && astro.__errors.length === 0, 'no script errors on either page', [...user.__errors, ...astro.__errors].join('; '));
 });

@@ -1,0 +1,211 @@
+// room.js: the active state: the relay's frames, presence, chat or media, the timer, and ending the session.
+import { $, show, text, setState, announce, warn, clock, timeLeftWords, typeName } from './ui.js';
+import { call } from './api.js';
+import { FATAL, WARN, line } from './codes.js';
+import { Relay } from './relay.js';
+import { Chat } from './chat.js';
+import { Media } from './media.js';
+import { showError } from './error.js';
+import { showSummary } from './summary.js';
+
+// How often, once the deadline has passed, the page asks the API whether the session is over.
+const POLL_MS = 3000;
+
+// devices: what the device check opened ({ stream, camId }), handed over to a voice or video room.
+export function enterRoom(ctx, devices) {
+  const r = { ctx, relay: null, chat: null, media: null, present: false, ticker: 0, endTimer: 0, ending: false };
+  setState('active');
+  text('ac-type', typeName[ctx.kind] || ctx.kind);
+  text('ac-other', ctx.otherName);
+  $('ac-end').addEventListener('click', askEnd);
+  $('confirm-end').addEventListener('close', () => { if ($('confirm-end').returnValue === 'end') endSession(r); else $('ac-end').focus(); });
+  presence(r, 'waiting');
+  r.relay = new Relay(ctx.v.wsPath, ctx.token, { onFrame: (f) => onFrame(r, f), onStatus: (st) => relayStatus(r, st) });
+  const send = (f) => r.relay.send(f);
+  if (ctx.kind === 'chat') {
+    show($('v-chat'));
+    r.chat = new Chat({ me: ctx.me, names: ctx.names, send, announce });
+    $('msg-input').focus();
+  } else {
+    r.media = new Media(ctx, devices, { send, onPath: (st) => mediaPath(r, st) });
+  }
+  r.ticker = setInterval(() => tick(r), 500);
+  tick(r);
+  r.relay.start();
+  addEventListener('pagehide', () => { if (!r.ending) { r.relay.close(); if (r.media) r.media.call.stop(); } });
+}
+
+function presence(r, p) {
+  const el = $('ac-presence');
+  el.dataset.p = p;
+  el.textContent = {
+    waiting: `Waiting for ${r.ctx.otherName} to join`,
+    joined: 'In the session',
+    left: 'Left the session; they can come back',
+    reconnecting: 'Reconnecting…',
+  }[p];
+}
+
+function relayStatus(r, st) {
+  const b = $('banner');
+  if (st === 'reconnecting') {
+    b.textContent = 'Connection lost. Reconnecting…';
+    show(b);
+    presence(r, 'reconnecting');
+  } else if (st === 'open') {
+    show(b, false);
+  }
+}
+
+function mediaPath(r, st) {
+  if (!r.present) return;
+  if (st === 'failed' || st === 'disconnected') presence(r, 'reconnecting');
+  else if (st === 'connected') presence(r, 'joined');
+}
+
+// One handler per relay frame type; a type the page does not know is ignored.
+const FRAMES = {
+  joined(r, f) {
+    r.ctx.times(f);
+    r.present = !!(f.present && f.present[r.ctx.otherRole]);
+    presence(r, r.present ? 'joined' : 'waiting');
+    if (r.chat) addHistory(r, f.history, f.more);
+    if (r.media) {
+      if (r.present) r.media.peerHere();
+      else r.media.sendState();
+    }
+  },
+  'participant-joined': (r, f) => peerMoved(r, f, true),
+  'participant-left': (r, f) => peerMoved(r, f, false),
+  'session-started'(r, f) {
+    r.ctx.times(f);
+    announce('The session has started. The timer is running.');
+  },
+  history(r, f) {
+    if (r.chat) addHistory(r, f.messages, f.more);
+  },
+  message(r, f) {
+    if (!r.chat) return;
+    r.chat.receive(f, true);
+    seen(r, f);
+  },
+  offer: signal,
+  answer: signal,
+  'ice-candidate': signal,
+  'media-state'(r, f) {
+    if (r.media && f.participantType === r.ctx.otherRole) r.media.remoteState(f);
+  },
+  // The relay warns at 5 and at 1 paid minute left; the words come from the seconds it counts.
+  'time-warning'(r, f) {
+    const msg = `${timeLeftWords(f.remainingSeconds)} left in this session.`;
+    warn(msg);
+    announce(msg);
+  },
+  'session-ended'(r, f) {
+    finish(r, f.reason, f.durationSeconds);
+  },
+  error(r, f) {
+    if (f.code === 'session_ended') finish(r, '', null);
+    else if (FATAL.has(f.code)) { teardown(r); showError(r.ctx, f); }
+    else if (WARN.has(f.code)) warn(line(f.code, f.message));
+  },
+};
+
+// The other participant came or went; frames about this participant's own other tabs are not news.
+function peerMoved(r, f, here) {
+  if (f.participantType !== r.ctx.otherRole) return;
+  r.present = here;
+  presence(r, here ? 'joined' : 'left');
+  if (r.chat) r.chat.note(`${r.ctx.otherName} ${here ? 'joined' : 'left'}`);
+  if (r.media) {
+    if (here) r.media.peerHere();
+    else r.media.peerGone();
+  }
+}
+
+function onFrame(r, f) {
+  if (Object.hasOwn(FRAMES, f.type)) FRAMES[f.type](r, f);
+}
+
+function signal(r, f) {
+  if (r.media) r.media.signal(f);
+}
+
+function seen(r, m) {
+  if (typeof m.seq === 'number') r.relay.lastSeq = Math.max(r.relay.lastSeq, m.seq);
+}
+
+// History comes in pages; only once it is all here do unconfirmed messages go out again.
+function addHistory(r, list, more) {
+  (list || []).forEach((m) => { r.chat.receive(m, false); seen(r, m); });
+  if (more) r.relay.send({ type: 'history', after: r.relay.lastSeq });
+  else r.chat.resend();
+}
+
+function tick(r) {
+  const { ctx } = r;
+  const el = $('ac-timer');
+  if (!ctx.startedAt || !ctx.deadline) {
+    text('ac-elapsed', '00:00');
+    text('ac-remaining', 'Starts when both have joined');
+    el.dataset.level = 'idle';
+    return;
+  }
+  const t = ctx.now();
+  const left = Math.ceil((ctx.deadline - t) / 1000);
+  text('ac-elapsed', clock((Math.min(t, ctx.deadline) - ctx.startedAt) / 1000));
+  text('ac-remaining', left > 0 ? `${clock(left)} left` : 'Time is up');
+  el.dataset.level = left <= 60 ? 'last' : left <= 300 ? 'warn' : 'run';
+  // The relay says when the session ends; should that word get lost, the API knows from the deadline on,
+  // because the server ends a session whose paid time ran out as soon as it is read.
+  if (t >= ctx.deadline && !r.endTimer && !r.ending) r.endTimer = setTimeout(() => checkOver(r), 0);
+}
+
+async function checkOver(r) {
+  try {
+    await call('validate', r.ctx.token);
+  } catch (e) {
+    if (e.code === 'session_ended') { finish(r, 'time_up', null); return; }
+  }
+  if (!r.ending) r.endTimer = setTimeout(() => checkOver(r), POLL_MS);
+}
+
+function askEnd() {
+  const d = $('confirm-end');
+  d.returnValue = '';
+  d.showModal();
+}
+
+function teardown(r) {
+  clearInterval(r.ticker);
+  clearTimeout(r.endTimer);
+  r.relay.close();
+  if (r.media) r.media.stop();
+  for (const id of ['vi-remote', 'vi-local', 'vo-remote', 'dc-preview']) $(id).srcObject = null;
+}
+
+async function endSession(r) {
+  if (r.ending) return;
+  r.ending = true;
+  $('ac-end').disabled = true;
+  teardown(r);
+  const reason = `${r.ctx.me}_ended`;
+  let res;
+  try {
+    res = await call('end', r.ctx.token, { reason });
+  } catch (e) {
+    showSummary(r.ctx, null, reason, null, e.message);
+    return;
+  }
+  showSummary(r.ctx, res, res.reason, res.durationSeconds);
+}
+
+// The other side or the server ended it: the end API (already ended) gives this side's figures.
+async function finish(r, reason, durationSeconds) {
+  if (r.ending) return;
+  r.ending = true;
+  teardown(r);
+  let res = null;
+  try { res = await call('end', r.ctx.token, {}); } catch { /* the summary then shows what the frame said */ }
+  showSummary(r.ctx, res, (res && res.reason) || reason, res ? res.durationSeconds : durationSeconds);
+}
