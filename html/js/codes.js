@@ -15,6 +15,8 @@ const LINES = {
   session_ended: 'This session has ended.',
   not_open: 'This link does not open yet.',
   conflict: 'The session cannot do that right now.',
+  not_found: 'The server has no such page or session.',
+  query_not_allowed: 'The link was sent in a way the server refuses.',
   not_joined: 'You have not joined this session yet.',
   busy: 'The server is busy. Try again in a moment.',
   unavailable: 'The server is not available. Try again in a moment.',

@@ -87,7 +87,7 @@ check "... whose code is body_too_large" jsonok '.error.code == "body_too_large"
 check "a WebSocket through TLS reaches the relay's unix socket and joins the room" \
 	test "$(ws_first https://sessions.example.com "$tok")" = joined
 check "a WebSocket from another origin is refused" \
-	test "$(ws_first https://evil.example "$tok")" = error:forbidden_origin
+	test "$(ws_first https://evil.example "$tok")" = error:forbidden
 
 sleep 2 # let the rate limiter's bucket refill after the checks above
 urls=()

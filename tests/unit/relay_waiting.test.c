@@ -16,7 +16,7 @@ int main(void)
 	CHECK(relay_waiting_add(&l, A, &ta) == 0 && relay_waiting_add(&l, B, &tb) == 0 &&
 	      relay_waiting_add(&l, C, &tc) == 0, "three messages wait");
 	CHECK(ta != tb && tb != tc && ta != tc, "each message has its own ticket");
-	CHECK(relay_waiting_full(&l), "at the cap the list says so (server_busy)");
+	CHECK(relay_waiting_full(&l), "at the cap the list says so (busy)");
 
 	CHECK(relay_waiting_take(&l, tc) == C, "an answer that overtakes two others reaches its sender");
 	CHECK(!relay_waiting_full(&l) && l.count == 2, "and frees one place under the cap");
