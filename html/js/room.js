@@ -1,5 +1,6 @@
-// room.js: the active state: the relay's frames, presence, chat or media, the timer, and ending the session.
-import { $, show, text, setState, announce, warn, clock, timeLeftWords, typeName } from './ui.js';
+// room.js: the active state: the relay's frames, presence, chat or media, the timer, the running charge,
+// and ending the session.
+import { $, show, text, setState, announce, warn, clock, timeLeftWords, money, typeName } from './ui.js';
 import { call } from './api.js';
 import { FATAL, WARN, line } from './codes.js';
 import { Relay } from './relay.js';
@@ -13,7 +14,8 @@ const POLL_MS = 3000;
 
 // devices: what the device check opened ({ stream, camId }), handed over to a voice or video room.
 export function enterRoom(ctx, devices) {
-  const r = { ctx, relay: null, chat: null, media: null, present: false, ticker: 0, endTimer: 0, ending: false };
+  // billing: the server's latest running charge.
+  const r = { ctx, relay: null, chat: null, media: null, present: false, billing: null, ticker: 0, endTimer: 0, ending: false };
   setState('active');
   text('ac-type', typeName[ctx.kind] || ctx.kind);
   text('ac-other', ctx.otherName);
@@ -35,13 +37,16 @@ export function enterRoom(ctx, devices) {
   addEventListener('pagehide', () => { if (!r.ending) { r.relay.close(); if (r.media) r.media.call.stop(); } });
 }
 
+// Once the session runs, the server bills only the time both are connected: an absence pauses the clock.
 function presence(r, p) {
   const el = $('ac-presence');
+  const name = r.ctx.otherName;
+  const running = !!r.ctx.startedAt;
   el.dataset.p = p;
   el.textContent = {
-    waiting: `Waiting for ${r.ctx.otherName} to join`,
+    waiting: running ? `Waiting for ${name} — the clock is paused` : `Waiting for ${name} to join`,
     joined: 'In the session',
-    left: 'Left the session; they can come back',
+    left: running ? `${name} left — the clock is paused` : 'Left the session; they can come back',
     reconnecting: 'Reconnecting…',
   }[p];
 }
@@ -69,6 +74,7 @@ const FRAMES = {
     r.ctx.times(f);
     r.present = !!(f.present && f.present[r.ctx.otherRole]);
     presence(r, r.present ? 'joined' : 'waiting');
+    if (f.billing) bill(r, f.billing);
     if (r.chat) addHistory(r, f.history, f.more);
     if (r.media) {
       if (r.present) r.media.peerHere();
@@ -81,6 +87,7 @@ const FRAMES = {
     r.ctx.times(f);
     announce('The session has started. The timer is running.');
   },
+  billing: bill,
   history(r, f) {
     if (r.chat) addHistory(r, f.messages, f.more);
   },
@@ -121,6 +128,22 @@ function peerMoved(r, f, here) {
     if (here) r.media.peerHere();
     else r.media.peerGone();
   }
+}
+
+// The running charge as the server counts it; the page never adds time of its own between two counts.
+// Screen readers are not told of each count: the element is no live region.
+function bill(r, b) {
+  const { me } = r.ctx;
+  const amount = me === 'user' ? b.amountCharged : b.earnings;
+  const el = $('ac-bill');
+  r.billing = b;
+  el.dataset.billedSeconds = String(b.billedSeconds);
+  el.dataset.amount = money(amount);
+  el.dataset.paused = String(!!b.paused);
+  el.dataset.serverTime = b.serverTime || '';
+  text('ac-bill-text', me === 'user' ? `Billed so far: ${clock(b.billedSeconds)} · ${money(amount)}` : `Earned so far: ${money(amount)}`);
+  show($('ac-bill-paused'), !!b.paused);
+  show(el);
 }
 
 function onFrame(r, f) {
