@@ -1,6 +1,6 @@
 // room.js: the active state: the relay's frames, presence, chat or media, the timer, the running charge,
-// and ending the session.
-import { $, show, text, setState, announce, warn, clock, timeLeftWords, money, typeName } from './ui.js';
+// and ending (or, before both have joined, leaving) the session.
+import { $, show, text, setState, announce, warn, clock, timeLeftWords, localTime, money, typeName } from './ui.js';
 import { call } from './api.js';
 import { FATAL, WARN, line } from './codes.js';
 import { Relay } from './relay.js';
@@ -14,8 +14,8 @@ const POLL_MS = 3000;
 
 // devices: what the device check opened ({ stream, camId }), handed over to a voice or video room.
 export function enterRoom(ctx, devices) {
-  // billing: the server's latest running charge.
-  const r = { ctx, relay: null, chat: null, media: null, present: false, billing: null, ticker: 0, endTimer: 0, ending: false };
+  // billing: the server's latest running charge; started: whether the End button last read as ending (not leaving).
+  const r = { ctx, relay: null, chat: null, media: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, ending: false };
   setState('active');
   text('ac-type', typeName[ctx.kind] || ctx.kind);
   text('ac-other', ctx.otherName);
@@ -168,13 +168,16 @@ function addHistory(r, list, more) {
 function tick(r) {
   const { ctx } = r;
   const el = $('ac-timer');
-  if (!ctx.startedAt || !ctx.deadline) {
+  const t = ctx.now();
+  const started = !!(ctx.startedAt && ctx.deadline);
+  endWords(r, started);
+  noShow(r, t, started);
+  if (!started) {
     text('ac-elapsed', '00:00');
     text('ac-remaining', 'Starts when both have joined');
     el.dataset.level = 'idle';
     return;
   }
-  const t = ctx.now();
   const left = Math.ceil((ctx.deadline - t) / 1000);
   text('ac-elapsed', clock((Math.min(t, ctx.deadline) - ctx.startedAt) / 1000));
   text('ac-remaining', left > 0 ? `${clock(left)} left` : 'Time is up');
@@ -191,6 +194,32 @@ async function checkOver(r) {
     if (e.code === 'session_ended') { finish(r, 'time_up', null); return; }
   }
   if (!r.ending) r.endTimer = setTimeout(() => checkOver(r), POLL_MS);
+}
+
+// While the other has not joined yet: when the session ends without them, counted down on the server's
+// clock and shown in this device's time. Redrawn every tick, so it is no live region either.
+function noShow(r, t, started) {
+  const { ctx } = r;
+  const el = $('ac-noshow');
+  show(el, !started && !!ctx.noShowAt);
+  if (started || !ctx.noShowAt) return;
+  const then = ctx.me === 'user' ? 'your money goes back' : 'the customer is refunded';
+  el.textContent = `If ${ctx.otherName} has not joined by ${localTime(ctx.noShowAt - ctx.offset)} `
+    + `(in ${clock(Math.ceil((ctx.noShowAt - t) / 1000))}), the session ends and ${then}.`;
+}
+
+// Before both have joined, ending is leaving, and the server gives the whole price back; the button and
+// its question say so, and change (an open question too) the moment the session starts.
+function endWords(r, started) {
+  if (r.started === started) return;
+  r.started = started;
+  const { ctx } = r;
+  const back = ctx.me === 'user' ? 'your money goes back to your wallet in full' : 'the customer gets their money back in full';
+  text('ac-end', started ? 'End session' : 'Leave');
+  text('ce-title', started ? 'End the session now?' : 'Leave the session?');
+  text('ce-text', started ? 'This ends it for both of you and cannot be undone.'
+    : `${ctx.otherName} has not joined yet, so the session ends and ${back}.`);
+  text('ce-yes', started ? 'End session' : 'Leave');
 }
 
 function askEnd() {

@@ -17,11 +17,14 @@ function newSession(token) {
     offset: 0,        // server time minus this device's time
     startedAt: null,
     deadline: null,
-    // Any API answer or relay frame may carry the times; the latest one wins.
+    noShowAt: null,   // while the other has not joined: when the session ends without them (a full refund)
+    // Any API answer or relay frame may carry the times; the latest one wins. noShowAt turns null once
+    // both have joined, so only its absence leaves it as it was.
     times(o) {
       if (o.serverTime) this.offset = Date.parse(o.serverTime) - Date.now();
       if (o.startedAt) this.startedAt = Date.parse(o.startedAt);
       if (o.deadline) this.deadline = Date.parse(o.deadline);
+      if (o.noShowAt !== undefined) this.noShowAt = o.noShowAt ? Date.parse(o.noShowAt) : null;
     },
     now() { return Date.now() + this.offset; },
   };
