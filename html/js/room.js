@@ -109,10 +109,10 @@ const FRAMES = {
     announce(msg);
   },
   'session-ended'(r, f) {
-    finish(r, f.reason, f.durationSeconds);
+    finish(r, { reason: f.reason, endedBy: f.endedBy, durationSeconds: f.durationSeconds });
   },
   error(r, f) {
-    if (f.code === 'session_ended') finish(r, '', null);
+    if (f.code === 'session_ended') finish(r, {});
     else if (FATAL.has(f.code)) { teardown(r); showError(r.ctx, f); }
     else if (WARN.has(f.code)) warn(line(f.code, f.message));
   },
@@ -191,7 +191,7 @@ async function checkOver(r) {
   try {
     await call('validate', r.ctx.token);
   } catch (e) {
-    if (e.code === 'session_ended') { finish(r, 'time_up', null); return; }
+    if (e.code === 'session_ended') { finish(r, { reason: 'time_up' }); return; }
   }
   if (!r.ending) r.endTimer = setTimeout(() => checkOver(r), POLL_MS);
 }
@@ -242,22 +242,26 @@ async function endSession(r) {
   $('ac-end').disabled = true;
   teardown(r);
   const reason = `${r.ctx.me}_ended`;
+  const known = { reason, billedSeconds: billedSoFar(r) };
   let res;
   try {
     res = await call('end', r.ctx.token, { reason });
   } catch (e) {
-    showSummary(r.ctx, null, reason, null, e.message);
+    showSummary(r.ctx, null, known, e.message);
     return;
   }
-  showSummary(r.ctx, res, res.reason, res.durationSeconds);
+  showSummary(r.ctx, res, known);
 }
 
 // The other side or the server ended it: the end API (already ended) gives this side's figures.
-async function finish(r, reason, durationSeconds) {
+// known: what the relay said of the end, for when the API cannot be asked.
+async function finish(r, known) {
   if (r.ending) return;
   r.ending = true;
   teardown(r);
   let res = null;
   try { res = await call('end', r.ctx.token, {}); } catch { /* the summary then shows what the frame said */ }
-  showSummary(r.ctx, res, (res && res.reason) || reason, res ? res.durationSeconds : durationSeconds);
+  showSummary(r.ctx, res, { ...known, billedSeconds: billedSoFar(r) });
 }
+
+const billedSoFar = (r) => (r.billing ? r.billing.billedSeconds : undefined);

@@ -1,23 +1,42 @@
-// summary.js: the ended state: why the session ended, how long it ran, and the money for this side.
+// summary.js: the ended state: who ended the session and why, how long it ran, the talk time billed, and the money for this side.
 import { $, show, text, setState, durationWords, money } from './ui.js';
 
+// Ends no participant asked for, in the words of the side reading them.
 const REASONS = {
-  user_ended: { user: 'You ended the session.', astrologer: 'The customer ended the session.' },
-  astrologer_ended: { user: 'The astrologer ended the session.', astrologer: 'You ended the session.' },
-  time_up: 'The paid time is over.',
-  completed: 'The session is complete.',
-  no_show: 'The session ended because not everyone joined.',
-  cancelled: 'The session was cancelled before it started.',
-  disconnected: 'The session ended after the connection was lost.',
+  time_up: () => 'The paid time is over.',
+  completed: () => 'The session is complete.',
+  no_show: (ctx) => `${ctx.otherName} did not come, so the session ended. Nothing was charged.`,
+  cancelled: () => 'The session was cancelled before it started.',
+  disconnected: () => 'The session ended because both of you were away for a few minutes.',
 };
 
-// res: the end API's answer, or null when it failed (problem says why) and only the relay's word is known.
-export function showSummary(ctx, res, reason, secs, problem) {
-  const rs = REASONS[reason];
-  let why = (rs && (typeof rs === 'string' ? rs : rs[ctx.me])) || 'The session has ended.';
-  if (res && res.status === 'cancelled') why += ' It ended before both of you had joined, so nothing was charged.';
-  text('en-reason', why);
+const BY = { user: 'The customer', astrologer: 'The astrologer' };
+
+// Who ended it: the server says so (endedBy); an older answer only through the reason's name.
+function endedBy(e) {
+  if (e.endedBy) return e.endedBy;
+  const m = /^(user|astrologer)_ended$/.exec(e.reason || '');
+  return m ? m[1] : 'system';
+}
+
+function why(ctx, e) {
+  const by = endedBy(e);
+  let s;
+  if (by === ctx.me) s = 'You ended the session.';
+  else if (BY[by]) s = `${BY[by]} ended the session.`;
+  else s = REASONS[e.reason] ? REASONS[e.reason](ctx) : 'The session has ended.';
+  if (e.status === 'cancelled' && e.reason !== 'no_show') s += ' It ended before both of you had joined, so nothing was charged.';
+  return s;
+}
+
+// res: the end API's answer, or null when it failed (problem says why). known: what the page learnt
+// otherwise ({ reason, endedBy, durationSeconds, billedSeconds }); the API's answer wins where it has a figure.
+export function showSummary(ctx, res, known, problem) {
+  const e = { ...known, ...res };
+  text('en-reason', why(ctx, e));
+  const secs = e.durationSeconds;
   const facts = [['Duration', secs === null || secs === undefined ? 'Not known' : durationWords(secs)]];
+  if (typeof e.billedSeconds === 'number') facts.push(['Talk time billed', durationWords(e.billedSeconds)]);
   if (res && ctx.me === 'user') facts.push(['Charged', money(res.amountCharged)], ['Refunded to your wallet', money(res.amountRefunded)]);
   if (res && ctx.me === 'astrologer') facts.push(['You earned', money(res.amountReleased)]);
   if (res && res.billedMinutes !== undefined) facts.push(['Minutes billed', String(res.billedMinutes)]);
