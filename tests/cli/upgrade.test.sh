@@ -12,7 +12,8 @@ sessionctl --db "$old" user add Asha --balance 50.00 >/dev/null
 sessionctl --db "$old" astrologer add Vega >/dev/null
 sid=$(sessionctl --db "$old" book --user Asha --astrologer Vega --type chat --minutes 5 \
 	--price 20.00 | jq -r .sessionId)
-sqlite3 "$old" 'DROP INDEX bookings_created; DROP INDEX webrtc_sessions_open;
+sqlite3 "$old" 'DROP INDEX bookings_created; DROP INDEX webrtc_sessions_open; DROP TABLE presence;
+	ALTER TABLE webrtc_sessions DROP COLUMN ended_by; ALTER TABLE settlements DROP COLUMN billed_seconds;
 	CREATE INDEX webrtc_sessions_sweep ON webrtc_sessions(status, link_valid_until_ms);
 	PRAGMA user_version = 1'
 before=$(sqlite3 "$old" 'SELECT * FROM webrtc_sessions; SELECT * FROM ledger_entries')
