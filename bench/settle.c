@@ -43,7 +43,9 @@ int main(int argc, char **argv)
 
 		if (db_book(db, &req, now, &b) != DB_OK ||
 		    db_start_session(db, b.session.id, DB_ROLE_USER, now, &j) != DB_OK ||
-		    db_start_session(db, b.session.id, DB_ROLE_ASTROLOGER, now, &j) != DB_OK) {
+		    db_start_session(db, b.session.id, DB_ROLE_ASTROLOGER, now, &j) != DB_OK ||
+		    db_presence_join(db, b.session.id, DB_ROLE_USER, now) != DB_OK ||
+		    db_presence_join(db, b.session.id, DB_ROLE_ASTROLOGER, now) != DB_OK) {
 			fprintf(stderr, "settle: %s\n", db_errmsg(db));
 			return 1;
 		}
@@ -51,7 +53,7 @@ int main(int argc, char **argv)
 	}
 	t0 = seconds();
 	for (int i = 0; i < n; i++) {
-		if (db_end_session(db, ids[i], DB_REASON_COMPLETED, now + 600000, &st) != DB_OK) {
+		if (db_end_session(db, ids[i], DB_REASON_COMPLETED, DB_ACTOR_USER, now + 20000, &st) != DB_OK) {
 			fprintf(stderr, "settle: %s\n", db_errmsg(db));
 			return 1;
 		}

@@ -7,15 +7,15 @@ static int end_handle(struct http_req *r, json_object *o)
 	struct db_settlement st;
 	enum db_role role;
 	const char *reason;
-	int rc, link_rc, joined;
+	int rc, link_rc, joined, given = -1;
 
 	if ((rc = http_authorize(r, &s, &role, &link_rc)) < 0)
 		return rc;
-	/* The client may say why it ends (the seed sends one), but the stored
-	 * reason is the caller's role: a client cannot claim time_up. */
+	/* A participant's own reason is kept when it is one they may give;
+	 * anything else (time_up, no_show, ...) is the rules' to say. */
 	if ((rc = http_body_string(r, "reason", 32, &reason)) < 0)
 		return rc;
-	if (reason && db_reason_parse(reason) < 0) {
+	if (reason && (given = db_reason_parse(reason)) < 0) {
 		r->detail = "reason is not a known end reason.";
 		return WIRE_BAD_FIELD;
 	}
@@ -26,8 +26,10 @@ static int end_handle(struct http_req *r, json_object *o)
 	if (!joined)
 		return WIRE_NOT_JOINED;
 	rc = db_end_session(r->db, s.id,
+			    given >= 0 && db_reason_given_ok(role, (enum db_reason)given) ?
+				    (enum db_reason)given :
 			    role == DB_ROLE_USER ? DB_REASON_USER_ENDED : DB_REASON_ASTROLOGER_ENDED,
-			    r->now_ms, &st);
+			    db_actor_of(role), r->now_ms, &st);
 	if (rc != DB_OK)
 		return wire_from_db(rc);
 
@@ -38,9 +40,11 @@ static int end_handle(struct http_req *r, json_object *o)
 		st.already_ended ? "Session had already ended" : "Session ended"));
 	http_add_money(o, "amountCharged", st.charged);
 	http_add_money(o, "amountRefunded", st.refunded);
+	json_object_object_add(o, "billedSeconds", json_object_new_int64(st.billed_seconds));
 	json_object_object_add(o, "billedMinutes", json_object_new_int64(st.billed_minutes));
 	json_object_object_add(o, "status", json_object_new_string(db_status_name(st.status)));
 	json_object_object_add(o, "reason", json_object_new_string(db_reason_name(st.reason)));
+	json_object_object_add(o, "endedBy", json_object_new_string(db_actor_name(st.ended_by)));
 	json_object_object_add(o, "alreadyEnded", json_object_new_boolean(st.already_ended));
 	http_add_time(o, "endedAt", st.ended_ms);
 	return 0;

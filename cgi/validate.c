@@ -43,6 +43,7 @@ static int validate_handle(struct http_req *r, json_object *o)
 	http_add_time(o, "startedAt", s.started_ms);
 	http_add_time(o, "deadline", s.deadline_ms);
 	http_add_time(o, "endedAt", s.ended_ms);
+	http_add_time(o, "noShowAt", db_session_no_show_ms(db_config(r->db), &s));
 	json_object_object_add(joined, "user", json_object_new_boolean(s.user_joined_ms != 0));
 	json_object_object_add(joined, "astrologer",
 			       json_object_new_boolean(s.astrologer_joined_ms != 0));

@@ -172,12 +172,15 @@ static struct json_object *settlement_json(const struct db_settlement *st)
 	add_str(o, "status", db_status_name(st->status));
 	add_str(o, "reason", db_reason_name(st->reason));
 	add_int(o, "durationSeconds", st->duration_seconds);
+	add_int(o, "billedSeconds", st->billed_seconds);
 	add_int(o, "billedMinutes", st->billed_minutes);
 	add_money(o, "charged", st->charged);
 	add_money(o, "refunded", st->refunded);
 	add_money(o, "commission", st->commission);
 	add_money(o, "released", st->released);
 	json_object_object_add(o, "alreadyEnded", json_object_new_boolean(st->already_ended));
+	if (st->ended_ms)
+		add_str(o, "endedBy", db_actor_name(st->ended_by));
 	return o;
 }
 
@@ -356,25 +359,58 @@ static void event_one(void *arg, const char *kind, const char *participant,
 	json_object_array_add(arg, e);
 }
 
+static void presence_one(void *arg, enum db_role role, int64_t joined_ms, int64_t seen_ms,
+                         int64_t left_ms)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "participant", db_role_name(role));
+	add_time(o, "joinedAt", joined_ms);
+	add_time(o, "lastSeenAt", seen_ms);
+	add_time(o, "leftAt", left_ms);
+	json_object_array_add(arg, o);
+}
+
 static int cmd_show(struct db *db, int argc, char **argv)
 {
+	struct opt o[] = {{"--presence", NULL, 1}};
 	struct db_settlement st;
 	struct db_session s;
+	int64_t now = db_now_ms();
 	int err;
 
-	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)))
+	if ((err = parse_opts(argc - 1, argv + 1, o, 1)))
 		return err;
-	if ((err = db_session_get(db, argv[0], &s)) != DB_OK)
+	if ((err = db_session_get(db, argv[0], &s)) != DB_OK ||
+	    (err = db_session_bill(db, argv[0], now, &st)) != DB_OK)
 		return fail(db, err);
 	struct json_object *j = session_json(&s);
+	/* The bill so far for an open session, the settlement once it is over. */
+	add_int(j, "billedSeconds", st.billed_seconds);
+	add_int(j, "billedMinutes", st.billed_minutes);
+	add_money(j, "amountCharged", st.charged);
+	add_money(j, "amountRefunded", st.refunded);
+	add_money(j, "amountReleased", st.released);
+	if (db_session_is_over(&s)) {
+		add_str(j, "endedBy", db_actor_name(s.ended_by));
+		add_str(j, "reason", db_reason_name(s.end_reason));
+	}
 	struct json_object *events = json_object_new_array();
 	json_object_object_add(j, "events", events);
 	if ((err = db_session_events(db, argv[0], event_one, events)) != DB_OK) {
 		json_object_put(j);
 		return fail(db, err);
 	}
-	err = db_settlement_get(db, argv[0], &st);
-	json_object_object_add(j, "settlement", err == DB_OK ? settlement_json(&st) : NULL);
+	if (o[0].value) {
+		struct json_object *presence = json_object_new_array();
+
+		json_object_object_add(j, "presence", presence);
+		if ((err = db_presence_list(db, argv[0], presence_one, presence)) != DB_OK) {
+			json_object_put(j);
+			return fail(db, err);
+		}
+	}
+	json_object_object_add(j, "settlement", db_session_is_over(&s) ? settlement_json(&st) : NULL);
 	print_json(j);
 	return 0;
 }
@@ -442,7 +478,7 @@ static int cmd_end(struct db *db, int argc, char **argv)
 			return usage_error("unknown reason '%s'", o[0].value);
 		reason = (enum db_reason)r;
 	}
-	if ((err = db_end_session(db, argv[0], reason, db_now_ms(), &st)) != DB_OK)
+	if ((err = db_end_session(db, argv[0], reason, DB_ACTOR_SYSTEM, db_now_ms(), &st)) != DB_OK)
 		return fail(db, err);
 	struct json_object *j = settlement_json(&st);
 	add_str(j, "sessionId", argv[0]);
@@ -589,7 +625,7 @@ static const struct cmd cmds[] = {
 	 "book --user NAME --astrologer NAME --type chat|voice|video --minutes N "
 	 "--price AMOUNT [--starts ISO8601]", .nargs = 0},
 	{NULL, "list", cmd_list, "list [--limit N]", .nargs = 0},
-	{NULL, "show", cmd_show, "show SESSION", .nargs = 1},
+	{NULL, "show", cmd_show, "show SESSION [--presence]", .nargs = 1},
 	{NULL, "link", cmd_link, "link SESSION --role user|astrologer --rotate", .nargs = 1},
 	{NULL, "join", cmd_join, "join SESSION --role user|astrologer", .nargs = 1},
 	{NULL, "end", cmd_end, "end SESSION [--reason REASON]", .nargs = 1},

@@ -45,6 +45,9 @@ static struct setting {
 	[CONF_ICE_SERVERS] = {"ice_servers", "SESSIONS_ICE_SERVERS", CONF_T_ICE, 0, 0, "[]"},
 	[CONF_TURN_URLS] = {"turn_urls", "SESSIONS_TURN_URLS", CONF_T_TURN, 0, 0, ""},
 	[CONF_TURN_SECRET] = {"turn_secret", "SESSIONS_TURN_SECRET", CONF_T_SECRET, 0, 0, ""},
+	[CONF_EMPTY_TIMEOUT_SECONDS] = {"empty_timeout_seconds", "SESSIONS_EMPTY_TIMEOUT_SECONDS",
+	                                CONF_T_INT, 1, 86400, "180"},
+	[CONF_NO_SHOW_MINUTES] = {"no_show_minutes", "SESSIONS_NO_SHOW_MINUTES", CONF_T_INT, 1, 1440, "10"},
 	[CONF_MINUTE_MS] = {"minute_ms", "SESSIONS_MINUTE_MS", CONF_T_INT, 100, 60000, "60000"},
 };
 

@@ -21,6 +21,7 @@ static const char *const role_names[] = {"user", "astrologer"};
 static const char *const type_names[] = {"chat", "voice", "video"};
 static const char *const status_names[] = {"scheduled", "active", "completed",
                                            "expired", "cancelled"};
+static const char *const actor_names[] = {"system", "user", "astrologer"};
 static const char *const reason_names[] = {"", "completed", "user_ended",
                                            "astrologer_ended", "time_up",
                                            "no_show", "cancelled", "disconnected"};
@@ -43,6 +44,12 @@ int db_role_parse(const char *s) { return name_index(role_names, COUNT(role_name
 int db_type_parse(const char *s) { return name_index(type_names, COUNT(type_names), s); }
 int db_reason_parse(const char *s) { return name_index(reason_names, COUNT(reason_names), s); }
 int db_status_parse(const char *s) { return name_index(status_names, COUNT(status_names), s); }
+const char *db_actor_name(enum db_actor a) { return actor_names[a]; }
+int db_actor_parse(const char *s) { return name_index(actor_names, COUNT(actor_names), s); }
+enum db_actor db_actor_of(enum db_role r)
+{
+	return r == DB_ROLE_USER ? DB_ACTOR_USER : DB_ACTOR_ASTROLOGER;
+}
 
 int db_fail(struct db *db, int err, const char *fmt, ...)
 {
@@ -285,6 +292,9 @@ static int config_load(struct db *db, const char *path)
 	c->grace_ms = conf_int(CONF_GRACE_SECONDS) * 1000;
 	c->opens_before_ms = conf_int(CONF_OPENS_BEFORE_MINUTES) * 60000;
 	c->valid_after_ms = conf_int(CONF_VALID_AFTER_MINUTES) * 60000;
+	/* Real time, not paid minutes: minute_ms does not scale these. */
+	c->empty_timeout_ms = conf_int(CONF_EMPTY_TIMEOUT_SECONDS) * 1000;
+	c->no_show_ms = conf_int(CONF_NO_SHOW_MINUTES) * 60000;
 	return DB_OK;
 }
 

@@ -49,15 +49,21 @@ enum db_reason {
 	DB_REASON_DISCONNECTED,
 };
 
+/* Who ended a session: a participant, or the rules (the relay, cron, the shop's command line). */
+enum db_actor { DB_ACTOR_SYSTEM, DB_ACTOR_USER, DB_ACTOR_ASTROLOGER };
+
 /* The names used in the schema and on the wire; *_parse returns -1 when unknown. */
 const char *db_role_name(enum db_role r);
 const char *db_type_name(enum db_type t);
 const char *db_status_name(enum db_status s);
 const char *db_reason_name(enum db_reason r);
+const char *db_actor_name(enum db_actor a);
+enum db_actor db_actor_of(enum db_role r);
 int db_role_parse(const char *s);
 int db_type_parse(const char *s);
 int db_reason_parse(const char *s);
 int db_status_parse(const char *s);
+int db_actor_parse(const char *s);
 
 /* Tunables db_open reads from the configuration (conf.h; see README). */
 struct db_config {
@@ -66,6 +72,8 @@ struct db_config {
 	int64_t opens_before_ms; /* a link opens this long before the scheduled start */
 	int64_t valid_after_ms;  /* and stays valid this long after the paid time would end */
 	int64_t minute_ms;       /* length of a paid minute: 60000 except in tests */
+	int64_t empty_timeout_ms;/* both away this long ends an active session (disconnected) */
+	int64_t no_show_ms;      /* one came, the other not this long after: no_show */
 };
 
 #define DB_TOKEN_LEN 43  /* 32 random bytes, URL-safe base64 without padding */
@@ -124,6 +132,10 @@ struct db_session {
 	int64_t deadline_ms; /* started_ms + paid time, when started */
 	int64_t ended_ms;
 	int64_t duration_seconds;
+	enum db_actor ended_by;
+	/* Presence (the relay's connections), as stored: */
+	int64_t present_until_ms; /* the last moment anyone was known connected; 0: never */
+	int64_t open_seen_ms;     /* the latest heartbeat of a connection still open; 0: none */
 };
 
 /*
@@ -151,12 +163,39 @@ void db_link_window(const struct db_config *c, int64_t starts_ms, int64_t paid_m
 /* When the paid time ends: started + paid minutes; 0 before both joined. */
 int64_t db_session_deadline_ms(const struct db_config *c, const struct db_session *s);
 /*
- * When the session ends on its own and why: an active one at its deadline
- * (time_up), one not started when its link runs out (no_show); 0 and
+ * Presence. The relay refreshes an open connection's seen_ms every
+ * DB_PRESENCE_BEAT_MS; one not refreshed for DB_PRESENCE_STALE_MS was
+ * left open by a relay that died, and ends at its last heartbeat.
+ */
+#define DB_PRESENCE_BEAT_MS 10000
+#define DB_PRESENCE_STALE_MS 30000
+/* Where a stored connection ends as of now_ms: when it left, now while the relay beats, or its last heartbeat. */
+int64_t db_presence_end_ms(int64_t left_ms, int64_t seen_ms, int64_t now_ms);
+/* Whether anyone is connected to the session's room at now_ms. */
+int db_session_someone_present(const struct db_session *s, int64_t now_ms);
+/* One participant's connections, in order, not overlapping: [from_ms, to_ms). */
+struct db_interval {
+	int64_t from_ms, to_ms;
+};
+/* The time both were connected within [from_ms, to_ms): the billed time. */
+int64_t db_overlap_ms(const struct db_interval *a, size_t na, const struct db_interval *b,
+                      size_t nb, int64_t from_ms, int64_t to_ms);
+/* Whether a participant may give this reason for ending: completed, or their own *_ended. */
+int db_reason_given_ok(enum db_role role, enum db_reason reason);
+/*
+ * The moment a session not started ends as a no-show, or 0: when one
+ * has come, no_show_ms after the later of the start and that join, but
+ * never after its link runs out.
+ */
+int64_t db_session_no_show_ms(const struct db_config *c, const struct db_session *s);
+/*
+ * When the session ends on its own and why: an active one at its
+ * deadline (time_up), or earlier once both have been away for the empty
+ * timeout (disconnected); one not started as a no-show (no_show); 0 and
  * DB_REASON_NONE for one that is over.
  */
 int64_t db_session_due_ms(const struct db_config *c, const struct db_session *s,
-                          enum db_reason *reason);
+                          int64_t now_ms, enum db_reason *reason);
 /* The reason it must end at now_ms, or DB_REASON_NONE. */
 enum db_reason db_session_due(const struct db_config *c, const struct db_session *s,
                               int64_t now_ms);
@@ -188,20 +227,42 @@ struct db_settlement {
 	int64_t billed_minutes;
 	int64_t charged, refunded, commission;
 	int64_t released; /* to the astrologer: charged - commission */
+	int64_t billed_seconds; /* the time both were connected */
 	int64_t ended_ms;
+	enum db_actor ended_by;
 };
 
 /*
  * end_session: ends the session and settles it. Active sessions bill the
- * started minutes of active time, capped at the paid minutes; sessions
- * that never had both participants are refunded in full (status
- * cancelled, or expired for DB_REASON_NO_SHOW). A session already due to
- * end (db_session_due) ends for that reason instead of the one asked for.
- * Idempotent: a later call returns the first settlement with
- * already_ended set and moves nothing.
+ * started minutes of the time both were connected (presence), capped at
+ * the paid minutes; sessions that never had both participants are
+ * refunded in full (status cancelled, or expired for DB_REASON_NO_SHOW).
+ * A session already due to end (db_session_due) ends for that reason,
+ * by the system, instead of the one asked for. Idempotent: a later call
+ * returns the first settlement with already_ended set and moves nothing.
  */
 int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
-                   int64_t now_ms, struct db_settlement *out);
+                   enum db_actor by, int64_t now_ms, struct db_settlement *out);
+
+/* What the session would settle for if it ended at now_ms: the running charge. Writes nothing. */
+int db_session_bill(struct db *db, const char *session_id, int64_t now_ms,
+                    struct db_settlement *out);
+
+/*
+ * Presence, written by the relay as it happens. join opens a connection
+ * (closing the participant's previous one at now_ms: a takeover leaves no
+ * gap); leave closes it; beat refreshes every open connection's seen_ms;
+ * recover, at the relay's start, ends what a relay that died left open at
+ * its last heartbeat. One relay serves a database.
+ */
+int db_presence_join(struct db *db, const char *session_id, enum db_role role, int64_t now_ms);
+int db_presence_leave(struct db *db, const char *session_id, enum db_role role, int64_t now_ms);
+int db_presence_beat(struct db *db, int64_t now_ms);
+int db_presence_recover(struct db *db);
+/* Each stored connection of a session, in order (sessionctl show --presence). left_ms 0: open. */
+typedef void db_presence_cb(void *arg, enum db_role role, int64_t joined_ms, int64_t seen_ms,
+                            int64_t left_ms);
+int db_presence_list(struct db *db, const char *session_id, db_presence_cb *cb, void *arg);
 
 /*
  * Ends the session if the rules say it is due at now_ms, settling it.
@@ -214,18 +275,18 @@ int db_session_end_due(struct db *db, const char *session_id, int64_t now_ms,
                        struct db_session *s, struct db_settlement *st, int *ended);
 
 /*
- * Charge for a session: billed = ceil(active / minute) capped at paid;
+ * Charge for a session: billed = ceil(billed_ms / minute) capped at paid;
  * charge = floor(price * billed / paid); commission = floor(charge * bps /
  * 10000). Rounding always favours the customer, then the astrologer.
  */
-void db_settle_amounts(int64_t price, int64_t paid_minutes, int64_t active_ms,
+void db_settle_amounts(int64_t price, int64_t paid_minutes, int64_t billed_ms,
                        int64_t minute_ms, int commission_bps,
                        struct db_settlement *out);
 
 /*
  * expire: what cron runs: db_session_end_due on every open session, so
- * bookings whose link ran out become expired (no_show, full refund) and
- * active sessions past their deadline end with time_up. One transaction
+ * no-shows become expired (full refund), active sessions past their
+ * deadline end with time_up and empty ones with disconnected. One transaction
  * per session; each is reported through cb (may be NULL). Safe to run
  * twice or concurrently.
  */

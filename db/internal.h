@@ -62,11 +62,20 @@ int db_token_new(const struct db *db, char token[DB_TOKEN_LEN + 1],
 	"s.paid_minutes, s.price, b.commission_bps, b.user_id, b.astrologer_id, u.name, a.name, " \
 	"s.scheduled_start_ms, s.link_opens_ms, s.link_valid_until_ms, "     \
 	"s.user_joined_ms, s.astrologer_joined_ms, s.started_ms, s.ended_ms, " \
-	"s.duration_seconds"
+	"s.duration_seconds, s.ended_by, "                                   \
+	"(SELECT max(coalesce(p.left_ms, p.seen_ms)) FROM presence p WHERE p.session_id = s.id), " \
+	"(SELECT max(p.seen_ms) FROM presence p WHERE p.session_id = s.id AND p.left_ms IS NULL)"
 #define DB_SESSION_FROM                                                      \
 	" FROM webrtc_sessions s JOIN bookings b ON b.id = s.booking_id"     \
 	" JOIN users u ON u.id = b.user_id"                                  \
 	" JOIN astrologers a ON a.id = b.astrologer_id "
+#define DB_SESSION_NCOLUMNS 23
+
+/* The time both were connected within the session's paid window, as of now_ms (presence.c). */
+int db_presence_billed_ms(struct db *db, const struct db_session *s, int64_t now_ms,
+                          int64_t *billed_ms);
+/* Ends every open connection of a session that is ending. */
+int db_presence_close_all(struct db *db, const char *session_id, int64_t now_ms);
 void db_session_read(struct db *db, sqlite3_stmt *st, struct db_session *s);
 
 #endif

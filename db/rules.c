@@ -25,22 +25,90 @@ int64_t db_session_deadline_ms(const struct db_config *c, const struct db_sessio
 	return s->started_ms ? s->started_ms + s->paid_minutes * c->minute_ms : 0;
 }
 
+int64_t db_presence_end_ms(int64_t left_ms, int64_t seen_ms, int64_t now_ms)
+{
+	if (left_ms)
+		return left_ms;
+	return now_ms - seen_ms <= DB_PRESENCE_STALE_MS ? now_ms : seen_ms;
+}
+
+int db_session_someone_present(const struct db_session *s, int64_t now_ms)
+{
+	return s->open_seen_ms && now_ms - s->open_seen_ms <= DB_PRESENCE_STALE_MS;
+}
+
+int64_t db_overlap_ms(const struct db_interval *a, size_t na, const struct db_interval *b,
+                      size_t nb, int64_t from_ms, int64_t to_ms)
+{
+	size_t i = 0, j = 0;
+	int64_t sum = 0;
+
+	while (i < na && j < nb) {
+		int64_t lo = a[i].from_ms > b[j].from_ms ? a[i].from_ms : b[j].from_ms;
+		int64_t hi = a[i].to_ms < b[j].to_ms ? a[i].to_ms : b[j].to_ms;
+
+		if (lo < from_ms)
+			lo = from_ms;
+		if (hi > to_ms)
+			hi = to_ms;
+		if (hi > lo)
+			sum += hi - lo;
+		/* The interval that ends first can overlap nothing later. */
+		if (a[i].to_ms < b[j].to_ms)
+			i++;
+		else
+			j++;
+	}
+	return sum;
+}
+
+int db_reason_given_ok(enum db_role role, enum db_reason reason)
+{
+	return reason == DB_REASON_COMPLETED ||
+	       reason == (role == DB_ROLE_USER ? DB_REASON_USER_ENDED : DB_REASON_ASTROLOGER_ENDED);
+}
+
+int64_t db_session_no_show_ms(const struct db_config *c, const struct db_session *s)
+{
+	int64_t first, due;
+
+	if (s->status != DB_STATUS_SCHEDULED || !s->user_joined_ms == !s->astrologer_joined_ms)
+		return 0;
+	first = s->user_joined_ms ? s->user_joined_ms : s->astrologer_joined_ms;
+	due = (first > s->scheduled_start_ms ? first : s->scheduled_start_ms) + c->no_show_ms;
+	return due < s->link_valid_until_ms ? due : s->link_valid_until_ms;
+}
+
 /*
  * The paid time ends the session at its deadline: the page counts down to
- * it and the bill never covers more. A booking nobody started ends when
- * its link runs out. Whoever reads the session first at or after that
- * moment (the relay's timer, any API call, cron) ends it.
+ * it and the bill never covers more. A room both have left for the empty
+ * timeout ends before that, billed for the time both were there. A
+ * booking not started ends as a no-show: once one has come and the other
+ * not in time, or when its link runs out. Whoever reads the session first
+ * at or after that moment (the relay's timer, an End, cron) ends it.
  */
 int64_t db_session_due_ms(const struct db_config *c, const struct db_session *s,
-                          enum db_reason *reason)
+                          int64_t now_ms, enum db_reason *reason)
 {
+	int64_t deadline, empty_since, empty_end, no_show;
+
 	if (s->status == DB_STATUS_ACTIVE) {
+		deadline = db_session_deadline_ms(c, s);
 		*reason = DB_REASON_TIME_UP;
-		return db_session_deadline_ms(c, s);
+		if (db_session_someone_present(s, now_ms))
+			return deadline;
+		empty_since = s->present_until_ms > s->started_ms ? s->present_until_ms : s->started_ms;
+		empty_end = empty_since + c->empty_timeout_ms;
+		if (empty_end < deadline) {
+			*reason = DB_REASON_DISCONNECTED;
+			return empty_end;
+		}
+		return deadline;
 	}
 	if (s->status == DB_STATUS_SCHEDULED) {
 		*reason = DB_REASON_NO_SHOW;
-		return s->link_valid_until_ms;
+		no_show = db_session_no_show_ms(c, s);
+		return no_show ? no_show : s->link_valid_until_ms;
 	}
 	*reason = DB_REASON_NONE;
 	return 0;
@@ -50,7 +118,7 @@ enum db_reason db_session_due(const struct db_config *c, const struct db_session
                               int64_t now_ms)
 {
 	enum db_reason reason;
-	int64_t due = db_session_due_ms(c, s, &reason);
+	int64_t due = db_session_due_ms(c, s, now_ms, &reason);
 
 	return due && now_ms >= due ? reason : DB_REASON_NONE;
 }
@@ -63,12 +131,12 @@ int db_session_link_verdict(const struct db_config *c, const struct db_session *
 	if (db_session_is_over(s))
 		return DB_ERR_ENDED;
 	switch (db_session_due(c, s, now_ms)) {
-	case DB_REASON_TIME_UP:
-		return DB_ERR_ENDED;
+	case DB_REASON_NONE:
+		break;
 	case DB_REASON_NO_SHOW:
 		return DB_ERR_EXPIRED;
 	default:
-		break;
+		return DB_ERR_ENDED;
 	}
 	if (s->status == DB_STATUS_SCHEDULED && now_ms < s->link_opens_ms)
 		return DB_ERR_NOT_OPEN;

@@ -150,6 +150,7 @@ CREATE TABLE webrtc_sessions (
                                    'astrologer_ended', 'time_up', 'no_show',
                                    'cancelled', 'disconnected')),
     duration_seconds        INTEGER CHECK (duration_seconds >= 0),
+    ended_by                TEXT    CHECK (ended_by IN ('user', 'astrologer', 'system')),
     CHECK ((status IN ('active', 'completed')) = (started_ms IS NOT NULL)),
     CHECK ((status IN ('completed', 'expired', 'cancelled'))
            = (ended_ms IS NOT NULL AND end_reason IS NOT NULL
@@ -174,7 +175,8 @@ CREATE TRIGGER bookings_session AFTER INSERT ON bookings BEGIN
 END;
 
 -- What happened to a session, in order. Written by the triggers below,
--- so no state change can forget its row.
+-- so no state change can forget its row. participant names who joined;
+-- on the end of a no-show, the one who did not come.
 CREATE TABLE session_events (
     id          INTEGER PRIMARY KEY,
     session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
@@ -231,6 +233,7 @@ CREATE TABLE settlements (
     commission  INTEGER NOT NULL CHECK (commission >= 0),
     released    INTEGER NOT NULL CHECK (released >= 0),
     created_ms  INTEGER NOT NULL,
+    billed_seconds INTEGER CHECK (billed_seconds >= 0), -- both present; NULL before version 4
     CHECK (commission + released = charged)
 ) STRICT;
 
@@ -248,3 +251,19 @@ CREATE TABLE chat_messages (
     UNIQUE (session_id, seq),
     UNIQUE (session_id, client_id)
 ) STRICT;
+
+-- Each live connection of a participant to the relay, as it happened: the
+-- bill is the time both had one. The relay refreshes seen_ms while it is
+-- open, so an interval a dead relay never closed ends at its last sign.
+CREATE TABLE presence (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
+    participant TEXT    NOT NULL CHECK (participant IN ('user', 'astrologer')),
+    joined_ms   INTEGER NOT NULL,
+    seen_ms     INTEGER NOT NULL,
+    left_ms     INTEGER, -- NULL while connected
+    CHECK (seen_ms >= joined_ms),
+    CHECK (left_ms IS NULL OR left_ms >= joined_ms)
+) STRICT;
+CREATE INDEX presence_session ON presence(session_id, participant, joined_ms);
+CREATE INDEX presence_open ON presence(session_id) WHERE left_ms IS NULL;

@@ -39,6 +39,10 @@ void db_session_read(struct db *db, sqlite3_stmt *st, struct db_session *s)
 	s->started_ms = sqlite3_column_int64(st, 17);
 	s->ended_ms = sqlite3_column_int64(st, 18);
 	s->duration_seconds = sqlite3_column_int64(st, 19);
+	if (sqlite3_column_type(st, 20) != SQLITE_NULL)
+		s->ended_by = (enum db_actor)db_actor_parse((const char *)sqlite3_column_text(st, 20));
+	s->present_until_ms = sqlite3_column_int64(st, 21);
+	s->open_seen_ms = sqlite3_column_int64(st, 22);
 	s->deadline_ms = db_session_deadline_ms(&db->config, s);
 }
 
@@ -96,13 +100,13 @@ int db_is_session_link_valid(struct db *db, const char *token, int64_t now_ms,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		db_session_read(db, st, s);
-		u = sqlite3_column_blob(st, 20);
-		a = sqlite3_column_blob(st, 21);
+		u = sqlite3_column_blob(st, DB_SESSION_NCOLUMNS);
+		a = sqlite3_column_blob(st, DB_SESSION_NCOLUMNS + 1);
 		/* The index found the row; the comparison that decides is constant time. */
-		if (u && sqlite3_column_bytes(st, 20) == DB_DIGEST_LEN &&
+		if (u && sqlite3_column_bytes(st, DB_SESSION_NCOLUMNS) == DB_DIGEST_LEN &&
 		    sodium_memcmp(u, digest, DB_DIGEST_LEN) == 0)
 			matched = DB_ROLE_USER;
-		else if (a && sqlite3_column_bytes(st, 21) == DB_DIGEST_LEN &&
+		else if (a && sqlite3_column_bytes(st, DB_SESSION_NCOLUMNS + 1) == DB_DIGEST_LEN &&
 		         sodium_memcmp(a, digest, DB_DIGEST_LEN) == 0)
 			matched = DB_ROLE_ASTROLOGER;
 	}
@@ -184,18 +188,18 @@ fail:
 	return err;
 }
 
-void db_settle_amounts(int64_t price, int64_t paid_minutes, int64_t active_ms,
+void db_settle_amounts(int64_t price, int64_t paid_minutes, int64_t billed_ms,
                        int64_t minute_ms, int commission_bps,
                        struct db_settlement *out)
 {
 	int64_t paid_ms = paid_minutes * minute_ms;
 
-	if (active_ms < 0)
-		active_ms = 0;
-	if (active_ms > paid_ms)
-		active_ms = paid_ms;
-	out->duration_seconds = active_ms / 1000;
-	out->billed_minutes = (active_ms + minute_ms - 1) / minute_ms;
+	if (billed_ms < 0)
+		billed_ms = 0;
+	if (billed_ms > paid_ms)
+		billed_ms = paid_ms;
+	out->billed_seconds = billed_ms / 1000;
+	out->billed_minutes = (billed_ms + minute_ms - 1) / minute_ms;
 	out->charged = price * out->billed_minutes / paid_minutes;
 	out->refunded = price - out->charged;
 	out->commission = out->charged * commission_bps / 10000;
@@ -206,7 +210,8 @@ int db_settlement_get(struct db *db, const char *session_id, struct db_settlemen
 {
 	static const char q[] =
 		"SELECT s.status, s.end_reason, s.duration_seconds, s.ended_ms,"
-		" t.billed_minutes, t.charged, t.refunded, t.commission, t.released"
+		" t.billed_minutes, t.charged, t.refunded, t.commission, t.released,"
+		" t.billed_seconds, s.ended_by"
 		" FROM settlements t JOIN webrtc_sessions s ON s.id = t.session_id"
 		" WHERE t.session_id = ?";
 	sqlite3_stmt *st = db_stmt(db, q);
@@ -228,6 +233,10 @@ int db_settlement_get(struct db *db, const char *session_id, struct db_settlemen
 		out->refunded = sqlite3_column_int64(st, 6);
 		out->commission = sqlite3_column_int64(st, 7);
 		out->released = sqlite3_column_int64(st, 8);
+		out->billed_seconds = sqlite3_column_int64(st, 9);
+		if (sqlite3_column_type(st, 10) != SQLITE_NULL)
+			out->ended_by = (enum db_actor)db_actor_parse(
+				(const char *)sqlite3_column_text(st, 10));
 	}
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW)
@@ -243,25 +252,32 @@ int db_settlement_get(struct db *db, const char *session_id, struct db_settlemen
  * ender, in this process or another, settle nothing.
  */
 static int end_open_session(struct db *db, const struct db_session *s,
-                            enum db_reason reason, int64_t now_ms,
+                            enum db_reason reason, enum db_actor by, int64_t now_ms,
                             struct db_settlement *out)
 {
 	static const char upd[] =
 		"UPDATE webrtc_sessions SET status = ?3, ended_ms = ?4, end_reason = ?5,"
-		" duration_seconds = ?6 WHERE id = ?1 AND status = ?2";
+		" duration_seconds = ?6, ended_by = ?7 WHERE id = ?1 AND status = ?2";
+	static const char absent[] =
+		"UPDATE session_events SET participant = ?2 WHERE id ="
+		" (SELECT max(id) FROM session_events WHERE session_id = ?1)";
 	static const char ins[] =
 		"INSERT INTO settlements(session_id, txn_id, billed_minutes, charged,"
-		" refunded, commission, released, created_ms)"
-		" VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
+		" refunded, commission, released, created_ms, billed_seconds)"
+		" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
 	struct ledger_leg legs[4];
-	int64_t txn;
+	int64_t txn, billed_ms, until;
 	sqlite3_stmt *st;
 	int err;
 
 	memset(out, 0, sizeof *out);
 	if (s->status == DB_STATUS_ACTIVE) {
-		db_settle_amounts(s->price, s->paid_minutes, now_ms - s->started_ms,
-		                  db->config.minute_ms, s->commission_bps, out);
+		if ((err = db_presence_billed_ms(db, s, now_ms, &billed_ms)) != DB_OK)
+			return err;
+		db_settle_amounts(s->price, s->paid_minutes, billed_ms, db->config.minute_ms,
+		                  s->commission_bps, out);
+		until = s->deadline_ms < now_ms ? s->deadline_ms : now_ms;
+		out->duration_seconds = until > s->started_ms ? (until - s->started_ms) / 1000 : 0;
 		out->status = DB_STATUS_COMPLETED;
 	} else {
 		out->refunded = s->price; /* never had both participants */
@@ -269,6 +285,7 @@ static int end_open_session(struct db *db, const struct db_session *s,
 		                                          : DB_STATUS_CANCELLED;
 	}
 	out->reason = reason;
+	out->ended_by = by;
 	out->ended_ms = now_ms;
 
 	if (!(st = db_stmt(db, upd)))
@@ -279,10 +296,22 @@ static int end_open_session(struct db *db, const struct db_session *s,
 	sqlite3_bind_int64(st, 4, now_ms);
 	sqlite3_bind_text(st, 5, db_reason_name(reason), -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, out->duration_seconds);
+	sqlite3_bind_text(st, 7, db_actor_name(by), -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_fail_sql(db, "end");
 	if (sqlite3_changes(db->sql) != 1)
 		return db_fail(db, DB_ERR_STATE, "the session changed state meanwhile");
+	/* The end's event of a no-show names the one who did not come. */
+	if (reason == DB_REASON_NO_SHOW && !s->user_joined_ms != !s->astrologer_joined_ms) {
+		if (!(st = db_stmt(db, absent)))
+			return DB_ERR_STORE;
+		sqlite3_bind_text(st, 1, s->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, s->user_joined_ms ? "astrologer" : "user", -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return db_fail_sql(db, "end event");
+	}
+	if ((err = db_presence_close_all(db, s->id, now_ms)) != DB_OK)
+		return err;
 
 	if ((err = ledger_account(db, LEDGER_FROZEN, s->user_id, &legs[0].account)) ||
 	    (err = ledger_account(db, LEDGER_WALLET, s->user_id, &legs[1].account)) ||
@@ -306,13 +335,14 @@ static int end_open_session(struct db *db, const struct db_session *s,
 	sqlite3_bind_int64(st, 6, out->commission);
 	sqlite3_bind_int64(st, 7, out->released);
 	sqlite3_bind_int64(st, 8, now_ms);
+	sqlite3_bind_int64(st, 9, out->billed_seconds);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_fail_sql(db, "settlement");
 	return DB_OK;
 }
 
 int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
-                   int64_t now_ms, struct db_settlement *out)
+                   enum db_actor by, int64_t now_ms, struct db_settlement *out)
 {
 	struct db_session s;
 	enum db_reason due;
@@ -340,14 +370,40 @@ int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
 		return db_write_commit(db);
 	}
 	/* A session already due to end ends for that reason, whoever asks: it is what happened. */
-	if ((due = db_session_due(&db->config, &s, now_ms)) != DB_REASON_NONE)
+	if ((due = db_session_due(&db->config, &s, now_ms)) != DB_REASON_NONE) {
 		reason = due;
-	if ((err = end_open_session(db, &s, reason, now_ms, out)) != DB_OK)
+		by = DB_ACTOR_SYSTEM;
+	}
+	if ((err = end_open_session(db, &s, reason, by, now_ms, out)) != DB_OK)
 		goto fail;
 	return db_write_commit(db);
 fail:
 	db_write_rollback(db);
 	return err;
+}
+
+int db_session_bill(struct db *db, const char *session_id, int64_t now_ms,
+                    struct db_settlement *out)
+{
+	struct db_session s;
+	int64_t billed_ms;
+	int err;
+
+	if ((err = db_session_get(db, session_id, &s)) != DB_OK)
+		return err;
+	if (db_session_is_over(&s))
+		return db_settlement_get(db, session_id, out);
+	memset(out, 0, sizeof *out);
+	out->status = s.status;
+	if (s.status != DB_STATUS_ACTIVE) {
+		out->refunded = s.price;
+		return DB_OK;
+	}
+	if ((err = db_presence_billed_ms(db, &s, now_ms, &billed_ms)) != DB_OK)
+		return err;
+	db_settle_amounts(s.price, s.paid_minutes, billed_ms, db->config.minute_ms,
+	                  s.commission_bps, out);
+	return DB_OK;
 }
 
 int db_session_end_due(struct db *db, const char *session_id, int64_t now_ms,
@@ -366,7 +422,7 @@ int db_session_end_due(struct db *db, const char *session_id, int64_t now_ms,
 		db_write_rollback(db);
 		return DB_OK;
 	}
-	if ((err = end_open_session(db, s, reason, now_ms, st)) != DB_OK ||
+	if ((err = end_open_session(db, s, reason, DB_ACTOR_SYSTEM, now_ms, st)) != DB_OK ||
 	    (err = db_session_get(db, session_id, s)) != DB_OK ||
 	    (err = db_write_commit(db)) != DB_OK)
 		goto fail;

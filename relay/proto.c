@@ -170,6 +170,8 @@ static void on_join(struct relay *r, struct relay_conn *c, struct json_object *o
 	relay_buf_time(&b, j.session.started_ms);
 	relay_buf_str(&b, ",\"deadline\":");
 	relay_buf_time(&b, j.session.deadline_ms);
+	relay_buf_str(&b, ",\"noShowAt\":");
+	relay_buf_time(&b, db_session_no_show_ms(db_config(r->db), &j.session));
 	relay_buf_str(&b, ",");
 	if (history_append(r, room, "history", after, &b) < 0) {
 		relay_buf_free(&b);
@@ -180,8 +182,9 @@ static void on_join(struct relay *r, struct relay_conn *c, struct json_object *o
 	relay_buf_str(&b, "}");
 	relay_conn_sendbuf(c, &b);
 	relay_buf_free(&b);
-	/* After joined, so the page knows its state before it hears of the timer. */
+	/* After joined, so the page knows its state before it hears of the timer or the charge. */
 	relay_room_update(r, room, &j.session);
+	relay_room_bill(r, room);
 }
 
 static void on_history(struct relay *r, struct relay_conn *c, struct json_object *o)

@@ -13,7 +13,7 @@
 #define WARN_5 1
 #define WARN_1 2
 
-/* A session that has at least one connection. */
+/* A session that has a connection, or an active one both have left (its timer ends it when empty too long). */
 struct relay_room {
 	struct relay *relay;
 	struct relay_room *next;         /* hash chain */
@@ -39,6 +39,8 @@ struct relay_rooms {
 	int stopping;             /* shutting down: no more presence frames */
 	struct relay_waiting_list chat; /* with the writer, not yet answered */
 	lws_sorted_usec_list_t watch_sul; /* compares rooms with the database */
+	lws_sorted_usec_list_t beat_sul;  /* presence heartbeat and the running charge */
+	int beats;                /* heartbeats so far: every third also bills */
 };
 
 static unsigned room_hash(const char *id)
@@ -114,6 +116,7 @@ static void presence(struct relay_room *room, enum db_role who, const char *type
 
 static void timer_fire(lws_sorted_usec_list_t *sul);
 static void room_end(struct relay_room *room, const struct db_session *s);
+static void room_free(struct relay_rooms *rs, struct relay_room *room);
 
 /* Where the room's timer aims next: the session's end, or a warning before it. */
 static void timer_arm(struct relay *r, struct relay_room *room, int first)
@@ -148,7 +151,7 @@ static void timer_follow(struct relay *r, struct relay_room *room, const struct 
 {
 	enum db_reason why;
 
-	room->ends_ms = db_session_due_ms(db_config(r->db), s, &why);
+	room->ends_ms = db_session_due_ms(db_config(r->db), s, db_now_ms(), &why);
 	if (room->ends_ms)
 		timer_arm(r, room, 1);
 }
@@ -203,6 +206,7 @@ static void timer_fire(lws_sorted_usec_list_t *sul)
 	timer_arm(r, room, 0);
 }
 
+/* Tells whoever is there that the session is over; a room nobody is in goes at once. */
 static void room_end(struct relay_room *room, const struct db_session *s)
 {
 	struct relay_buf b;
@@ -214,8 +218,9 @@ static void room_end(struct relay_room *room, const struct db_session *s)
 	room->status = s->status;
 	lws_sul_cancel(&room->timer);
 	relay_buf_init(&b);
-	relay_buf_fmt(&b, "{\"type\":\"session-ended\",\"reason\":\"%s\",\"durationSeconds\":%lld,"
-	              "\"endedAt\":", db_reason_name(s->end_reason), (long long)s->duration_seconds);
+	relay_buf_fmt(&b, "{\"type\":\"session-ended\",\"reason\":\"%s\",\"endedBy\":\"%s\","
+	              "\"durationSeconds\":%lld,\"endedAt\":", db_reason_name(s->end_reason),
+	              db_actor_name(s->ended_by), (long long)s->duration_seconds);
 	relay_buf_time(&b, s->ended_ms);
 	relay_buf_str(&b, "}");
 	room_send(room, -1, &b);
@@ -223,6 +228,60 @@ static void room_end(struct relay_room *room, const struct db_session *s)
 	for (i = 0; i < 2; i++)
 		if (room->conn[i])
 			relay_conn_close(room->conn[i], LWS_CLOSE_STATUS_NORMAL);
+	if (!room->conn[DB_ROLE_USER] && !room->conn[DB_ROLE_ASTROLOGER])
+		room_free(room->relay->rooms, room);
+}
+
+/*
+ * The running charge, to each participant their side of it: the customer
+ * what is charged so far, the astrologer what is earned. Sent on every
+ * presence change and with every third heartbeat.
+ */
+void relay_room_bill(struct relay *r, struct relay_room *room)
+{
+	struct db_settlement st;
+	struct relay_buf b;
+	char money[32];
+	int paused = !room->conn[DB_ROLE_USER] || !room->conn[DB_ROLE_ASTROLOGER];
+
+	if (room->ended || room->status != DB_STATUS_ACTIVE)
+		return;
+	if (db_session_bill(r->db, room->session_id, db_now_ms(), &st) != DB_OK) {
+		lwsl_warn("relay: the running charge could not be read: %s\n", db_errmsg(r->db));
+		return;
+	}
+	for (int role = 0; role < 2; role++) {
+		if (!room->conn[role])
+			continue;
+		db_money_format(role == DB_ROLE_USER ? st.charged : st.released, money);
+		relay_buf_init(&b);
+		relay_buf_fmt(&b, "{\"type\":\"billing\",\"billedSeconds\":%lld,\"billedMinutes\":%lld,"
+		              "\"paused\":%s,\"%s\":\"%s\",\"serverTime\":", (long long)st.billed_seconds,
+		              (long long)st.billed_minutes, paused ? "true" : "false",
+		              role == DB_ROLE_USER ? "amountCharged" : "earnings", money);
+		relay_buf_time(&b, db_now_ms());
+		relay_buf_str(&b, "}");
+		relay_conn_sendbuf(room->conn[role], &b);
+		relay_buf_free(&b);
+	}
+}
+
+/* Stores a connection's arrival or departure, then aims the timer again: an empty room ends on its own. */
+static void room_presence(struct relay *r, struct relay_room *room, enum db_role role, int joined)
+{
+	struct db_session s;
+	int64_t now = db_now_ms();
+	int err;
+
+	if (room->ended)
+		return;
+	err = joined ? db_presence_join(r->db, room->session_id, role, now)
+	             : db_presence_leave(r->db, room->session_id, role, now);
+	if (err != DB_OK || db_session_get(r->db, room->session_id, &s) != DB_OK) {
+		lwsl_warn("relay: presence not stored: %s\n", db_errmsg(r->db));
+		return;
+	}
+	timer_follow(r, room, &s);
 }
 
 /* Brings the room in line with the session as the database has it now. */
@@ -287,6 +346,7 @@ int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_sess
 	room->conn[role] = c;
 	c->room = room;
 	c->role = role;
+	room_presence(r, room, role, 1);
 	presence(room, role, "participant-joined");
 	*out = room;
 	return 0;
@@ -319,11 +379,17 @@ void relay_room_leave(struct relay *r, struct relay_conn *c, int announce)
 	if (!room)
 		return;
 	c->room = NULL;
-	if (room->conn[c->role] == c)
+	if (room->conn[c->role] == c) {
 		room->conn[c->role] = NULL;
-	if (announce && !r->rooms->stopping)
+		room_presence(r, room, c->role, 0);
+	}
+	if (announce && !r->rooms->stopping) {
 		presence(room, c->role, "participant-left");
-	if (!room->conn[DB_ROLE_USER] && !room->conn[DB_ROLE_ASTROLOGER])
+		relay_room_bill(r, room);
+	}
+	/* An active session both have left keeps its room: its timer ends it if they stay away. */
+	if (!room->conn[DB_ROLE_USER] && !room->conn[DB_ROLE_ASTROLOGER] &&
+	    (room->ended || room->status != DB_STATUS_ACTIVE || r->rooms->stopping))
 		room_free(r->rooms, room);
 }
 
@@ -446,24 +512,59 @@ int relay_room_init(struct relay *r, int chat_max)
 	return 0;
 }
 
+/*
+ * The presence heartbeat: while rooms are occupied, their open connections
+ * are marked seen, so a relay that dies leaves intervals that end at its
+ * last beat. Every third beat also sends the running charge.
+ */
+static void beat(lws_sorted_usec_list_t *sul)
+{
+	struct relay_rooms *rs = lws_container_of(sul, struct relay_rooms, beat_sul);
+	struct relay *r = rs->relay;
+	struct relay_room *room, *next;
+
+	if (rs->nrooms && db_presence_beat(r->db, db_now_ms()) != DB_OK)
+		lwsl_warn("relay: presence heartbeat not stored: %s\n", db_errmsg(r->db));
+	if (++rs->beats % 3 == 0)
+		for (room = rs->all; room; room = next) {
+			next = room->all_next;
+			relay_room_bill(r, room);
+		}
+	lws_sul_schedule(r->ctx, 0, &rs->beat_sul, beat, DB_PRESENCE_BEAT_MS * LWS_US_PER_MS);
+}
+
+/*
+ * Connections a relay that died left open end at its last heartbeat (the
+ * bill reads them so anyway; this keeps the stored rows honest), then the
+ * timers start.
+ */
 void relay_room_start(struct relay *r)
 {
+	if (db_presence_recover(r->db) != DB_OK)
+		lwsl_warn("relay: open presence not closed: %s\n", db_errmsg(r->db));
 	lws_sul_schedule(r->ctx, 0, &r->rooms->watch_sul, watch, RELAY_WATCH_MS * LWS_US_PER_MS);
+	lws_sul_schedule(r->ctx, 0, &r->rooms->beat_sul, beat, DB_PRESENCE_BEAT_MS * LWS_US_PER_MS);
 }
 
 /* Before the context goes: stores what is waiting, delivers it, stops the timers, says goodbye. */
 void relay_room_shutdown(struct relay *r)
 {
 	struct relay_rooms *rs = r->rooms;
-	struct relay_room *room;
+	struct relay_room *room, *next;
 	int i;
 
 	lws_sul_cancel(&rs->watch_sul);
+	lws_sul_cancel(&rs->beat_sul);
 	answers_deliver(r, relay_chat_writer_take(r->writer));
 	answers_deliver(r, relay_chat_writer_stop(&r->writer));
 	rs->stopping = 1;
-	for (room = rs->all; room; room = room->all_next) {
+	for (room = rs->all; room; room = next) {
+		next = room->all_next;
 		lws_sul_cancel(&room->timer);
+		if (!room->conn[DB_ROLE_USER] && !room->conn[DB_ROLE_ASTROLOGER]) {
+			room_free(rs, room); /* kept only for its timer */
+			continue;
+		}
 		for (i = 0; i < 2; i++)
 			if (room->conn[i])
 				relay_conn_close(room->conn[i], LWS_CLOSE_STATUS_GOINGAWAY);

@@ -1,4 +1,4 @@
-/* room.h: the sessions that have connections, and the chat on its way to them. */
+/* room.h: the sessions that have connections (or an active one both left), their presence, and the chat on its way to them. */
 #ifndef SESSIONS_RELAY_ROOM_H
 #define SESSIONS_RELAY_ROOM_H
 
@@ -18,6 +18,7 @@ int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_sess
                      enum db_role role, struct relay_room **out);
 void relay_room_leave(struct relay *r, struct relay_conn *c, int announce);
 void relay_room_update(struct relay *r, struct relay_room *room, const struct db_session *s);
+void relay_room_bill(struct relay *r, struct relay_room *room);
 
 const char *relay_room_session_id(const struct relay_room *room);
 enum db_type relay_room_type(const struct relay_room *room);

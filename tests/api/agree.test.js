@@ -84,9 +84,10 @@ async function main() {
 		a.validate.json.error.code === 'session_ended', a.validate.text);
 	check('... join-room gets the same code from the relay', a.relay && a.relay.type === 'error' &&
 		a.relay.code === 'session_ended', JSON.stringify(a.relay));
-	check('... End gets the one settlement, as time_up', a.end.status === 200 &&
+	// Nobody was ever in the relay's room, so the time both were there, and the charge, is nothing.
+	check('... End gets the one settlement, as time_up by the system', a.end.status === 200 &&
 		a.end.json.reason === 'time_up' && a.end.json.status === 'completed' &&
-		a.end.json.amountCharged === '97.00', a.end.text);
+		a.end.json.endedBy === 'system' && a.end.json.amountCharged === '0.00', a.end.text);
 	check('... cron ended it or found it ended: one settlement, status completed, time_up',
 		a.swept && a.swept.timedOut <= 1 && a.settlements === 1 && a.shown.status === 'completed' &&
 		a.shown.endReason === 'time_up', JSON.stringify({ swept: a.swept, n: a.settlements, shown: a.shown }));

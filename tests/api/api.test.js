@@ -107,6 +107,17 @@ function commonCases(stack, endpoint, s) {
 	];
 }
 
+// A participant's page in the room: join-room through nginx, held open until closed.
+function inRoom(stack, token) {
+	const WebSocket = require('ws');
+	return new Promise((resolve, reject) => {
+		const ws = new WebSocket(`ws://127.0.0.1:${stack.port}/ws`, { origin: stack.base });
+		ws.on('open', () => ws.send(JSON.stringify({ type: 'join-room', token })));
+		ws.once('message', () => resolve(ws));
+		ws.on('error', reject);
+	});
+}
+
 async function main() {
 	const stack = await new Stack('main', {
 		SESSIONS_MINUTE_MS: String(MINUTE_MS),
@@ -244,8 +255,9 @@ async function main() {
 	await refused(stack, 'end', { name: 'end by the participant who has not joined (the other has)',
 		body: { token: s2.userToken }, status: 409, code: 'not_joined' });
 
-	// end: settles the frozen price once, by the minutes used.
-	await sleep(1300);
+	// end: settles the frozen price once, by the minutes both were connected to the relay.
+	const present = await Promise.all([s1.userToken, s1.astrologerToken].map((t) => inRoom(stack, t)));
+	await sleep(2300);
 	const walletBefore = stack.ctl('wallet', 'show', s1.userName);
 	let e1;
 	{
@@ -256,10 +268,11 @@ async function main() {
 		const commission = Math.floor(charged * 2000 / 10000);
 		check('end (user): 200 success, "Session ended", not already ended', r.status === 200 &&
 			e1.success === true && e1.message === 'Session ended' && e1.alreadyEnded === false, r.text);
-		check('end (user): status completed, reason user_ended (from the token, not the body)',
-			e1.status === 'completed' && e1.reason === 'user_ended');
-		check('end (user): 2..4 started minutes billed, durationSeconds 1..4', billed >= 2 && billed <= 4 &&
-			e1.durationSeconds >= 1 && e1.durationSeconds <= 4, `${billed} min, ${e1.durationSeconds} s`);
+		check('end (user): status completed, the reason the user gave kept, ended by the user',
+			e1.status === 'completed' && e1.reason === 'completed' && e1.endedBy === 'user', r.text);
+		check('end (user): billed the 2..4 seconds both were in the room (a paid minute is a second here)',
+			e1.billedSeconds >= 2 && e1.billedSeconds <= 4 && billed >= 3 && billed <= 5 &&
+			e1.durationSeconds >= 2, `${e1.billedSeconds} s, ${billed} min, ${e1.durationSeconds} s`);
 		check('end (user): amountCharged = price x billed / paid, refunded = the rest',
 			e1.amountCharged === money(charged) && e1.amountRefunded === money(9700 - charged),
 			`${e1.amountCharged} ${e1.amountRefunded}`);
@@ -283,8 +296,9 @@ async function main() {
 		check('end again (astrologer): 200 with the same settlement, alreadyEnded, nothing moved',
 			r.status === 200 && j.alreadyEnded === true && j.amountCharged === e1.amountCharged &&
 			j.amountRefunded === e1.amountRefunded && j.amountReleased === e1.amountReleased &&
-			j.endedAt === e1.endedAt && j.reason === 'user_ended' && stack.dump() === before, r.text);
+			j.endedAt === e1.endedAt && j.reason === 'completed' && stack.dump() === before, r.text);
 	}
+	present.forEach((ws) => ws.close());
 	for (const ep of ['validate', 'join']) {
 		const before = stack.dump();
 		const r = await stack.req(`/api/sessions/${ep}`, { body: { token: s1.userToken } });

@@ -19,7 +19,10 @@ check "a configured commission applies to new bookings" sh -c '
 	sessionctl user add Asha --balance 1000000.00 >/dev/null && sessionctl astrologer add Vega >/dev/null &&
 	sid=$(SESSIONS_CONF='"$TAP_TMP/good.conf"' sessionctl book --user Asha --astrologer Vega --type chat --minutes 1 --price 10.00 | jq -r .sessionId) &&
 	sessionctl join $sid --role user >/dev/null && sessionctl join $sid --role astrologer >/dev/null &&
-	sessionctl end $sid | jq -e ".commission == \"1.50\"" >/dev/null'
+	sqlite3 "$SESSIONS_DB" "INSERT INTO presence(session_id, participant, joined_ms, seen_ms)
+		SELECT id, p, started_ms, started_ms FROM webrtc_sessions, (SELECT \"user\" AS p UNION SELECT \"astrologer\")
+		WHERE id = \"$sid\"" &&
+	sessionctl end $sid | jq -e ".charged == \"10.00\" and .commission == \"1.50\"" >/dev/null'
 check "links are built from the configured public URL" \
 	sh -c "SESSIONS_CONF='$TAP_TMP/good.conf' sessionctl book --user Asha --astrologer Vega --type chat --minutes 1 --price 1.00 | jq -e '.userUrl | startswith(\"https://shop.example/session/\")' >/dev/null"
 

@@ -22,6 +22,8 @@ ice_servers|{"urls":"stun:x"}|
 ice_servers|[{"urls":"http://x"}]|
 turn_urls|http://turn.example|SESSIONS_TURN_SECRET=s3cret
 turn_secret|$(head -c 257 /dev/zero | tr '\0' s)|SESSIONS_TURN_URLS=turn:turn.example
+empty_timeout_seconds|0|
+no_show_minutes|1441|
 minute_ms|99|
 EOF
 }

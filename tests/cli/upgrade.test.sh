@@ -12,10 +12,13 @@ sessionctl --db "$old" user add Asha --balance 50.00 >/dev/null
 sessionctl --db "$old" astrologer add Vega >/dev/null
 sid=$(sessionctl --db "$old" book --user Asha --astrologer Vega --type chat --minutes 5 \
 	--price 20.00 | jq -r .sessionId)
-sqlite3 "$old" 'DROP INDEX bookings_created; DROP INDEX webrtc_sessions_open;
+sqlite3 "$old" 'DROP INDEX bookings_created; DROP INDEX webrtc_sessions_open; DROP TABLE presence;
+	ALTER TABLE webrtc_sessions DROP COLUMN ended_by; ALTER TABLE settlements DROP COLUMN billed_seconds;
 	CREATE INDEX webrtc_sessions_sweep ON webrtc_sessions(status, link_valid_until_ms);
 	PRAGMA user_version = 1'
-before=$(sqlite3 "$old" 'SELECT * FROM webrtc_sessions; SELECT * FROM ledger_entries')
+rows='SELECT id, booking_id, room_id, status, user_joined_ms, ended_ms FROM webrtc_sessions;
+      SELECT * FROM ledger_entries'
+before=$(sqlite3 "$old" "$rows")
 
 check "an older database opens and works" \
 	sh -c "sessionctl --db '$old' list | jq -e '.[0].sessionId == \"$sid\"' >/dev/null"
@@ -24,7 +27,7 @@ check "the upgraded schema is the one a new database gets" \
 	test "$(sqlite3 "$old" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')" = \
 	     "$(sqlite3 "$fresh" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')"
 check "its sessions and ledger are untouched" \
-	test "$(sqlite3 "$old" 'SELECT * FROM webrtc_sessions; SELECT * FROM ledger_entries')" = "$before"
+	test "$(sqlite3 "$old" "$rows")" = "$before"
 check "and the money still adds up" sh -c "sessionctl --db '$old' ledger check >/dev/null"
 
 sqlite3 "$fresh" 'PRAGMA user_version = 99'

@@ -36,7 +36,10 @@ int main(int argc, char **argv)
 		if (db_book(db, &req, now, &b) != DB_OK ||
 		    db_start_session(db, b.session.id, DB_ROLE_USER, now, &j) != DB_OK ||
 		    db_start_session(db, b.session.id, DB_ROLE_ASTROLOGER, now, &j) != DB_OK ||
-		    db_end_session(db, b.session.id, DB_REASON_COMPLETED, now + 90000, &st) != DB_OK) {
+		    db_presence_join(db, b.session.id, DB_ROLE_USER, now) != DB_OK ||
+		    db_presence_join(db, b.session.id, DB_ROLE_ASTROLOGER, now) != DB_OK ||
+		    db_end_session(db, b.session.id, DB_REASON_COMPLETED, DB_ACTOR_USER, now + 20000,
+		                   &st) != DB_OK) {
 			fprintf(stderr, "settle_loop: %s\n", db_errmsg(db));
 			db_close(db);
 			return 1;

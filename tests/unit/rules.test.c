@@ -13,6 +13,8 @@ static const struct db_config config = {
 	.opens_before_ms = 15 * MIN,
 	.valid_after_ms = 30 * MIN,
 	.minute_ms = MIN,
+	.empty_timeout_ms = 3 * MIN,
+	.no_show_ms = 10 * MIN,
 };
 
 /* A 30-minute booking starting at T0, as the library would have stored it. */
@@ -61,7 +63,7 @@ static void test_deadline(void)
 	enum db_reason why;
 
 	CHECK(db_session_deadline_ms(&config, &s) == 0, "a session not started has no deadline");
-	CHECK(db_session_due_ms(&config, &s, &why) == T0 + 60 * MIN && why == DB_REASON_NO_SHOW,
+	CHECK(db_session_due_ms(&config, &s, T0, &why) == T0 + 60 * MIN && why == DB_REASON_NO_SHOW,
 	      "a booking nobody started ends as a no-show when its link runs out");
 	CHECK(db_session_due(&config, &s, T0 + 60 * MIN - 1) == DB_REASON_NONE &&
 	      db_session_due(&config, &s, T0 + 60 * MIN) == DB_REASON_NO_SHOW,
@@ -69,6 +71,7 @@ static void test_deadline(void)
 
 	s.status = DB_STATUS_ACTIVE;
 	s.user_joined_ms = s.astrologer_joined_ms = s.started_ms = T0 + 5 * MIN;
+	s.open_seen_ms = T0 + 35 * MIN - 1; /* the relay beats: someone is there */
 	CHECK(db_session_deadline_ms(&config, &s) == T0 + 35 * MIN,
 	      "the paid time ends 30 paid minutes after both joined");
 	CHECK(db_session_due(&config, &s, T0 + 35 * MIN - 1) == DB_REASON_NONE &&
@@ -83,7 +86,7 @@ static void test_deadline(void)
 	s.status = DB_STATUS_COMPLETED;
 	s.end_reason = DB_REASON_USER_ENDED;
 	s.ended_ms = T0 + 10 * MIN;
-	CHECK(db_session_is_over(&s) && db_session_due_ms(&config, &s, &why) == 0 &&
+	CHECK(db_session_is_over(&s) && db_session_due_ms(&config, &s, T0, &why) == 0 &&
 	      why == DB_REASON_NONE, "a session that is over is due for nothing");
 	s.status = DB_STATUS_EXPIRED;
 	CHECK(db_session_link_verdict(&config, &s, T0) == DB_ERR_EXPIRED,
@@ -91,6 +94,81 @@ static void test_deadline(void)
 	s.status = DB_STATUS_CANCELLED;
 	CHECK(db_session_link_verdict(&config, &s, T0) == DB_ERR_ENDED,
 	      "a cancelled session's links say ended");
+}
+
+static void test_presence(void)
+{
+	struct db_session s = booked();
+	const struct db_interval user[] = {{T0, T0 + 10 * MIN}, {T0 + 20 * MIN, T0 + 30 * MIN}};
+	const struct db_interval astro[] = {{T0 + 5 * MIN, T0 + 25 * MIN}};
+	enum db_reason why;
+
+	CHECK(db_presence_end_ms(T0 + 7, T0, T0 + MIN) == T0 + 7, "a connection that left ends when it left");
+	CHECK(db_presence_end_ms(0, T0, T0 + DB_PRESENCE_STALE_MS) == T0 + DB_PRESENCE_STALE_MS,
+	      "an open one the relay still beats for lasts until now");
+	CHECK(db_presence_end_ms(0, T0, T0 + DB_PRESENCE_STALE_MS + 1) == T0,
+	      "one not beaten for longer was left by a dead relay: it ends at its last heartbeat");
+	CHECK(db_overlap_ms(user, 2, astro, 1, T0, T0 + 60 * MIN) == 10 * MIN,
+	      "the bill counts only the time both were there (5..10 and 20..25: 10 minutes)");
+	CHECK(db_overlap_ms(user, 2, astro, 1, T0 + 7 * MIN, T0 + 22 * MIN) == 5 * MIN,
+	      "... within the paid window only");
+	CHECK(db_overlap_ms(user, 2, astro, 0, T0, T0 + 60 * MIN) == 0, "one alone is never billed");
+
+	s.status = DB_STATUS_ACTIVE;
+	s.user_joined_ms = s.astrologer_joined_ms = s.started_ms = T0;
+	s.present_until_ms = T0 + 10 * MIN; /* both left then */
+	CHECK(!db_session_someone_present(&s, T0 + 10 * MIN) &&
+	      db_session_due_ms(&config, &s, T0 + 11 * MIN, &why) == T0 + 13 * MIN &&
+	      why == DB_REASON_DISCONNECTED,
+	      "a room both left ends, disconnected, the empty timeout after the last one went");
+	CHECK(db_session_due(&config, &s, T0 + 13 * MIN - 1) == DB_REASON_NONE &&
+	      db_session_due(&config, &s, T0 + 13 * MIN) == DB_REASON_DISCONNECTED,
+	      "... not a millisecond before");
+	s.open_seen_ms = T0 + 13 * MIN - DB_PRESENCE_BEAT_MS; /* back, and the relay beats */
+	CHECK(db_session_someone_present(&s, T0 + 13 * MIN) &&
+	      db_session_due(&config, &s, T0 + 13 * MIN) == DB_REASON_NONE,
+	      "someone back in the room keeps it open until the deadline");
+	s.open_seen_ms = 0;
+	s.present_until_ms = T0 + 29 * MIN;
+	CHECK(db_session_due_ms(&config, &s, T0 + 29 * MIN, &why) == T0 + 30 * MIN &&
+	      why == DB_REASON_TIME_UP, "an empty timeout past the deadline leaves the deadline in charge");
+}
+
+static void test_no_show(void)
+{
+	struct db_session s = booked();
+	enum db_reason why;
+
+	CHECK(db_session_no_show_ms(&config, &s) == 0, "nobody came: no no-show countdown, the link's end decides");
+	s.user_joined_ms = T0 - 5 * MIN;
+	CHECK(db_session_no_show_ms(&config, &s) == T0 + 10 * MIN,
+	      "the customer came early: the astrologer has 10 minutes from the start");
+	s.user_joined_ms = T0 + 7 * MIN;
+	CHECK(db_session_no_show_ms(&config, &s) == T0 + 17 * MIN &&
+	      db_session_due_ms(&config, &s, T0 + 8 * MIN, &why) == T0 + 17 * MIN && why == DB_REASON_NO_SHOW,
+	      "the customer came late: 10 minutes from that join");
+	CHECK(db_session_due(&config, &s, T0 + 17 * MIN - 1) == DB_REASON_NONE &&
+	      db_session_due(&config, &s, T0 + 17 * MIN) == DB_REASON_NO_SHOW,
+	      "... not a millisecond before");
+	s.user_joined_ms = 0;
+	s.astrologer_joined_ms = T0 + 55 * MIN;
+	CHECK(db_session_no_show_ms(&config, &s) == T0 + 60 * MIN,
+	      "never after the link runs out");
+	s.user_joined_ms = T0 + 56 * MIN;
+	CHECK(db_session_no_show_ms(&config, &s) == 0, "both came: no no-show");
+}
+
+static void test_reasons(void)
+{
+	CHECK(db_reason_given_ok(DB_ROLE_USER, DB_REASON_COMPLETED) &&
+	      db_reason_given_ok(DB_ROLE_USER, DB_REASON_USER_ENDED) &&
+	      db_reason_given_ok(DB_ROLE_ASTROLOGER, DB_REASON_ASTROLOGER_ENDED),
+	      "a participant may say the session completed, or that they ended it");
+	CHECK(!db_reason_given_ok(DB_ROLE_USER, DB_REASON_ASTROLOGER_ENDED) &&
+	      !db_reason_given_ok(DB_ROLE_USER, DB_REASON_TIME_UP) &&
+	      !db_reason_given_ok(DB_ROLE_ASTROLOGER, DB_REASON_NO_SHOW) &&
+	      !db_reason_given_ok(DB_ROLE_ASTROLOGER, DB_REASON_DISCONNECTED),
+	      "but not the other's end, nor what only the rules decide");
 }
 
 static void test_credentials(void)
@@ -110,6 +188,9 @@ int main(void)
 	test_link_window();
 	test_joined();
 	test_deadline();
+	test_presence();
+	test_no_show();
+	test_reasons();
 	test_credentials();
 	TAP_EXIT();
 }

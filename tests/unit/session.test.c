@@ -154,7 +154,7 @@ static void test_amounts(void)
 	CHECK(s.billed_minutes == 30 && s.charged == 3000 && s.refunded == 0,
 	      "the whole paid time charges the whole price");
 	db_settle_amounts(3000, 30, 45 * MIN, MIN, 2000, &s);
-	CHECK(s.billed_minutes == 30 && s.charged == 3000 && s.duration_seconds == 1800,
+	CHECK(s.billed_minutes == 30 && s.charged == 3000 && s.billed_seconds == 1800,
 	      "time past the paid minutes is never billed");
 	db_settle_amounts(1000, 3, MIN, MIN, 2000, &s);
 	CHECK(s.charged == 333 && s.refunded == 667, "a charge rounds down (333 of 1000 for 1 of 3)");
@@ -269,6 +269,14 @@ static void test_links(struct db *db)
 	      DB_ERR_NOT_FOUND, "reissuing for an unknown session is refused");
 }
 
+/* Both connected to the relay from from_ms, the relay beating until to_ms: what the bill counts. */
+static void talk(struct db *db, const char *session_id, int64_t from_ms, int64_t to_ms)
+{
+	db_presence_join(db, session_id, DB_ROLE_USER, from_ms);
+	db_presence_join(db, session_id, DB_ROLE_ASTROLOGER, from_ms);
+	db_presence_beat(db, to_ms);
+}
+
 static void test_join_and_end(struct db *db)
 {
 	struct db_settlement st, again;
@@ -298,16 +306,18 @@ static void test_join_and_end(struct db *db)
 	              " (SELECT id FROM webrtc_sessions WHERE booking_id = (SELECT max(id) FROM bookings))")
 	      == 2, "each participant's first join leaves one event");
 
-	CHECK(db_end_session(db, b.session.id, DB_REASON_USER_ENDED, T0 + 5000 + 10 * MIN + 1, &st)
+	talk(db, b.session.id, T0 + 5000, T0 + 5000 + 10 * MIN + 1);
+	CHECK(db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0 + 5000 + 10 * MIN + 1, &st)
 	      == DB_OK && !st.already_ended && st.status == DB_STATUS_COMPLETED &&
 	      st.billed_minutes == 11 && st.charged == 1100 && st.refunded == 1900 &&
-	      st.commission == 220 && st.released == 880 && st.duration_seconds == 600,
-	      "ending after 10 minutes and 1 ms bills 11 of 30 minutes");
+	      st.commission == 220 && st.released == 880 && st.duration_seconds == 600 &&
+	      st.billed_seconds == 600 && st.ended_by == DB_ACTOR_USER,
+	      "ending after 10 minutes and 1 ms both connected bills 11 of 30 minutes, by the user");
 	db_earnings_show(db, "Vega", &earned);
 	CHECK(wallet(db, "Asha", &frozen) == before - 3000 + 1900 && earned == earned0 + 880 &&
 	      sql_int("SELECT balance FROM accounts WHERE kind = 'platform'") == plat0 + 220,
 	      "the refund, the earnings and the commission land in their accounts");
-	CHECK(db_end_session(db, b.session.id, DB_REASON_ASTROLOGER_ENDED, T0 + 20 * MIN, &again)
+	CHECK(db_end_session(db, b.session.id, DB_REASON_ASTROLOGER_ENDED, DB_ACTOR_SYSTEM, T0 + 20 * MIN, &again)
 	      == DB_OK && again.already_ended && again.charged == st.charged &&
 	      again.reason == DB_REASON_USER_ENDED, "ending twice returns the first settlement");
 	db_earnings_show(db, "Vega", &earned);
@@ -319,16 +329,16 @@ static void test_join_and_end(struct db *db)
 	      DB_ERR_ENDED, "an ended session's link says so");
 	CHECK(db_start_session(db, b.session.id, DB_ROLE_USER, T0 + 11 * MIN, &j) == DB_ERR_ENDED,
 	      "an ended session cannot be joined");
-	CHECK(db_end_session(db, "nope", DB_REASON_USER_ENDED, T0, &st) == DB_ERR_NOT_FOUND,
+	CHECK(db_end_session(db, "nope", DB_REASON_USER_ENDED, DB_ACTOR_SYSTEM, T0, &st) == DB_ERR_NOT_FOUND,
 	      "ending an unknown session is refused");
-	CHECK(db_end_session(db, b.session.id, DB_REASON_NONE, T0, &st) == DB_ERR_INVALID,
+	CHECK(db_end_session(db, b.session.id, DB_REASON_NONE, DB_ACTOR_SYSTEM, T0, &st) == DB_ERR_INVALID,
 	      "an end needs a reason");
 
 	/* Never both joined: a full refund. */
 	before = wallet(db, "Asha", NULL);
 	book(db, "Asha", DB_TYPE_CHAT, 10, 700, T0, &b);
 	db_start_session(db, b.session.id, DB_ROLE_USER, T0, &j);
-	CHECK(db_end_session(db, b.session.id, DB_REASON_USER_ENDED, T0 + MIN, &st) == DB_OK &&
+	CHECK(db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_SYSTEM, T0 + MIN, &st) == DB_OK &&
 	      st.status == DB_STATUS_CANCELLED && st.charged == 0 && st.refunded == 700 &&
 	      wallet(db, "Asha", &frozen) == before,
 	      "a session that never had both participants is refunded in full");
@@ -337,7 +347,8 @@ static void test_join_and_end(struct db *db)
 	book(db, "Asha", DB_TYPE_CHAT, 5, 500, T0, &b);
 	db_start_session(db, b.session.id, DB_ROLE_USER, T0, &j);
 	db_start_session(db, b.session.id, DB_ROLE_ASTROLOGER, T0, &j);
-	CHECK(db_end_session(db, b.session.id, DB_REASON_TIME_UP, T0 + 9 * MIN, &st) == DB_OK &&
+	talk(db, b.session.id, T0, T0 + 9 * MIN);
+	CHECK(db_end_session(db, b.session.id, DB_REASON_TIME_UP, DB_ACTOR_SYSTEM, T0 + 9 * MIN, &st) == DB_OK &&
 	      st.billed_minutes == 5 && st.charged == 500 && st.duration_seconds == 300,
 	      "a late end bills no more than the paid minutes");
 }
@@ -359,9 +370,11 @@ static void test_expire(struct db *db)
 	db_start_session(db, overtime.session.id, DB_ROLE_ASTROLOGER, start, &j);
 	valid_until = noshow.session.link_valid_until_ms;
 	due = j.session.deadline_ms;
+	talk(db, overtime.session.id, start, due - 1);
 
 	CHECK(db_expire(db, due - 1, NULL, NULL, &expired, &timed_out) == DB_OK &&
 	      expired == 0 && timed_out == 0, "an active session runs until its deadline");
+	db_presence_beat(db, due);
 	CHECK(db_expire(db, due, NULL, NULL, &expired, &timed_out) == DB_OK &&
 	      expired == 0 && timed_out == 1, "and ends at it");
 	CHECK(db_settlement_get(db, overtime.session.id, &st) == DB_OK &&
@@ -391,9 +404,11 @@ static void test_end_due(struct db *db)
 	book(db, "Asha", DB_TYPE_VIDEO, 10, 1000, start, &b);
 	db_start_session(db, b.session.id, DB_ROLE_USER, start, &j);
 	db_start_session(db, b.session.id, DB_ROLE_ASTROLOGER, start + MIN, &j);
+	talk(db, b.session.id, start + MIN, j.session.deadline_ms - 1);
 	CHECK(db_session_end_due(db, b.session.id, j.session.deadline_ms - 1, &s, &st, &ended) ==
 	      DB_OK && !ended && s.status == DB_STATUS_ACTIVE,
 	      "a millisecond before the deadline nothing is due");
+	db_presence_beat(db, j.session.deadline_ms);
 	CHECK(db_session_end_due(db, b.session.id, j.session.deadline_ms, &s, &st, &ended) ==
 	      DB_OK && ended && s.status == DB_STATUS_COMPLETED && s.end_reason == DB_REASON_TIME_UP &&
 	      st.billed_minutes == 10 && st.charged == 1000,
@@ -401,7 +416,7 @@ static void test_end_due(struct db *db)
 	CHECK(db_session_end_due(db, b.session.id, j.session.deadline_ms + MIN, &s, &st, &ended) ==
 	      DB_OK && !ended && s.status == DB_STATUS_COMPLETED,
 	      "asking again ends nothing");
-	CHECK(db_end_session(db, b.session.id, DB_REASON_USER_ENDED, j.session.deadline_ms + MIN,
+	CHECK(db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_SYSTEM, j.session.deadline_ms + MIN,
 	                     &again) == DB_OK && again.already_ended &&
 	      again.reason == DB_REASON_TIME_UP && again.charged == 1000,
 	      "a later End gets the one settlement back");
@@ -409,10 +424,11 @@ static void test_end_due(struct db *db)
 	book(db, "Asha", DB_TYPE_CHAT, 10, 1000, start, &b);
 	db_start_session(db, b.session.id, DB_ROLE_USER, start, &j);
 	db_start_session(db, b.session.id, DB_ROLE_ASTROLOGER, start, &j);
-	CHECK(db_end_session(db, b.session.id, DB_REASON_USER_ENDED, j.session.deadline_ms + 1,
+	talk(db, b.session.id, start, j.session.deadline_ms + 1);
+	CHECK(db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, j.session.deadline_ms + 1,
 	                     &st) == DB_OK && !st.already_ended && st.reason == DB_REASON_TIME_UP &&
-	      st.charged == 1000, "End pressed after the deadline, before anyone ended it, "
-	      "settles as time_up");
+	      st.charged == 1000 && st.ended_by == DB_ACTOR_SYSTEM,
+	      "End pressed after the deadline, before anyone ended it, settles as time_up, by the system");
 }
 
 static int count_msgs(void *arg, const struct db_chat *m)
@@ -500,7 +516,7 @@ static void test_store(void)
 	snprintf(key, sizeof key, "%s.key", path);
 	CHECK(stat(key, &sb) == 0 && (sb.st_mode & 0777) == 0600 && sb.st_size == 32,
 	      "the token key is 32 bytes with mode 0600");
-	CHECK(sql_int("PRAGMA user_version") == 3 && sql_int("PRAGMA journal_mode = WAL") != -1,
+	CHECK(sql_int("PRAGMA user_version") == 4 && sql_int("PRAGMA journal_mode = WAL") != -1,
 	      "the schema version is recorded");
 	chmod(key, 0644);
 	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "chmod 600"),
@@ -509,7 +525,7 @@ static void test_store(void)
 	sql_int("PRAGMA user_version = 99");
 	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "version 99"),
 	      "a database newer than the program is refused");
-	sql_int("PRAGMA user_version = 3");
+	sql_int("PRAGMA user_version = 4");
 }
 
 int main(void)
@@ -530,6 +546,8 @@ int main(void)
 	db_config(db)->opens_before_ms = 15 * MIN;
 	db_config(db)->valid_after_ms = 30 * MIN;
 	db_config(db)->commission_bps = 2000;
+	db_config(db)->empty_timeout_ms = 3 * MIN;
+	db_config(db)->no_show_ms = 10 * MIN;
 	test_people(db);
 	test_booking(db);
 	test_links(db);

@@ -1,0 +1,184 @@
+/* presence.c: the participants' connections to the relay as they happened, and the time both were there. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Ends the participant's open connections where the rules say they ended (a takeover, a dead relay's). */
+static int presence_close(struct db *db, const char *session_id, int role, int64_t now_ms)
+{
+	static const char q[] =
+		"SELECT id, seen_ms FROM presence WHERE session_id = ?1 AND left_ms IS NULL"
+		" AND (?2 < 0 OR participant = ?3)";
+	static const char upd[] = "UPDATE presence SET left_ms = max(joined_ms, ?2) WHERE id = ?1";
+	int64_t ids[8], ends[8];
+	sqlite3_stmt *st;
+	int rc, n;
+
+	/* Open rows are few (one per participant, a stale one after a crash): take them in rounds. */
+	do {
+		if (!(st = db_stmt(db, q)))
+			return DB_ERR_STORE;
+		sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+		sqlite3_bind_int(st, 2, role);
+		sqlite3_bind_text(st, 3, role >= 0 ? db_role_name((enum db_role)role) : "", -1,
+		                  SQLITE_STATIC);
+		for (n = 0; n < 8 && (rc = sqlite3_step(st)) == SQLITE_ROW; n++) {
+			ids[n] = sqlite3_column_int64(st, 0);
+			ends[n] = db_presence_end_ms(0, sqlite3_column_int64(st, 1), now_ms);
+		}
+		sqlite3_reset(st);
+		if (n < 8 && rc != SQLITE_DONE)
+			return db_fail_sql(db, "presence");
+		for (int i = 0; i < n; i++) {
+			if (!(st = db_stmt(db, upd)))
+				return DB_ERR_STORE;
+			sqlite3_bind_int64(st, 1, ids[i]);
+			sqlite3_bind_int64(st, 2, ends[i]);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				return db_fail_sql(db, "presence");
+		}
+	} while (n == 8);
+	return DB_OK;
+}
+
+int db_presence_join(struct db *db, const char *session_id, enum db_role role, int64_t now_ms)
+{
+	static const char ins[] =
+		"INSERT INTO presence(session_id, participant, joined_ms, seen_ms) VALUES (?, ?, ?, ?)";
+	sqlite3_stmt *st;
+	int err;
+
+	if ((err = db_write_begin(db)) != DB_OK)
+		return err;
+	if ((err = presence_close(db, session_id, (int)role, now_ms)) != DB_OK)
+		goto fail;
+	if (!(st = db_stmt(db, ins))) {
+		err = DB_ERR_STORE;
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, db_role_name(role), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, now_ms);
+	sqlite3_bind_int64(st, 4, now_ms);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		err = db_fail_sql(db, "presence");
+		goto fail;
+	}
+	return db_write_commit(db);
+fail:
+	db_write_rollback(db);
+	return err;
+}
+
+int db_presence_leave(struct db *db, const char *session_id, enum db_role role, int64_t now_ms)
+{
+	int err;
+
+	if ((err = db_write_begin(db)) != DB_OK)
+		return err;
+	if ((err = presence_close(db, session_id, (int)role, now_ms)) != DB_OK) {
+		db_write_rollback(db);
+		return err;
+	}
+	return db_write_commit(db);
+}
+
+int db_presence_beat(struct db *db, int64_t now_ms)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE presence SET seen_ms = max(seen_ms, ?) WHERE left_ms IS NULL");
+	int rc;
+
+	if (!st)
+		return DB_ERR_STORE;
+	sqlite3_bind_int64(st, 1, now_ms);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? DB_OK : db_fail_sql(db, "presence beat");
+}
+
+int db_presence_recover(struct db *db)
+{
+	sqlite3_stmt *st = db_stmt(db, "UPDATE presence SET left_ms = seen_ms WHERE left_ms IS NULL");
+	int rc;
+
+	if (!st)
+		return DB_ERR_STORE;
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? DB_OK : db_fail_sql(db, "presence recover");
+}
+
+int db_presence_close_all(struct db *db, const char *session_id, int64_t now_ms)
+{
+	return presence_close(db, session_id, -1, now_ms);
+}
+
+int db_presence_list(struct db *db, const char *session_id, db_presence_cb *cb, void *arg)
+{
+	static const char q[] =
+		"SELECT participant, joined_ms, seen_ms, left_ms FROM presence"
+		" WHERE session_id = ? ORDER BY joined_ms, id";
+	sqlite3_stmt *st = db_stmt(db, q);
+	int rc;
+
+	if (!st)
+		return DB_ERR_STORE;
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		cb(arg, (enum db_role)db_role_parse((const char *)sqlite3_column_text(st, 0)),
+		   sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3));
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? DB_OK : db_fail_sql(db, "presence");
+}
+
+/* Collects each participant's intervals as of now_ms. */
+struct presence_sides {
+	struct db_interval *iv[2]; /* is malloc'd: by enum db_role */
+	size_t n[2], cap[2];
+	int64_t now_ms;
+	int oom;
+};
+
+static void presence_collect(void *arg, enum db_role role, int64_t joined_ms, int64_t seen_ms,
+                             int64_t left_ms)
+{
+	struct presence_sides *p = arg;
+
+	if (p->oom || (int)role < 0)
+		return;
+	if (p->n[role] == p->cap[role]) {
+		size_t cap = p->cap[role] ? p->cap[role] * 2 : 16;
+		void *more = realloc(p->iv[role], cap * sizeof *p->iv[role]);
+
+		if (!more) {
+			p->oom = 1;
+			return;
+		}
+		p->iv[role] = more;
+		p->cap[role] = cap;
+	}
+	p->iv[role][p->n[role]].from_ms = joined_ms;
+	p->iv[role][p->n[role]++].to_ms = db_presence_end_ms(left_ms, seen_ms, p->now_ms);
+}
+
+int db_presence_billed_ms(struct db *db, const struct db_session *s, int64_t now_ms,
+                          int64_t *billed_ms)
+{
+	struct presence_sides p;
+	int64_t until = s->deadline_ms < now_ms ? s->deadline_ms : now_ms;
+	int err;
+
+	memset(&p, 0, sizeof p);
+	p.now_ms = now_ms;
+	*billed_ms = 0;
+	if ((err = db_presence_list(db, s->id, presence_collect, &p)) == DB_OK && p.oom)
+		err = db_fail(db, DB_ERR_STORE, "out of memory");
+	if (err == DB_OK && s->started_ms)
+		*billed_ms = db_overlap_ms(p.iv[DB_ROLE_USER], p.n[DB_ROLE_USER],
+		                           p.iv[DB_ROLE_ASTROLOGER], p.n[DB_ROLE_ASTROLOGER],
+		                           s->started_ms, until);
+	free(p.iv[0]);
+	free(p.iv[1]);
+	return err;
+}
