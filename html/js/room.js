@@ -1,5 +1,4 @@
-// room.js: the active state: the relay's frames, presence, chat or media, the timer, the running charge,
-// and ending (or, before both have joined, leaving) the session.
+// room.js: the active state: the relay's frames, presence, chat or media, the timer, the running charge, and the end (or leaving).
 import { $, show, text, setState, announce, warn, clock, timeLeftWords, localTime, money, typeName } from './ui.js';
 import { call } from './api.js';
 import { FATAL, WARN, line } from './codes.js';

@@ -1,6 +1,4 @@
-// billing.test.js: the bill is the time both were connected: both pages show the server's running charge
-// (matching sessionctl show), pause it while one side is away, and a room both left ends as disconnected;
-// the one who waits sees the no-show countdown and may leave with the whole price back.
+// billing.test.js: the pages show the server's running charge (paused while one is away), the disconnected end, and the no-show countdown.
 'use strict';
 const L = require('./lib');
 const { themeProblems } = require('./theme');
