@@ -134,8 +134,8 @@ struct db_session {
 	int64_t duration_seconds;
 	enum db_actor ended_by;
 	/* Presence (the relay's connections), as stored: */
-	int64_t present_until_ms; /* the last moment anyone was known connected; 0: never */
-	int64_t open_seen_ms;     /* the latest heartbeat of a connection still open; 0: none */
+	int64_t open_seen_ms[2];  /* by enum db_role: the latest heartbeat of a connection still open; 0: none */
+	int64_t last_left_ms;     /* the latest departure; 0: none */
 };
 
 /*
@@ -171,8 +171,10 @@ int64_t db_session_deadline_ms(const struct db_config *c, const struct db_sessio
 #define DB_PRESENCE_STALE_MS 30000
 /* Where a stored connection ends as of now_ms: when it left, now while the relay beats, or its last heartbeat. */
 int64_t db_presence_end_ms(int64_t left_ms, int64_t seen_ms, int64_t now_ms);
-/* Whether anyone is connected to the session's room at now_ms. */
-int db_session_someone_present(const struct db_session *s, int64_t now_ms);
+/* Whether the participant is connected to the session's room at now_ms. */
+int db_session_present(const struct db_session *s, enum db_role role, int64_t now_ms);
+/* Since when the two have not both been there, as of now_ms: 0 while they are. */
+int64_t db_session_apart_since_ms(const struct db_session *s, int64_t now_ms);
 /* One participant's connections, in order, not overlapping: [from_ms, to_ms). */
 struct db_interval {
 	int64_t from_ms, to_ms;
@@ -190,9 +192,9 @@ int db_reason_given_ok(enum db_role role, enum db_reason reason);
 int64_t db_session_no_show_ms(const struct db_config *c, const struct db_session *s);
 /*
  * When the session ends on its own and why: an active one at its
- * deadline (time_up), or earlier once both have been away for the empty
- * timeout (disconnected); one not started as a no-show (no_show); 0 and
- * DB_REASON_NONE for one that is over.
+ * deadline (time_up), or earlier once the two have not both been there
+ * for the empty timeout (disconnected); one not started as a no-show
+ * (no_show); 0 and DB_REASON_NONE for one that is over.
  */
 int64_t db_session_due_ms(const struct db_config *c, const struct db_session *s,
                           int64_t now_ms, enum db_reason *reason);

@@ -63,13 +63,16 @@ int db_token_new(const struct db *db, char token[DB_TOKEN_LEN + 1],
 	"s.scheduled_start_ms, s.link_opens_ms, s.link_valid_until_ms, "     \
 	"s.user_joined_ms, s.astrologer_joined_ms, s.started_ms, s.ended_ms, " \
 	"s.duration_seconds, s.ended_by, "                                   \
-	"(SELECT max(coalesce(p.left_ms, p.seen_ms)) FROM presence p WHERE p.session_id = s.id), " \
-	"(SELECT max(p.seen_ms) FROM presence p WHERE p.session_id = s.id AND p.left_ms IS NULL)"
+	"(SELECT max(p.seen_ms) FROM presence p WHERE p.session_id = s.id"   \
+	" AND p.left_ms IS NULL AND p.participant = 'user'), "               \
+	"(SELECT max(p.seen_ms) FROM presence p WHERE p.session_id = s.id"   \
+	" AND p.left_ms IS NULL AND p.participant = 'astrologer'), "         \
+	"(SELECT max(p.left_ms) FROM presence p WHERE p.session_id = s.id)"
 #define DB_SESSION_FROM                                                      \
 	" FROM webrtc_sessions s JOIN bookings b ON b.id = s.booking_id"     \
 	" JOIN users u ON u.id = b.user_id"                                  \
 	" JOIN astrologers a ON a.id = b.astrologer_id "
-#define DB_SESSION_NCOLUMNS 23
+#define DB_SESSION_NCOLUMNS 24
 
 /* The time both were connected within the session's paid window, as of now_ms (presence.c). */
 int db_presence_billed_ms(struct db *db, const struct db_session *s, int64_t now_ms,

@@ -32,9 +32,29 @@ int64_t db_presence_end_ms(int64_t left_ms, int64_t seen_ms, int64_t now_ms)
 	return now_ms - seen_ms <= DB_PRESENCE_STALE_MS ? now_ms : seen_ms;
 }
 
-int db_session_someone_present(const struct db_session *s, int64_t now_ms)
+int db_session_present(const struct db_session *s, enum db_role role, int64_t now_ms)
 {
-	return s->open_seen_ms && now_ms - s->open_seen_ms <= DB_PRESENCE_STALE_MS;
+	int64_t seen = s->open_seen_ms[role];
+
+	return seen && now_ms - seen <= DB_PRESENCE_STALE_MS;
+}
+
+/*
+ * The last departure, or the last heartbeat of a connection a dead relay
+ * left open, and never before the start: once both are gone, from when
+ * the second went.
+ */
+int64_t db_session_apart_since_ms(const struct db_session *s, int64_t now_ms)
+{
+	int64_t since = s->started_ms > s->last_left_ms ? s->started_ms : s->last_left_ms;
+
+	if (db_session_present(s, DB_ROLE_USER, now_ms) &&
+	    db_session_present(s, DB_ROLE_ASTROLOGER, now_ms))
+		return 0;
+	for (int role = 0; role < 2; role++)
+		if (s->open_seen_ms[role] > since && !db_session_present(s, (enum db_role)role, now_ms))
+			since = s->open_seen_ms[role];
+	return since;
 }
 
 int64_t db_overlap_ms(const struct db_interval *a, size_t na, const struct db_interval *b,
@@ -81,8 +101,9 @@ int64_t db_session_no_show_ms(const struct db_config *c, const struct db_session
 
 /*
  * The paid time ends the session at its deadline: the page counts down to
- * it and the bill never covers more. A room both have left for the empty
- * timeout ends before that, billed for the time both were there. A
+ * it and the bill never covers more. A session the two have not both been
+ * in for the empty timeout (one closed the tab and did not come back, or
+ * both did) ends before that, billed for the time both were there. A
  * booking not started ends as a no-show: once one has come and the other
  * not in time, or when its link runs out. Whoever reads the session first
  * at or after that moment (the relay's timer, an End, cron) ends it.
@@ -90,18 +111,17 @@ int64_t db_session_no_show_ms(const struct db_config *c, const struct db_session
 int64_t db_session_due_ms(const struct db_config *c, const struct db_session *s,
                           int64_t now_ms, enum db_reason *reason)
 {
-	int64_t deadline, empty_since, empty_end, no_show;
+	int64_t deadline, apart_since, apart_end, no_show;
 
 	if (s->status == DB_STATUS_ACTIVE) {
 		deadline = db_session_deadline_ms(c, s);
 		*reason = DB_REASON_TIME_UP;
-		if (db_session_someone_present(s, now_ms))
+		if (!(apart_since = db_session_apart_since_ms(s, now_ms)))
 			return deadline;
-		empty_since = s->present_until_ms > s->started_ms ? s->present_until_ms : s->started_ms;
-		empty_end = empty_since + c->empty_timeout_ms;
-		if (empty_end < deadline) {
+		apart_end = apart_since + c->empty_timeout_ms;
+		if (apart_end < deadline) {
 			*reason = DB_REASON_DISCONNECTED;
-			return empty_end;
+			return apart_end;
 		}
 		return deadline;
 	}

@@ -41,8 +41,9 @@ void db_session_read(struct db *db, sqlite3_stmt *st, struct db_session *s)
 	s->duration_seconds = sqlite3_column_int64(st, 19);
 	if (sqlite3_column_type(st, 20) != SQLITE_NULL)
 		s->ended_by = (enum db_actor)db_actor_parse((const char *)sqlite3_column_text(st, 20));
-	s->present_until_ms = sqlite3_column_int64(st, 21);
-	s->open_seen_ms = sqlite3_column_int64(st, 22);
+	s->open_seen_ms[DB_ROLE_USER] = sqlite3_column_int64(st, 21);
+	s->open_seen_ms[DB_ROLE_ASTROLOGER] = sqlite3_column_int64(st, 22);
+	s->last_left_ms = sqlite3_column_int64(st, 23);
 	s->deadline_ms = db_session_deadline_ms(&db->config, s);
 }
 

@@ -71,7 +71,8 @@ static void test_deadline(void)
 
 	s.status = DB_STATUS_ACTIVE;
 	s.user_joined_ms = s.astrologer_joined_ms = s.started_ms = T0 + 5 * MIN;
-	s.open_seen_ms = T0 + 35 * MIN - 1; /* the relay beats: someone is there */
+	/* Both in the room, the relay beating. */
+	s.open_seen_ms[DB_ROLE_USER] = s.open_seen_ms[DB_ROLE_ASTROLOGER] = T0 + 35 * MIN - 1;
 	CHECK(db_session_deadline_ms(&config, &s) == T0 + 35 * MIN,
 	      "the paid time ends 30 paid minutes after both joined");
 	CHECK(db_session_due(&config, &s, T0 + 35 * MIN - 1) == DB_REASON_NONE &&
@@ -116,20 +117,33 @@ static void test_presence(void)
 
 	s.status = DB_STATUS_ACTIVE;
 	s.user_joined_ms = s.astrologer_joined_ms = s.started_ms = T0;
-	s.present_until_ms = T0 + 10 * MIN; /* both left then */
-	CHECK(!db_session_someone_present(&s, T0 + 10 * MIN) &&
+	CHECK(db_session_apart_since_ms(&s, T0 + MIN) == T0 &&
+	      db_session_due_ms(&config, &s, T0 + MIN, &why) == T0 + 3 * MIN &&
+	      why == DB_REASON_DISCONNECTED,
+	      "started but nobody ever in the room: disconnected the empty timeout after the start");
+	s.open_seen_ms[DB_ROLE_USER] = s.open_seen_ms[DB_ROLE_ASTROLOGER] = T0 + 10 * MIN;
+	CHECK(db_session_apart_since_ms(&s, T0 + 10 * MIN) == 0 &&
+	      db_session_due_ms(&config, &s, T0 + 10 * MIN, &why) == T0 + 30 * MIN &&
+	      why == DB_REASON_TIME_UP, "both in the room: only the deadline ends it");
+	s.open_seen_ms[DB_ROLE_USER] = 0;
+	s.last_left_ms = T0 + 10 * MIN; /* the customer closed the tab; the astrologer stays */
+	CHECK(db_session_apart_since_ms(&s, T0 + 10 * MIN) == T0 + 10 * MIN &&
 	      db_session_due_ms(&config, &s, T0 + 11 * MIN, &why) == T0 + 13 * MIN &&
 	      why == DB_REASON_DISCONNECTED,
-	      "a room both left ends, disconnected, the empty timeout after the last one went");
+	      "one left and did not come back: disconnected the empty timeout after they went");
 	CHECK(db_session_due(&config, &s, T0 + 13 * MIN - 1) == DB_REASON_NONE &&
 	      db_session_due(&config, &s, T0 + 13 * MIN) == DB_REASON_DISCONNECTED,
 	      "... not a millisecond before");
-	s.open_seen_ms = T0 + 13 * MIN - DB_PRESENCE_BEAT_MS; /* back, and the relay beats */
-	CHECK(db_session_someone_present(&s, T0 + 13 * MIN) &&
+	s.open_seen_ms[DB_ROLE_USER] = T0 + 13 * MIN - DB_PRESENCE_BEAT_MS;
+	s.open_seen_ms[DB_ROLE_ASTROLOGER] = T0 + 13 * MIN - DB_PRESENCE_BEAT_MS;
+	CHECK(db_session_present(&s, DB_ROLE_USER, T0 + 13 * MIN) &&
 	      db_session_due(&config, &s, T0 + 13 * MIN) == DB_REASON_NONE,
-	      "someone back in the room keeps it open until the deadline");
-	s.open_seen_ms = 0;
-	s.present_until_ms = T0 + 29 * MIN;
+	      "back in the room in time: it runs on until the deadline");
+	s.open_seen_ms[DB_ROLE_ASTROLOGER] = T0 + 12 * MIN;
+	CHECK(db_session_apart_since_ms(&s, T0 + 12 * MIN + DB_PRESENCE_STALE_MS + 1) == T0 + 12 * MIN,
+	      "a connection a dead relay left open counts as gone from its last heartbeat");
+	s.open_seen_ms[DB_ROLE_USER] = s.open_seen_ms[DB_ROLE_ASTROLOGER] = 0;
+	s.last_left_ms = T0 + 29 * MIN;
 	CHECK(db_session_due_ms(&config, &s, T0 + 29 * MIN, &why) == T0 + 30 * MIN &&
 	      why == DB_REASON_TIME_UP, "an empty timeout past the deadline leaves the deadline in charge");
 }
