@@ -73,7 +73,6 @@ const FRAMES = {
     r.ctx.times(f);
     r.present = !!(f.present && f.present[r.ctx.otherRole]);
     presence(r, r.present ? 'joined' : 'waiting');
-    if (f.billing) bill(r, f.billing);
     if (r.chat) addHistory(r, f.history, f.more);
     if (r.media) {
       if (r.present) r.media.peerHere();
@@ -108,7 +107,8 @@ const FRAMES = {
     announce(msg);
   },
   'session-ended'(r, f) {
-    finish(r, { reason: f.reason, endedBy: f.endedBy, durationSeconds: f.durationSeconds });
+    // Heard live, so this side was there; if the other was not, the end is about their absence.
+    finish(r, { reason: f.reason, endedBy: f.endedBy, durationSeconds: f.durationSeconds, stayed: !r.present });
   },
   error(r, f) {
     if (f.code === 'session_ended') finish(r, {});

@@ -7,7 +7,10 @@ const REASONS = {
   completed: () => 'The session is complete.',
   no_show: (ctx) => `${ctx.otherName} did not come, so the session ended. Nothing was charged.`,
   cancelled: () => 'The session was cancelled before it started.',
-  disconnected: () => 'The session ended because both of you were away for a few minutes.',
+  // The server ends a session the two have not both been in for a while, whoever was missing: the side
+  // that stayed can name the one who was away; a side that learns of it on its return cannot tell.
+  disconnected: (ctx, e) => (e.stayed ? `${ctx.otherName} was away for a few minutes, so the session ended.`
+    : 'The session ended because you were not both connected for a few minutes.'),
 };
 
 const BY = { user: 'The customer', astrologer: 'The astrologer' };
@@ -24,13 +27,14 @@ function why(ctx, e) {
   let s;
   if (by === ctx.me) s = 'You ended the session.';
   else if (BY[by]) s = `${BY[by]} ended the session.`;
-  else s = REASONS[e.reason] ? REASONS[e.reason](ctx) : 'The session has ended.';
+  else s = REASONS[e.reason] ? REASONS[e.reason](ctx, e) : 'The session has ended.';
   if (e.status === 'cancelled' && e.reason !== 'no_show') s += ' It ended before both of you had joined, so nothing was charged.';
   return s;
 }
 
 // res: the end API's answer, or null when it failed (problem says why). known: what the page learnt
-// otherwise ({ reason, endedBy, durationSeconds, billedSeconds }); the API's answer wins where it has a figure.
+// otherwise ({ reason, endedBy, durationSeconds, billedSeconds, stayed: this side was there at the end and
+// the other was not }); the API's answer wins where it has a figure.
 export function showSummary(ctx, res, known, problem) {
   const e = { ...known, ...res };
   text('en-reason', why(ctx, e));
