@@ -15,7 +15,8 @@ const REASONS = {
 
 const BY = { user: 'The customer', astrologer: 'The astrologer' };
 
-// Who ended it: the server says so (endedBy); an older answer only through the reason's name.
+// Who ended it: the server says so (endedBy); when only a reason is known (the end API failed), a
+// participant's own <role>_ended names them.
 function endedBy(e) {
   if (e.endedBy) return e.endedBy;
   const m = /^(user|astrologer)_ended$/.exec(e.reason || '');
