@@ -240,26 +240,34 @@ static void room_end(struct relay_room *room, const struct db_session *s)
 void relay_room_bill(struct relay *r, struct relay_room *room)
 {
 	struct db_settlement st;
+	struct db_session s;
 	struct relay_buf b;
+	enum db_reason why;
 	char money[32];
+	int64_t now = db_now_ms(), ends;
 	int paused = !room->conn[DB_ROLE_USER] || !room->conn[DB_ROLE_ASTROLOGER];
 
 	if (room->ended || room->status != DB_STATUS_ACTIVE)
 		return;
-	if (db_session_bill(r->db, room->session_id, db_now_ms(), &st) != DB_OK) {
+	if (db_session_get(r->db, room->session_id, &s) != DB_OK ||
+	    db_session_bill(r->db, room->session_id, now, &st) != DB_OK) {
 		lwsl_warn("relay: the running charge could not be read: %s\n", db_errmsg(r->db));
 		return;
 	}
+	/* While apart, when the session ends unless the other comes back. */
+	ends = db_session_due_ms(db_config(r->db), &s, now, &why);
 	for (int role = 0; role < 2; role++) {
 		if (!room->conn[role])
 			continue;
 		db_money_format(role == DB_ROLE_USER ? st.charged : st.released, money);
 		relay_buf_init(&b);
 		relay_buf_fmt(&b, "{\"type\":\"billing\",\"billedSeconds\":%lld,\"billedMinutes\":%lld,"
-		              "\"paused\":%s,\"%s\":\"%s\",\"serverTime\":", (long long)st.billed_seconds,
+		              "\"paused\":%s,\"%s\":\"%s\",\"disconnectAt\":", (long long)st.billed_seconds,
 		              (long long)st.billed_minutes, paused ? "true" : "false",
 		              role == DB_ROLE_USER ? "amountCharged" : "earnings", money);
-		relay_buf_time(&b, db_now_ms());
+		relay_buf_time(&b, why == DB_REASON_DISCONNECTED ? ends : 0);
+		relay_buf_str(&b, ",\"serverTime\":");
+		relay_buf_time(&b, now);
 		relay_buf_str(&b, "}");
 		relay_conn_sendbuf(room->conn[role], &b);
 		relay_buf_free(&b);

@@ -181,8 +181,8 @@ function tick(r) {
   text('ac-elapsed', clock((Math.min(t, ctx.deadline) - ctx.startedAt) / 1000));
   text('ac-remaining', left > 0 ? `${clock(left)} left` : 'Time is up');
   el.dataset.level = left <= 60 ? 'last' : left <= 300 ? 'warn' : 'run';
-  // The relay says when the session ends; should that word get lost, the API knows from the deadline on,
-  // because the server ends a session whose paid time ran out as soon as it is read.
+  // The relay says when the session ends; should that word get lost, the API knows from the deadline on:
+  // its rules answer session_ended on every read from then.
   if (t >= ctx.deadline && !r.endTimer && !r.ending) r.endTimer = setTimeout(() => checkOver(r), 0);
 }
 
@@ -197,14 +197,21 @@ async function checkOver(r) {
 
 // While the other has not joined yet: when the session ends without them, counted down on the server's
 // clock and shown in this device's time. Redrawn every tick, so it is no live region either.
+// Once it runs and the two are apart, the server's billing frame says when it ends unless both are back.
 function noShow(r, t, started) {
   const { ctx } = r;
   const el = $('ac-noshow');
-  show(el, !started && !!ctx.noShowAt);
+  const apartEnd = started && r.billing && r.billing.paused && r.billing.disconnectAt
+    ? Date.parse(r.billing.disconnectAt) : 0;
+  show(el, (!started && !!ctx.noShowAt) || apartEnd > 0);
+  const by = (at) => `by ${localTime(at - ctx.offset)} (in ${clock(Math.max(0, Math.ceil((at - t) / 1000)))})`;
+  if (apartEnd) {
+    el.textContent = `If you are not both back ${by(apartEnd)}, the session ends; only the time you were both here is billed.`;
+    return;
+  }
   if (started || !ctx.noShowAt) return;
   const then = ctx.me === 'user' ? 'your money goes back' : 'the customer is refunded';
-  el.textContent = `If ${ctx.otherName} has not joined by ${localTime(ctx.noShowAt - ctx.offset)} `
-    + `(in ${clock(Math.ceil((ctx.noShowAt - t) / 1000))}), the session ends and ${then}.`;
+  el.textContent = `If ${ctx.otherName} has not joined ${by(ctx.noShowAt)}, the session ends and ${then}.`;
 }
 
 // Before both have joined, ending is leaving, and the server gives the whole price back; the button and

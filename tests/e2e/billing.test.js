@@ -83,6 +83,13 @@ L.main(SUITE, 180000, async (t) => {
     await user.waitForFunction(() => document.getElementById('ac-bill').dataset.paused === 'true');
     if (!(await user.isVisible('#ac-bill-paused'))) throw new Error('no visible pause');
   });
+  await t.check('... and when the session ends unless they are back: the empty timeout (10 s) from now', async () => {
+    await user.waitForFunction(() => /^If you are not both back/.test(document.getElementById('ac-noshow').textContent) &&
+      !document.getElementById('ac-noshow').hidden, null, { timeout: 3000 });
+    const line = await user.textContent('#ac-noshow');
+    const m = /^If you are not both back by .+ \(in 00:(\d\d)\), the session ends; only the time you were both here is billed\.$/.exec(line);
+    if (!m || Number(m[1]) < 5 || Number(m[1]) > 10) throw new Error(line);
+  });
   await t.check('the customer\'s billed time and charge are sessionctl\'s, while paused', () => sameAsServer(s, user, b, 'amountCharged'));
   t.ok((await themeProblems(user)).length === 0, 'the paused charge at 320 px: AA contrast, no dark blue, no sideways scroll', (await themeProblems(user)).join('; '));
   await L.shot(user, SUITE, '01-paused-320');
