@@ -187,6 +187,19 @@ static void on_join(struct relay *r, struct relay_conn *c, struct json_object *o
 	relay_room_bill(r, room);
 }
 
+/* The page's own heartbeat: a page that hears no pong in a few seconds knows its network dropped. */
+static void on_ping(struct relay_conn *c)
+{
+	struct relay_buf b;
+
+	relay_buf_init(&b);
+	relay_buf_str(&b, "{\"type\":\"pong\",\"serverTime\":");
+	relay_buf_time(&b, db_now_ms());
+	relay_buf_str(&b, "}");
+	relay_conn_sendbuf(c, &b);
+	relay_buf_free(&b);
+}
+
 static void on_history(struct relay *r, struct relay_conn *c, struct json_object *o)
 {
 	struct relay_buf b;
@@ -465,6 +478,8 @@ void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, 
 		on_media_state(r, c, o);
 	else if (!strcmp(type, "history"))
 		on_history(r, c, o);
+	else if (!strcmp(type, "ping"))
+		on_ping(c);
 	else
 		relay_conn_error(c, WIRE_UNKNOWN_TYPE, NULL, 0);
 done:

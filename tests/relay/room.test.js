@@ -10,6 +10,17 @@ const joinT = async (...a) => track(await join(s, ...a));
 const candidate = { candidate: 'candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host', sdpMid: '0', sdpMLineIndex: 0 };
 
 const checks = [
+  ['ping is answered with pong to the sender only, with the server time', async () => {
+    const b = s.book('chat');
+    const u = await joinT(b.userToken);
+    const a = await joinT(b.astrologerToken);
+    u.send({ type: 'ping' });
+    const pong = await u.next('pong', 1000);
+    assert(Math.abs(Date.parse(pong.serverTime) - Date.now()) < 2000, 'the server time rides along');
+    eq((await a.within('pong', 300)).length, 0, 'the other side hears nothing of it');
+    u.close(); a.close();
+  }],
+
   ['join-room gives joined with the state; the other side sees participant-joined and both get session-started', async () => {
     const b = s.book('video');
     const u = await joinT(b.userToken);
