@@ -1,5 +1,12 @@
-// relay.js: the room's WebSocket; reconnects with backoff and resumes chat after the last seen seq.
+// relay.js: the room's WebSocket; a heartbeat notices a silent drop, it reconnects with backoff and resumes chat after the last seen seq.
 import { FATAL } from './codes.js';
+
+// A network can vanish without closing anything: the page pings the relay, and silence means it is gone.
+const PING_MS = 2000;
+const SILENT_MS = 4000;
+// A connection not joined by then is as good as gone too (the relay itself waits 10 s for join-room).
+const JOIN_MS = 8000;
+const TICK_MS = 500;
 
 export class Relay {
   constructor(path, token, { onFrame, onStatus }) {
@@ -14,6 +21,9 @@ export class Relay {
     this.timer = 0;
     this.stopped = false;
     this.joined = false;
+    this.beat = 0;
+    this.heard = 0;            // when the current connection last sent anything (or began)
+    this.pinged = 0;           // when the last ping went out
   }
 
   start() { this.connect('connecting'); }
@@ -23,8 +33,13 @@ export class Relay {
     const ws = new WebSocket(this.url);
     this.ws = ws;
     this.joined = false;
+    this.heard = Date.now();
+    this.pinged = 0;
+    clearInterval(this.beat);
+    this.beat = setInterval(() => this.pulse(ws), TICK_MS);
     ws.onopen = () => ws.send(JSON.stringify({ type: 'join-room', token: this.token, after: this.lastSeq }));
     ws.onmessage = (ev) => {
+      this.heard = Date.now();
       let f;
       try { f = JSON.parse(ev.data); } catch { return; }
       if (!f || typeof f.type !== 'string') return;
@@ -38,16 +53,34 @@ export class Relay {
       if (f.type === 'session-ended') this.stopped = true;
       this.onFrame(f);
     };
-    ws.onclose = () => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      this.joined = false;
-      if (this.stopped) { this.onStatus('closed'); return; }
-      // 0.5 s, 1 s, 2 s ... capped at 8 s, with jitter so both sides do not retry in step.
-      const base = Math.min(8000, 500 * 2 ** this.attempt++);
-      this.onStatus('reconnecting');
-      this.timer = setTimeout(() => this.connect('reconnecting'), base * (0.75 + Math.random() * 0.5));
-    };
+    ws.onclose = () => this.lost(ws);
+  }
+
+  // Silence counts only once a ping has gone unanswered: timers of a hidden tab may fire late, and a
+  // late tick alone must not pass for a dead network.
+  pulse(ws) {
+    const now = Date.now();
+    const quiet = now - this.heard;
+    if (this.joined ? quiet >= SILENT_MS && this.pinged > this.heard : quiet >= JOIN_MS) {
+      // Closed without waiting for a close handshake that cannot arrive; whatever it still says is not heard.
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      ws.close();
+      this.lost(ws);
+      return;
+    }
+    if (this.joined && now - this.pinged >= PING_MS && this.send({ type: 'ping' })) this.pinged = now;
+  }
+
+  lost(ws) {
+    if (this.ws !== ws) return;
+    clearInterval(this.beat);
+    this.ws = null;
+    this.joined = false;
+    if (this.stopped) { this.onStatus('closed'); return; }
+    // 0.5 s, 1 s, 2 s ... capped at 8 s, with jitter so both sides do not retry in step.
+    const base = Math.min(8000, 500 * 2 ** this.attempt++);
+    this.onStatus('reconnecting');
+    this.timer = setTimeout(() => this.connect('reconnecting'), base * (0.75 + Math.random() * 0.5));
   }
 
   // Sends a frame when the room is joined; false tells the caller to keep it for later.
@@ -60,6 +93,7 @@ export class Relay {
   close() {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.beat);
     if (this.ws) {
       const ws = this.ws;
       this.ws = null;
