@@ -11,7 +11,7 @@ export class Call {
     this.send = send;
     this.onTrack = onTrack;      // (track, fresh) fresh: first track of a new connection
     this.onState = onState;      // connectionState of the peer connection, or 'closed'
-    this.onQuality = onQuality;  // ({level, rttMs, lossPct})
+    this.onQuality = onQuality;  // ({level, rttMs, lossPct, frozen}) frozen: video frames stopped coming
     this.tracks = {};            // kind -> local MediaStreamTrack or null
     this.pc = null;
     this.chain = Promise.resolve();
@@ -98,20 +98,28 @@ export class Call {
     if (this.pc !== pc) return;
     let report;
     try { report = await pc.getStats(); } catch { return; }
-    let rtt = null, lost = 0, recv = 0, pairId = null;
+    let rtt = null, lost = 0, recv = 0, frames = 0, pairId = null;
     report.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId; });
     report.forEach((s) => {
       if (s.type === 'candidate-pair' && (s.id === pairId || (!pairId && s.nominated && s.state === 'succeeded')) && s.currentRoundTripTime !== undefined) rtt = s.currentRoundTripTime;
-      if (s.type === 'inbound-rtp') { lost += s.packetsLost || 0; recv += s.packetsReceived || 0; }
+      if (s.type === 'inbound-rtp') {
+        lost += s.packetsLost || 0;
+        recv += s.packetsReceived || 0;
+        frames += s.framesDecoded || 0;
+      }
     });
     const p = this.prev;
-    this.prev = { lost, recv };
-    if (rtt === null) { this.onQuality({ level: 'none', rttMs: null, lossPct: null }); return; }
+    this.prev = { lost, recv, frames };
+    // Counts that stood still since the last look, after they had moved: the last round trip measured is
+    // no longer true, and the picture on screen is an old one.
+    const frozen = !!p && p.frames > 0 && frames <= p.frames;
+    if (p && p.recv > 0 && recv <= p.recv) { this.onQuality({ level: 'lost', rttMs: null, lossPct: null, frozen }); return; }
+    if (rtt === null) { this.onQuality({ level: 'none', rttMs: null, lossPct: null, frozen }); return; }
     const dl = p ? Math.max(0, lost - p.lost) : 0, dr = p ? Math.max(0, recv - p.recv) : 0;
     const loss = dl + dr > 0 ? (100 * dl) / (dl + dr) : 0;
     const ms = Math.round(rtt * 1000);
     const level = ms < 200 && loss < 2 ? 'good' : ms < 500 && loss < 8 ? 'fair' : 'poor';
-    this.onQuality({ level, rttMs: ms, lossPct: Math.round(loss * 10) / 10 });
+    this.onQuality({ level, rttMs: ms, lossPct: Math.round(loss * 10) / 10, frozen });
   }
 
   stop() {

@@ -1,6 +1,8 @@
 // chat.js: the chat view: stored history, pending/sent own messages, and screen-reader announcements.
 import { $, localTime } from './ui.js';
 
+const NOT_SENT = 'Not sent yet — will send when reconnected';
+
 const newId = () => (crypto.randomUUID ? crypto.randomUUID()
   : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(''));
 
@@ -34,12 +36,23 @@ export class Chat {
     this.pending.set(clientId, { el, text });
     this.input.value = '';
     this.grow();
-    this.send({ type: 'message', message: text, clientId });
+    this.post(clientId, this.pending.get(clientId));
+  }
+
+  // A message the socket could not take says so; it goes out when the room is joined again.
+  post(clientId, p) {
+    const sent = this.send({ type: 'message', message: p.text, clientId });
+    p.el.querySelector('.st').textContent = sent ? 'Sending…' : NOT_SENT;
   }
 
   // After (re)joining: everything the relay did not confirm in the history goes out again.
   resend() {
-    for (const [clientId, p] of this.pending) this.send({ type: 'message', message: p.text, clientId });
+    for (const [clientId, p] of this.pending) this.post(clientId, p);
+  }
+
+  // The connection is lost: what went out unconfirmed may not have arrived, and is sent again on return.
+  offline() {
+    for (const p of this.pending.values()) p.el.querySelector('.st').textContent = NOT_SENT;
   }
 
   // A stored message from the relay: live, or part of the history sent on join.

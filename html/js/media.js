@@ -16,6 +16,7 @@ export class Media {
     this.remote = null;
     this.muted = false;
     this.camOff = false;
+    this.remoteCamOff = false;
     this.stopRemoteMeter = () => {};
     show($(video ? 'v-video' : 'v-voice'));
     show($('controls'));
@@ -58,6 +59,7 @@ export class Media {
 
   peerGone() {
     this.call.stop();
+    if (this.video) show($('vi-remote-frozen'), false);
     this.remoteState({ audio: true, video: true });
   }
 
@@ -69,7 +71,7 @@ export class Media {
   // The media path itself: while it heals (ICE restart) the other side shows as reconnecting.
   pathState(st) {
     $('app').dataset.pc = st;
-    if (st === 'failed' || st === 'disconnected') this.quality({ level: 'poor', rttMs: null });
+    if (st === 'failed' || st === 'disconnected') this.quality({ level: 'lost', rttMs: null, frozen: false });
     this.onPath(st);
   }
 
@@ -98,9 +100,11 @@ export class Media {
   }
 
   remoteState(f) {
+    this.remoteCamOff = f.video === false;
     show($('vi-remote-muted'), f.audio === false);
     show($('vo-other-muted'), f.audio === false);
-    show($('vi-remote-off'), f.video === false);
+    show($('vi-remote-off'), this.remoteCamOff);
+    if (this.remoteCamOff) show($('vi-remote-frozen'), false);
   }
 
   sendState() {
@@ -159,13 +163,15 @@ export class Media {
     this.sendState();
   }
 
+  // Without packets arriving there is no connection to measure: the words say so instead of the last round trip.
   quality(q) {
     const el = $('ac-net');
     el.dataset.q = q.level;
-    const words = { good: 'Good connection', fair: 'Fair connection', poor: 'Poor connection', none: 'Connecting' }[q.level];
+    const words = { good: 'Good connection', fair: 'Fair connection', poor: 'Poor connection', none: 'Connecting', lost: 'No connection' }[q.level];
     el.title = q.rttMs === null ? words : `${words}: ${q.rttMs} ms round trip, ${q.lossPct}% loss`;
     el.setAttribute('aria-label', el.title);
-    text('ac-net-text', q.rttMs === null ? '' : `${q.rttMs} ms`);
+    text('ac-net-text', q.level === 'lost' ? words : q.rttMs === null ? '' : `${q.rttMs} ms`);
+    if (this.video) show($('vi-remote-frozen'), q.frozen && !this.remoteCamOff);
   }
 
   // Everything released: the connection, the camera and microphone, the meters.

@@ -56,6 +56,7 @@ function relayStatus(r, st) {
     b.textContent = 'Connection lost. Reconnecting…';
     show(b);
     presence(r, 'reconnecting');
+    if (r.chat) r.chat.offline();
   } else if (st === 'open') {
     show(b, false);
   }
