@@ -1,27 +1,31 @@
 // media.js: a voice or video room's media: the call, local and remote streams, mute and camera, meters, quality.
 import { $, show, text, initials, warn, announce } from './ui.js';
 import { Call } from './call.js';
-import { openCamera, helpFor, watchLevel, stopStream } from './devices.js';
+import { openTrack, helpFor, watchLevel, stopStream } from './devices.js';
 
 export class Media {
-  // devices: the device check's stream (null when it failed: the room then only listens) and camera.
+  // devices: what the device check opened and chose: the stream (without a device that failed: the room
+  // then offers to retry it), the device ids, the speaker, whether the microphone starts on, what failed.
   // onPath(state): the media path's connectionState, for the room's presence line.
-  constructor(ctx, { stream, camId }, { send, onPath }) {
+  constructor(ctx, { stream, micId, camId, spkId, micOn, failed }, { send, onPath }) {
     const video = ctx.kind === 'video';
     this.video = video;
     this.send = send;
     this.onPath = onPath;
     this.stream = stream || new MediaStream();
+    this.micId = micId;
     this.camId = camId;
     this.remote = null;
-    this.muted = false;
+    this.muted = micOn === false;
     this.camOff = false;
+    this.camFailed = video && !!(failed && failed.video);
     this.remoteCamOff = false;
+    this.stopMeter = () => {};
     this.stopRemoteMeter = () => {};
     show($(video ? 'v-video' : 'v-voice'));
     show($('controls'));
-    show($('ct-cam'), video);
     show($('ac-net'));
+    if (spkId) $(video ? 'vi-remote' : 'vo-remote').setSinkId(spkId).catch(() => {});
     text('vo-other-av', initials(ctx.otherName));
     text('vo-other-name', ctx.otherName);
     text('vo-me-av', initials(ctx.v.participantName));
@@ -36,18 +40,19 @@ export class Media {
       onQuality: (q) => this.quality(q),
     });
     this.call.tracks.audio = this.stream.getAudioTracks()[0] || null;
+    if (this.call.tracks.audio) this.call.tracks.audio.enabled = !this.muted;
+    else this.muted = true;
     if (video) {
       this.call.tracks.video = this.stream.getVideoTracks()[0] || null;
       $('vi-local').srcObject = this.stream;
-      show($('vi-local-off'), !this.call.tracks.video);
       this.camOff = !this.call.tracks.video;
-      this.camButton();
     }
-    if (!this.call.tracks.audio) this.muted = true;
-    this.muteButton();
-    this.stopMeter = watchLevel(this.stream, (l) => $('vo-me').classList.toggle('speaking', !this.muted && l > 0.04));
+    this.buttons();
+    this.meter();
     $('ct-mute').addEventListener('click', () => this.toggleMute());
     $('ct-cam').addEventListener('click', () => this.toggleCamera());
+    $('ct-retry-mic').addEventListener('click', () => this.retry('audio'));
+    $('ct-retry-cam').addEventListener('click', () => this.retry('video'));
     $('vi-tap').addEventListener('click', () => { show($('vi-tap'), false); this.playRemote(); });
   }
 
@@ -111,18 +116,58 @@ export class Media {
     this.send({ type: 'media-state', audio: !this.muted, video: this.video ? !this.camOff : false });
   }
 
-  muteButton() {
-    const b = $('ct-mute');
-    b.textContent = !this.call.tracks.audio ? 'No microphone' : this.muted ? 'Unmute' : 'Mute';
-    b.setAttribute('aria-pressed', String(this.muted));
-    b.disabled = !this.call.tracks.audio;
+  // A device that did not open has a retry in place of its toggle.
+  buttons() {
+    const mic = !!this.call.tracks.audio;
+    show($('ct-mute'), mic);
+    show($('ct-retry-mic'), !mic);
+    text('ct-mute', this.muted ? 'Unmute' : 'Mute');
+    $('ct-mute').setAttribute('aria-pressed', String(this.muted));
     show($('vo-me-muted'), this.muted);
+    if (!this.video) return;
+    show($('ct-cam'), !this.camFailed);
+    show($('ct-retry-cam'), this.camFailed);
+    text('ct-cam', this.camOff ? 'Camera on' : 'Camera off');
+    $('ct-cam').setAttribute('aria-pressed', String(this.camOff));
+    show($('vi-local-off'), this.camOff);
   }
 
-  camButton() {
-    const b = $('ct-cam');
-    b.textContent = this.camOff ? 'Camera on' : 'Camera off';
-    b.setAttribute('aria-pressed', String(this.camOff));
+  meter() {
+    this.stopMeter();
+    this.stopMeter = watchLevel(this.stream, (l) => $('vo-me').classList.toggle('speaking', !this.muted && l > 0.04));
+  }
+
+  // Opens a device and puts its track on the call in place of none; no renegotiation is needed.
+  async open(kind) {
+    const t = await openTrack(kind, kind === 'audio' ? this.micId : this.camId);
+    this.stream.addTrack(t);
+    if (kind === 'video') $('vi-local').srcObject = this.stream;
+    await this.call.setTrack(kind, t);
+  }
+
+  // A device that failed before or during the call, asked for again: the other side gets its track at once.
+  async retry(kind) {
+    const b = $(kind === 'audio' ? 'ct-retry-mic' : 'ct-retry-cam');
+    b.disabled = true;
+    try {
+      await this.open(kind);
+      if (kind === 'audio') {
+        this.muted = false;
+        this.meter();
+      } else {
+        this.camFailed = false;
+        this.camOff = false;
+      }
+      announce(kind === 'audio' ? 'Microphone on' : 'Camera on');
+    } catch (e) {
+      const h = helpFor(e, kind === 'audio' ? 'microphone' : 'camera', b.textContent);
+      warn(`${h.title}. ${h.text}`);
+    }
+    b.disabled = false;
+    this.buttons();
+    // The pressed button lost focus while disabled; once it is gone, its device's toggle takes over.
+    $(b.hidden ? { audio: 'ct-mute', video: 'ct-cam' }[kind] : b.id).focus();
+    this.sendState();
   }
 
   toggleMute() {
@@ -130,7 +175,7 @@ export class Media {
     if (!t) return;
     this.muted = !this.muted;
     t.enabled = !this.muted;
-    this.muteButton();
+    this.buttons();
     this.sendState();
     announce(this.muted ? 'Microphone muted' : 'Microphone on');
   }
@@ -146,20 +191,15 @@ export class Media {
         if (t) { t.stop(); this.stream.removeTrack(t); }
         this.camOff = true;
       } else {
-        const cam = await openCamera(this.camId);
-        const t = cam.getVideoTracks()[0];
-        this.stream.addTrack(t);
-        $('vi-local').srcObject = this.stream;
-        await this.call.setTrack('video', t);
+        await this.open('video');
         this.camOff = false;
       }
     } catch (e) {
-      const h = helpFor(e, 'video');
+      const h = helpFor(e, 'camera', 'Camera on');
       warn(`${h.title}. ${h.text}`);
     }
     b.disabled = false;
-    show($('vi-local-off'), this.camOff);
-    this.camButton();
+    this.buttons();
     this.sendState();
   }
 

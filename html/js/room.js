@@ -11,7 +11,7 @@ import { showSummary } from './summary.js';
 // How often, once the deadline has passed, the page asks the API whether the session is over.
 const POLL_MS = 3000;
 
-// devices: what the device check opened ({ stream, camId }), handed over to a voice or video room.
+// devices: what the device check opened and chose (see Media), handed over to a voice or video room.
 export function enterRoom(ctx, devices) {
   // billing: the server's latest running charge; started: whether the End button last read as ending (not leaving).
   const r = { ctx, relay: null, chat: null, media: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, ending: false };
