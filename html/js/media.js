@@ -132,6 +132,11 @@ export class Media {
     show($('vi-local-off'), this.camOff);
   }
 
+  // The control a joined participant most likely wants first; focus starts there, not on End session.
+  focus() {
+    $(this.call.tracks.audio ? 'ct-mute' : 'ct-retry-mic').focus();
+  }
+
   meter() {
     this.stopMeter();
     this.stopMeter = watchLevel(this.stream, (l) => $('vo-me').classList.toggle('speaking', !this.muted && l > 0.04));

@@ -29,6 +29,7 @@ export function enterRoom(ctx, devices) {
     $('msg-input').focus();
   } else {
     r.media = new Media(ctx, devices, { send, onPath: (st) => mediaPath(r, st) });
+    r.media.focus();
   }
   r.ticker = setInterval(() => tick(r), 500);
   tick(r);

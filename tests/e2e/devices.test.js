@@ -1,6 +1,6 @@
 // devices.test.js: the device check as people meet it: Join waits while the browser asks, a busy camera
 // costs neither the microphone nor the call (Join without camera, then Retry camera in the room), the
-// toggles chosen before joining hold in the call.
+// toggles chosen before joining hold in the call, and focus starts on the room's main control.
 'use strict';
 const L = require('./lib');
 
@@ -21,6 +21,8 @@ function gate() {
     return orig(c);
   };
 }
+
+const focused = (p) => p.evaluate(() => document.activeElement && document.activeElement.id);
 
 L.main(SUITE, 180000, async (t) => {
   const s = await L.stack();
@@ -75,6 +77,14 @@ L.main(SUITE, 180000, async (t) => {
   }
 
   await Promise.all([user.click('#pj-join'), astro.click('#pj-join')]);
+  await t.check('after joining, focus is on the mute button, and the first Tab does not reach End session', async () => {
+    for (const p of [user, astro]) {
+      await L.waitState(p, 'active');
+      if ((await focused(p)) !== 'ct-mute') throw new Error(`focus on ${await focused(p)}`);
+    }
+    await user.keyboard.press('Tab');
+    if ((await focused(user)) === 'ac-end') throw new Error('Tab went to End session');
+  });
   await t.check('both connect; the customer\'s microphone reaches the astrologer without a camera', async () => {
     await L.pcState(user, 'connected');
     await L.pcState(astro, 'connected');
@@ -110,5 +120,16 @@ L.main(SUITE, 180000, async (t) => {
   });
   t.ok((await L.rtpTotals(user)).pcs === 1, 'the camera came in on the same peer connection');
   await L.shot(user, SUITE, '04-camera-back-360');
-  t.ok([user, astro].every((p) => p.__errors.length === 0), 'no script errors', [...user.__errors, ...astro.__errors].join('; '));
+
+  // A voice room: focus starts on the mute button there too (the other side need not be in yet).
+  const v = L.book(s, 'voice', 20, '20.00');
+  const solo = await L.page(browser);
+  await solo.goto(v.userUrl);
+  await solo.waitForFunction(() => !document.getElementById('pj-join').disabled && document.getElementById('pj-join').textContent === 'Join session');
+  await solo.click('#pj-join');
+  await t.check('a voice room starts with focus on the mute button', async () => {
+    await L.waitState(solo, 'active');
+    if ((await focused(solo)) !== 'ct-mute') throw new Error(`focus on ${await focused(solo)}`);
+  });
+  t.ok([user, astro, solo].every((p) => p.__errors.length === 0), 'no script errors', [...user.__errors, ...astro.__errors, ...solo.__errors].join('; '));
 });
