@@ -444,6 +444,7 @@ static int count_msgs(void *arg, const struct db_chat *m)
 
 static void test_chat(struct db *db)
 {
+	struct db_settlement st;
 	struct db_booking b;
 	struct db_chat m;
 	char big[DB_CHAT_MAX * 2 + 2];
@@ -483,6 +484,10 @@ static void test_chat(struct db *db)
 	      "history resumes after a given seq");
 	CHECK(db_chat_append(db, "nope", DB_ROLE_USER, "x", NULL, T0, &m, &dup) ==
 	      DB_ERR_NOT_FOUND, "a message for an unknown session is refused");
+	db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0 + MIN, &st);
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "too late", "c9", T0 + MIN, &m, &dup) ==
+	      DB_ERR_ENDED && sql_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c9'") == 0,
+	      "once the session is over nothing more is stored, checked in the write itself");
 }
 
 static void test_ledger(struct db *db)
