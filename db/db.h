@@ -347,8 +347,8 @@ struct db_chat {
 
 /*
  * Appends a message to the room's history; DB_ERR_ENDED once the session
- * is over, decided in the same transaction. A client_id seen before in
- * this session returns the stored message with *duplicate set. The
+ * is over, decided in the same transaction. A client_id this sender used
+ * before in this session returns the stored message with *duplicate set. The
  * caller may wrap several appends in db_tx_begin/db_tx_commit so that
  * many messages cost one fsync.
  */
