@@ -213,11 +213,12 @@ static int receive(struct relay *r, struct relay_conn *c, const char *in, size_t
 		c->rx = p;
 		c->rx_cap = cap;
 	}
-	memcpy(c->rx + c->rx_len, in, len);
+	if (len) /* empty fragments may come before any buffer exists */
+		memcpy(c->rx + c->rx_len, in, len);
 	c->rx_len += len;
 	c->rx_active = 1;
 	if (final) {
-		message_done(r, c, c->rx, c->rx_len);
+		message_done(r, c, c->rx ? c->rx : "", c->rx_len);
 		free(c->rx);
 		c->rx = NULL;
 		c->rx_len = c->rx_cap = 0;

@@ -153,6 +153,7 @@ static void on_join(struct relay *r, struct relay_conn *c, struct json_object *o
 		join_refuse(c, err);
 		return;
 	}
+	memcpy(c->link_fp, s.link_fp[role], sizeof c->link_fp);
 	if (relay_room_enter(r, c, &j.session, role, &room) < 0) {
 		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", POLICY);
 		return;

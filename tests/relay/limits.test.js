@@ -40,6 +40,19 @@ const checks = [
     c.close();
   }],
 
+  ['an empty message in empty fragments is refused as invalid JSON, and the connection keeps working', async () => {
+    const b = s.book('chat');
+    const c = track(await connected(s));
+    c.ws.send(JSON.stringify({ type: 'join-room', token: b.userToken }));
+    await c.next('joined');
+    c.ws.send('', { fin: false });
+    c.ws.send('', { fin: true });
+    eq((await c.next('error')).code, 'invalid_json', 'nothing is not a frame');
+    c.send({ type: 'ping' });
+    await c.next('pong');
+    await stillServes(s);
+  }],
+
   ['fragmented messages are reassembled; fragments over 64 KiB in total close with 1009', async () => {
     const b = s.book('chat');
     const c = track(await connected(s));
