@@ -33,8 +33,9 @@ export class Call {
   }
 
   // A new connection: on the offerer it negotiates at once; the answerer waits for the offer.
-  start() {
-    this.stop();
+  // inChain: called from a signaling job, whose order the jobs behind it must keep.
+  start(inChain = false) {
+    this.stop(inChain);
     const pc = new RTCPeerConnection({ iceServers: this.iceServers });
     this.pc = pc;
     let fresh = true;
@@ -81,7 +82,7 @@ export class Call {
   async answer(offer) {
     // An offer from a new connection of the other side (it reloaded) needs a new connection here too.
     let pc = this.pc;
-    if (!pc || (pc.remoteDescription && fingerprint(pc.remoteDescription.sdp) !== fingerprint(offer.sdp))) pc = this.start();
+    if (!pc || (pc.remoteDescription && fingerprint(pc.remoteDescription.sdp) !== fingerprint(offer.sdp))) pc = this.start(true);
     await pc.setRemoteDescription(offer);
     for (const t of pc.getTransceivers()) {
       const kind = t.receiver.track.kind;
@@ -122,7 +123,7 @@ export class Call {
     this.onQuality({ level, rttMs: ms, lossPct: Math.round(loss * 10) / 10, frozen });
   }
 
-  stop() {
+  stop(inChain = false) {
     clearInterval(this.statsTimer);
     clearTimeout(this.restartTimer);
     this.prev = null;
@@ -132,5 +133,8 @@ export class Call {
       pc.close();
       this.onState('closed');
     }
+    // An operation on a connection closed under it never settles, and the jobs queued behind it would wait
+    // forever (the new connection's offer among them): a connection closed from outside starts a new chain.
+    if (!inChain) this.chain = Promise.resolve();
   }
 }
