@@ -74,8 +74,29 @@ export class Call {
   handle(f) {
     return this.enqueue(async () => {
       if (f.type === 'offer' && !this.offerer && f.offer) await this.answer(f.offer);
-      else if (f.type === 'answer' && this.offerer && f.answer && this.pc && this.pc.signalingState === 'have-local-offer') await this.pc.setRemoteDescription(f.answer);
+      else if (f.type === 'answer' && this.offerer && f.answer && this.pc && this.pc.signalingState === 'have-local-offer') await this.accept(f.answer);
       else if (f.type === 'ice-candidate' && f.candidate && this.pc && this.pc.remoteDescription) await this.pc.addIceCandidate(f.candidate);
+    });
+  }
+
+  // An answer from a new page of the other side (it reloaded while this side was away) cannot go on the
+  // old connection: a new one offers afresh.
+  async accept(answer) {
+    const pc = this.pc;
+    if (pc.remoteDescription && fingerprint(pc.remoteDescription.sdp) !== fingerprint(answer.sdp)) this.start(true);
+    else await pc.setRemoteDescription(answer);
+  }
+
+  // The two meet again in the room: after a relay connection dropped the call may have run on, or be
+  // healing, without signaling. The offerer restarts ICE on the connection it has, withdrawing an offer
+  // lost on the way first; a new page on the other side answers with a new fingerprint (see accept).
+  renew() {
+    const pc = this.pc;
+    if (!pc) { this.start(); return; }
+    this.enqueue(async () => {
+      if (this.pc !== pc) return;
+      if (pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
+      pc.restartIce();
     });
   }
 

@@ -56,10 +56,11 @@ export class Media {
     $('vi-tap').addEventListener('click', () => { show($('vi-tap'), false); this.playRemote(); });
   }
 
-  // The other side is (again) in the room: it hears our state, and the offerer starts a connection.
+  // The other side is (again) in the room: it hears our state, and the offerer negotiates, on the
+  // connection it has when there is one (see Call.renew).
   peerHere() {
     this.sendState();
-    if (this.call.offerer) this.call.start();
+    if (this.call.offerer) this.call.renew();
   }
 
   peerGone() {

@@ -43,10 +43,22 @@ L.main(SUITE, 180000, async (t) => {
     for (const p of [user, astro]) await L.waitFor(async () => (await L.rising(p, 'inAudio', 800)).up, 15000, 'audio');
     await astro.waitForFunction(() => document.getElementById('ac-presence').dataset.p === 'joined');
   });
-  const theirs = await user.evaluate(() => {
+  // The pages' heartbeat gave up their relay connections while the path was down. Once they are back the
+  // offering side renews the restart on the connection it has; the relay may first tell it the other
+  // side left (that side's old connection closes when the network returns), and then a new connection is
+  // negotiated instead. Either way both sides end on the same credentials.
+  const newest = (p, which) => p.evaluate((w) => {
     const pc = window.__probe.pcs[window.__probe.pcs.length - 1];
-    return { ufrag: (/a=ice-ufrag:(\S+)/.exec(pc.remoteDescription.sdp) || [])[1], pcs: window.__probe.pcs.length };
+    const d = pc[w];
+    return { ufrag: (/a=ice-ufrag:(\S+)/.exec(d ? d.sdp : '') || [])[1], sig: pc.signalingState };
+  }, which);
+  await t.check('the relay connections come back and both sides agree on the credentials', async () => {
+    for (const p of [user, astro]) await p.waitForSelector('#banner', { state: 'hidden', timeout: 30000 });
+    await L.waitFor(async () => {
+      const [a, u] = [await newest(astro, 'localDescription'), await newest(user, 'remoteDescription')];
+      return a.sig === 'stable' && a.ufrag === u.ufrag;
+    }, 15000, 'the same credentials');
+    await L.pcState(user, 'connected');
+    await L.pcState(astro, 'connected');
   });
-  const pcs = await astro.evaluate(() => window.__probe.pcs.length);
-  t.ok(theirs.ufrag === await ufrag(astro) && theirs.pcs === 1 && pcs === 1, 'the restart happened on the same peer connections, not new ones', JSON.stringify({ theirs, pcs }));
 });
