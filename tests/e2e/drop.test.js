@@ -24,7 +24,7 @@ L.main(SUITE, 180000, async (t) => {
   const ca = await L.page(browser);
   L.onCleanup(() => spawnSync('ip', ['link', 'set', 'lo', 'up']));
 
-  await Promise.all([vu.goto(video.userUrl), va.goto(video.astrologerUrl), cu.goto(chat.userUrl), ca.goto(chat.astrologerUrl)]);
+  for (const [p, url] of [[vu, video.userUrl], [va, video.astrologerUrl], [cu, chat.userUrl], [ca, chat.astrologerUrl]]) await p.goto(url);
   for (const p of [vu, va]) await p.waitForFunction(() => document.getElementById('dc-preview').videoWidth > 0 && !document.getElementById('pj-join').disabled);
   for (const p of [cu, ca]) await L.waitState(p, 'prejoin');
   await Promise.all([vu, va, cu, ca].map((p) => p.click('#pj-join')));
