@@ -33,6 +33,7 @@ const LINES = {
   video_not_allowed: 'Video is not part of this session.',
   peer_absent: 'The other participant is not connected.',
   rate_limited: 'Too much at once. Slow down a little.',
+  limit_reached: 'You cannot send more messages in this session.',
   replaced: 'This session was opened somewhere else.',
   unknown_type: 'The server did not understand what was sent.',
 };
@@ -46,7 +47,7 @@ export const FATAL = new Set(['unknown_link', 'missing_token', 'link_expired', '
 export const RETRY = new Set(['replaced', 'network']);
 
 // A refusal from the relay that the user should hear about while the room carries on.
-export const WARN = new Set(['rate_limited', 'internal', 'busy', 'bad_message']);
+export const WARN = new Set(['rate_limited', 'internal', 'busy', 'bad_message', 'limit_reached']);
 
 // The error state's title, what happened and what to do next. `network` is the page's own: no server answered.
 const PAGES = {
