@@ -25,6 +25,7 @@ export function enterRoom(ctx, devices) {
     if ($('confirm-end').returnValue === 'end') endSession(r);
     else $('ac-end').focus();
   });
+  fitToViewport();
   presence(r, 'waiting');
   r.relay = new Relay(ctx.v.wsPath, ctx.token, { onFrame: (f) => onFrame(r, f), onStatus: (st) => relayStatus(r, st) });
   const send = (f) => r.relay.send(f);
@@ -237,6 +238,16 @@ function askEnd() {
   const d = $('confirm-end');
   d.returnValue = '';
   d.showModal();
+}
+
+// Phones shrink the visible area under the on-screen keyboard, which dvh does not follow everywhere:
+// the room takes the visible height, so its header and composer stay on screen.
+function fitToViewport() {
+  const vv = window.visualViewport;
+  if (!vv) return;
+  const fit = () => document.documentElement.style.setProperty('--view-h', `${Math.round(vv.height)}px`);
+  vv.addEventListener('resize', fit);
+  fit();
 }
 
 // However the session ends (the other side, the server, an error), a question about ending it is moot.
