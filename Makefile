@@ -113,6 +113,13 @@ $(B)/tests/asan-%: tests/unit/%.test.c $(DB_SRC) $(B)/gen/schema.c tests/unit/ta
 # The relay's waiting chat is a unit of its own (no lws), compiled into its test.
 $(B)/tests/relay_waiting $(B)/tests/asan-relay_waiting: relay/waiting.c relay/waiting.h
 
+# The relay again under ASan+UBSan, for the suites that send it hostile frames.
+SAN_RELAY := $(B)/tests/asan-relay
+$(SAN_RELAY): $(RELAY_SRC) $(DB_SRC) $(WIRE_SRC) $(B)/gen/schema.c $(wildcard relay/*.h db/*.h wire/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 $(SANITIZE) -o $@ $(RELAY_SRC) $(DB_SRC) $(WIRE_SRC) $(B)/gen/schema.c \
+		$(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null) -pthread
+
 # Small C programs the black-box tests drive (e.g. the crash loop).
 $(B)/tests/%: tests/helpers/%.c $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
@@ -125,7 +132,7 @@ $(B)/bench/%: bench/%.c $(DB_LIB)
 run: all
 	@sh deploy/run.sh
 
-test: test-deps all $(UNIT_BIN) $(HELPER_BIN)
+test: test-deps all $(UNIT_BIN) $(HELPER_BIN) $(SAN_RELAY)
 	@bash tests/run
 
 bench: test-deps all $(HELPER_BIN) $(BENCH_BIN)

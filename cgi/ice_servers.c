@@ -44,6 +44,11 @@ int ice_servers(struct http_req *r, const struct db_session *s, enum db_role rol
 	*until_ms = db_session_credentials_until_ms(db_config(r->db), s);
 	if (!(list = json_object_new_array()))
 		return WIRE_INTERNAL;
+	/* A chat carries no media: it gets no servers, and above all no TURN credentials. */
+	if (s->type == DB_TYPE_CHAT) {
+		*out = list;
+		return 0;
+	}
 	for (size_t i = 0; i < json_object_array_length(configured); i++)
 		json_object_array_add(list, json_object_get(json_object_array_get_idx(configured, i)));
 	if (*conf_str(CONF_TURN_SECRET)) {

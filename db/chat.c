@@ -1,4 +1,4 @@
-/* chat.c: a room's stored chat: appended once per client id, replayed in order. */
+/* chat.c: a room's stored chat: appended once per sender's client id, replayed in order. */
 #include <stdio.h>
 #include <string.h>
 
@@ -49,10 +49,11 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 		"INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)"
 		" SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5"
 		" FROM chat_messages WHERE session_id = ?1"
-		" ON CONFLICT (session_id, client_id) DO NOTHING"
+		" ON CONFLICT (session_id, sender, client_id) DO NOTHING"
 		" RETURNING " CHAT_COLUMNS;
 	static const char seen[] = "SELECT " CHAT_COLUMNS
-		" FROM chat_messages WHERE session_id = ? AND client_id = ?";
+		" FROM chat_messages WHERE session_id = ? AND sender = ? AND client_id = ?";
+	static const char open[] = "SELECT ended_ms IS NULL FROM webrtc_sessions WHERE id = ?";
 	long chars = body ? utf8_chars(body) : -1;
 	size_t cid_len = client_id ? strnlen(client_id, DB_CLIENT_ID_MAX + 1) : 0;
 	sqlite3_stmt *st;
@@ -67,6 +68,20 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 		               DB_CLIENT_ID_MAX);
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
+	/* Checked under the write lock: an end committed a moment ago stops the message. */
+	if (!(st = db_stmt(db, open))) {
+		err = DB_ERR_STORE;
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	err = rc == SQLITE_ROW ? (sqlite3_column_int(st, 0) ? DB_OK
+	                          : db_fail(db, DB_ERR_ENDED, "this session has ended"))
+	    : rc == SQLITE_DONE ? db_fail(db, DB_ERR_NOT_FOUND, "no such session")
+	                        : db_fail_sql(db, "chat");
+	sqlite3_reset(st);
+	if (err != DB_OK)
+		goto fail;
 	if (!(st = db_stmt(db, ins))) {
 		err = DB_ERR_STORE;
 		goto fail;
@@ -87,7 +102,8 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 			goto fail;
 		}
 		sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, client_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, db_role_name(sender), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, client_id, -1, SQLITE_STATIC);
 		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			chat_read(st, out);
 			*duplicate = 1;

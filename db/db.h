@@ -77,6 +77,7 @@ struct db_config {
 };
 
 #define DB_TOKEN_LEN 43  /* 32 random bytes, URL-safe base64 without padding */
+#define DB_LINK_FP_LEN 32 /* a link's stored digest: proves nothing, names which link it was */
 #define DB_ID_LEN 36     /* session ids are UUIDs */
 #define DB_ROOM_LEN 29   /* "room_" + 24 hex digits */
 #define DB_NAME_MAX 100
@@ -136,6 +137,8 @@ struct db_session {
 	/* Presence (the relay's connections), as stored: */
 	int64_t open_seen_ms[2];  /* by enum db_role: the latest heartbeat of a connection still open; 0: none */
 	int64_t last_left_ms;     /* the latest departure; 0: none */
+	/* By enum db_role: the stored (keyed) digest of the current link, which a reissue changes. */
+	unsigned char link_fp[2][DB_LINK_FP_LEN];
 };
 
 /*
@@ -346,8 +349,9 @@ struct db_chat {
 };
 
 /*
- * Appends a message to the room's history. A client_id seen before in
- * this session returns the stored message with *duplicate set. The
+ * Appends a message to the room's history; DB_ERR_ENDED once the session
+ * is over, decided in the same transaction. A client_id this sender used
+ * before in this session returns the stored message with *duplicate set. The
  * caller may wrap several appends in db_tx_begin/db_tx_commit so that
  * many messages cost one fsync.
  */

@@ -7,7 +7,7 @@
 #include "db.h"
 
 #define DB_KEY_LEN 32
-#define DB_DIGEST_LEN 32
+#define DB_DIGEST_LEN DB_LINK_FP_LEN
 
 #define DB_STMT_CACHE 64
 
@@ -67,12 +67,13 @@ int db_token_new(const struct db *db, char token[DB_TOKEN_LEN + 1],
 	" AND p.left_ms IS NULL AND p.participant = 'user'), "               \
 	"(SELECT max(p.seen_ms) FROM presence p WHERE p.session_id = s.id"   \
 	" AND p.left_ms IS NULL AND p.participant = 'astrologer'), "         \
-	"(SELECT max(p.left_ms) FROM presence p WHERE p.session_id = s.id)"
+	"(SELECT max(p.left_ms) FROM presence p WHERE p.session_id = s.id), " \
+	"s.user_token_digest, s.astrologer_token_digest"
 #define DB_SESSION_FROM                                                      \
 	" FROM webrtc_sessions s JOIN bookings b ON b.id = s.booking_id"     \
 	" JOIN users u ON u.id = b.user_id"                                  \
 	" JOIN astrologers a ON a.id = b.astrologer_id "
-#define DB_SESSION_NCOLUMNS 24
+#define DB_SESSION_NCOLUMNS 26
 
 /* The time both were connected within the session's paid window, as of now_ms (presence.c). */
 int db_presence_billed_ms(struct db *db, const struct db_session *s, int64_t now_ms,

@@ -238,7 +238,8 @@ CREATE TABLE settlements (
 ) STRICT;
 
 -- Room chat. seq numbers a room's messages from 1; client_id makes a
--- resend after a reconnect land once.
+-- resend after a reconnect land once, per sender: one side's ids never
+-- swallow the other's messages.
 CREATE TABLE chat_messages (
     id          INTEGER PRIMARY KEY,
     session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
@@ -249,7 +250,7 @@ CREATE TABLE chat_messages (
     client_id   TEXT    CHECK (length(client_id) BETWEEN 1 AND 64),
     created_ms  INTEGER NOT NULL,
     UNIQUE (session_id, seq),
-    UNIQUE (session_id, client_id)
+    UNIQUE (session_id, sender, client_id)
 ) STRICT;
 
 -- Each live connection of a participant to the relay, as it happened: the

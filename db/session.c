@@ -44,6 +44,9 @@ void db_session_read(struct db *db, sqlite3_stmt *st, struct db_session *s)
 	s->open_seen_ms[DB_ROLE_USER] = sqlite3_column_int64(st, 21);
 	s->open_seen_ms[DB_ROLE_ASTROLOGER] = sqlite3_column_int64(st, 22);
 	s->last_left_ms = sqlite3_column_int64(st, 23);
+	for (int role = 0; role < 2; role++)
+		if (sqlite3_column_bytes(st, 24 + role) == DB_LINK_FP_LEN)
+			memcpy(s->link_fp[role], sqlite3_column_blob(st, 24 + role), DB_LINK_FP_LEN);
 	s->deadline_ms = db_session_deadline_ms(&db->config, s);
 }
 
@@ -85,11 +88,9 @@ static int session_usable(struct db *db, const struct db_session *s, int64_t now
 int db_is_session_link_valid(struct db *db, const char *token, int64_t now_ms,
                              struct db_session *s, enum db_role *role)
 {
-	static const char q[] = "SELECT " DB_SESSION_COLUMNS
-		", s.user_token_digest, s.astrologer_token_digest" DB_SESSION_FROM
+	static const char q[] = "SELECT " DB_SESSION_COLUMNS DB_SESSION_FROM
 		"WHERE s.user_token_digest = ?1 OR s.astrologer_token_digest = ?1";
 	unsigned char digest[DB_DIGEST_LEN];
-	const void *u, *a;
 	sqlite3_stmt *st;
 	int rc, matched = -1;
 
@@ -101,14 +102,10 @@ int db_is_session_link_valid(struct db *db, const char *token, int64_t now_ms,
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		db_session_read(db, st, s);
-		u = sqlite3_column_blob(st, DB_SESSION_NCOLUMNS);
-		a = sqlite3_column_blob(st, DB_SESSION_NCOLUMNS + 1);
 		/* The index found the row; the comparison that decides is constant time. */
-		if (u && sqlite3_column_bytes(st, DB_SESSION_NCOLUMNS) == DB_DIGEST_LEN &&
-		    sodium_memcmp(u, digest, DB_DIGEST_LEN) == 0)
+		if (sodium_memcmp(s->link_fp[DB_ROLE_USER], digest, DB_DIGEST_LEN) == 0)
 			matched = DB_ROLE_USER;
-		else if (a && sqlite3_column_bytes(st, DB_SESSION_NCOLUMNS + 1) == DB_DIGEST_LEN &&
-		         sodium_memcmp(a, digest, DB_DIGEST_LEN) == 0)
+		else if (sodium_memcmp(s->link_fp[DB_ROLE_ASTROLOGER], digest, DB_DIGEST_LEN) == 0)
 			matched = DB_ROLE_ASTROLOGER;
 	}
 	sqlite3_reset(st);

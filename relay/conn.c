@@ -156,17 +156,28 @@ void relay_conn_error(struct relay_conn *c, enum wire_err err, const char *detai
 		relay_conn_close(c, close_code);
 }
 
-/* The token bucket: 1 when the frame may pass. */
-static int rate_take(const struct relay_conns *cs, struct relay_conn *c)
+/*
+ * The token bucket: 1 when the frame may pass. Once joined, the bucket is
+ * the participant's (limits.c), so a reconnect starts with what the last
+ * connection left; before, the connection's own.
+ */
+static int rate_take(struct relay *r, struct relay_conn *c)
 {
+	const struct relay_conns *cs = &r->conns;
 	lws_usec_t now = lws_now_usecs();
+	int pass;
 
-	c->tokens += (double)(now - c->refilled_us) * cs->rate / 1e6;
-	if (c->tokens > cs->burst)
-		c->tokens = cs->burst;
-	c->refilled_us = now;
-	if (c->tokens >= 1) {
-		c->tokens -= 1;
+	if (c->room) {
+		pass = relay_limits_frame(r->limits, relay_room_session_id(c->room), c->role, now);
+	} else {
+		c->tokens += (double)(now - c->refilled_us) * cs->rate / 1e6;
+		if (c->tokens > cs->burst)
+			c->tokens = cs->burst;
+		c->refilled_us = now;
+		if ((pass = c->tokens >= 1))
+			c->tokens -= 1;
+	}
+	if (pass) {
 		c->strikes = 0;
 		return 1;
 	}
@@ -179,7 +190,7 @@ static int rate_take(const struct relay_conns *cs, struct relay_conn *c)
 
 static void message_done(struct relay *r, struct relay_conn *c, const char *data, size_t len)
 {
-	if (rate_take(&r->conns, c))
+	if (rate_take(r, c))
 		relay_proto_frame(r, c, data, len);
 }
 
@@ -213,11 +224,12 @@ static int receive(struct relay *r, struct relay_conn *c, const char *in, size_t
 		c->rx = p;
 		c->rx_cap = cap;
 	}
-	memcpy(c->rx + c->rx_len, in, len);
+	if (len) /* empty fragments may come before any buffer exists */
+		memcpy(c->rx + c->rx_len, in, len);
 	c->rx_len += len;
 	c->rx_active = 1;
 	if (final) {
-		message_done(r, c, c->rx, c->rx_len);
+		message_done(r, c, c->rx ? c->rx : "", c->rx_len);
 		free(c->rx);
 		c->rx = NULL;
 		c->rx_len = c->rx_cap = 0;

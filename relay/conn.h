@@ -21,6 +21,7 @@ struct relay_conn {
 	struct lws *wsi;
 	struct relay_room *room; /* the joined room, NULL before join or after leaving */
 	enum db_role role;
+	unsigned char link_fp[DB_LINK_FP_LEN]; /* which link it joined with: a reissue makes it stale */
 	int origin_ok;
 	int closing;           /* close code to send once the queue drains; 0 when open */
 	int dead;              /* dropped: nothing more is sent or read */

@@ -148,7 +148,8 @@ int main(int argc, char **argv)
 	/* Every connection waits while the loop does: better a refused frame than a stall. */
 	db_set_busy_timeout(r.db, RELAY_BUSY_MS);
 	if (relay_proto_init(&r.proto) < 0 || relay_conn_setup(&r.conns) < 0 ||
-	    relay_room_init(&r, a.chat_max) < 0)
+	    relay_room_init(&r, a.chat_max) < 0 ||
+	    !(r.limits = relay_limits_new(r.conns.rate, r.conns.burst)))
 		goto out;
 
 	/* Pings well inside nginx's 60 s proxy read timeout; silent peers are dropped. */
@@ -217,6 +218,7 @@ int main(int argc, char **argv)
 out:
 	if (r.rooms)
 		relay_room_free(&r);
+	relay_limits_free(r.limits);
 	relay_conn_teardown(&r.conns);
 	relay_proto_free(&r.proto);
 	db_close(r.db);

@@ -1,4 +1,5 @@
 /* proto.c: the client frames: join-room, history, chat, signaling; see PROTOCOL.md. */
+#include <stdio.h>
 #include <string.h>
 
 #include "relay.h"
@@ -130,7 +131,7 @@ static void on_join(struct relay *r, struct relay_conn *c, struct json_object *o
 	enum db_role role;
 	const char *token;
 	int64_t after, now = db_now_ms();
-	int err;
+	int err, wait;
 
 	if (c->room) {
 		relay_conn_error(c, WIRE_ALREADY_JOINED, NULL, 0);
@@ -148,11 +149,20 @@ static void on_join(struct relay *r, struct relay_conn *c, struct json_object *o
 		join_refuse(c, err);
 		return;
 	}
+	/* A link that reconnects in a loop costs its own owner: the wait, not the other side or the database. */
+	if ((wait = relay_limits_join(r->limits, s.id, role, lws_now_usecs())) > 0) {
+		char detail[96];
+
+		snprintf(detail, sizeof detail, "Too many reconnects: try again in %d s.", wait);
+		relay_conn_error(c, WIRE_RATE_LIMITED, detail, POLICY);
+		return;
+	}
 	/* Joining here counts as joining through the API: the second join starts the paid time. */
 	if ((err = db_start_session(r->db, s.id, role, now, &j)) != DB_OK) {
 		join_refuse(c, err);
 		return;
 	}
+	memcpy(c->link_fp, s.link_fp[role], sizeof c->link_fp);
 	if (relay_room_enter(r, c, &j.session, role, &room) < 0) {
 		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", POLICY);
 		return;

@@ -6,6 +6,7 @@
 
 #include "conn.h"
 #include "db.h"
+#include "limits.h"
 #include "proto.h"
 
 struct relay_chat_writer;
@@ -18,6 +19,7 @@ struct relay {
 	struct relay_proto proto;  /* proto.c's: the parser and the frame being relayed */
 	struct relay_rooms *rooms; /* is malloc'd: room.c's */
 	struct relay_chat_writer *writer; /* is malloc'd: chat_writer.c's; NULL when not running */
+	struct relay_limits *limits; /* is malloc'd: limits.c's, per participant */
 };
 
 #endif

@@ -191,8 +191,8 @@ static void timer_fire(lws_sorted_usec_list_t *sul)
 			return;
 		}
 		/* Not due after all (it started meanwhile): follow the session as it is now. */
-		relay_room_update(r, room, &s);
 		timer_follow(r, room, &s);
+		relay_room_update(r, room, &s); /* last: the room may go */
 		return;
 	}
 	if (!(room->warned & WARN_5) && now >= room->ends_ms - 5 * minute) {
@@ -292,6 +292,26 @@ static void room_presence(struct relay *r, struct relay_room *room, enum db_role
 	timer_follow(r, room, &s);
 }
 
+/*
+ * A connection whose link was reissued since it joined has no right to
+ * stay: it is told and leaves. Last in an update, since the room may go.
+ */
+static void room_check_links(struct relay *r, struct relay_room *room, const struct db_session *s)
+{
+	struct relay_conn *stale[2];
+	int n = 0;
+
+	for (int role = 0; role < 2; role++)
+		if (room->conn[role] &&
+		    memcmp(room->conn[role]->link_fp, s->link_fp[role], DB_LINK_FP_LEN) != 0)
+			stale[n++] = room->conn[role];
+	for (int i = 0; i < n; i++) {
+		relay_conn_error(stale[i], WIRE_UNKNOWN_LINK, "This link was replaced by a new one.",
+		                 LWS_CLOSE_STATUS_POLICY_VIOLATION);
+		relay_room_leave(r, stale[i], 1);
+	}
+}
+
 /* Brings the room in line with the session as the database has it now. */
 void relay_room_update(struct relay *r, struct relay_room *room, const struct db_session *s)
 {
@@ -303,8 +323,10 @@ void relay_room_update(struct relay *r, struct relay_room *room, const struct db
 		room_end(room, s);
 		return;
 	}
-	if (room->status == DB_STATUS_ACTIVE || s->status != DB_STATUS_ACTIVE)
+	if (room->status == DB_STATUS_ACTIVE || s->status != DB_STATUS_ACTIVE) {
+		room_check_links(r, room, s);
 		return;
+	}
 	room->status = DB_STATUS_ACTIVE;
 	relay_buf_init(&b);
 	relay_buf_str(&b, "{\"type\":\"session-started\",\"startedAt\":");
@@ -317,6 +339,7 @@ void relay_room_update(struct relay *r, struct relay_room *room, const struct db
 	room_send(room, -1, &b);
 	relay_buf_free(&b);
 	timer_follow(r, room, s);
+	room_check_links(r, room, s);
 }
 
 int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_session *s,

@@ -37,18 +37,33 @@ static int media_line(const char *p, size_t n, char kind[16], long *port)
 	return 0;
 }
 
+/* The verdict so far, given one finished media section. */
+static int section_verdict(int verdict, const char *kind, long port, int bundle_only,
+                           enum db_type type)
+{
+	/*
+	 * Browsers (JSEP) treat port 0 as a rejected section unless it is
+	 * a=bundle-only: then it rides the bundle and carries media anyway.
+	 */
+	if (verdict != RELAY_SDP_OK || (port == 0 && !bundle_only) || !strcmp(kind, "audio"))
+		return verdict;
+	if (!strcmp(kind, "video"))
+		return type == DB_TYPE_VIDEO ? verdict : RELAY_SDP_VIDEO;
+	return RELAY_SDP_MEDIA; /* application (data channels) and anything else */
+}
+
 /*
  * Each line is "<letter>=<value>" ending in CRLF or LF, the first is
- * "v=0", and there is at least one m= section. A section whose port is 0
- * is rejected media and carries nothing, so only active ones count.
+ * "v=0", and there is at least one m= section. Only sections that carry
+ * media count against the session type.
  */
 int relay_sdp_check(const char *sdp, size_t len, enum db_type type)
 {
 	size_t off = 0, n;
 	const char *p, *eol;
-	int lines = 0, media = 0, verdict = RELAY_SDP_OK;
-	char kind[16];
-	long port;
+	int lines = 0, media = 0, verdict = RELAY_SDP_OK, bundle_only = 0;
+	char kind[16] = "";
+	long port = 0;
 
 	while (off < len) {
 		p = sdp + off;
@@ -64,21 +79,19 @@ int relay_sdp_check(const char *sdp, size_t len, enum db_type type)
 				return RELAY_SDP_MALFORMED;
 		if (lines++ == 0 && (n != 3 || memcmp(p, "v=0", 3)))
 			return RELAY_SDP_MALFORMED;
+		if (media && n == 13 && !memcmp(p, "a=bundle-only", 13))
+			bundle_only = 1;
 		if (p[0] != 'm')
 			continue;
+		if (media)
+			verdict = section_verdict(verdict, kind, port, bundle_only, type);
 		if (media_line(p, n, kind, &port) < 0)
 			return RELAY_SDP_MALFORMED;
 		media++;
-		if (port == 0 || !strcmp(kind, "audio"))
-			continue;
-		if (!strcmp(kind, "video")) {
-			if (type != DB_TYPE_VIDEO && verdict == RELAY_SDP_OK)
-				verdict = RELAY_SDP_VIDEO;
-		} else if (verdict == RELAY_SDP_OK) {
-			verdict = RELAY_SDP_MEDIA;
-		}
+		bundle_only = 0;
 	}
 	if (!media)
 		return RELAY_SDP_MALFORMED;
+	verdict = section_verdict(verdict, kind, port, bundle_only, type);
 	return type == DB_TYPE_CHAT ? RELAY_SDP_MEDIA : verdict;
 }

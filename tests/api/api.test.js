@@ -163,19 +163,24 @@ async function main() {
 		check(`validate (${role}): startedAt, deadline, endedAt null; nobody joined`,
 			j.startedAt === null && j.deadline === null && j.endedAt === null &&
 			j.joined && j.joined.user === false && j.joined.astrologer === false);
-		const ice = Array.isArray(j.iceServers) ? j.iceServers : [];
-		check(`validate (${role}): iceServers begin with SESSIONS_ICE_SERVERS; wsPath /ws; returnUrl as set`,
-			JSON.stringify(ice.slice(0, ICE.length)) === JSON.stringify(ICE) && j.wsPath === '/ws' &&
-			j.returnUrl === RETURN_URL);
+		check(`validate (${role}): a chat session gets no ICE servers and no TURN credentials; wsPath /ws; returnUrl as set`,
+			Array.isArray(j.iceServers) && j.iceServers.length === 0 && j.wsPath === '/ws' &&
+			j.returnUrl === RETURN_URL, JSON.stringify(j.iceServers));
+		if (role === 'user') checkHeaders('validate 200', r, stack.port);
+	}
+	for (const role of ['user', 'astrologer']) {
+		const r = await stack.req('/api/sessions/validate', { headers: bearer(s2[`${role}Token`]), body: {} });
+		const ice = Array.isArray(r.json.iceServers) ? r.json.iceServers : [];
+		check(`validate (voice, ${role}): iceServers begin with SESSIONS_ICE_SERVERS`,
+			JSON.stringify(ice.slice(0, ICE.length)) === JSON.stringify(ICE), JSON.stringify(ice));
 		const turn = ice[ICE.length] || {};
-		const expiry = Math.floor((Date.parse(s1.linkValidUntil) + 30 * MINUTE_MS + GRACE_MS) / 1000);
-		check(`validate (${role}): then the TURN urls with "<expiry>:<session>-<role>" lasting to the link's end, the paid time and the grace`,
+		const expiry = Math.floor((Date.parse(s2.linkValidUntil) + 10 * MINUTE_MS + GRACE_MS) / 1000);
+		check(`validate (voice, ${role}): then the TURN urls with "<expiry>:<session>-<role>" lasting to the link's end, the paid time and the grace`,
 			ice.length === ICE.length + 1 && JSON.stringify(turn.urls) === JSON.stringify(TURN_URLS) &&
-			turn.username === `${expiry}:${s1.sessionId}-${role}`, JSON.stringify(turn));
-		check(`validate (${role}): the TURN credential is base64 HMAC-SHA1 of the username under turn_secret`,
+			turn.username === `${expiry}:${s2.sessionId}-${role}`, JSON.stringify(turn));
+		check(`validate (voice, ${role}): the TURN credential is base64 HMAC-SHA1 of the username under turn_secret`,
 			typeof turn.username === 'string' &&
 			turn.credential === crypto.createHmac('sha1', TURN_SECRET).update(turn.username).digest('base64'));
-		if (role === 'user') checkHeaders('validate 200', r, stack.port);
 	}
 	{
 		const r = await stack.req('/api/sessions/validate', { headers: bearer(s1.userToken), body: {} });

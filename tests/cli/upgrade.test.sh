@@ -12,12 +12,20 @@ sessionctl --db "$old" user add Asha --balance 50.00 >/dev/null
 sessionctl --db "$old" astrologer add Vega >/dev/null
 sid=$(sessionctl --db "$old" book --user Asha --astrologer Vega --type chat --minutes 5 \
 	--price 20.00 | jq -r .sessionId)
-sqlite3 "$old" 'DROP INDEX bookings_created; DROP INDEX webrtc_sessions_open; DROP TABLE presence;
-	ALTER TABLE webrtc_sessions DROP COLUMN ended_by; ALTER TABLE settlements DROP COLUMN billed_seconds;
-	CREATE INDEX webrtc_sessions_sweep ON webrtc_sessions(status, link_valid_until_ms);
-	PRAGMA user_version = 1'
+sqlite3 "$old" <<'SQL'
+DROP INDEX bookings_created; DROP INDEX webrtc_sessions_open; DROP TABLE presence;
+ALTER TABLE webrtc_sessions DROP COLUMN ended_by; ALTER TABLE settlements DROP COLUMN billed_seconds;
+CREATE TABLE chat_1 (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL REFERENCES webrtc_sessions(id),
+    seq INTEGER NOT NULL, sender TEXT NOT NULL, body TEXT NOT NULL, client_id TEXT,
+    created_ms INTEGER NOT NULL, UNIQUE (session_id, seq), UNIQUE (session_id, client_id)) STRICT;
+DROP TABLE chat_messages; ALTER TABLE chat_1 RENAME TO chat_messages;
+INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)
+    SELECT id, 1, 'user', 'kept', 'c1', 1 FROM webrtc_sessions;
+CREATE INDEX webrtc_sessions_sweep ON webrtc_sessions(status, link_valid_until_ms);
+PRAGMA user_version = 1;
+SQL
 rows='SELECT id, booking_id, room_id, status, user_joined_ms, ended_ms FROM webrtc_sessions;
-      SELECT * FROM ledger_entries'
+      SELECT * FROM ledger_entries; SELECT * FROM chat_messages'
 before=$(sqlite3 "$old" "$rows")
 
 check "an older database opens and works" \

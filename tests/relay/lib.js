@@ -50,7 +50,8 @@ class Stack {
 
   async startRelay() {
     try { fs.unlinkSync(this.socket); } catch (e) { /* not there */ }
-    this.relay = spawn(path.join(bin, 'relay'), [...this.dbArgs, '--socket', this.socket,
+    // SESSIONS_RELAY_BIN runs another build of the relay (the sanitized one) in its place.
+    this.relay = spawn(this.env.SESSIONS_RELAY_BIN || path.join(bin, 'relay'), [...this.dbArgs, '--socket', this.socket,
       '--origin', this.origin, ...this.relayArgs], { env: this.env, stdio: ['ignore', 'ignore', 'pipe'] });
     this.relayLog = '';
     this.relay.stderr.on('data', (d) => { this.relayLog += d; });
@@ -224,13 +225,15 @@ function eq(a, b, msg) {
 }
 
 // SDP the way browsers write it, trimmed to what the relay reads.
-function sdp({ audio = true, video = false, videoPort = 9 } = {}) {
+function sdp({ audio = true, video = false, videoPort = 9, bundleOnly = false, data = false } = {}) {
   const lines = ['v=0', 'o=- 4611731400430051336 2 IN IP4 127.0.0.1', 's=-', 't=0 0',
     'a=group:BUNDLE 0 1'];
   if (audio) lines.push('m=audio 9 UDP/TLS/RTP/SAVPF 111', 'c=IN IP4 0.0.0.0', 'a=mid:0',
     'a=sendrecv', 'a=rtpmap:111 opus/48000/2');
   if (video) lines.push(`m=video ${videoPort} UDP/TLS/RTP/SAVPF 96`, 'c=IN IP4 0.0.0.0', 'a=mid:1',
-    'a=sendrecv', 'a=rtpmap:96 VP8/90000');
+    ...(bundleOnly ? ['a=bundle-only'] : []), 'a=sendrecv', 'a=rtpmap:96 VP8/90000');
+  if (data) lines.push('m=application 0 UDP/DTLS/SCTP webrtc-datachannel', 'c=IN IP4 0.0.0.0',
+    'a=bundle-only', 'a=mid:2', 'a=sctp-port:5000');
   return lines.join('\r\n') + '\r\n';
 }
 

@@ -91,6 +91,24 @@ const checks = [
   }],
 ];
 
+checks.push(['a rotated link cuts off the connection that joined with the old one within a second; the new link joins', async () => {
+  const b = s.book('chat');
+  const u = await joinT(b.userToken);
+  const a = await joinT(b.astrologerToken);
+  await u.next('session-started');
+  const t0 = Date.now();
+  const fresh = s.ctl('link', b.sessionId, '--role', 'user', '--rotate');
+  const err = await u.next('error', 1500);
+  assert(Date.now() - t0 < 1100, `within a second (${Date.now() - t0} ms)`);
+  eq([err.code, await u.waitClose()], ['unknown_link', 1008], 'the old link is told and closed');
+  eq((await a.next('participant-left', 1000)).participantType, 'user', 'the other side sees it leave');
+  u.send({ type: 'message', message: 'still here?' });
+  eq((await a.within('message', 300)).length, 0, 'nothing more gets through on it');
+  const u2 = await joinT(fresh.token);
+  eq(u2.joined.participantType, 'user', 'the new link joins');
+  u2.close(); a.close();
+}]);
+
 run(checks, {
   before: async () => {
     s = await Stack.start({ SESSIONS_MINUTE_MS: '1000', SESSIONS_VALID_AFTER_MINUTES: '0' });

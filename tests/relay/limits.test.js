@@ -40,6 +40,19 @@ const checks = [
     c.close();
   }],
 
+  ['an empty message in empty fragments is refused as invalid JSON, and the connection keeps working', async () => {
+    const b = s.book('chat');
+    const c = track(await connected(s));
+    c.ws.send(JSON.stringify({ type: 'join-room', token: b.userToken }));
+    await c.next('joined');
+    c.ws.send('', { fin: false });
+    c.ws.send('', { fin: true });
+    eq((await c.next('error')).code, 'invalid_json', 'nothing is not a frame');
+    c.send({ type: 'ping' });
+    await c.next('pong');
+    await stillServes(s);
+  }],
+
   ['fragmented messages are reassembled; fragments over 64 KiB in total close with 1009', async () => {
     const b = s.book('chat');
     const c = track(await connected(s));
@@ -123,6 +136,38 @@ const checks = [
     assert(errors <= 2, `one rate_limited error per run of drops, not one per frame: ${errors + 1}`);
     a.close();
     await stillServes(s);
+  }],
+
+  ["the rate is the participant's, not the connection's: reconnecting buys no fresh burst", async () => {
+    const b = s.book('chat');
+    const a = track(await join(s, b.astrologerToken));
+    const c = track(await join(s, b.userToken));
+    for (let i = 0; i < 160; i++) c.send({ type: 'ping' });
+    await c.next('error');
+    c.close();
+    const c2 = track(await join(s, b.userToken));
+    for (let i = 0; i < 60; i++) c2.send({ type: 'ping' });
+    await sleep(400);
+    const passed = c2.frames.filter((f) => f.type === 'pong').length;
+    assert(passed < 30, `the new connection finds the bucket as the old one left it: ${passed} of 60 passed, not a fresh burst`);
+    c2.close(); a.close();
+  }],
+
+  ['a link that reconnects in a loop is held off after 10 joins a minute, with the wait in the message; the other side is unaffected', async () => {
+    const b = s.book('chat');
+    const a = track(await join(s, b.astrologerToken));
+    for (let i = 0; i < 9; i++) (await join(s, b.userToken)).close(); // 10 with the first join below
+    const last = track(await join(s, b.userToken));
+    const c = track(new Client(s));
+    await c.opened;
+    c.send({ type: 'join-room', token: b.userToken });
+    const refused = await c.next('error');
+    eq(refused.code, 'rate_limited', 'the 11th join is refused');
+    assert(/try again in \d+ s/.test(refused.message), refused.message);
+    eq(await c.waitClose(), 1008, 'and closed');
+    a.send({ type: 'ping' });
+    await a.next('pong');
+    last.close(); a.close();
   }],
 
   ['chat waiting to be stored is capped (--chat-queue): beyond it the sender gets busy and nothing is stored', async () => {

@@ -203,6 +203,10 @@ const checks = [
     u.send({ type: 'offer', offer: { type: 'offer', sdp: sdp({ video: true, videoPort: 0 }) } });
     const rejected = await a.next('offer');
     assert(/m=video 0 /.test(rejected.offer.sdp), 'a rejected (port 0) video section passes');
+    u.send({ type: 'offer', offer: { type: 'offer', sdp: sdp({ video: true, videoPort: 0, bundleOnly: true }) } });
+    eq((await u.next('error')).code, 'video_not_allowed', 'port 0 with a=bundle-only is live media to a browser: refused');
+    u.send({ type: 'offer', offer: { type: 'offer', sdp: sdp({ data: true }) } });
+    eq((await u.next('error')).code, 'media_not_allowed', 'a bundle-only data channel is refused too');
     u.send({ type: 'offer', offer: { type: 'offer', sdp: sdp() } });
     const o = await a.next('offer');
     assert(/m=audio 9 /.test(o.offer.sdp) && !/m=video/.test(o.offer.sdp), 'the audio offer passed');

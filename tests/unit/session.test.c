@@ -444,6 +444,7 @@ static int count_msgs(void *arg, const struct db_chat *m)
 
 static void test_chat(struct db *db)
 {
+	struct db_settlement st;
 	struct db_booking b;
 	struct db_chat m;
 	char big[DB_CHAT_MAX * 2 + 2];
@@ -457,8 +458,11 @@ static void test_chat(struct db *db)
 	      == DB_OK && m.seq == 2 && m.sender == DB_ROLE_ASTROLOGER, "the reply is seq 2");
 	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "hello", "c1", T0 + 5, &m, &dup) ==
 	      DB_OK && dup && m.seq == 1 && m.at_ms == T0, "a resent client id lands once");
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_ASTROLOGER, "mine", "c1", T0 + 6, &m, &dup) ==
+	      DB_OK && !dup && m.seq == 3 && m.sender == DB_ROLE_ASTROLOGER,
+	      "the other side's message with the same client id is its own, not swallowed");
 	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "no id", NULL, T0, &m, &dup) ==
-	      DB_OK && m.seq == 3, "a message without a client id is stored");
+	      DB_OK && m.seq == 4, "a message without a client id is stored");
 	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "", "c4", T0, &m, &dup) ==
 	      DB_ERR_INVALID, "an empty message is refused");
 	memset(big, 'a', DB_CHAT_MAX);
@@ -476,13 +480,17 @@ static void test_chat(struct db *db)
 	      "the limit counts characters, not bytes");
 	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "\xff\xfe", "c8", T0, &m, &dup) ==
 	      DB_ERR_INVALID, "bytes that are not UTF-8 are refused");
-	CHECK(db_chat_history(db, b.session.id, 0, 100, count_msgs, &last) == DB_OK && last == 5,
+	CHECK(db_chat_history(db, b.session.id, 0, 100, count_msgs, &last) == DB_OK && last == 6,
 	      "history replays every message once, in order");
 	last = 3;
-	CHECK(db_chat_history(db, b.session.id, 3, 100, count_msgs, &last) == DB_OK && last == 5,
+	CHECK(db_chat_history(db, b.session.id, 3, 100, count_msgs, &last) == DB_OK && last == 6,
 	      "history resumes after a given seq");
 	CHECK(db_chat_append(db, "nope", DB_ROLE_USER, "x", NULL, T0, &m, &dup) ==
 	      DB_ERR_NOT_FOUND, "a message for an unknown session is refused");
+	db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0 + MIN, &st);
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "too late", "c9", T0 + MIN, &m, &dup) ==
+	      DB_ERR_ENDED && sql_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c9'") == 0,
+	      "once the session is over nothing more is stored, checked in the write itself");
 }
 
 static void test_ledger(struct db *db)
@@ -516,7 +524,7 @@ static void test_store(void)
 	snprintf(key, sizeof key, "%s.key", path);
 	CHECK(stat(key, &sb) == 0 && (sb.st_mode & 0777) == 0600 && sb.st_size == 32,
 	      "the token key is 32 bytes with mode 0600");
-	CHECK(sql_int("PRAGMA user_version") == 4 && sql_int("PRAGMA journal_mode = WAL") != -1,
+	CHECK(sql_int("PRAGMA user_version") == 5 && sql_int("PRAGMA journal_mode = WAL") != -1,
 	      "the schema version is recorded");
 	chmod(key, 0644);
 	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "chmod 600"),
@@ -525,7 +533,7 @@ static void test_store(void)
 	sql_int("PRAGMA user_version = 99");
 	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "version 99"),
 	      "a database newer than the program is refused");
-	sql_int("PRAGMA user_version = 4");
+	sql_int("PRAGMA user_version = 5");
 }
 
 int main(void)
