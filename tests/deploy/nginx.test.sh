@@ -98,6 +98,10 @@ ice_ok() {
 }
 check "POST /api/sessions/validate answers through TLS and FastCGI" validate_ok
 check "POST /api/sessions/ice is routed to its program" ice_ok
+query=$(https "/api/sessions/validate?token=$tok" -X POST -H 'Content-Type: application/json' -d '{}' -w '\n%{http_code}')
+check "a query string on the API is refused with 400 query_not_allowed, as in development" \
+	sh -c 'tail -1 | grep -qx 400 && head -1 | jq -e ".error.code == \"query_not_allowed\"" >/dev/null' <<<"$query"
+check "... and on /ws" test "$(https "/ws?token=$tok" -w '%{http_code}' -o /dev/null)" = 400
 head -c 17000 /dev/zero | tr '\0' a >"$TAP_TMP/big"
 big=$(https /api/sessions/validate -X POST -H 'Content-Type: application/json' --data-binary @"$TAP_TMP/big" -w '\n%{http_code}')
 check "a body over 16 KiB is refused with 413 and a JSON error" \
