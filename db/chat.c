@@ -40,6 +40,26 @@ static void chat_read(sqlite3_stmt *st, struct db_chat *m)
 
 #define CHAT_COLUMNS "seq, sender = 'astrologer', body, client_id, created_ms"
 
+/* The message this sender stored before under client_id: 1 and *out filled, or 0. */
+static int chat_seen(struct db *db, const char *session_id, enum db_role sender,
+                     const char *client_id, struct db_chat *out)
+{
+	static const char q[] = "SELECT " CHAT_COLUMNS
+		" FROM chat_messages WHERE session_id = ? AND sender = ? AND client_id = ?";
+	sqlite3_stmt *st = db_stmt(db, q);
+	int found;
+
+	if (!st)
+		return 0;
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, db_role_name(sender), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, client_id, -1, SQLITE_STATIC);
+	if ((found = sqlite3_step(st) == SQLITE_ROW))
+		chat_read(st, out);
+	sqlite3_reset(st);
+	return found;
+}
+
 int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
                    const char *body, const char *client_id, int64_t now_ms,
                    struct db_chat *out, int *duplicate)
@@ -51,9 +71,10 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 		" FROM chat_messages WHERE session_id = ?1"
 		" ON CONFLICT (session_id, sender, client_id) DO NOTHING"
 		" RETURNING " CHAT_COLUMNS;
-	static const char seen[] = "SELECT " CHAT_COLUMNS
-		" FROM chat_messages WHERE session_id = ? AND sender = ? AND client_id = ?";
-	static const char open[] = "SELECT ended_ms IS NULL FROM webrtc_sessions WHERE id = ?";
+	static const char state[] =
+		"SELECT s.ended_ms IS NULL, s.status, coalesce(t.messages, 0), coalesce(t.bytes, 0)"
+		" FROM webrtc_sessions s LEFT JOIN chat_totals t ON t.session_id = s.id AND t.sender = ?2"
+		" WHERE s.id = ?1";
 	long chars = body ? utf8_chars(body) : -1;
 	size_t cid_len = client_id ? strnlen(client_id, DB_CLIENT_ID_MAX + 1) : 0;
 	sqlite3_stmt *st;
@@ -68,18 +89,34 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 		               DB_CLIENT_ID_MAX);
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
-	/* Checked under the write lock: an end committed a moment ago stops the message. */
-	if (!(st = db_stmt(db, open))) {
+	/*
+	 * Checked under the write lock: an end committed a moment ago stops the
+	 * message, and so does a full allowance (unless it is a resend).
+	 */
+	if (!(st = db_stmt(db, state))) {
 		err = DB_ERR_STORE;
 		goto fail;
 	}
 	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, db_role_name(sender), -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	err = rc == SQLITE_ROW ? (sqlite3_column_int(st, 0) ? DB_OK
-	                          : db_fail(db, DB_ERR_ENDED, "this session has ended"))
-	    : rc == SQLITE_DONE ? db_fail(db, DB_ERR_NOT_FOUND, "no such session")
-	                        : db_fail_sql(db, "chat");
+	if (rc != SQLITE_ROW)
+		err = rc == SQLITE_DONE ? db_fail(db, DB_ERR_NOT_FOUND, "no such session")
+		                        : db_fail_sql(db, "chat");
+	else if (!sqlite3_column_int(st, 0))
+		err = db_fail(db, DB_ERR_ENDED, "this session has ended");
+	else
+		err = db_chat_allowed(&db->config,
+		                      (enum db_status)db_status_parse((const char *)sqlite3_column_text(st, 1)),
+		                      sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+		                      (int64_t)strlen(body));
 	sqlite3_reset(st);
+	if (err == DB_ERR_LIMIT && cid_len && chat_seen(db, session_id, sender, client_id, out)) {
+		*duplicate = 1;
+		return db_write_commit(db);
+	}
+	if (err == DB_ERR_LIMIT)
+		err = db_fail(db, DB_ERR_LIMIT, "this participant's chat allowance for the session is used up");
 	if (err != DB_OK)
 		goto fail;
 	if (!(st = db_stmt(db, ins))) {
@@ -96,19 +133,9 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 	if (rc == SQLITE_ROW)
 		chat_read(st, out);
 	sqlite3_reset(st); /* RETURNING finishes the insert on reset */
-	if (rc == SQLITE_DONE && cid_len) {
-		if (!(st = db_stmt(db, seen))) {
-			err = DB_ERR_STORE;
-			goto fail;
-		}
-		sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, db_role_name(sender), -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, client_id, -1, SQLITE_STATIC);
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			chat_read(st, out);
-			*duplicate = 1;
-		}
-		sqlite3_reset(st);
+	if (rc == SQLITE_DONE && cid_len && chat_seen(db, session_id, sender, client_id, out)) {
+		rc = SQLITE_ROW;
+		*duplicate = 1;
 	}
 	if (rc != SQLITE_ROW) {
 		err = sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_FOREIGNKEY

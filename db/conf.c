@@ -48,6 +48,10 @@ static struct setting {
 	[CONF_EMPTY_TIMEOUT_SECONDS] = {"empty_timeout_seconds", "SESSIONS_EMPTY_TIMEOUT_SECONDS",
 	                                CONF_T_INT, 1, 86400, "180"},
 	[CONF_NO_SHOW_MINUTES] = {"no_show_minutes", "SESSIONS_NO_SHOW_MINUTES", CONF_T_INT, 1, 1440, "10"},
+	[CONF_CHAT_MAX_MESSAGES] = {"chat_max_messages", "SESSIONS_CHAT_MAX_MESSAGES", CONF_T_INT, 1, 100000, "1000"},
+	[CONF_CHAT_MAX_BYTES] = {"chat_max_bytes", "SESSIONS_CHAT_MAX_BYTES", CONF_T_INT, 4096, 67108864, "1048576"},
+	[CONF_CHAT_BEFORE_START_MESSAGES] = {"chat_before_start_messages", "SESSIONS_CHAT_BEFORE_START_MESSAGES",
+	                                     CONF_T_INT, 0, 1000, "20"},
 	[CONF_MINUTE_MS] = {"minute_ms", "SESSIONS_MINUTE_MS", CONF_T_INT, 100, 60000, "60000"},
 };
 

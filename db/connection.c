@@ -295,6 +295,9 @@ static int config_load(struct db *db, const char *path)
 	/* Real time, not paid minutes: minute_ms does not scale these. */
 	c->empty_timeout_ms = conf_int(CONF_EMPTY_TIMEOUT_SECONDS) * 1000;
 	c->no_show_ms = conf_int(CONF_NO_SHOW_MINUTES) * 60000;
+	c->chat_max_messages = conf_int(CONF_CHAT_MAX_MESSAGES);
+	c->chat_max_bytes = conf_int(CONF_CHAT_MAX_BYTES);
+	c->chat_before_start_messages = conf_int(CONF_CHAT_BEFORE_START_MESSAGES);
 	return DB_OK;
 }
 

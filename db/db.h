@@ -27,6 +27,7 @@ enum db_err {
 	DB_ERR_BUSY = -9,      /* the database stayed locked past busy_timeout */
 	DB_ERR_STORE = -10,    /* SQLite or the file system failed */
 	DB_ERR_UNKNOWN_LINK = -11, /* the token is malformed or opens no session */
+	DB_ERR_LIMIT = -12,    /* a cap on what one participant may store is reached */
 };
 
 enum db_role { DB_ROLE_USER, DB_ROLE_ASTROLOGER };
@@ -74,6 +75,9 @@ struct db_config {
 	int64_t minute_ms;       /* length of a paid minute: 60000 except in tests */
 	int64_t empty_timeout_ms;/* both away this long ends an active session (disconnected) */
 	int64_t no_show_ms;      /* one came, the other not this long after: no_show */
+	int64_t chat_max_messages;          /* one participant's chat in one session ... */
+	int64_t chat_max_bytes;             /* ... and its bytes */
+	int64_t chat_before_start_messages; /* ... and its messages before both have joined */
 };
 
 #define DB_TOKEN_LEN 43  /* 32 random bytes, URL-safe base64 without padding */
@@ -185,6 +189,14 @@ struct db_interval {
 /* The time both were connected within [from_ms, to_ms): the billed time. */
 int64_t db_overlap_ms(const struct db_interval *a, size_t na, const struct db_interval *b,
                       size_t nb, int64_t from_ms, int64_t to_ms);
+/*
+ * Whether one more message of body_bytes fits a participant's caps, given
+ * what they stored so far in a session of this status: DB_OK or
+ * DB_ERR_LIMIT. Before both have joined (nothing billed, nothing to lose)
+ * the allowance is small.
+ */
+int db_chat_allowed(const struct db_config *c, enum db_status status, int64_t messages,
+                    int64_t bytes, int64_t body_bytes);
 /* Whether a participant may give this reason for ending: completed, or their own *_ended. */
 int db_reason_given_ok(enum db_role role, enum db_reason reason);
 /*

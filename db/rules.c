@@ -82,6 +82,15 @@ int64_t db_overlap_ms(const struct db_interval *a, size_t na, const struct db_in
 	return sum;
 }
 
+int db_chat_allowed(const struct db_config *c, enum db_status status, int64_t messages,
+                    int64_t bytes, int64_t body_bytes)
+{
+	int64_t max = status == DB_STATUS_SCHEDULED ? c->chat_before_start_messages
+	                                            : c->chat_max_messages;
+
+	return messages < max && bytes + body_bytes <= c->chat_max_bytes ? DB_OK : DB_ERR_LIMIT;
+}
+
 int db_reason_given_ok(enum db_role role, enum db_reason reason)
 {
 	return reason == DB_REASON_COMPLETED ||

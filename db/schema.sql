@@ -253,6 +253,22 @@ CREATE TABLE chat_messages (
     UNIQUE (session_id, sender, client_id)
 ) STRICT;
 
+-- How much each participant has said in a session, for the chat caps:
+-- kept by the trigger, so no insert can forget it.
+CREATE TABLE chat_totals (
+    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
+    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    messages    INTEGER NOT NULL CHECK (messages >= 0),
+    bytes       INTEGER NOT NULL CHECK (bytes >= 0),
+    PRIMARY KEY (session_id, sender)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER chat_messages_totals AFTER INSERT ON chat_messages BEGIN
+    INSERT INTO chat_totals(session_id, sender, messages, bytes)
+    VALUES (NEW.session_id, NEW.sender, 1, length(CAST(NEW.body AS BLOB)))
+    ON CONFLICT (session_id, sender) DO UPDATE
+    SET messages = messages + 1, bytes = bytes + excluded.bytes;
+END;
+
 -- Each live connection of a participant to the relay, as it happened: the
 -- bill is the time both had one. The relay refreshes seen_ms while it is
 -- open, so an interval a dead relay never closed ends at its last sign.

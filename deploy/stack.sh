@@ -6,9 +6,10 @@
 #                                   what it started and exits 1)
 #        stack.sh stop VAR          stops every process a start in VAR began
 #
-# The database is VAR/sessions.db; sockets, pids, logs and nginx's
-# rendered config and temp files all live in VAR, so several stacks can run
-# side by side. Environment (all optional):
+# The database is VAR/sessions.db; sockets, pids, logs, nginx's rendered
+# config and temp files, and the session page with the version of its files
+# (VAR/page/session.html) all live in VAR, so several stacks can run side by
+# side. A change to html/css or html/js takes a restart to reach browsers. Environment (all optional):
 #   SESSIONS_API_WORKERS  FastCGI workers per endpoint (4)
 #   SESSIONS_API_RATE     API requests per client address (10r/s)
 #   SESSIONS_API_BURST    requests over the rate served at once (20)
@@ -87,10 +88,12 @@ start() {
 	done
 	ls "$bin"/api-* >/dev/null 2>&1 || die "no API programs in $bin: run make"
 
-	mkdir -p "$var/tmp"
+	mkdir -p "$var/tmp" "$var/page"
+	version=$(sh "$root/deploy/page-version.sh" "$root/html")
+	sed "s|@VERSION@|$version|g" "$root/html/session.html" > "$var/page/session.html"
 	user="# nginx runs as the invoking user"
 	[ "$(id -u)" -ne 0 ] || user="user root root;"
-	sed -e "s|@VAR@|$var|g" -e "s|@HTML@|$root/html|g" -e "s|@PORT@|$port|g" \
+	sed -e "s|@VAR@|$var|g" -e "s|@HTML@|$root/html|g" -e "s|@PAGE@|$var/page|g" -e "s|@PORT@|$port|g" \
 	    -e "s|@API_RATE@|${SESSIONS_API_RATE:-10r/s}|g" \
 	    -e "s|@API_BURST@|${SESSIONS_API_BURST:-20}|g" \
 	    -e "s|@WS_CONN@|${SESSIONS_WS_CONN:-20}|g" \

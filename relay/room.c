@@ -9,6 +9,7 @@
 
 #define RELAY_WATCH_MS 250              /* how often rooms are compared with the database */
 #define RELAY_BUCKETS 4096              /* rooms hash table */
+#define RELAY_ROOM_CHAT_WAITING 64      /* one room's messages waiting for the writer */
 #define OTHER(role) ((role) == DB_ROLE_USER ? DB_ROLE_ASTROLOGER : DB_ROLE_USER)
 #define WARN_5 1
 #define WARN_1 2
@@ -24,6 +25,7 @@ struct relay_room {
 	int64_t ends_ms;                 /* when the rules end the session on its own (db_session_due_ms) */
 	int ended;
 	int warned;                      /* bit 0: 5 minutes, bit 1: 1 minute sent */
+	int chat_waiting;                /* its messages with the writer, not yet answered */
 	struct relay_conn *conn[2];      /* by enum db_role; not owned */
 	lws_sorted_usec_list_t timer;    /* the next warning or ends_ms; cancel before free */
 };
@@ -464,13 +466,15 @@ static void answer(struct relay *r, struct relay_conn *from, struct relay_chat_j
 {
 	struct relay_room *room;
 
+	if ((room = room_find(r->rooms, j->session_id)) && room->chat_waiting > 0)
+		room->chat_waiting--;
 	if (j->err != DB_OK) {
 		if (from)
-			relay_conn_error(from, wire_from_db(j->err), "The message was not stored.", 0);
+			relay_conn_error(from, wire_from_db(j->err), NULL, 0);
 	} else if (j->duplicate) {
 		if (from)
 			relay_conn_sendbuf(from, &j->frame);
-	} else if ((room = room_find(r->rooms, j->session_id))) {
+	} else if (room) {
 		room_send(room, -1, &j->frame);
 	}
 }
@@ -507,7 +511,8 @@ void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const ch
 		relay_conn_error(c, WIRE_INTERNAL, "The relay is stopping; nothing was stored.", 0);
 		goto fail;
 	}
-	if (relay_waiting_full(&rs->chat)) {
+	/* Each room gets its share of the writer: one room's flood cannot make the others wait. */
+	if (relay_waiting_full(&rs->chat) || c->room->chat_waiting >= RELAY_ROOM_CHAT_WAITING) {
 		relay_conn_error(c, WIRE_BUSY, "Too many messages are waiting to be stored; send it again.", 0);
 		goto fail;
 	}
@@ -515,6 +520,7 @@ void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const ch
 		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", 0);
 		goto fail;
 	}
+	c->room->chat_waiting++;
 	memcpy(j->session_id, c->room->session_id, sizeof j->session_id);
 	j->role = c->role;
 	strncpy(j->client_id, client_id, DB_CLIENT_ID_MAX);

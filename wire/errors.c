@@ -39,6 +39,8 @@ static const struct wire_error wire_errors[] = {
 	{WIRE_RATE_LIMITED, 0, 429, "rate_limited", "Too many requests: this one was dropped."},
 	{WIRE_BUSY, DB_ERR_BUSY, 503, "busy", "The server is busy; try again in a moment."},
 	{WIRE_UNAVAILABLE, 0, 503, "unavailable", "The database is unavailable."},
+	{WIRE_LIMIT, DB_ERR_LIMIT, 429, "limit_reached",
+	 "You have used up what you may store in this session; nothing more was stored."},
 	{WIRE_QUERY, 0, 400, "query_not_allowed", "Tokens never go in URLs: send no query string."},
 	{WIRE_INTERNAL, DB_ERR_STORE, 500, "internal", "Something went wrong on the server."},
 };

@@ -43,7 +43,8 @@ enum wire_err {
 	WIRE_BUSY = -30,
 	WIRE_UNAVAILABLE = -31,
 	WIRE_QUERY = -32,
-	WIRE_INTERNAL = -33,
+	WIRE_LIMIT = -33,
+	WIRE_INTERNAL = -34,
 };
 
 struct wire_error {

@@ -1,5 +1,35 @@
-// chat.js: the chat view: stored history, pending/sent own messages, and screen-reader announcements.
-import { $, localTime } from './ui.js';
+// chat.js: the chat view: stored history, pending/sent own messages, links, the reader's place, and screen-reader announcements.
+import { $, show, localTime } from './ui.js';
+import { emojiPicker } from './emoji.js';
+
+// Within this distance of the bottom a reader counts as following the conversation.
+const NEAR_END = 80;
+
+// Web addresses become links; the closing punctuation of a sentence stays outside them.
+const URL_RE = /\bhttps?:\/\/[^\s<>"]+/gi;
+const TRAILING = /[.,;:!?'")\]}]+$/;
+
+// The text as DOM nodes: plain text, with http(s) addresses as links that open apart from this page.
+function withLinks(text) {
+  const out = [];
+  let at = 0;
+  for (const m of text.matchAll(URL_RE)) {
+    const raw = m[0].replace(TRAILING, '');
+    let url = null;
+    try { url = new URL(raw); } catch { /* not an address after all: stays text */ }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) continue;
+    if (m.index > at) out.push(text.slice(at, m.index));
+    const a = document.createElement('a');
+    a.href = url.href;
+    a.textContent = raw;
+    a.target = '_blank';
+    a.rel = 'noopener noreferrer';
+    out.push(a);
+    at = m.index + raw.length;
+  }
+  if (at < text.length) out.push(text.slice(at));
+  return out;
+}
 
 const NOT_SENT = 'Not sent yet — will send when reconnected';
 
@@ -16,11 +46,37 @@ export class Chat {
     this.pending = new Map(); // clientId -> { el, text } not yet confirmed by the relay
     this.list = $('msgs');
     this.input = $('msg-input');
+    this.newBtn = $('msgs-new');
+    this.unread = 0;
+    this.newBtn.addEventListener('click', () => { this.toEnd(); this.input.focus(); });
+    this.list.addEventListener('scroll', () => { if (this.atEnd()) this.clearUnread(); });
+    emojiPicker(this.input, () => this.grow());
     $('composer').addEventListener('submit', (e) => { e.preventDefault(); this.submit(); });
     this.input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.submit(); }
     });
     this.input.addEventListener('input', () => this.grow());
+  }
+
+  atEnd() {
+    return this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < NEAR_END;
+  }
+
+  toEnd() {
+    this.list.scrollTop = this.list.scrollHeight;
+    this.clearUnread();
+  }
+
+  clearUnread() {
+    this.unread = 0;
+    show(this.newBtn, false);
+  }
+
+  // A reader who scrolled up keeps their place; the button says how much came in below.
+  addUnread() {
+    this.unread++;
+    this.newBtn.textContent = `${this.unread} new message${this.unread === 1 ? '' : 's'} ↓`;
+    show(this.newBtn);
   }
 
   grow() {
@@ -96,12 +152,13 @@ export class Chat {
     }
     const body = document.createElement('span');
     body.className = 'text';
-    body.textContent = f.message;
+    body.append(...withLinks(f.message));
     li.append(meta, body);
     if (f.seq !== undefined) li.dataset.seq = f.seq;
-    const atEnd = this.list.scrollHeight - this.list.scrollTop - this.list.clientHeight < 80;
+    const following = this.atEnd();
     this.list.append(li);
-    if (atEnd || mine) li.scrollIntoView({ block: 'end' });
+    if (following || mine) this.toEnd();
+    else this.addUnread();
     return li;
   }
 
@@ -109,6 +166,8 @@ export class Chat {
     const li = document.createElement('li');
     li.className = 'sysmsg';
     li.textContent = text;
+    const following = this.atEnd();
     this.list.append(li);
+    if (following) this.toEnd();
   }
 }

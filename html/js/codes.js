@@ -33,6 +33,7 @@ const LINES = {
   video_not_allowed: 'Video is not part of this session.',
   peer_absent: 'The other participant is not connected.',
   rate_limited: 'Too much at once. Slow down a little.',
+  limit_reached: 'You cannot send more messages in this session.',
   replaced: 'This session was opened somewhere else.',
   unknown_type: 'The server did not understand what was sent.',
 };
@@ -46,18 +47,40 @@ export const FATAL = new Set(['unknown_link', 'missing_token', 'link_expired', '
 export const RETRY = new Set(['replaced', 'network']);
 
 // A refusal from the relay that the user should hear about while the room carries on.
-export const WARN = new Set(['rate_limited', 'internal', 'busy', 'bad_message']);
+export const WARN = new Set(['rate_limited', 'internal', 'busy', 'bad_message', 'limit_reached']);
 
 // The error state's title, what happened and what to do next. `network` is the page's own: no server answered.
 const PAGES = {
   unknown_link: ['This link does not work', 'The link may be mistyped or cut short, or it was replaced by a newer one.', 'Open the link again from your booking message, or ask the shop to send a new link.'],
-  link_expired: ['This link has expired', 'The time to join this session has passed.', 'Contact the shop to book a new session or to ask for a new link.'],
+  link_expired: ['This link has expired', 'The time to join this session has passed before it started.', 'Contact the shop to book a new session or to ask for a new link.'],
   session_ended: ['This session has ended', 'It is over, so the link cannot be used again.', 'If something went wrong, contact the shop with your booking details.'],
-  not_open: ['It is too early to join', 'This link opens shortly before the session starts.', 'Come back at the time shown in your booking.'],
+  not_open: ['It is too early to join', 'This link opens shortly before the session starts.', 'Keep this page open: it opens the session by itself at that time.'],
   replaced: ['This session is open somewhere else', 'The link was opened in another tab or on another device, which took the session over.', 'Close this tab, or reload it to bring the session back here.'],
   network: ['Cannot reach the server', 'Your device seems to be offline, or the server did not answer.', 'Check your connection, then try again.'],
 };
 PAGES.missing_token = PAGES.unknown_link;
+
+// What happened to the money, in the words of the side reading it. An expired link means the session never
+// started, so nothing was charged; an ended one may have run. The '' line is for a link whose role the page
+// does not know (validate's refusal does not say it), and reads right for both.
+const MONEY = {
+  link_expired: {
+    user: 'Nothing was charged: the full price is back in your wallet.',
+    astrologer: 'The session never started, so the customer got the full price back.',
+    '': 'The session never started, so nothing was charged and the customer got the full price back.',
+  },
+  session_ended: {
+    user: 'You were charged only for the time you were both connected, and the rest is back in your wallet (all of it if the session never started).',
+    astrologer: 'The customer was charged only for the time you were both connected and got the rest back (all of it if the session never started).',
+    '': 'Only the time both were connected was charged; the customer got the rest of the price back (all of it if the session never started).',
+  },
+};
+
+// role: 'user', 'astrologer' or '' when not known; '' too for a code that has nothing to say about money.
+export function moneyLine(code, role) {
+  const m = MONEY[code];
+  return m ? m[role] || m[''] : '';
+}
 
 // One line for a code; the server's own message, when there is one, says it best.
 export function line(code, message) {

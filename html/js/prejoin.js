@@ -33,6 +33,13 @@ function joinWords(pj) {
   text('pj-join', missing.length ? `${verb} without ${missing.join(' and ')}` : `${verb} session`);
 }
 
+function switchWords(pj) {
+  for (const [id, on, what] of [['dc-mic-on', pj.micOn, 'Microphone'], ['dc-cam-on', pj.camOn, 'Camera']]) {
+    $(id).setAttribute('aria-checked', String(on));
+    text(id, `${what} ${on ? 'on' : 'off'}`);
+  }
+}
+
 async function deviceCheck(pj) {
   const video = pj.ctx.kind === 'video';
   show($('devcheck'));
@@ -43,12 +50,17 @@ async function deviceCheck(pj) {
   $('dc-mic').onchange = (e) => { pj.micId = e.target.value; openLocal(pj); };
   $('dc-cam').onchange = (e) => { pj.camId = e.target.value; openLocal(pj); };
   $('dc-spk').onchange = (e) => { pj.spkId = e.target.value; };
-  $('dc-mic-on').onchange = (e) => {
-    pj.micOn = e.target.checked;
+  $('dc-mic-on').onclick = () => {
+    pj.micOn = !pj.micOn;
+    switchWords(pj);
     pj.stream.getAudioTracks().forEach((t) => { t.enabled = pj.micOn; });
   };
   // A camera switched off is released (its light goes out) rather than only hidden.
-  $('dc-cam-on').onchange = (e) => { pj.camOn = e.target.checked; openLocal(pj); };
+  $('dc-cam-on').onclick = () => {
+    pj.camOn = !pj.camOn;
+    switchWords(pj);
+    openLocal(pj);
+  };
   await openLocal(pj);
 }
 
@@ -85,8 +97,8 @@ async function openLocal(pj) {
   btn.disabled = false;
   show($('dc-devices'), !!(mic || video));
   show($('dc-level-row'), !!mic);
-  show($('dc-mic-on-row'), !!mic);
-  show($('dc-cam-on-row'), video && !failed.video);
+  show($('dc-mic-on'), !!mic);
+  show($('dc-cam-on'), video && !failed.video);
   if (video) {
     $('dc-preview').srcObject = cam ? stream : null;
     show($('dc-preview-off'), !cam);

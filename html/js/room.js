@@ -19,7 +19,13 @@ export function enterRoom(ctx, devices) {
   text('ac-type', typeName[ctx.kind] || ctx.kind);
   text('ac-other', ctx.otherName);
   $('ac-end').addEventListener('click', askEnd);
-  $('confirm-end').addEventListener('close', () => { if ($('confirm-end').returnValue === 'end') endSession(r); else $('ac-end').focus(); });
+  // Closed by the page because the session ended meanwhile, the question has no answer to act on.
+  $('confirm-end').addEventListener('close', () => {
+    if (r.ending) return;
+    if ($('confirm-end').returnValue === 'end') endSession(r);
+    else $('ac-end').focus();
+  });
+  fitToViewport();
   presence(r, 'waiting');
   r.relay = new Relay(ctx.v.wsPath, ctx.token, { onFrame: (f) => onFrame(r, f), onStatus: (st) => relayStatus(r, st) });
   const send = (f) => r.relay.send(f);
@@ -236,7 +242,20 @@ function askEnd() {
   d.showModal();
 }
 
+// Phones shrink the visible area under the on-screen keyboard, which dvh does not follow everywhere:
+// the room takes the visible height, so its header and composer stay on screen.
+function fitToViewport() {
+  const vv = window.visualViewport;
+  if (!vv) return;
+  const fit = () => document.documentElement.style.setProperty('--view-h', `${Math.round(vv.height)}px`);
+  vv.addEventListener('resize', fit);
+  fit();
+}
+
+// However the session ends (the other side, the server, an error), a question about ending it is moot.
 function teardown(r) {
+  const d = $('confirm-end');
+  if (d.open) d.close('');
   clearInterval(r.ticker);
   clearTimeout(r.endTimer);
   r.relay.close();

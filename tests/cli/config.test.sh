@@ -24,6 +24,9 @@ turn_urls|http://turn.example|SESSIONS_TURN_SECRET=s3cret
 turn_secret|$(head -c 257 /dev/zero | tr '\0' s)|SESSIONS_TURN_URLS=turn:turn.example
 empty_timeout_seconds|0|
 no_show_minutes|1441|
+chat_max_messages|0|
+chat_max_bytes|100|
+chat_before_start_messages|1001|
 minute_ms|99|
 EOF
 }

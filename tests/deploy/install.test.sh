@@ -32,6 +32,8 @@ check "the units and the cron file point at the installed programs" \
 	sh -c "grep -q '^ExecStart=$prefix/lib/sessions/sessions-run api %i$' '$dest/etc/systemd/system/sessions-api@.service' &&
 	       grep -q ' sessions  $prefix/bin/sessionctl expire' '$dest/etc/cron.d/sessions'"
 check "the site serves the installed pages" grep -q "root $prefix/share/sessions/html;" "$dest/etc/nginx/sites-available/sessions"
+check "the installed page names its files by the version of the installed files" \
+	grep -q "src=\"/v/$(sh "$root/deploy/page-version.sh" "$share/html")/js/session.js\"" "$share/html/session.html"
 
 # Every key the programs know is in the example, commented out with its default.
 documented() {

@@ -15,7 +15,7 @@ check "a booking gives a token to look for" test ${#tok} -eq 43
 # The development configuration is where headers and limits are worked out: none may be missing here.
 same_as_dev() {
 	local d
-	for d in $(sed -n 's/^ *add_header \([A-Za-z-]*\) .*/add_header:\1/p; s/^ *\(client_[a-z_]*\|large_client_header_buffers\|keepalive_timeout\|send_timeout\|limit_req_status\|limit_conn_status\|server_tokens\) .*/\1/p' \
+	for d in $(sed -n 's/^ *add_header \([A-Za-z-]*\) .*/add_header:\1/p; s/^ *\(client_[a-z_]*\|large_client_header_buffers\|keepalive_timeout\|send_timeout\|limit_req_status\|limit_conn_status\|server_tokens\|gzip[a-z_]*\) .*/\1/p' \
 		"$root/nginx/dev.conf.in" | grep -v _temp_path | sort -u); do
 		case "$d" in
 		add_header:*) grep -q "^ *add_header ${d#add_header:} " "$root/nginx/sessions.conf" ;;
@@ -24,7 +24,14 @@ same_as_dev() {
 		esac || { echo "# the production site lacks or differs in: $d"; return 1; }
 	done
 }
-check "the production site has every header and limit of nginx/dev.conf.in" same_as_dev
+check "the production site has every header, limit and gzip rule of nginx/dev.conf.in" same_as_dev
+# The cache rules and the version path, line for line (the map's name differs).
+rules_of() {
+	sed -n '/^ *map "$status $request_uri"/,/}/p; /^ *location ~ "^\/v\//,/}/p' "$1" |
+		sed 's/^ *//; s/\$sessions_cache_control/$cache_control/'
+}
+check "the production site caches and maps /v/<version>/ exactly as nginx/dev.conf.in" \
+	sh -c "[ -n \"\$1\" ] && [ \"\$1\" = \"\$2\" ]" - "$(rules_of "$root/nginx/dev.conf.in")" "$(rules_of "$root/nginx/sessions.conf")"
 
 check "the production site renders with every listen moved to loopback" \
 	site_render "$site" "$(free_port)" "$(free_port)"
@@ -64,6 +71,19 @@ page=$(headers_of "/session/$tok")
 check "the join page is served over TLS with HSTS and every security header" has_headers "$page"
 check "the join page is never cached" grep -qi '^cache-control: no-store$' <<<"$page"
 check "the join page is HTTP/2" grep -q '^HTTP/2 200' <<<"$page"
+# The page's files under any version path: compressed, kept a year, the same bytes as the files.
+for f in css/session.css js/session.js js/room.js; do
+	h=$(headers_of "/v/0123abcdef01/$f" -H 'Accept-Encoding: gzip')
+	check "/v/<version>/$f is served gzip-compressed" grep -qi '^content-encoding: gzip$' <<<"$h"
+	check "... kept for a year as immutable" grep -qi '^cache-control: public, max-age=31536000, immutable$' <<<"$h"
+	check "... varying on Accept-Encoding" grep -qi '^vary: Accept-Encoding$' <<<"$h"
+done
+check "... and decompresses to the file itself" \
+	cmp -s <(https /v/0123abcdef01/js/room.js -H 'Accept-Encoding: gzip' | gzip -dc) "$root/html/js/room.js"
+gone=$(headers_of /v/0123abcdef01/js/nope.js)
+check "a missing file under /v/ is a 404 that nothing keeps" \
+	sh -c "grep -q '^HTTP/2 404' && ! grep -qi '^cache-control: public'" <<<"$gone"
+check "the join page names its files under /v/" grep -q 'src="/v/[^/]*/js/session.js"' <<<"$(https "/session/$tok")"
 missing=$(headers_of /api/nope)
 check "an error answer (404) carries the same headers" grep -q '^HTTP/2 404' <<<"$missing"
 check "... all of them" has_headers "$missing"
@@ -78,6 +98,10 @@ ice_ok() {
 }
 check "POST /api/sessions/validate answers through TLS and FastCGI" validate_ok
 check "POST /api/sessions/ice is routed to its program" ice_ok
+query=$(https "/api/sessions/validate?token=$tok" -X POST -H 'Content-Type: application/json' -d '{}' -w '\n%{http_code}')
+check "a query string on the API is refused with 400 query_not_allowed, as in development" \
+	sh -c 'tail -1 | grep -qx 400 && head -1 | jq -e ".error.code == \"query_not_allowed\"" >/dev/null' <<<"$query"
+check "... and on /ws" test "$(https "/ws?token=$tok" -w '%{http_code}' -o /dev/null)" = 400
 head -c 17000 /dev/zero | tr '\0' a >"$TAP_TMP/big"
 big=$(https /api/sessions/validate -X POST -H 'Content-Type: application/json' --data-binary @"$TAP_TMP/big" -w '\n%{http_code}')
 check "a body over 16 KiB is refused with 413 and a JSON error" \

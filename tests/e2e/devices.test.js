@@ -50,17 +50,18 @@ L.main(SUITE, 180000, async (t) => {
     const title = await user.textContent('#dc-help-title');
     if (title !== 'Your camera is busy') throw new Error(title);
     await user.waitForFunction(() => Number(document.getElementById('dc-meter').getAttribute('aria-valuenow')) > 3);
-    if (await user.isVisible('#dc-cam-on-row')) throw new Error('a camera toggle for a camera that failed');
+    if (await user.isVisible('#dc-cam-on')) throw new Error('a camera toggle for a camera that failed');
   });
   await L.shot(user, SUITE, '02-camera-busy-360');
 
   // The astrologer switches microphone and camera off before joining.
   await astro.goto(b.astrologerUrl);
   await astro.waitForFunction(() => document.getElementById('dc-preview').videoWidth > 0);
-  await astro.uncheck('#dc-mic-on');
-  await astro.uncheck('#dc-cam-on');
+  await astro.click('#dc-mic-on');
+  await astro.click('#dc-cam-on');
   await t.check('camera off before joining releases the camera and shows it off', async () => {
     await astro.waitForSelector('#dc-preview-off:not([hidden])');
+    if ((await astro.getAttribute('#dc-mic-on', 'aria-checked')) !== 'false' || (await astro.textContent('#dc-cam-on')) !== 'Camera off') throw new Error('switches');
     await astro.waitForFunction(() => window.__probe.streams.flatMap((st) => st.getVideoTracks()).every((tr) => tr.readyState === 'ended'));
     await astro.waitForFunction(() => !document.getElementById('pj-join').disabled);
   });

@@ -177,8 +177,9 @@ function probe() {
   }
 }
 
-async function page(b, { viewport = { width: 1000, height: 760 }, permissions } = {}) {
-  const ctx = await b.newContext({ viewport, permissions });
+// device: a phone's isMobile, hasTouch and deviceScaleFactor, for Chromium to emulate.
+async function page(b, { viewport = { width: 1000, height: 760 }, permissions, ...device } = {}) {
+  const ctx = await b.newContext({ viewport, permissions, ...device });
   await ctx.addInitScript(probe);
   const p = await ctx.newPage();
   p.setDefaultTimeout(15000);

@@ -126,12 +126,12 @@ const checks = [
     const c = track(await join(s, b.userToken));
     const a = track(await join(s, b.astrologerToken));
     for (let i = 0; i < 400; i++) c.send({ type: 'message', message: `f${i}`, clientId: `f-${i}` });
-    eq((await c.next('error')).code, 'rate_limited', 'the flooder is told');
+    assert(await c.next((f) => f.type === 'error' && f.code === 'rate_limited'), 'the flooder is told');
     eq(await c.waitClose(), 1008, 'the flooder is closed');
     await sleep(300);
     const got = a.frames.filter((f) => f.type === 'message').length;
-    // the burst is 100 frames and the join-room was the first of them
-    assert(got >= 99 && got < 200, `the burst passed and the rest did not: ${got} delivered`);
+    // the burst is 100 frames; of those the room's queue to the writer (64) may have refused some as busy
+    assert(got >= 60 && got <= 100, `the burst passed and the rest did not: ${got} delivered`);
     const errors = c.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited').length;
     assert(errors <= 2, `one rate_limited error per run of drops, not one per frame: ${errors + 1}`);
     a.close();
@@ -168,6 +168,39 @@ const checks = [
     a.send({ type: 'ping' });
     await a.next('pong');
     last.close(); a.close();
+  }],
+
+  ['one room cannot starve another: its own queue to the writer is capped, the next room still gets its chat stored', async () => {
+    const small = await Stack.bare(['--chat-queue', '100', '--rate', '100000', '--burst', '100000']);
+    try {
+      const x = small.book('chat');
+      const y = small.book('chat');
+      const xu = track(await join(small, x.userToken));
+      track(await join(small, x.astrologerToken));
+      const yu = track(await join(small, y.userToken));
+      const ya = track(await join(small, y.astrologerToken));
+      for (let i = 0; i < 300; i++) xu.send({ type: 'message', message: `flood ${i}`, clientId: `x-${i}` });
+      yu.send({ type: 'message', message: 'an ordinary word', clientId: 'y-1' });
+      eq((await ya.next('message', 5000)).message, 'an ordinary word', "the other room's message is stored and delivered");
+      assert(!yu.frames.some((f) => f.type === 'error'), `no busy for the quiet room: ${JSON.stringify(yu.frames.filter((f) => f.type === 'error'))}`);
+      assert(xu.frames.some((f) => f.type === 'error' && f.code === 'busy') || (await xu.next('error', 3000)).code === 'busy',
+        'the flooding room is the one told to wait');
+    } finally {
+      await small.stop();
+    }
+  }],
+
+  ['before both have joined a participant may store only a little chat (chat_before_start_messages)', async () => {
+    const small = await Stack.bare([], { SESSIONS_CHAT_BEFORE_START_MESSAGES: '3' });
+    try {
+      const b = small.book('chat');
+      const u = track(await join(small, b.userToken));
+      for (let i = 0; i < 4; i++) u.send({ type: 'message', message: `waiting ${i}`, clientId: `w-${i}` });
+      for (let i = 0; i < 3; i++) await u.next('message', 3000);
+      eq((await u.next('error', 3000)).code, 'limit_reached', 'the fourth is refused, and says why');
+    } finally {
+      await small.stop();
+    }
   }],
 
   ['chat waiting to be stored is capped (--chat-queue): beyond it the sender gets busy and nothing is stored', async () => {
@@ -249,6 +282,7 @@ const checks = [
   ['SIGKILL: every message the sender saw acknowledged survives', async () => {
     const b = bare.book('chat');
     const u = track(await join(bare, b.userToken));
+    track(await join(bare, b.astrologerToken)); // in session: the full allowance
     for (let i = 1; i <= 30; i++) u.send({ type: 'message', message: `k${i}` });
     const acked = [];
     for (let i = 0; i < 30; i++) acked.push((await u.next('message')).seq);

@@ -15,6 +15,9 @@ static const struct db_config config = {
 	.minute_ms = MIN,
 	.empty_timeout_ms = 3 * MIN,
 	.no_show_ms = 10 * MIN,
+	.chat_max_messages = 1000,
+	.chat_max_bytes = 1 << 20,
+	.chat_before_start_messages = 20,
 };
 
 /* A 30-minute booking starting at T0, as the library would have stored it. */
@@ -172,6 +175,19 @@ static void test_no_show(void)
 	CHECK(db_session_no_show_ms(&config, &s) == 0, "both came: no no-show");
 }
 
+static void test_chat_caps(void)
+{
+	CHECK(db_chat_allowed(&config, DB_STATUS_SCHEDULED, 19, 0, 10) == DB_OK &&
+	      db_chat_allowed(&config, DB_STATUS_SCHEDULED, 20, 0, 10) == DB_ERR_LIMIT,
+	      "before both have joined: 20 messages, not 21");
+	CHECK(db_chat_allowed(&config, DB_STATUS_ACTIVE, 999, 0, 10) == DB_OK &&
+	      db_chat_allowed(&config, DB_STATUS_ACTIVE, 1000, 0, 10) == DB_ERR_LIMIT,
+	      "in the session: 1000 messages, not 1001");
+	CHECK(db_chat_allowed(&config, DB_STATUS_ACTIVE, 5, (1 << 20) - 10, 10) == DB_OK &&
+	      db_chat_allowed(&config, DB_STATUS_ACTIVE, 5, (1 << 20) - 10, 11) == DB_ERR_LIMIT,
+	      "and 1 MiB of text, to the byte");
+}
+
 static void test_reasons(void)
 {
 	CHECK(db_reason_given_ok(DB_ROLE_USER, DB_REASON_COMPLETED) &&
@@ -205,6 +221,7 @@ int main(void)
 	test_presence();
 	test_no_show();
 	test_reasons();
+	test_chat_caps();
 	test_credentials();
 	TAP_EXIT();
 }

@@ -487,6 +487,21 @@ static void test_chat(struct db *db)
 	      "history resumes after a given seq");
 	CHECK(db_chat_append(db, "nope", DB_ROLE_USER, "x", NULL, T0, &m, &dup) ==
 	      DB_ERR_NOT_FOUND, "a message for an unknown session is refused");
+	/* Not started: the small allowance (20 a participant) is used up by now for the user. */
+	for (int i = 0; i < 20; i++)
+		db_chat_append(db, b.session.id, DB_ROLE_USER, "more", NULL, T0, &m, &dup);
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "one too many", "c10", T0, &m, &dup) ==
+	      DB_ERR_LIMIT && sql_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c10'") == 0,
+	      "before both have joined a participant's allowance is small, and enforced in the write");
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "hello", "c1", T0 + 9, &m, &dup) ==
+	      DB_OK && dup && m.seq == 1, "a resend still finds its stored message at the cap");
+	CHECK(db_chat_append(db, b.session.id, DB_ROLE_ASTROLOGER, "my turn", NULL, T0, &m, &dup) ==
+	      DB_OK, "the other side's allowance is its own");
+	CHECK(sql_int("SELECT messages FROM chat_totals WHERE sender = 'user' AND session_id ="
+	              " (SELECT session_id FROM chat_messages WHERE client_id = 'c1' AND sender = 'user')")
+	      == sql_int("SELECT count(*) FROM chat_messages WHERE sender = 'user' AND session_id ="
+	                 " (SELECT session_id FROM chat_messages WHERE client_id = 'c1' AND sender = 'user')"),
+	      "the totals the caps read match the messages stored");
 	db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0 + MIN, &st);
 	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "too late", "c9", T0 + MIN, &m, &dup) ==
 	      DB_ERR_ENDED && sql_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c9'") == 0,
@@ -556,6 +571,9 @@ int main(void)
 	db_config(db)->commission_bps = 2000;
 	db_config(db)->empty_timeout_ms = 3 * MIN;
 	db_config(db)->no_show_ms = 10 * MIN;
+	db_config(db)->chat_max_messages = 1000;
+	db_config(db)->chat_max_bytes = 1 << 20;
+	db_config(db)->chat_before_start_messages = 20;
 	test_people(db);
 	test_booking(db);
 	test_links(db);

@@ -1,0 +1,65 @@
+// emoji.js: the composer's emoji picker: a small built-in grid, used by mouse, touch or keyboard.
+import { $, show } from './ui.js';
+
+// Names for screen readers, which do not all speak every emoji.
+const EMOJI = [
+  ['🙂', 'smiling face'], ['😊', 'happy face'], ['😂', 'laughing'], ['😍', 'heart eyes'], ['🤔', 'thinking'], ['😮', 'surprised'],
+  ['😢', 'sad'], ['🙏', 'thank you'], ['👍', 'thumbs up'], ['👋', 'waving hand'], ['👏', 'applause'], ['💪', 'strong'],
+  ['❤️', 'red heart'], ['✨', 'sparkles'], ['⭐', 'star'], ['🌙', 'moon'], ['☀️', 'sun'], ['🔮', 'crystal ball'],
+  ['🌸', 'flower'], ['🍀', 'four-leaf clover'], ['🎉', 'celebration'], ['✅', 'check mark'], ['❓', 'question mark'], ['⏳', 'hourglass'],
+];
+const COLS = 6;
+
+// input: the textarea an emoji goes into; changed: called after it has, so the box can resize.
+export function emojiPicker(input, changed) {
+  const btn = $('emoji-btn');
+  const panel = $('emoji-panel');
+  const keys = EMOJI.map(([e, name]) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'emoji';
+    b.textContent = e;
+    b.setAttribute('aria-label', name);
+    b.tabIndex = -1;
+    return b;
+  });
+  panel.replaceChildren(...keys);
+  keys[0].tabIndex = 0;
+
+  const open = (on) => {
+    show(panel, on);
+    btn.setAttribute('aria-expanded', String(on));
+  };
+  // One key in the grid takes Tab; the arrows move between them, so the grid is a single stop.
+  const focusKey = (i) => {
+    const k = keys[(i + keys.length) % keys.length];
+    for (const o of keys) o.tabIndex = o === k ? 0 : -1;
+    k.focus();
+  };
+
+  btn.addEventListener('click', () => {
+    const on = panel.hidden;
+    open(on);
+    if (on) focusKey(Math.max(0, keys.findIndex((k) => k.tabIndex === 0)));
+  });
+  panel.addEventListener('click', (e) => {
+    const k = e.target.closest('button.emoji');
+    if (!k) return;
+    input.setRangeText(k.textContent, input.selectionStart, input.selectionEnd, 'end');
+    changed();
+    open(false);
+    input.focus();
+  });
+  panel.addEventListener('keydown', (e) => {
+    const i = keys.indexOf(document.activeElement);
+    const step = { ArrowRight: 1, ArrowLeft: -1, ArrowDown: COLS, ArrowUp: -COLS }[e.key];
+    if (step && i >= 0) { e.preventDefault(); focusKey(i + step); }
+    else if (e.key === 'Home') { e.preventDefault(); focusKey(0); }
+    else if (e.key === 'End') { e.preventDefault(); focusKey(keys.length - 1); }
+    else if (e.key === 'Escape') { e.preventDefault(); open(false); btn.focus(); }
+  });
+  // A tap or click anywhere else closes it, as a menu would.
+  document.addEventListener('pointerdown', (e) => {
+    if (!panel.hidden && !panel.contains(e.target) && !btn.contains(e.target)) open(false);
+  });
+}
