@@ -353,9 +353,13 @@ async function main() {
 	// The page, static files, unknown API paths: headers on each, no-store where it matters.
 	{
 		const page = await stack.req(`/session/${s2.userToken}`, { method: 'GET' });
-		check('GET /session/<token>: 200 html, the session page', page.status === 200 &&
-			page.headers.get('content-type').startsWith('text/html') &&
-			page.text === fs.readFileSync(path.join(__dirname, '../../html/session.html'), 'utf8'));
+		// The stack serves the page with its files' version written in (deploy/page-version.sh).
+		const version = spawnSync('sh', [path.join(__dirname, '../../deploy/page-version.sh'),
+			path.join(__dirname, '../../html')], { encoding: 'utf8' }).stdout.trim();
+		check('GET /session/<token>: 200 html, the session page with its version written in', page.status === 200 &&
+			page.headers.get('content-type').startsWith('text/html') && /^[0-9a-f]{12}$/.test(version) &&
+			page.text === fs.readFileSync(path.join(__dirname, '../../html/session.html'), 'utf8')
+				.replaceAll('@VERSION@', version));
 		checkHeaders('session page', page, stack.port);
 		const stat = await stack.req('/session.html', { method: 'GET' });
 		check('a static file: 200, cacheable (no no-store)', stat.status === 200 &&
