@@ -41,7 +41,8 @@ L.main(SUITE, 180000, async (t) => {
     await L.pcState(user, 'connected', 60000);
     await L.pcState(astro, 'connected', 60000);
     for (const p of [user, astro]) await L.waitFor(async () => (await L.rising(p, 'inAudio', 800)).up, 15000, 'audio');
-    await astro.waitForFunction(() => document.getElementById('ac-presence').dataset.p === 'joined');
+    // The relay connections come back on the heartbeat's backoff (up to 8 s a try).
+    await astro.waitForFunction(() => document.getElementById('ac-presence').dataset.p === 'joined', null, { timeout: 40000 });
   });
   // The pages' heartbeat gave up their relay connections while the path was down. Once they are back the
   // offering side renews the restart on the connection it has; the relay may first tell it the other
@@ -53,7 +54,7 @@ L.main(SUITE, 180000, async (t) => {
     return { ufrag: (/a=ice-ufrag:(\S+)/.exec(d ? d.sdp : '') || [])[1], sig: pc.signalingState };
   }, which);
   await t.check('the relay connections come back and both sides agree on the credentials', async () => {
-    for (const p of [user, astro]) await p.waitForSelector('#banner', { state: 'hidden', timeout: 30000 });
+    for (const p of [user, astro]) await p.waitForSelector('#banner', { state: 'hidden', timeout: 40000 });
     await L.waitFor(async () => {
       const [a, u] = [await newest(astro, 'localDescription'), await newest(user, 'remoteDescription')];
       return a.sig === 'stable' && a.ufrag === u.ufrag;
