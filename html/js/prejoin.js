@@ -3,7 +3,6 @@ import { $, show, text, setState, localTime, plural, typeName, roleName } from '
 import { call } from './api.js';
 import { FATAL } from './codes.js';
 import { showError } from './error.js';
-import { enterRoom } from './room.js';
 import { openDevices, listDevices, helpForFailed, canChooseSpeaker, watchLevel, stopStream, audioContext } from './devices.js';
 
 export function prejoin(ctx) {
@@ -11,7 +10,9 @@ export function prejoin(ctx) {
   // The device check's choices and its open stream, which the room takes over on join. micOn/camOn: the
   // toggles, honoured when the call starts; failed: per kind, the error of a device that did not open.
   const pj = { ctx, stream: null, micId: '', camId: '', spkId: '', micOn: true, camOn: true,
-    failed: { audio: null, video: null }, rejoin: !!(v.joined && v.joined[ctx.me]), checks: 0, stopMeter: () => {} };
+    failed: { audio: null, video: null }, rejoin: !!(v.joined && v.joined[ctx.me]), checks: 0, stopMeter: () => {},
+    // The room's code (chat, call, relay: most of the page) loads once the pre-join is on screen, not before it.
+    room: null };
   document.title = `${typeName[kind] || 'Session'} with ${ctx.otherName}`;
   text('pj-kind', typeName[kind] || kind);
   text('pj-other', ctx.otherName);
@@ -22,6 +23,7 @@ export function prejoin(ctx) {
   joinWords(pj);
   $('pj-join').addEventListener('click', () => join(pj));
   setState('prejoin');
+  pj.room = import('./room.js');
   if (kind === 'voice' || kind === 'video') deviceCheck(pj);
   else if (pj.rejoin && v.status === 'active') join(pj);
 }
@@ -154,5 +156,5 @@ async function join(pj) {
   ctx.times(j);
   pj.stopMeter();
   const { stream, micId, camId, spkId, micOn, failed } = pj;
-  enterRoom(ctx, { stream, micId, camId, spkId, micOn, failed });
+  (await pj.room).enterRoom(ctx, { stream, micId, camId, spkId, micOn, failed });
 }
