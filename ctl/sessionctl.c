@@ -382,7 +382,7 @@ static int cmd_show(struct db *db, int argc, char **argv)
 	if ((err = parse_opts(argc - 1, argv + 1, o, 1)))
 		return err;
 	if ((err = db_session_get(db, argv[0], &s)) != DB_OK ||
-	    (err = db_session_bill(db, argv[0], now, &st)) != DB_OK)
+	    (err = db_session_bill(db, &s, now, &st)) != DB_OK)
 		return fail(db, err);
 	struct json_object *j = session_json(&s);
 	/* The bill so far for an open session, the settlement once it is over. */

@@ -261,8 +261,11 @@ struct db_settlement {
 int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
                    enum db_actor by, int64_t now_ms, struct db_settlement *out);
 
-/* What the session would settle for if it ended at now_ms: the running charge. Writes nothing. */
-int db_session_bill(struct db *db, const char *session_id, int64_t now_ms,
+/*
+ * What the session (as the caller has just read it) would settle for if
+ * it ended at now_ms: the running charge. Writes nothing.
+ */
+int db_session_bill(struct db *db, const struct db_session *s, int64_t now_ms,
                     struct db_settlement *out);
 
 /*

@@ -380,27 +380,24 @@ fail:
 	return err;
 }
 
-int db_session_bill(struct db *db, const char *session_id, int64_t now_ms,
+int db_session_bill(struct db *db, const struct db_session *s, int64_t now_ms,
                     struct db_settlement *out)
 {
-	struct db_session s;
 	int64_t billed_ms;
 	int err;
 
-	if ((err = db_session_get(db, session_id, &s)) != DB_OK)
-		return err;
-	if (db_session_is_over(&s))
-		return db_settlement_get(db, session_id, out);
+	if (db_session_is_over(s))
+		return db_settlement_get(db, s->id, out);
 	memset(out, 0, sizeof *out);
-	out->status = s.status;
-	if (s.status != DB_STATUS_ACTIVE) {
-		out->refunded = s.price;
+	out->status = s->status;
+	if (s->status != DB_STATUS_ACTIVE) {
+		out->refunded = s->price;
 		return DB_OK;
 	}
-	if ((err = db_presence_billed_ms(db, &s, now_ms, &billed_ms)) != DB_OK)
+	if ((err = db_presence_billed_ms(db, s, now_ms, &billed_ms)) != DB_OK)
 		return err;
-	db_settle_amounts(s.price, s.paid_minutes, billed_ms, db->config.minute_ms,
-	                  s.commission_bps, out);
+	db_settle_amounts(s->price, s->paid_minutes, billed_ms, db->config.minute_ms,
+	                  s->commission_bps, out);
 	return DB_OK;
 }
 

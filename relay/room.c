@@ -252,7 +252,7 @@ void relay_room_bill(struct relay *r, struct relay_room *room)
 	if (room->ended || room->status != DB_STATUS_ACTIVE)
 		return;
 	if (db_session_get(r->db, room->session_id, &s) != DB_OK ||
-	    db_session_bill(r->db, room->session_id, now, &st) != DB_OK) {
+	    db_session_bill(r->db, &s, now, &st) != DB_OK) {
 		lwsl_warn("relay: the running charge could not be read: %s\n", db_errmsg(r->db));
 		return;
 	}
