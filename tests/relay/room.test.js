@@ -138,6 +138,20 @@ const checks = [
     u2.close(); u3.close(); a.close();
   }],
 
+  ["each side's clientIds are its own: the same id from the other side is another message", async () => {
+    const b = s.book('chat');
+    const u = await joinT(b.userToken);
+    const a = await joinT(b.astrologerToken);
+    u.send({ type: 'message', message: 'from the customer', clientId: 'same-1' });
+    eq((await a.next('message')).message, 'from the customer', 'the astrologer gets the first');
+    a.send({ type: 'message', message: 'from the astrologer', clientId: 'same-1' });
+    const reply = await u.next((f) => f.type === 'message' && f.senderType === 'astrologer');
+    eq(reply.message, 'from the astrologer', 'the customer gets the reply, not swallowed as a resend');
+    const u2 = await joinT(b.userToken);
+    eq(u2.joined.history.map((m) => m.message), ['from the customer', 'from the astrologer'], 'history holds both');
+    u.close(); u2.close(); a.close();
+  }],
+
   ['a second connection with the same token takes over; the first is told and closed', async () => {
     const b = s.book('chat');
     const first = await joinT(b.userToken);
