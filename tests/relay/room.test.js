@@ -1,5 +1,7 @@
 // room.test.js: joining, presence, chat with history and dedup, takeover, isolation, session types — through nginx.
 'use strict';
+const fs = require('fs');
+const path = require('path');
 const { Stack, Client, join, run, assert, eq, sleep, sdp } = require('./lib');
 
 let s;
@@ -201,6 +203,47 @@ const checks = [
     u.send({ type: 'message', message: 'still chatting' });
     eq((await a.next('message')).message, 'still chatting', 'the connection still serves');
     u.close(); a.close();
+  }],
+
+  ["SDP as real Chromium writes it: each session type passes its own media and refuses the rest", async () => {
+    const fixture = (name) => fs.readFileSync(path.join(__dirname, 'sdp', `chromium-${name}.sdp`), 'utf8');
+    // A rejected-looking video section that a browser still uses: port 0 and one of the ways bundle-only may be written.
+    const hidden = (mark) => fixture('voice-offer') + fixture('video-offer')
+      .split(/(?=^m=)/m).find((sec) => sec.startsWith('m=video'))
+      .replace(/^m=video 9 /, 'm=video 0 ').replace(/(a=mid:[^\r\n]*\r\n)/, `$1${mark}\r\n`);
+    const cases = {
+      voice: { pass: ['voice-offer', 'voice-answer'],
+        refuse: [['video-offer', 'video_not_allowed'], ['video-answer', 'video_not_allowed'],
+          ['datachannel-offer', 'media_not_allowed'], ['datachannel-answer', 'media_not_allowed']] },
+      video: { pass: ['voice-offer', 'voice-answer', 'video-offer', 'video-answer'],
+        refuse: [['datachannel-offer', 'media_not_allowed'], ['datachannel-answer', 'media_not_allowed']] },
+    };
+    for (const [type, { pass, refuse }] of Object.entries(cases)) {
+      const b = s.book(type);
+      const u = await joinT(b.userToken);
+      const a = await joinT(b.astrologerToken);
+      const send = (name, text) => {
+        const kind = name.endsWith('answer') ? 'answer' : 'offer';
+        u.send({ type: kind, [kind]: { type: kind, sdp: text } });
+        return kind;
+      };
+      for (const name of pass) {
+        const kind = send(name, fixture(name));
+        eq((await a.next(kind)).from, 'user', `${type}: Chromium's ${name} reaches the other side`);
+      }
+      for (const [name, code] of refuse) {
+        send(name, fixture(name));
+        eq((await u.next('error')).code, code, `${type}: Chromium's ${name} is refused`);
+      }
+      if (type === 'voice')
+        for (const mark of ['a=bundle-only', 'a=bundle-only ', 'a=bundle-only:1']) {
+          send('offer', hidden(mark));
+          eq((await u.next('error')).code, 'video_not_allowed', `voice: port-0 video marked ${JSON.stringify(mark)} is refused`);
+        }
+      await sleep(200);
+      eq(a.frames.filter((f) => f.type === 'offer' || f.type === 'answer').length, 0, `${type}: nothing refused reached the astrologer`);
+      u.close(); a.close();
+    }
   }],
 
   ['a voice room refuses SDP with active video and passes audio SDP', async () => {
