@@ -434,10 +434,13 @@ static void on_media_state(struct relay *r, struct relay_conn *c, struct json_ob
 {
 	struct relay_conn *p;
 	struct relay_buf *b = &r->proto.scratch;
-	int audio, video;
+	int audio, video, screen = 0;
 
-	if (!bool_field(o, "audio", &audio) || !bool_field(o, "video", &video)) {
-		relay_conn_error(c, WIRE_BAD_FIELD, "media-state needs audio and video booleans.", 0);
+	if (!bool_field(o, "audio", &audio) || !bool_field(o, "video", &video) ||
+	    (json_object_object_get_ex(o, "screen", NULL) && !bool_field(o, "screen", &screen)) ||
+	    (screen && !video)) {
+		relay_conn_error(c, WIRE_BAD_FIELD,
+		                 "media-state needs audio and video booleans (and screen, if any, only with video).", 0);
 		return;
 	}
 	if (!media_allowed(c))
@@ -450,8 +453,8 @@ static void on_media_state(struct relay *r, struct relay_conn *c, struct json_ob
 		return;
 	relay_buf_reset(b);
 	relay_buf_fmt(b, "{\"type\":\"media-state\",\"participantType\":\"%s\","
-	              "\"audio\":%s,\"video\":%s}", db_role_name(c->role),
-	              audio ? "true" : "false", video ? "true" : "false");
+	              "\"audio\":%s,\"video\":%s,\"screen\":%s}", db_role_name(c->role),
+	              audio ? "true" : "false", video ? "true" : "false", screen ? "true" : "false");
 	relay_conn_sendbuf(p, b);
 }
 
