@@ -72,7 +72,13 @@ const checks = [
     eq((await u.next('ice-candidate')).candidate, null, 'end of candidates relayed');
     u.send({ type: 'media-state', audio: false, video: true });
     const ms = await a.next('media-state');
-    eq([ms.participantType, ms.audio, ms.video], ['user', false, true], 'media-state relayed');
+    eq([ms.participantType, ms.audio, ms.video, ms.screen], ['user', false, true, false], 'media-state relayed');
+    u.send({ type: 'media-state', audio: true, video: true, screen: true });
+    eq((await a.next('media-state')).screen, true, 'a shared screen is relayed as such');
+    u.send({ type: 'media-state', audio: true, video: false, screen: true });
+    eq((await u.next('error')).code, 'invalid_field', 'a screen without video is refused');
+    u.send({ type: 'media-state', audio: true, video: true, screen: 'yes' });
+    eq((await u.next('error')).code, 'invalid_field', 'screen must be a boolean');
     a.send({ type: 'message', message: 'second' });
     const m2 = await u.next('message');
     eq([m2.seq, m2.senderType, m2.clientId], [2, 'astrologer', null], 'a message without clientId');
@@ -256,6 +262,8 @@ const checks = [
     eq((await u.next('error')).code, 'video_not_allowed', 'video-only offer refused');
     u.send({ type: 'media-state', audio: true, video: true });
     eq((await u.next('error')).code, 'video_not_allowed', 'media-state with video refused');
+    u.send({ type: 'media-state', audio: true, video: true, screen: true });
+    eq((await u.next('error')).code, 'video_not_allowed', 'a shared screen is video: refused');
     await sleep(200);
     eq(a.frames.filter((f) => f.type === 'offer' || f.type === 'media-state').length, 0, 'no video offer reached the astrologer');
     u.send({ type: 'offer', offer: { type: 'offer', sdp: sdp({ video: true, videoPort: 0 }) } });
