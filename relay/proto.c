@@ -458,6 +458,32 @@ static void on_media_state(struct relay *r, struct relay_conn *c, struct json_ob
 	relay_conn_sendbuf(p, b);
 }
 
+/*
+ * The quick reactions a call may send (html/js/reactions.js offers the
+ * same): a fixed few, so a reaction carries no text of the sender's.
+ */
+static const char *const quick_reactions[] = {"👍", "❤️", "😂", "😮", "🙏", "👏"};
+
+static void on_reaction(struct relay *r, struct relay_conn *c, struct json_object *o)
+{
+	struct relay_conn *p;
+	struct relay_buf *b = &r->proto.scratch;
+	const char *emoji = str_field(o, "emoji", NULL);
+	size_t i, n = sizeof quick_reactions / sizeof quick_reactions[0];
+
+	for (i = 0; emoji && i < n && strcmp(emoji, quick_reactions[i]); i++)
+		;
+	if (!emoji || i == n) {
+		relay_conn_error(c, WIRE_BAD_FIELD, "emoji must be one of the quick reactions.", 0);
+		return;
+	}
+	if (!media_allowed(c) || !(p = peer(c, 1)))
+		return;
+	relay_buf_reset(b);
+	relay_buf_fmt(b, "{\"type\":\"reaction\",\"emoji\":\"%s\"", quick_reactions[i]);
+	relay_to_peer(c, p, b);
+}
+
 void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, size_t len)
 {
 	struct json_object *o;
@@ -489,6 +515,8 @@ void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, 
 		on_candidate(r, c, o);
 	else if (!strcmp(type, "media-state"))
 		on_media_state(r, c, o);
+	else if (!strcmp(type, "reaction"))
+		on_reaction(r, c, o);
 	else if (!strcmp(type, "history"))
 		on_history(r, c, o);
 	else if (!strcmp(type, "ping"))

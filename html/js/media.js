@@ -21,7 +21,8 @@ export class Media {
     this.camFailed = video && !!(failed && failed.video);
     this.remoteCamOff = false;
     this.screen = null;          // the shared screen's track while it replaces the camera's on the call
-    this.canShare = video && !!(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia);
+    // Phones and tablets cannot share their screen from a page (a coarse pointer says which those are).
+    this.canShare = video && !!(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia) && !matchMedia('(pointer: coarse)').matches;
     this.stopMeter = () => {};
     this.stopRemoteMeter = () => {};
     show($(video ? 'v-video' : 'v-voice'));

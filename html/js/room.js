@@ -5,6 +5,7 @@ import { FATAL, WARN, line } from './codes.js';
 import { Relay } from './relay.js';
 import { Chat } from './chat.js';
 import { Media } from './media.js';
+import { Reactions } from './reactions.js';
 import { showError } from './error.js';
 import { showSummary } from './summary.js';
 
@@ -14,7 +15,7 @@ const POLL_MS = 3000;
 // devices: what the device check opened and chose (see Media), handed over to a voice or video room.
 export function enterRoom(ctx, devices) {
   // billing: the server's latest running charge; started: whether the End button last read as ending (not leaving).
-  const r = { ctx, relay: null, chat: null, media: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, ending: false };
+  const r = { ctx, relay: null, chat: null, media: null, reactions: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, ending: false };
   setState('active');
   text('ac-type', typeName[ctx.kind] || ctx.kind);
   text('ac-other', ctx.otherName);
@@ -35,6 +36,7 @@ export function enterRoom(ctx, devices) {
     $('msg-input').focus();
   } else {
     r.media = new Media(ctx, devices, { send, onPath: (st) => mediaPath(r, st) });
+    r.reactions = new Reactions(send, ctx.otherName);
     r.media.focus();
   }
   r.ticker = setInterval(() => tick(r), 500);
@@ -107,6 +109,9 @@ const FRAMES = {
   'ice-candidate': signal,
   'media-state'(r, f) {
     if (r.media && f.participantType === r.ctx.otherRole) r.media.remoteState(f);
+  },
+  reaction(r, f) {
+    if (r.reactions && f.from === r.ctx.otherRole) r.reactions.receive(f);
   },
   // The relay warns at 5 and at 1 paid minute left; the words come from the seconds it counts.
   'time-warning'(r, f) {

@@ -252,6 +252,33 @@ const checks = [
     }
   }],
 
+  ["quick reactions in a call: the page's few reach the other side and nothing else does; a chat room refuses them", async () => {
+    const page = fs.readFileSync(path.join(__dirname, '../../html/js/reactions.js'), 'utf8');
+    const quick = JSON.parse(/export const QUICK = (\[[^\]]*\])/.exec(page)[1].replace(/'/g, '"'));
+    assert(quick.length >= 3, `the page offers a few (${quick.join(' ')})`);
+    const b = s.book('voice');
+    const u = await joinT(b.userToken);
+    const a = await joinT(b.astrologerToken);
+    for (const emoji of quick) {
+      u.send({ type: 'reaction', emoji });
+      const f = await a.next('reaction');
+      eq([f.emoji, f.from], [emoji, 'user'], `${emoji} reaches the astrologer`);
+    }
+    for (const emoji of ['🦄', 'hello', '👍👍', '', 42, null]) {
+      u.send({ type: 'reaction', emoji });
+      eq((await u.next('error')).code, 'invalid_field', `${JSON.stringify(emoji)} is refused`);
+    }
+    await sleep(200);
+    eq(a.frames.filter((f) => f.type === 'reaction').length, 0, 'nothing refused reached the astrologer');
+    eq(u.frames.filter((f) => f.type === 'reaction').length, 0, 'the sender gets no echo');
+    const c = s.book('chat');
+    const cu = await joinT(c.userToken);
+    await joinT(c.astrologerToken);
+    cu.send({ type: 'reaction', emoji: quick[0] });
+    eq((await cu.next('error')).code, 'media_not_allowed', 'a chat room has no quick reactions');
+    u.close(); a.close(); cu.close();
+  }],
+
   ['a voice room refuses SDP with active video and passes audio SDP', async () => {
     const b = s.book('voice');
     const u = await joinT(b.userToken);
