@@ -1,0 +1,135 @@
+// diskfull.test.js: the disk holding the database fills up during book, join, end and chat: clear errors, nothing written, and service back once space is freed.
+'use strict';
+const { execFileSync, spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+const { isolateMounts, snapshot, integrityOk, ledgerOk } = require('./lib');
+
+isolateMounts(120000);
+
+const { bin, check, failed, onExit, sleep, Stack } = require('../api/stack');
+const { Client, join } = require('../relay/lib');
+
+const watchdog = setTimeout(() => {
+  console.log('not ok - the suite finished within 120 s');
+  process.exit(1);
+}, 120000);
+
+const table = []; // the fault table: operation, what the client saw, what the database held
+const note = (op, saw, held) => table.push(`# disk full | ${op} | ${saw} | ${held}`);
+
+// A JSON error in the API's shape, from a status that tells the client to come back later.
+const serverError = (r) => r.status >= 500 && r.json && r.json.error &&
+  typeof r.json.error.code === 'string' && typeof r.json.error.message === 'string';
+
+async function main() {
+  const stack = new Stack('full');
+  // The state dir (database, its WAL, logs) on a file system of its own, small enough to fill.
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs', stack.dir]);
+  onExit(() => spawnSync('umount', ['-l', stack.dir]));
+  await stack.start();
+  stack.url = `ws://127.0.0.1:${stack.port}/ws`;
+  stack.origin = stack.base;
+  const relayPid = Number(fs.readFileSync(path.join(stack.dir, 'relay.pid'), 'utf8'));
+  const filler = path.join(stack.dir, 'filler');
+  const ctl = (...args) => spawnSync(bin('sessionctl'), ['--db', stack.db, ...args], { encoding: 'utf8', timeout: 10000 });
+
+  // Set up while there is room: one booking per case.
+  const toJoin = stack.book('chat');
+  const toEnd = stack.book('voice');
+  for (const t of [toEnd.userToken, toEnd.astrologerToken]) {
+    const r = await stack.req('/api/sessions/join', { body: { token: t } });
+    if (r.status !== 200) throw new Error(`join before the fault: ${r.status}`);
+  }
+  const chat = stack.book('chat');
+  const u = await join(stack, chat.userToken);
+  const a = await join(stack, chat.astrologerToken);
+  const toRelayJoin = stack.book('chat');
+  const bookArgs = ['book', '--user', toJoin.userName, '--astrologer', toJoin.astrologerName,
+    '--type', 'video', '--minutes', '10', '--price', '5.00'];
+
+  // The disk fills: whatever the database appends next finds no room.
+  spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4096'], { timeout: 30000 });
+  const df = spawnSync('df', ['--output=avail', '-B1', stack.dir], { encoding: 'utf8' }).stdout.trim().split('\n').pop();
+  check('the database\'s file system is full', Number(df) === 0, df);
+  const before = snapshot(stack.db);
+
+  const book = ctl(...bookArgs);
+  check('disk full: sessionctl book exits non-zero and says why on stderr',
+    book.status !== 0 && /full/i.test(book.stderr) && book.stdout === '', `${book.status} ${book.stderr}`);
+  check('... and wrote nothing', snapshot(stack.db) === before);
+  note('book (sessionctl)', `exit ${book.status}: ${book.stderr.trim()}`, 'unchanged');
+
+  const cend = ctl('end', toEnd.sessionId);
+  check('disk full: sessionctl end exits non-zero and says why', cend.status !== 0 && /full/i.test(cend.stderr),
+    `${cend.status} ${cend.stderr}`);
+  check('... and wrote nothing', snapshot(stack.db) === before);
+  note('end (sessionctl)', `exit ${cend.status}: ${cend.stderr.trim()}`, 'unchanged');
+
+  const joinFull = await stack.req('/api/sessions/join', { body: { token: toJoin.userToken } });
+  check(`disk full: POST /api/sessions/join answers a JSON error (${joinFull.status} ${joinFull.json && joinFull.json.error.code})`,
+    serverError(joinFull), joinFull.text);
+  check('... and wrote nothing', snapshot(stack.db) === before);
+  note('join (API)', `${joinFull.status} ${joinFull.text.trim()}`, 'unchanged');
+
+  const endFull = await stack.req('/api/sessions/end', { body: { token: toEnd.userToken } });
+  check(`disk full: POST /api/sessions/end answers a JSON error (${endFull.status} ${endFull.json && endFull.json.error.code})`,
+    serverError(endFull), endFull.text);
+  check('... and wrote nothing: no end, no settlement', snapshot(stack.db) === before);
+  note('end (API)', `${endFull.status} ${endFull.text.trim()}`, 'unchanged');
+
+  u.send({ type: 'message', message: 'sent while the disk was full', clientId: 'full-1' });
+  const chatFull = await u.next((f) => f.type === 'error' || f.type === 'message', 10000);
+  check(`disk full: a chat message is answered with an error frame (${chatFull.code})`,
+    chatFull.type === 'error' && typeof chatFull.code === 'string', JSON.stringify(chatFull));
+  check('... the other participant receives nothing', (await a.within('message', 500)).length === 0);
+  check('... and nothing was stored', snapshot(stack.db) === before);
+  note('chat (relay)', JSON.stringify(chatFull), 'unchanged');
+
+  const rj = new Client(stack);
+  await rj.opened;
+  rj.send({ type: 'join-room', token: toRelayJoin.userToken });
+  const rjFull = await rj.next((f) => f.type === 'joined' || f.type === 'error', 10000);
+  check(`disk full: a first join-room is answered with an error frame (${rjFull.code})`,
+    rjFull.type === 'error', JSON.stringify(rjFull).slice(0, 200));
+  await rj.waitClose(5000).catch(() => {});
+  check('... and wrote nothing', snapshot(stack.db) === before);
+  note('join-room (relay)', `${JSON.stringify(rjFull)}, close ${rj.closeCode}`, 'unchanged');
+
+  check('the database is whole while the disk is full (integrity_check)', integrityOk(stack.db));
+  check('the money adds up while the disk is full (ledger check)', ledgerOk(stack.db));
+
+  // Space is freed: every operation goes through, once.
+  fs.rmSync(filler);
+  const bookAgain = ctl(...bookArgs);
+  check('space freed: the same sessionctl book succeeds', bookAgain.status === 0 && JSON.parse(bookAgain.stdout).sessionId,
+    bookAgain.stderr);
+  const joinAgain = await stack.req('/api/sessions/join', { body: { token: toJoin.userToken } });
+  check('space freed: the same join succeeds (200, first join)', joinAgain.status === 200 && joinAgain.json.alreadyJoined === false,
+    joinAgain.text);
+  const endAgain = await stack.req('/api/sessions/end', { body: { token: toEnd.userToken } });
+  check('space freed: the same end settles (200, not ended before)', endAgain.status === 200 &&
+    endAgain.json.alreadyEnded === false && endAgain.json.status === 'completed', endAgain.text);
+  u.send({ type: 'message', message: 'sent while the disk was full', clientId: 'full-1' });
+  const resent = await u.next('message', 10000).catch((e) => ({ error: e.message }));
+  const got = await a.next('message', 5000).catch((e) => ({ error: e.message }));
+  check('space freed: the resent message is stored and reaches the other participant',
+    resent.seq === 1 && got.seq === 1 && got.message === 'sent while the disk was full', JSON.stringify([resent, got]));
+  const back = await join(stack, chat.userToken);
+  check('a reconnecting page sees that message in its history once',
+    back.joined.history.filter((m) => m.message === 'sent while the disk was full').length === 1 &&
+    back.joined.history.length === 1, JSON.stringify(back.joined.history));
+  const rj2 = await join(stack, toRelayJoin.userToken).catch((e) => ({ error: e.message }));
+  check('space freed: the first join-room that failed now joins', rj2.joined && rj2.joined.type === 'joined', rj2.error);
+  check('the relay lived through it (same process)', fs.existsSync(`/proc/${relayPid}`));
+  check('the database is whole after the fault (integrity_check)', integrityOk(stack.db));
+  check('the money adds up after the fault (ledger check)', ledgerOk(stack.db));
+  for (const c of [u, a, back, rj2]) if (c.close) c.close();
+  console.log(table.join('\n'));
+  clearTimeout(watchdog);
+}
+
+main().then(() => process.exit(failed() ? 1 : 0), (e) => {
+  console.log(`not ok - the suite ran to its end # ${e && e.stack}`);
+  process.exit(1);
+});
