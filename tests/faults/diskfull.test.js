@@ -18,9 +18,9 @@ const watchdog = setTimeout(() => {
 const table = []; // the fault table: operation, what the client saw, what the database held
 const note = (op, saw, held) => table.push(`# disk full | ${op} | ${saw} | ${held}`);
 
-// A JSON error in the API's shape, from a status that tells the client to come back later.
-const serverError = (r) => r.status >= 500 && r.json && r.json.error &&
-  typeof r.json.error.code === 'string' && typeof r.json.error.message === 'string';
+// The API's JSON error for a full disk: 503 (come back later), saying so.
+const fullError = (r) => r.status === 503 && r.json && r.json.error &&
+  r.json.error.code === 'storage_full' && typeof r.json.error.message === 'string';
 
 async function main() {
   const stack = new Stack('full');
@@ -55,33 +55,32 @@ async function main() {
   const before = snapshot(stack.db);
 
   const book = ctl(...bookArgs);
-  check('disk full: sessionctl book exits non-zero and says why on stderr',
-    book.status !== 0 && /full/i.test(book.stderr) && book.stdout === '', `${book.status} ${book.stderr}`);
+  check('disk full: sessionctl book exits non-zero and says why on stderr (storage_full)',
+    book.status !== 0 && /full.*\(storage_full\)/i.test(book.stderr) && book.stdout === '', `${book.status} ${book.stderr}`);
   check('... and wrote nothing', snapshot(stack.db) === before);
   note('book (sessionctl)', `exit ${book.status}: ${book.stderr.trim()}`, 'unchanged');
 
   const cend = ctl('end', toEnd.sessionId);
-  check('disk full: sessionctl end exits non-zero and says why', cend.status !== 0 && /full/i.test(cend.stderr),
+  check('disk full: sessionctl end exits non-zero and says why (storage_full)',
+    cend.status !== 0 && /full.*\(storage_full\)/i.test(cend.stderr),
     `${cend.status} ${cend.stderr}`);
   check('... and wrote nothing', snapshot(stack.db) === before);
   note('end (sessionctl)', `exit ${cend.status}: ${cend.stderr.trim()}`, 'unchanged');
 
   const joinFull = await stack.req('/api/sessions/join', { body: { token: toJoin.userToken } });
-  check(`disk full: POST /api/sessions/join answers a JSON error (${joinFull.status} ${joinFull.json && joinFull.json.error.code})`,
-    serverError(joinFull), joinFull.text);
+  check('disk full: POST /api/sessions/join answers 503 JSON storage_full', fullError(joinFull), joinFull.text);
   check('... and wrote nothing', snapshot(stack.db) === before);
   note('join (API)', `${joinFull.status} ${joinFull.text.trim()}`, 'unchanged');
 
   const endFull = await stack.req('/api/sessions/end', { body: { token: toEnd.userToken } });
-  check(`disk full: POST /api/sessions/end answers a JSON error (${endFull.status} ${endFull.json && endFull.json.error.code})`,
-    serverError(endFull), endFull.text);
+  check('disk full: POST /api/sessions/end answers 503 JSON storage_full', fullError(endFull), endFull.text);
   check('... and wrote nothing: no end, no settlement', snapshot(stack.db) === before);
   note('end (API)', `${endFull.status} ${endFull.text.trim()}`, 'unchanged');
 
   u.send({ type: 'message', message: 'sent while the disk was full', clientId: 'full-1' });
   const chatFull = await u.next((f) => f.type === 'error' || f.type === 'message', 10000);
-  check(`disk full: a chat message is answered with an error frame (${chatFull.code})`,
-    chatFull.type === 'error' && typeof chatFull.code === 'string', JSON.stringify(chatFull));
+  check('disk full: a chat message is answered with an error frame storage_full',
+    chatFull.type === 'error' && chatFull.code === 'storage_full', JSON.stringify(chatFull));
   check('... the other participant receives nothing', (await a.within('message', 500)).length === 0);
   check('... and nothing was stored', snapshot(stack.db) === before);
   note('chat (relay)', JSON.stringify(chatFull), 'unchanged');
@@ -90,8 +89,8 @@ async function main() {
   await rj.opened;
   rj.send({ type: 'join-room', token: toRelayJoin.userToken });
   const rjFull = await rj.next((f) => f.type === 'joined' || f.type === 'error', 10000);
-  check(`disk full: a first join-room is answered with an error frame (${rjFull.code})`,
-    rjFull.type === 'error', JSON.stringify(rjFull).slice(0, 200));
+  check('disk full: a first join-room is answered with an error frame storage_full',
+    rjFull.type === 'error' && rjFull.code === 'storage_full', JSON.stringify(rjFull).slice(0, 200));
   await rj.waitClose(5000).catch(() => {});
   check('... and wrote nothing', snapshot(stack.db) === before);
   note('join-room (relay)', `${JSON.stringify(rjFull)}, close ${rj.closeCode}`, 'unchanged');

@@ -17,14 +17,16 @@ for op in end book; do
 			grep '^# ' "$dir/out" | grep -v 'left as before$' # the steps worth a look
 			last=$(tail -n 1 "$dir/out")
 			echo "# $op $mode $after: $last"
-			n=0 faulted=-1 failed=-2 violations=-1
+			n=0 faulted=-1 failed=-2 unknown=-1 violations=-1
 			case "$last" in
-			"steps "*) read -r _ n _ faulted _ failed _ _ _ violations <<<"$last" ;;
+			"steps "*) read -r _ n _ faulted _ failed _ unknown _ violations <<<"$last" ;;
 			esac
 			check "$op, $mode fault, $after: every one of $n steps checked, each failed call left all or nothing, integrity and ledger hold, the retry lands once" \
 				test "$rc" -eq 0 -a "$violations" -eq 0
 			check "$op, $mode fault, $after: the $op writes at least 10 steps and every faulted one answered an error" \
 				test "$n" -ge 10 -a "$faulted" -eq "$n" -a "$failed" -eq "$faulted"
+			[ "$mode" = full ] && check "$op, full disk, $after: no call that failed had committed" \
+				test "$unknown" -eq 0
 		done
 	done
 done

@@ -27,8 +27,9 @@
  * after it, and one retry leaves it exactly as after it.
  *
  * Prints one "# " line per step (the fault table) and a last line
- * "steps N faulted N failed N unknown N violations N"; exits 1 when a
- * check failed.
+ * "steps N faulted N failed N unknown N violations N" (unknown: calls
+ * that answered an error and yet committed, which only a failed fsync at
+ * COMMIT can do); exits 1 when a check failed.
  */
 
 /* The operation's inputs, the same in every run so the outcome is comparable. */
@@ -570,6 +571,9 @@ int main(int argc, char **argv)
 		}
 		bad = crash ? after_crash(work, booking, session_id, &o, before_fp, after_fp, &present)
 		            : after_continue(work, booking, &o, before_fp, after_fp, &present);
+		/* A full disk is answered as such, and SQLite has rolled back: nothing was written. */
+		if (!bad && mode == MODE_FULL && o.hits && (o.rc != DB_ERR_FULL || present == 1))
+			bad = "a full disk was not answered DB_ERR_FULL with nothing written";
 		if (o.hits && o.rc != DB_OK && present == 1)
 			unknown++; /* an error at COMMIT that committed: only the retry may tell */
 		printf("# step %ld/%ld %-14s -> %s%s%s; left %s%s%s\n", at, steps,
