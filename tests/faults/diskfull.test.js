@@ -45,6 +45,9 @@ async function main() {
   const u = await join(stack, chat.userToken);
   const a = await join(stack, chat.astrologerToken);
   const toRelayJoin = stack.book('chat');
+  const call = stack.book('voice');
+  const cu = await join(stack, call.userToken);
+  const ca = await join(stack, call.astrologerToken);
   const bookArgs = ['book', '--user', toJoin.userName, '--astrologer', toJoin.astrologerName,
     '--type', 'video', '--minutes', '10', '--price', '5.00'];
 
@@ -95,6 +98,14 @@ async function main() {
   check('... and wrote nothing', snapshot(stack.db) === before);
   note('join-room (relay)', `${JSON.stringify(rjFull)}, close ${rj.closeCode}`, 'unchanged');
 
+  // A departure the relay cannot store: billing counts the time both were there, so it must not be lost.
+  ca.close();
+  const left = await cu.next('participant-left', 5000).catch((e) => ({ error: e.message }));
+  const leftAt = Date.now();
+  check('disk full: the one still in the call hears that the other left', left.type === 'participant-left', left.error);
+  check('... and nothing was stored yet', snapshot(stack.db) === before);
+  note('leave (relay, presence)', 'participant-left to the other side', 'unchanged until there is room');
+
   check('the database is whole while the disk is full (integrity_check)', integrityOk(stack.db));
   check('the money adds up while the disk is full (ledger check)', ledgerOk(stack.db));
 
@@ -120,10 +131,21 @@ async function main() {
     back.joined.history.length === 1, JSON.stringify(back.joined.history));
   const rj2 = await join(stack, toRelayJoin.userToken).catch((e) => ({ error: e.message }));
   check('space freed: the first join-room that failed now joins', rj2.joined && rj2.joined.type === 'joined', rj2.error);
+  const open = (p) => p.filter((i) => i.participant === 'astrologer' && i.leftAt === null).length;
+  let pres = [];
+  for (let i = 0; i < 40; i++) {
+    pres = JSON.parse(ctl('show', call.sessionId, '--presence').stdout).presence;
+    if (!open(pres)) break;
+    await sleep(100);
+  }
+  const gone = pres.filter((i) => i.participant === 'astrologer').pop();
+  check('space freed: the departure is stored at the moment it happened, not left open for the heartbeat to extend',
+    !open(pres) && gone && Date.parse(gone.leftAt) <= leftAt, JSON.stringify(pres));
+  check('... while the one who stayed is still connected', pres.some((i) => i.participant === 'user' && i.leftAt === null));
   check('the relay lived through it (same process)', fs.existsSync(`/proc/${relayPid}`));
   check('the database is whole after the fault (integrity_check)', integrityOk(stack.db));
   check('the money adds up after the fault (ledger check)', ledgerOk(stack.db));
-  for (const c of [u, a, back, rj2]) if (c.close) c.close();
+  for (const c of [u, a, back, rj2, cu]) if (c.close) c.close();
   console.log(table.join('\n'));
   clearTimeout(watchdog);
 }
