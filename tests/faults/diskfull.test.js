@@ -15,6 +15,7 @@ const watchdog = setTimeout(() => {
   process.exit(1);
 }, 120000);
 
+const MINUTE_MS = 1000;
 const table = []; // the fault table: operation, what the client saw, what the database held
 const note = (op, saw, held) => table.push(`# disk full | ${op} | ${saw} | ${held}`);
 
@@ -23,7 +24,8 @@ const fullError = (r) => r.status === 503 && r.json && r.json.error &&
   r.json.error.code === 'storage_full' && typeof r.json.error.message === 'string';
 
 async function main() {
-  const stack = new Stack('full');
+  // A paid minute lasts a second, so a session runs out while the disk is full.
+  const stack = new Stack('full', { SESSIONS_MINUTE_MS: String(MINUTE_MS) });
   // The state dir (database, its WAL, logs) on a file system of its own, small enough to fill.
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=16m,mode=0700', 'tmpfs', stack.dir]);
   onExit(() => spawnSync('umount', ['-l', stack.dir]));
@@ -48,6 +50,11 @@ async function main() {
   const call = stack.book('voice');
   const cu = await join(stack, call.userToken);
   const ca = await join(stack, call.astrologerToken);
+  // Last, so its two paid minutes run out while the disk is full.
+  const due = stack.book('chat', { minutes: 2, price: '4.00' });
+  const du = await join(stack, due.userToken);
+  const da = await join(stack, due.astrologerToken);
+  const deadline = Date.parse(du.joined.deadline || da.joined.deadline);
   const bookArgs = ['book', '--user', toJoin.userName, '--astrologer', toJoin.astrologerName,
     '--type', 'video', '--minutes', '10', '--price', '5.00'];
 
@@ -106,6 +113,14 @@ async function main() {
   check('... and nothing was stored yet', snapshot(stack.db) === before);
   note('leave (relay, presence)', 'participant-left to the other side', 'unchanged until there is room');
 
+  // The relay's timer cannot end a session whose paid time ran out: it tries again each second.
+  await sleep(Math.max(0, deadline + 1500 - Date.now()));
+  check('disk full: a session whose paid time ran out is not ended yet (nobody is told it ended)',
+    !du.frames.concat(da.frames).some((f) => f.type === 'session-ended'));
+  check('... and nothing was stored', snapshot(stack.db) === before);
+  note('end when the paid time runs out (relay timer)', 'no session-ended yet; the relay tries again each second',
+    'unchanged until there is room');
+
   check('the database is whole while the disk is full (integrity_check)', integrityOk(stack.db));
   check('the money adds up while the disk is full (ledger check)', ledgerOk(stack.db));
 
@@ -131,6 +146,13 @@ async function main() {
     back.joined.history.length === 1, JSON.stringify(back.joined.history));
   const rj2 = await join(stack, toRelayJoin.userToken).catch((e) => ({ error: e.message }));
   check('space freed: the first join-room that failed now joins', rj2.joined && rj2.joined.type === 'joined', rj2.error);
+  const ends = await Promise.all([du, da].map((c) => c.next('session-ended', 5000).catch((e) => ({ error: e.message }))));
+  check('space freed: the relay ends the session that ran out (time_up), telling both',
+    ends.every((f) => f.type === 'session-ended' && f.reason === 'time_up'), JSON.stringify(ends));
+  const dueShow = JSON.parse(ctl('show', due.sessionId).stdout);
+  check('... billed for its paid minutes and no more, though it ended late',
+    dueShow.settlement && dueShow.settlement.billedMinutes === 2 && dueShow.settlement.charged === '4.00' && dueShow.settlement.durationSeconds === 2,
+    JSON.stringify(dueShow.settlement));
   const open = (p) => p.filter((i) => i.participant === 'astrologer' && i.leftAt === null).length;
   let pres = [];
   for (let i = 0; i < 40; i++) {
