@@ -34,7 +34,7 @@ async function main() {
   stack.origin = stack.base;
   const relayPid = Number(fs.readFileSync(path.join(stack.dir, 'relay.pid'), 'utf8'));
   const filler = path.join(stack.dir, 'filler');
-  const ctl = (...args) => spawnSync(bin('sessionctl'), ['--db', stack.db, ...args], { encoding: 'utf8', timeout: 10000 });
+  const ctl = (...args) => spawnSync(bin('sessionctl'), ['--db', stack.db, ...args], { env: stack.env, encoding: 'utf8', timeout: 10000 });
 
   // Set up while there is room: one booking per case.
   const toJoin = stack.book('chat');
@@ -120,6 +120,11 @@ async function main() {
   check('... and nothing was stored', snapshot(stack.db) === before);
   note('end when the paid time runs out (relay timer)', 'no session-ended yet; the relay tries again each second',
     'unchanged until there is room');
+  const expire = ctl('expire');
+  check('disk full: sessionctl expire (cron) exits non-zero and says why (storage_full)',
+    expire.status !== 0 && /\(storage_full\)/.test(expire.stderr), `${expire.status} ${expire.stderr}`);
+  check('... and wrote nothing', snapshot(stack.db) === before);
+  note('expire (sessionctl, cron)', `exit ${expire.status}: ${expire.stderr.trim()}`, 'unchanged');
 
   check('the database is whole while the disk is full (integrity_check)', integrityOk(stack.db));
   check('the money adds up while the disk is full (ledger check)', ledgerOk(stack.db));
