@@ -64,7 +64,13 @@ int db_fail(struct db *db, int err, const char *fmt, ...)
 int db_fail_sql(struct db *db, const char *what)
 {
 	int rc = sqlite3_errcode(db->sql);
-	int err = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? DB_ERR_BUSY : DB_ERR_STORE;
+	/*
+	 * A full disk is told apart from other I/O errors: SQLite rolls the
+	 * transaction back, so nothing was written and a retry once there is
+	 * room is safe, where a failed fsync at COMMIT may have committed.
+	 */
+	int err = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? DB_ERR_BUSY
+	        : rc == SQLITE_FULL ? DB_ERR_FULL : DB_ERR_STORE;
 
 	return db_fail(db, err, "%s: %s", what, sqlite3_errmsg(db->sql));
 }

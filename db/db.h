@@ -28,6 +28,7 @@ enum db_err {
 	DB_ERR_STORE = -10,    /* SQLite or the file system failed */
 	DB_ERR_UNKNOWN_LINK = -11, /* the token is malformed or opens no session */
 	DB_ERR_LIMIT = -12,    /* a cap on what one participant may store is reached */
+	DB_ERR_FULL = -13,     /* the disk is full: the transaction was rolled back, nothing written */
 };
 
 enum db_role { DB_ROLE_USER, DB_ROLE_ASTROLOGER };

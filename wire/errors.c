@@ -41,6 +41,8 @@ static const struct wire_error wire_errors[] = {
 	{WIRE_UNAVAILABLE, 0, 503, "unavailable", "The database is unavailable."},
 	{WIRE_LIMIT, DB_ERR_LIMIT, 429, "limit_reached",
 	 "You have used up what you may store in this session; nothing more was stored."},
+	{WIRE_STORAGE_FULL, DB_ERR_FULL, 503, "storage_full",
+	 "The server has no room to store this right now; nothing was stored. Try again later."},
 	{WIRE_QUERY, 0, 400, "query_not_allowed", "Tokens never go in URLs: send no query string."},
 	{WIRE_INTERNAL, DB_ERR_STORE, 500, "internal", "Something went wrong on the server."},
 };

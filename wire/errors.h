@@ -45,6 +45,7 @@ enum wire_err {
 	WIRE_QUERY = -32,
 	WIRE_LIMIT = -33,
 	WIRE_INTERNAL = -34,
+	WIRE_STORAGE_FULL = -35,
 };
 
 struct wire_error {

@@ -113,6 +113,13 @@ check "a WebSocket through TLS reaches the relay's unix socket and joins the roo
 check "a WebSocket from another origin is refused" \
 	test "$(ws_first https://evil.example "$tok")" = error:forbidden
 
+relay_pid=$(cat "$site/relay.pid")
+kill "$relay_pid" && wait "$relay_pid" 2>/dev/null
+down=$(https /ws --http1.1 -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+	-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Origin: https://sessions.example.com' -w '\n%{http_code}')
+check "with the relay down, a WebSocket handshake gets 503 and the API's JSON unavailable, not nginx's HTML page" \
+	sh -c 'tail -1 | grep -qx 503 && head -1 | jq -e ".error.code == \"unavailable\"" >/dev/null' <<<"$down"
+
 sleep 2 # let the rate limiter's bucket refill after the checks above
 urls=()
 for i in $(seq 40); do urls+=("https://sessions.example.com:$HTTPS_PORT/api/health"); done
