@@ -11,11 +11,13 @@ import { showSummary } from './summary.js';
 
 // How often, once the deadline has passed, the page asks the API whether the session is over.
 const POLL_MS = 3000;
+// How long after a busy answer the page sends its pending chat again.
+const BUSY_RETRY_MS = 1500;
 
 // devices: what the device check opened and chose (see Media), handed over to a voice or video room.
 export function enterRoom(ctx, devices) {
   // billing: the server's latest running charge; started: whether the End button last read as ending (not leaving).
-  const r = { ctx, relay: null, chat: null, media: null, reactions: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, ending: false };
+  const r = { ctx, relay: null, chat: null, media: null, reactions: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, busyTimer: 0, ending: false };
   setState('active');
   text('ac-type', typeName[ctx.kind] || ctx.kind);
   text('ac-other', ctx.otherName);
@@ -127,6 +129,11 @@ const FRAMES = {
     if (f.code === 'session_ended') finish(r, {});
     else if (FATAL.has(f.code)) { teardown(r); showError(r.ctx, f); }
     else if (WARN.has(f.code)) warn(line(f.code, f.message));
+    // Chat the server could not take yet stays pending; it goes again, with the same ids, a moment later.
+    if (f.code === 'busy' && r.chat) {
+      clearTimeout(r.busyTimer);
+      r.busyTimer = setTimeout(() => r.chat.resend(), BUSY_RETRY_MS);
+    }
   },
 };
 

@@ -223,8 +223,8 @@ async function main() {
       seqs.every((s, i) => s === i + 1), `${seqs.length} in history, ${acked.length} acknowledged`);
     note('relay killed -9 during chat', `${N} messages, ${acked.length} acknowledged`,
       'connections closed 1006', `${seqs.length} stored, each once`);
-    // The page resends what it had not seen acknowledged, with the same clientIds; what the relay could
-    // not queue yet (busy: a room may have only so much waiting to be stored) goes again a moment later.
+    // The page resends what it had not seen acknowledged, with the same clientIds, and what the relay could
+    // not queue yet (busy: a room may have only so much waiting to be stored) again a moment later.
     const have = new Set(ids);
     for (let round = 0; have.size < N && round < 20; round++) {
       const missing = [];
