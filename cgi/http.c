@@ -256,8 +256,8 @@ int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role,
 int http_link_error(struct http_req *r, const struct db_session *s, int link_rc)
 {
 	if (link_rc == DB_ERR_NOT_OPEN && (r->error_extra = json_object_new_object())) {
-		http_add_time(r->error_extra, "linkOpensAt", s->link_opens_ms);
-		http_add_time(r->error_extra, "serverTime", r->now_ms);
+		wire_add_time(r->error_extra, "linkOpensAt", s->link_opens_ms);
+		wire_add_time(r->error_extra, "serverTime", r->now_ms);
 	}
 	return wire_from_db(link_rc);
 }
@@ -269,26 +269,6 @@ int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role)
 	if ((rc = http_authorize(r, s, role, &link_rc)) < 0)
 		return rc;
 	return link_rc == DB_OK ? 0 : http_link_error(r, s, link_rc);
-}
-
-void http_add_time(json_object *o, const char *key, int64_t ms)
-{
-	char buf[32];
-
-	if (ms == 0) {
-		json_object_object_add(o, key, NULL);
-		return;
-	}
-	db_time_format(ms, buf);
-	json_object_object_add(o, key, json_object_new_string(buf));
-}
-
-void http_add_money(json_object *o, const char *key, int64_t amount)
-{
-	char buf[32];
-
-	db_money_format(amount, buf);
-	json_object_object_add(o, key, json_object_new_string(buf));
 }
 
 static int http_open_db(struct http_req *r, const char *path)

@@ -8,6 +8,7 @@
 
 #include "db.h"
 #include "errors.h"
+#include "render.h"
 
 #define HTTP_BODY_MAX 16384 /* bytes of a request body; nginx enforces the same */
 #define HTTP_TOKEN_MAX 128  /* longer is no token of ours: refused unread */
@@ -77,8 +78,5 @@ int http_json_parse(const char *text, size_t len, int depth, json_object **out);
  */
 int http_body_string(struct http_req *r, const char *key, size_t max, const char **out);
 
-/* Adds a wire time (null for 0) or a decimal amount to an object. */
-void http_add_time(json_object *o, const char *key, int64_t ms);
-void http_add_money(json_object *o, const char *key, int64_t amount);
 
 #endif

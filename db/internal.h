@@ -49,6 +49,9 @@ int db_write_begin(struct db *db);
 int db_write_commit(struct db *db);
 void db_write_rollback(struct db *db);
 
+/* A name a person gives (customer, astrologer, key, reference): 1..DB_NAME_MAX printable bytes. */
+int db_name_ok(const char *name);
+
 /* Digest of a token under the key: what the schema stores. */
 int db_token_digest(const struct db *db, const char *token,
                     unsigned char digest[DB_DIGEST_LEN]);

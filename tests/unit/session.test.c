@@ -180,10 +180,10 @@ static void test_people(struct db *db)
 	CHECK(db_user_add(db, "bad\nname", 0, T0) == DB_ERR_INVALID,
 	      "a name with a control character is refused");
 	CHECK(db_user_add(db, "Neg", -1, T0) == DB_ERR_INVALID, "a negative balance is refused");
-	CHECK(db_wallet_topup(db, "Ravi", 0, T0) == DB_ERR_INVALID, "a zero top-up is refused");
-	CHECK(db_wallet_topup(db, "Nobody", 100, T0) == DB_ERR_NOT_FOUND,
+	CHECK(db_wallet_topup(db, "Ravi", 0, NULL, T0) == DB_ERR_INVALID, "a zero top-up is refused");
+	CHECK(db_wallet_topup(db, "Nobody", 100, NULL, T0) == DB_ERR_NOT_FOUND,
 	      "a top-up for an unknown customer is refused");
-	CHECK(db_wallet_topup(db, "Ravi", 500, T0) == DB_OK &&
+	CHECK(db_wallet_topup(db, "Ravi", 500, NULL, T0) == DB_OK &&
 	      db_wallet_show(db, "Ravi", &balance, &frozen) == DB_OK && balance == 500 &&
 	      frozen == 0, "a top-up lands in the wallet");
 }
@@ -539,7 +539,7 @@ static void test_store(void)
 	snprintf(key, sizeof key, "%s.key", path);
 	CHECK(stat(key, &sb) == 0 && (sb.st_mode & 0777) == 0600 && sb.st_size == 32,
 	      "the token key is 32 bytes with mode 0600");
-	CHECK(sql_int("PRAGMA user_version") == 5 && sql_int("PRAGMA journal_mode = WAL") != -1,
+	CHECK(sql_int("PRAGMA user_version") == 6 && sql_int("PRAGMA journal_mode = WAL") != -1,
 	      "the schema version is recorded");
 	chmod(key, 0644);
 	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "chmod 600"),
