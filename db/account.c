@@ -161,10 +161,10 @@ fail:
 int db_wallet_show(struct db *db, const char *user, int64_t *balance, int64_t *frozen)
 {
 	int64_t uid, wallet, held;
-	int err;
+	int err, own = sqlite3_get_autocommit(db->sql);
 
-	/* One snapshot, so a booking in flight never shows its money twice. */
-	if (sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	/* One snapshot, so a booking in flight never shows its money twice (a caller's transaction is one). */
+	if (own && sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail_sql(db, "begin");
 	if ((err = db_user_id(db, user, &uid)) ||
 	    (err = ledger_account(db, LEDGER_WALLET, uid, &wallet)) ||
@@ -173,7 +173,8 @@ int db_wallet_show(struct db *db, const char *user, int64_t *balance, int64_t *f
 		goto done;
 	err = ledger_balance(db, held, frozen);
 done:
-	sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
+	if (own)
+		sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
 	return err;
 }
 

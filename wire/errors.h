@@ -45,6 +45,10 @@ enum wire_err {
 	WIRE_QUERY = -32,
 	WIRE_LIMIT = -33,
 	WIRE_INTERNAL = -34,
+	WIRE_NO_KEY = -35,
+	WIRE_BAD_KEY = -36,
+	WIRE_IDEM_REUSED = -37,
+	WIRE_IDEM_RUNNING = -38,
 };
 
 struct wire_error {
