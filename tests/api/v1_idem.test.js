@@ -108,6 +108,15 @@ const bookingsOf = (stack, user) =>
 		}, text).catch(() => '');
 	};
 	const statusOf = (out) => Number((/^Status: (\d+)/.exec(out) || [])[1] || 0);
+	// A retry as a client makes it: again, a moment later, when no answer came (a worker still starting).
+	const retryPost = async (uri, body, idem) => {
+		let out = '';
+		for (let i = 0; i < 3 && !statusOf(out); i++) {
+			if (i) await sleep(200);
+			out = await fcgiPost(uri, body, idem);
+		}
+		return out;
+	};
 	const states = { none: 0, claimed: 0, done: 0 };
 	const claimed = [];
 	let atMostOnce = true;
@@ -130,7 +139,7 @@ const bookingsOf = (stack, user) =>
 		// The booking and the stored answer commit together: one without the other never shows.
 		if (n > 1 || (n === 1) !== (state === 'done')) { atMostOnce = false; notes.push(`${round}: ${state} with ${n}`); }
 		await startWorker();
-		const retry = await fcgiPost('/api/v1/bookings', booking(user), idem);
+		const retry = await retryPost('/api/v1/bookings', booking(user), idem);
 		const want = state === 'claimed' ? 409 : 201;
 		if (statusOf(retry) !== want || bookingsOf(stack, user) !== (state === 'claimed' ? 0 : 1)) {
 			retriesRight = false;
@@ -149,8 +158,8 @@ const bookingsOf = (stack, user) =>
 		await sleep(LEASE_MS + 500);
 		let ok = true;
 		for (const c of claimed) {
-			const retry = await fcgiPost('/api/v1/bookings', booking(c.user), c.idem);
-			const again2 = await fcgiPost('/api/v1/bookings', booking(c.user), c.idem);
+			const retry = await retryPost('/api/v1/bookings', booking(c.user), c.idem);
+			const again2 = await retryPost('/api/v1/bookings', booking(c.user), c.idem);
 			if (statusOf(retry) !== 201 || bookingsOf(stack, c.user) !== 1 ||
 				retry.split('\r\n\r\n')[1] !== again2.split('\r\n\r\n')[1]) ok = false;
 		}
