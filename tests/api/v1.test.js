@@ -195,6 +195,14 @@ const count = (stack, sql) => Number(require('child_process')
 	r = await api('/ledger/check');
 	check('the refusals left the money adding up', r.json && r.json.ok === true);
 
+	// The console's page: served by nginx as it is, never cached, with the site's headers.
+	const page = await stack.req('/console', { method: 'GET' });
+	check('GET /console: the console page, no-store, with the security headers', page.status === 200 &&
+		/text\/html/.test(page.headers.get('content-type')) && page.text.includes('/js/console.js') &&
+		page.headers.get('cache-control') === 'no-store' &&
+		/frame-ancestors 'none'/.test(page.headers.get('content-security-policy') || '') &&
+		page.headers.get('x-content-type-options') === 'nosniff', `${page.status} ${page.headers.get('cache-control')}`);
+
 	// The audit: every keyed call, with its key's name; never a key, never a link.
 	const audit = require('child_process').execFileSync('sqlite3', [stack.db, 'SELECT * FROM api_audit'], { encoding: 'utf8' });
 	const rows = audit.trim().split('\n');

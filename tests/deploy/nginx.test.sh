@@ -118,6 +118,10 @@ check "... and carry every security header" has_headers "$v1h"
 check "a body over 16 KiB to /api/v1 is refused with 413 body_too_large" \
 	sh -c 'tail -1 | grep -qx 413 && head -1 | jq -e ".error.code == \"body_too_large\"" >/dev/null' \
 	<<<"$(https /api/v1/users -X POST -H 'Content-Type: application/json' --data-binary @"$TAP_TMP/big" -w '\n%{http_code}')"
+con=$(headers_of /console)
+check "the console is served over TLS" grep -q '^HTTP/2 200' <<<"$con"
+check "... never cached" grep -qi '^cache-control: no-store$' <<<"$con"
+check "... with every security header" has_headers "$con"
 # The site's own list of addresses: only the listed ones reach the API.
 printf 'allow 192.0.2.1;\ndeny all;\n' >"$site/api-access.conf"
 nginx -s reload -p "$site/" -e "$site/log/error.log" -c "$site/nginx.conf" && sleep 1
@@ -125,6 +129,7 @@ denied=$(v1 /astrologers)
 check "with an allow list that lacks this address, /api/v1 answers 403 forbidden in JSON" \
 	sh -c 'tail -1 | grep -qx 403 && head -1 | jq -e ".error.code == \"forbidden\"" >/dev/null' <<<"$denied"
 check "... while the join links still work" validate_ok
+check "... and the console is refused too" test "$(https /console -o /dev/null -w '%{http_code}')" = 403
 printf 'allow 127.0.0.1;\ndeny all;\n' >"$site/api-access.conf"
 nginx -s reload -p "$site/" -e "$site/log/error.log" -c "$site/nginx.conf" && sleep 1
 check "with this address listed, /api/v1 answers again" test "$(v1 /astrologers | tail -1)" = 200
