@@ -84,5 +84,7 @@ int db_presence_billed_ms(struct db *db, const struct db_session *s, int64_t now
 /* Ends every open connection of a session that is ending. */
 int db_presence_close_all(struct db *db, const char *session_id, int64_t now_ms);
 void db_session_read(struct db *db, sqlite3_stmt *st, struct db_session *s);
+/* db_session_get for a change inside a write transaction: DB_ERR_ENDED once it is over. */
+int db_session_get_open(struct db *db, const char *session_id, struct db_session *s);
 
 #endif

@@ -380,6 +380,17 @@ fail:
 	return err;
 }
 
+int db_session_get_open(struct db *db, const char *session_id, struct db_session *s)
+{
+	int err;
+
+	if ((err = db_session_get(db, session_id, s)) != DB_OK)
+		return err;
+	if (db_session_is_over(s))
+		return db_fail(db, DB_ERR_ENDED, "the session has ended");
+	return DB_OK;
+}
+
 int db_booking_cancel(struct db *db, const char *session_id, int64_t now_ms,
                       struct db_settlement *out)
 {
@@ -390,12 +401,8 @@ int db_booking_cancel(struct db *db, const char *session_id, int64_t now_ms,
 	/* Read and end in one transaction, so a join landing between them is never cancelled away. */
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
-	if ((err = db_session_get(db, session_id, &s)) != DB_OK)
+	if ((err = db_session_get_open(db, session_id, &s)) != DB_OK)
 		goto fail;
-	if (db_session_is_over(&s)) {
-		err = db_fail(db, DB_ERR_ENDED, "the session has ended");
-		goto fail;
-	}
 	if (s.status != DB_STATUS_SCHEDULED) {
 		err = db_fail(db, DB_ERR_STATE, "both have joined: the session can only be ended");
 		goto fail;

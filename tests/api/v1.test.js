@@ -172,6 +172,12 @@ const count = (stack, sql) => Number(require('child_process')
 		['a cancel of a cancelled booking', () => api(`/bookings/${b.sessionId}/cancel`, { method: 'POST' }), 410, 'session_ended'],
 		['a link for no such role', () => api(`/bookings/${book.sessionId}/links`, { body: { role: 'admin' } }), 400, 'invalid_field'],
 		['a page of 0', () => api('/bookings?limit=0'), 400, 'invalid_field'],
+		['a page of 101', () => api('/bookings?limit=101'), 400, 'invalid_field'],
+		['nine query parameters', () => api(`/bookings?${Array.from({ length: 9 }, () => 'limit=1').join('&')}`), 400, 'invalid_field'],
+		['a query of 1 KiB', () => api(`/bookings?cursor=${'a'.repeat(1024)}`), 400, 'invalid_field'],
+		['a reference of 101 characters', () => api('/users/Ravi/topups', { body: { amount: '5.00', reference: 'r'.repeat(101) } }), 400, 'invalid_field'],
+		['a name of 101 characters', () => api('/astrologers', { body: { name: 'n'.repeat(101) } }), 400, 'invalid_field'],
+		['a path of seven segments', () => api('/bookings/a/b/c/d/e/f'), 404, 'not_found'],
 		['a made-up cursor', () => api('/bookings?cursor=abc'), 400, 'invalid_field'],
 		['an unknown query parameter', () => api('/bookings?sort=desc'), 400, 'invalid_field'],
 		['a query on a POST', () => api('/astrologers?name=N3', { body: { name: 'N3' } }), 400, 'invalid_field'],
@@ -190,6 +196,10 @@ const count = (stack, sql) => Number(require('child_process')
 		check(`refused: ${what} -> ${status} ${code}, database unchanged`, ok && before === after,
 			`${res.status} ${res.text.slice(0, 160)} db ${before === after ? 'same' : 'CHANGED'}`);
 	}
+	r = await api('/astrologers', { headers: { 'Idempotency-Key': 'k'.repeat(255) }, body: { name: 'Orion' } });
+	check('an Idempotency-Key of 255 characters is taken', r.status === 201, r.text);
+	r = await api('/users/Ravi/topups', { body: { amount: '5.00', reference: 'r'.repeat(100) } });
+	check('a reference of 100 characters is taken', r.status === 200, r.text);
 	r = await api('/users/Ravi', { method: 'DELETE' });
 	check('a 405 names the methods the path takes in Allow', r.headers.get('allow') === 'GET, HEAD', r.headers.get('allow'));
 	r = await api('/ledger/check');
