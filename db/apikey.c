@@ -212,7 +212,7 @@ static void idem_request_digest(const struct db_idem_req *q, unsigned char d[32]
 int db_idem_claim(struct db *db, const struct db_idem_req *q, int64_t now_ms,
                   struct db_idem *out)
 {
-	static const char purge[] = "DELETE FROM api_idempotency WHERE created_ms < ?";
+	static const char purge[] = "DELETE FROM api_idempotency WHERE created_ms <= ?";
 	static const char get[] =
 		"SELECT request, claimed_ms, status, response FROM api_idempotency"
 		" WHERE key_id = ? AND idem_key = ?";

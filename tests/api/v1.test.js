@@ -3,6 +3,7 @@
 
 const fs = require('fs');
 const path = require('path');
+const WebSocket = require('ws');
 const { check, failed, sleep, Stack } = require('./stack');
 
 const watchdog = setTimeout(() => {
@@ -110,6 +111,23 @@ const count = (stack, sql) => Number(require('child_process')
 	check('the old link is refused (unknown_link), the new one validates', oldv.status === 404 &&
 		oldv.json.error.code === 'unknown_link' && newv.status === 200 && newv.json.sessionId === b.sessionId,
 		`${oldv.status} ${newv.status}`);
+
+	// A rotated link's open connection is cut too.
+	const room = new WebSocket(`ws://127.0.0.1:${stack.port}/ws`, { headers: { Origin: stack.base } });
+	const joined = await new Promise((resolve) => {
+		room.once('open', () => room.send(JSON.stringify({ type: 'join-room', token: book.userToken })));
+		room.on('message', (d) => { if (JSON.parse(d).type === 'joined') resolve(true); });
+		room.once('error', () => resolve(false));
+		setTimeout(() => resolve(false), 5000);
+	});
+	const closed = new Promise((resolve) => room.once('close', () => resolve(Date.now())));
+	const rotatedAt = Date.now();
+	r = await api(`/bookings/${book.sessionId}/links`, { body: { role: 'user' } });
+	stack.tokens.push(r.json && r.json.token);
+	const cutAt = await Promise.race([closed, sleep(5000).then(() => 0)]);
+	check('rotating a link through the API cuts its open room connection at once (within 3 s: the relay looks every second)', joined && r.status === 201 &&
+		cutAt > 0 && cutAt - rotatedAt < 3000, `joined ${joined}, ${r.status}, cut after ${cutAt ? cutAt - rotatedAt : 'never'} ms`);
+	room.terminate();
 
 	// Cancel before both joined: a full refund.
 	r = await api(`/bookings/${b.sessionId}/cancel`, { method: 'POST' });
