@@ -168,24 +168,33 @@ static int v1_idempotent(struct http_req *r, const struct v1_route *rt, const st
 	case DB_IDEM_NEW:
 		break;
 	}
-	if ((rc = db_tx_begin(r->db)) != DB_OK)
+	/* From here a failure undoes the effect; the claim is given up unless it may still stand. */
+	if ((rc = db_tx_begin(r->db)) != DB_OK) {
+		rc = wire_from_db(rc);
 		goto release;
-	if ((rc = rt->handle(r, a, o)) < 0) {
-		db_tx_rollback(r->db);
-		goto release_wire;
 	}
-	text = http_json_text(o, &len);
-	if (!text || (rc = db_idem_finish(r->db, &q, &claim, r->status, text)) != DB_OK) {
-		db_tx_rollback(r->db);
-		return text ? (rc == DB_ERR_STATE ? WIRE_IDEM_RUNNING : wire_from_db(rc)) : WIRE_INTERNAL;
+	if ((rc = rt->handle(r, a, o)) < 0)
+		goto rollback;
+	if (!(text = http_json_text(o, &len))) {
+		rc = WIRE_INTERNAL;
+		goto rollback;
+	}
+	if ((rc = db_idem_finish(r->db, &q, &claim, r->status, text)) != DB_OK) {
+		/* Lost to a retry that took the claim over: that one answers for the key. */
+		if (rc == DB_ERR_STATE) {
+			db_tx_rollback(r->db);
+			return WIRE_IDEM_RUNNING;
+		}
+		rc = wire_from_db(rc);
+		goto rollback;
 	}
 	/* A failed COMMIT may have committed: the claim stays, and its lease decides the retry. */
 	if ((rc = db_tx_commit(r->db)) != DB_OK)
 		return wire_from_db(rc);
 	return 0;
+rollback:
+	db_tx_rollback(r->db);
 release:
-	rc = wire_from_db(rc);
-release_wire:
 	/* Nothing happened: the key is free for a retry, with this body or a corrected one. */
 	db_idem_release(r->db, &q, &claim);
 	return rc;
