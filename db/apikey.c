@@ -197,14 +197,13 @@ static int idem_unseal(struct db *db, const unsigned char *blob, size_t len, cha
 	return err;
 }
 
-/* What the key names: method, path and body, so one key cannot stand for two requests. */
+/* What the key stands for: the action and its input, so one key cannot stand for two requests. */
 static void idem_request_digest(const struct db_idem_req *q, unsigned char d[32])
 {
 	crypto_hash_sha256_state h;
 
 	crypto_hash_sha256_init(&h);
-	crypto_hash_sha256_update(&h, (const unsigned char *)q->method, strlen(q->method) + 1);
-	crypto_hash_sha256_update(&h, (const unsigned char *)q->path, strlen(q->path) + 1);
+	crypto_hash_sha256_update(&h, (const unsigned char *)q->action, strlen(q->action) + 1);
 	crypto_hash_sha256_update(&h, (const unsigned char *)q->body, q->body_len);
 	crypto_hash_sha256_final(&h, d);
 }

@@ -465,8 +465,8 @@ enum db_idem_state { DB_IDEM_NEW, DB_IDEM_DONE, DB_IDEM_RUNNING, DB_IDEM_MISMATC
 struct db_idem_req {
 	int64_t key_id;
 	const char *idem_key;
-	const char *method, *path;
-	const char *body; /* the raw request body */
+	const char *action; /* what the request does, as the front end names it */
+	const char *body;   /* its input as sent */
 	size_t body_len;
 };
 struct db_idem {

@@ -316,7 +316,7 @@ CREATE INDEX api_audit_at ON api_audit(at_ms);
 -- is a random nonce, claimed_ms its lease) in one transaction; its effect
 -- and the answer (status, sealed body: it may hold join tokens) are
 -- written together in the next, so a retry either replays the answer or
--- finds nothing done. request is the digest of method, path and body.
+-- finds nothing done. request is the digest of what it does and its input.
 CREATE TABLE api_idempotency (
     key_id      INTEGER NOT NULL REFERENCES api_keys(id),
     idem_key    TEXT    NOT NULL CHECK (length(idem_key) BETWEEN 1 AND 255),

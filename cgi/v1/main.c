@@ -148,11 +148,15 @@ static int v1_idempotent(struct http_req *r, const struct v1_route *rt, const st
 			 const struct db_apikey *k, const char *idem, const char *path,
 			 json_object *o)
 {
-	struct db_idem_req q = {k->id, idem, r->method, path, r->raw, r->raw_len};
+	struct db_idem_req q = {k->id, idem, NULL, r->raw, r->raw_len};
 	struct db_idem claim;
+	char action[600];
 	const char *text;
 	size_t len;
 	int rc;
+
+	snprintf(action, sizeof action, "%s %s", r->method, path);
+	q.action = action;
 
 	if ((rc = db_idem_claim(r->db, &q, r->now_ms, &claim)) != DB_OK)
 		return wire_from_db(rc);
