@@ -31,6 +31,9 @@ CTL_SRC := $(wildcard ctl/*.c)
 CGI_HELPER := $(wildcard cgi/http.c cgi/ice_servers.c)
 CGI_SRC := $(filter-out $(CGI_HELPER),$(wildcard cgi/*.c))
 CGI_BIN := $(CGI_SRC:cgi/%.c=$(B)/bin/api-%)
+# cgi/NAME/: an API of several files (one per resource) is one program, api-NAME.
+CGI_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard cgi/*/*.c))))
+CGI_BIN += $(CGI_DIRS:cgi/%=$(B)/bin/api-%)
 
 # relay/: one program.
 RELAY_SRC := $(wildcard relay/*.c)
@@ -59,9 +62,12 @@ deps:
 test-deps: deps
 	@sh deploy/deps.sh test
 
-$(B)/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h relay/*.h ctl/*.h) | deps
+$(B)/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h cgi/*/*.h relay/*.h ctl/*.h) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# A directory's files include the helpers' headers beside them.
+$(CGI_DIRS:%=$(B)/obj/%/%.o): CFLAGS += -Icgi
 
 # The schema and its upgrades are compiled in from db/, so they are written down once.
 UPGRADES := $(sort $(wildcard db/upgrade/*.sql))
@@ -92,10 +98,18 @@ $(B)/bin/sessionctl: $(CTL_SRC:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+CGI_LIBS = $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi) \
+	$(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 $(B)/bin/api-%: $(B)/obj/cgi/%.o $(CGI_HELPER:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi) \
-		$(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CGI_LIBS)
+
+define cgi_dir_program
+$(B)/bin/api-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cgi/$(1)/*.c)) $(CGI_HELPER:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS) $$(CGI_LIBS)
+endef
+$(foreach d,$(CGI_DIRS:cgi/%=%),$(eval $(call cgi_dir_program,$(d))))
 
 $(B)/bin/relay: $(RELAY_SRC:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)

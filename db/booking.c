@@ -129,13 +129,8 @@ int db_link_reissue(struct db *db, const char *session_id, enum db_role role,
 
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
-	if ((err = db_session_get(db, session_id, &s)) != DB_OK)
-		goto fail;
-	if (db_session_is_over(&s)) {
-		err = db_fail(db, DB_ERR_ENDED, "the session has ended");
-		goto fail;
-	}
-	if ((err = link_store(db, session_id, role, token)) != DB_OK)
+	if ((err = db_session_get_open(db, session_id, &s)) != DB_OK ||
+	    (err = link_store(db, session_id, role, token)) != DB_OK)
 		goto fail;
 	if (!(st = db_stmt(db, ev))) {
 		err = DB_ERR_STORE;

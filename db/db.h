@@ -319,7 +319,9 @@ int db_expire(struct db *db, int64_t now_ms, db_expire_cb *cb, void *arg,
 /* People and money. Names are 1..DB_NAME_MAX bytes of printable UTF-8. */
 int db_user_add(struct db *db, const char *name, int64_t balance, int64_t now_ms);
 int db_astrologer_add(struct db *db, const char *name, int64_t now_ms);
-int db_wallet_topup(struct db *db, const char *user, int64_t amount, int64_t now_ms);
+/* reference: the shop's own name for the payment (1..100 bytes), or NULL. */
+int db_wallet_topup(struct db *db, const char *user, int64_t amount, const char *reference,
+                    int64_t now_ms);
 int db_wallet_show(struct db *db, const char *user, int64_t *balance, int64_t *frozen);
 int db_earnings_show(struct db *db, const char *astrologer, int64_t *earnings);
 
@@ -341,6 +343,13 @@ struct db_booking {
 /* Books a session: freezes the price, creates the room and both links. */
 int db_book(struct db *db, const struct db_booking_req *req, int64_t now_ms,
             struct db_booking *out);
+
+/*
+ * Cancels a booking before both have joined: ends it, refunded in full.
+ * DB_ERR_STATE once it has started, DB_ERR_ENDED once it is over.
+ */
+int db_booking_cancel(struct db *db, const char *session_id, int64_t now_ms,
+                      struct db_settlement *out);
 
 /* Issues a participant a new link; the old one stops working. */
 int db_link_reissue(struct db *db, const char *session_id, enum db_role role,
@@ -388,6 +397,90 @@ void db_tx_rollback(struct db *db);
 /* Sessions for sessionctl list; cb gets each, newest first. */
 typedef void db_session_cb(void *arg, const struct db_session *s);
 int db_session_list(struct db *db, int limit, db_session_cb *cb, void *arg);
+
+/*
+ * Sessions by scheduled start, oldest first, one page at a time: those of
+ * a status (-1: any) starting in [from_ms, to_ms) (0: unbounded), after
+ * the cursor a previous page returned ("" for the first). next is ""
+ * after the last page.
+ */
+#define DB_CURSOR_MAX 64
+struct db_session_query {
+	int status;
+	int64_t from_ms, to_ms;
+	int limit; /* 1..DB_PAGE_MAX */
+	const char *cursor;
+};
+#define DB_PAGE_MAX 100
+int db_session_page(struct db *db, const struct db_session_query *q, db_session_cb *cb,
+                    void *arg, char next[DB_CURSOR_MAX]);
+
+/* Every astrologer with what they have earned. */
+typedef void db_astrologer_cb(void *arg, const char *name, int64_t earnings);
+int db_astrologer_list(struct db *db, db_astrologer_cb *cb, void *arg);
+
+/* Per astrologer, the sessions that ended in [from_ms, to_ms) (0: unbounded). */
+struct db_earnings_row {
+	const char *astrologer;
+	int64_t sessions, billed_minutes;
+	int64_t charged, commission, earnings;
+};
+typedef void db_earnings_cb(void *arg, const struct db_earnings_row *row);
+int db_earnings_report(struct db *db, int64_t from_ms, int64_t to_ms, db_earnings_cb *cb,
+                       void *arg);
+
+/*
+ * API keys: "sk_" and 43 URL-safe characters (32 random bytes), shown
+ * once by db_apikey_add; the database keeps their keyed digests. verify
+ * fills *out for a known key, revoked or not (the caller refuses a
+ * revoked one), DB_ERR_NOT_FOUND otherwise.
+ */
+#define DB_APIKEY_LEN (3 + DB_TOKEN_LEN)
+struct db_apikey {
+	int64_t id;
+	char name[DB_NAME_MAX + 1];
+	int64_t created_ms, revoked_ms, last_used_ms; /* 0: never */
+};
+int db_apikey_add(struct db *db, const char *name, int64_t now_ms, char key[DB_APIKEY_LEN + 1]);
+int db_apikey_revoke(struct db *db, const char *name, int64_t now_ms);
+typedef void db_apikey_cb(void *arg, const struct db_apikey *k);
+int db_apikey_list(struct db *db, db_apikey_cb *cb, void *arg);
+int db_apikey_verify(struct db *db, const char *key, struct db_apikey *out);
+/* One audit row: a call that came with a key (key_name NULL: an unknown one). */
+int db_audit_add(struct db *db, const char *key_name, const char *method, const char *path,
+                 int status, int64_t now_ms);
+
+/*
+ * Idempotency-Key records (per API key, kept DB_IDEM_KEEP_MS). claim, in
+ * its own transaction, answers with the state of the key: NEW (claimed
+ * now: run the request), DONE (replay status and body), RUNNING (another
+ * request holds it, for up to DB_IDEM_LEASE_MS) or MISMATCH (the key was
+ * used for another request). finish stores the answer and must run in
+ * the caller's db_tx_begin with the request's effect, so both commit or
+ * neither does; release gives up a claim whose request failed.
+ */
+#define DB_IDEM_KEEP_MS (24LL * 3600 * 1000)
+#define DB_IDEM_LEASE_MS 15000 /* longer than any live request: nginx waits 10 s for an answer */
+#define DB_IDEM_KEY_MAX 255
+enum db_idem_state { DB_IDEM_NEW, DB_IDEM_DONE, DB_IDEM_RUNNING, DB_IDEM_MISMATCH };
+struct db_idem_req {
+	int64_t key_id;
+	const char *idem_key;
+	const char *action; /* what the request does, as the front end names it */
+	const char *body;   /* its input as sent */
+	size_t body_len;
+};
+struct db_idem {
+	enum db_idem_state state;
+	unsigned char claim[16];
+	int status;   /* DONE: the stored answer */
+	char *body;   /* DONE: owned, free() it: the stored answer's body */
+};
+int db_idem_claim(struct db *db, const struct db_idem_req *q, int64_t now_ms,
+                  struct db_idem *out);
+int db_idem_finish(struct db *db, const struct db_idem_req *q, const struct db_idem *claim,
+                   int status, const char *body);
+int db_idem_release(struct db *db, const struct db_idem_req *q, const struct db_idem *claim);
 
 /* What sessionctl show prints beside the session. */
 typedef void db_event_cb(void *arg, const char *kind, const char *participant,

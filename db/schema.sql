@@ -68,6 +68,9 @@ CREATE TABLE ledger_transactions (
                 CHECK (kind IN ('topup', 'freeze', 'settle')),
     session_id  TEXT    REFERENCES webrtc_sessions(id),
     created_ms  INTEGER NOT NULL,
+    -- the shop's own name for a top-up (its payment's id), when it gave one
+    reference   TEXT    CHECK (reference IS NULL OR (kind = 'topup'
+                               AND length(reference) BETWEEN 1 AND 100)),
     CHECK ((kind = 'topup') = (session_id IS NULL))
 ) STRICT;
 CREATE INDEX ledger_transactions_session ON ledger_transactions(session_id);
@@ -284,3 +287,49 @@ CREATE TABLE presence (
 ) STRICT;
 CREATE INDEX presence_session ON presence(session_id, participant, joined_ms);
 CREATE INDEX presence_open ON presence(session_id) WHERE left_ms IS NULL;
+
+-- The booking API's keys. A key is shown once when it is made; only its
+-- keyed digest is kept (the key file beside the database, as for links),
+-- so this table alone lets no one in. A revoked key stays for the audit.
+CREATE TABLE api_keys (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL UNIQUE
+                CHECK (length(name) BETWEEN 1 AND 100),
+    digest      BLOB    NOT NULL UNIQUE CHECK (length(digest) = 32),
+    created_ms  INTEGER NOT NULL,
+    revoked_ms  INTEGER
+) STRICT;
+
+-- Every call that came with a key: which key (NULL: one we do not know),
+-- what it asked and what it got. Never the key, a body or a link.
+CREATE TABLE api_audit (
+    id          INTEGER PRIMARY KEY,
+    key_name    TEXT,
+    method      TEXT    NOT NULL CHECK (length(method) BETWEEN 1 AND 16),
+    path        TEXT    NOT NULL CHECK (length(path) BETWEEN 1 AND 512),
+    status      INTEGER NOT NULL CHECK (status BETWEEN 100 AND 599),
+    at_ms       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX api_audit_at ON api_audit(at_ms);
+
+-- Idempotency-Key records, per API key. A request claims its key (claim
+-- is a random nonce, claimed_ms its lease) in one transaction; its effect
+-- and the answer (status, sealed body: it may hold join tokens) are
+-- written together in the next, so a retry either replays the answer or
+-- finds nothing done. request is the digest of what it does and its input.
+CREATE TABLE api_idempotency (
+    key_id      INTEGER NOT NULL REFERENCES api_keys(id),
+    idem_key    TEXT    NOT NULL CHECK (length(idem_key) BETWEEN 1 AND 255),
+    request     BLOB    NOT NULL CHECK (length(request) = 32),
+    claim       BLOB    NOT NULL CHECK (length(claim) = 16),
+    claimed_ms  INTEGER NOT NULL,
+    status      INTEGER CHECK (status BETWEEN 100 AND 599), -- NULL while running
+    response    BLOB,
+    created_ms  INTEGER NOT NULL,
+    CHECK ((status IS NULL) = (response IS NULL)),
+    PRIMARY KEY (key_id, idem_key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX api_idempotency_created ON api_idempotency(created_ms);
+
+-- The booking API lists sessions by their start, page by page.
+CREATE INDEX webrtc_sessions_start ON webrtc_sessions(scheduled_start_ms, id);

@@ -380,6 +380,44 @@ fail:
 	return err;
 }
 
+int db_session_get_open(struct db *db, const char *session_id, struct db_session *s)
+{
+	int err;
+
+	if ((err = db_session_get(db, session_id, s)) != DB_OK)
+		return err;
+	if (db_session_is_over(s))
+		return db_fail(db, DB_ERR_ENDED, "the session has ended");
+	return DB_OK;
+}
+
+int db_booking_cancel(struct db *db, const char *session_id, int64_t now_ms,
+                      struct db_settlement *out)
+{
+	struct db_session s;
+	enum db_reason reason;
+	int err;
+
+	/* Read and end in one transaction, so a join landing between them is never cancelled away. */
+	if ((err = db_write_begin(db)) != DB_OK)
+		return err;
+	if ((err = db_session_get_open(db, session_id, &s)) != DB_OK)
+		goto fail;
+	if (s.status != DB_STATUS_SCHEDULED) {
+		err = db_fail(db, DB_ERR_STATE, "both have joined: the session can only be ended");
+		goto fail;
+	}
+	/* One that is already due (its link ran out, a no-show) ends as what happened. */
+	if ((reason = db_session_due(&db->config, &s, now_ms)) == DB_REASON_NONE)
+		reason = DB_REASON_CANCELLED;
+	if ((err = end_open_session(db, &s, reason, DB_ACTOR_SYSTEM, now_ms, out)) != DB_OK)
+		goto fail;
+	return db_write_commit(db);
+fail:
+	db_write_rollback(db);
+	return err;
+}
+
 int db_session_bill(struct db *db, const struct db_session *s, int64_t now_ms,
                     struct db_settlement *out)
 {

@@ -37,6 +37,10 @@ const LINES = {
   limit_reached: 'You cannot send more messages in this session.',
   replaced: 'This session was opened somewhere else.',
   unknown_type: 'The server did not understand what was sent.',
+  missing_api_key: 'Sign in with an API key.',
+  invalid_api_key: 'This API key does not work: it is mistyped or was revoked.',
+  idempotency_key_reused: 'This request was already made with different details.',
+  idempotency_key_in_use: 'The same request is still being handled. Try again in a moment.',
 };
 
 export const CODES = Object.freeze(Object.keys(LINES));
