@@ -79,7 +79,9 @@ static int topup(struct db *db, int64_t uid, int64_t amount, int64_t now_ms)
 		return err;
 	legs[0].amount = -amount;
 	legs[1].amount = amount;
-	return ledger_move(db, "topup", NULL, legs, 2, now_ms, &txn);
+	if ((err = ledger_move(db, "topup", NULL, legs, 2, now_ms, &txn)) != DB_OK)
+		return err;
+	return db_hook_event(db, DB_HOOK_WALLET_TOPPED_UP, NULL, -1, uid, amount, now_ms);
 }
 
 int db_user_add(struct db *db, const char *name, int64_t balance, int64_t now_ms)

@@ -4,8 +4,12 @@
 
 #include "internal.h"
 
-/* Ends the participant's open connections where the rules say they ended (a takeover, a dead relay's). */
-static int presence_close(struct db *db, const char *session_id, int role, int64_t now_ms)
+/*
+ * Ends the participant's open connections where the rules say they ended
+ * (a takeover, a dead relay's); *closed (may be NULL) counts them.
+ */
+static int presence_close(struct db *db, const char *session_id, int role, int64_t now_ms,
+                          int *closed)
 {
 	static const char q[] =
 		"SELECT id, seen_ms FROM presence WHERE session_id = ?1 AND left_ms IS NULL"
@@ -15,6 +19,8 @@ static int presence_close(struct db *db, const char *session_id, int role, int64
 	sqlite3_stmt *st;
 	int rc, n;
 
+	if (closed)
+		*closed = 0;
 	/* Open rows are few (one per participant, a stale one after a crash): take them in rounds. */
 	do {
 		if (!(st = db_stmt(db, q)))
@@ -38,8 +44,34 @@ static int presence_close(struct db *db, const char *session_id, int role, int64
 			if (sqlite3_step(st) != SQLITE_DONE)
 				return db_fail_sql(db, "presence");
 		}
+		if (closed)
+			*closed += n;
 	} while (n == 8);
 	return DB_OK;
+}
+
+/*
+ * The first connection is the join db_start_session reported; a takeover
+ * (one still open) is no return. A connection after the participant had
+ * left is: it is reported as a join again.
+ */
+static int presence_returns(struct db *db, const char *session_id, enum db_role role,
+                            int *returns)
+{
+	static const char q[] =
+		"SELECT count(*), coalesce(sum(left_ms IS NULL), 0) FROM presence"
+		" WHERE session_id = ? AND participant = ?";
+	sqlite3_stmt *st = db_stmt(db, q);
+	int rc;
+
+	if (!st)
+		return DB_ERR_STORE;
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, db_role_name(role), -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*returns = sqlite3_column_int64(st, 0) > 0 && sqlite3_column_int64(st, 1) == 0;
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? DB_OK : db_fail_sql(db, "presence");
 }
 
 int db_presence_join(struct db *db, const char *session_id, enum db_role role, int64_t now_ms)
@@ -47,11 +79,12 @@ int db_presence_join(struct db *db, const char *session_id, enum db_role role, i
 	static const char ins[] =
 		"INSERT INTO presence(session_id, participant, joined_ms, seen_ms) VALUES (?, ?, ?, ?)";
 	sqlite3_stmt *st;
-	int err;
+	int err, returns = 0;
 
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
-	if ((err = presence_close(db, session_id, (int)role, now_ms)) != DB_OK)
+	if ((err = presence_returns(db, session_id, role, &returns)) != DB_OK ||
+	    (err = presence_close(db, session_id, (int)role, now_ms, NULL)) != DB_OK)
 		goto fail;
 	if (!(st = db_stmt(db, ins))) {
 		err = DB_ERR_STORE;
@@ -65,6 +98,9 @@ int db_presence_join(struct db *db, const char *session_id, enum db_role role, i
 		err = db_fail_sql(db, "presence");
 		goto fail;
 	}
+	if (returns && (err = db_hook_event(db, DB_HOOK_PARTICIPANT_JOINED, session_id, (int)role,
+	                                    0, 0, now_ms)) != DB_OK)
+		goto fail;
 	return db_write_commit(db);
 fail:
 	db_write_rollback(db);
@@ -73,15 +109,18 @@ fail:
 
 int db_presence_leave(struct db *db, const char *session_id, enum db_role role, int64_t now_ms)
 {
-	int err;
+	int err, closed;
 
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
-	if ((err = presence_close(db, session_id, (int)role, now_ms)) != DB_OK) {
-		db_write_rollback(db);
-		return err;
-	}
+	if ((err = presence_close(db, session_id, (int)role, now_ms, &closed)) != DB_OK ||
+	    (closed && (err = db_hook_event(db, DB_HOOK_PARTICIPANT_LEFT, session_id, (int)role,
+	                                    0, 0, now_ms)) != DB_OK))
+		goto fail;
 	return db_write_commit(db);
+fail:
+	db_write_rollback(db);
+	return err;
 }
 
 int db_presence_beat(struct db *db, int64_t now_ms)
@@ -111,7 +150,7 @@ int db_presence_recover(struct db *db)
 
 int db_presence_close_all(struct db *db, const char *session_id, int64_t now_ms)
 {
-	return presence_close(db, session_id, -1, now_ms);
+	return presence_close(db, session_id, -1, now_ms, NULL);
 }
 
 int db_presence_list(struct db *db, const char *session_id, db_presence_cb *cb, void *arg)
