@@ -164,6 +164,10 @@ int db_start_session(struct db *db, const char *session_id, enum db_role role,
 			err = db_fail_sql(db, "join");
 			goto fail;
 		}
+		/* Before the start, so its snapshot is the session as this join left it. */
+		if ((err = db_hook_event(db, DB_HOOK_PARTICIPANT_JOINED, session_id, (int)role, 0, 0,
+		                         now_ms)) != DB_OK)
+			goto fail;
 		if (!(st = db_stmt(db, start))) {
 			err = DB_ERR_STORE;
 			goto fail;
@@ -175,9 +179,7 @@ int db_start_session(struct db *db, const char *session_id, enum db_role role,
 			goto fail;
 		}
 		out->started_now = sqlite3_changes(db->sql) == 1;
-		if ((err = db_hook_event(db, DB_HOOK_PARTICIPANT_JOINED, session_id, (int)role, 0, 0,
-		                         now_ms)) != DB_OK ||
-		    (out->started_now && (err = db_hook_event(db, DB_HOOK_SESSION_STARTED, session_id,
+		if ((out->started_now && (err = db_hook_event(db, DB_HOOK_SESSION_STARTED, session_id,
 		                                              -1, 0, 0, now_ms)) != DB_OK) ||
 		    (err = db_session_get(db, session_id, &out->session)) != DB_OK)
 			goto fail;
