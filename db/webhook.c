@@ -50,7 +50,7 @@ static int secret_open(struct db *db, const void *sealed, int len, unsigned char
 	               : db_fail(db, DB_ERR_STORE, "a webhook secret does not open with this key");
 }
 
-/* Runs a statement that returns no rows; *changes gets how many rows it changed. */
+/* Runs a statement that returns no rows; *changes (may be NULL) gets how many rows it changed. */
 static int run(struct db *db, sqlite3_stmt *st, const char *what, int *changes)
 {
 	int rc = sqlite3_step(st);
@@ -63,13 +63,62 @@ static int run(struct db *db, sqlite3_stmt *st, const char *what, int *changes)
 	return DB_OK;
 }
 
+/* Runs a change whose parameters are two integers (?1, and ?2 when it has one). */
+static int run_ids(struct db *db, const char *sql, int64_t a, int64_t b, const char *what,
+                   int *changes)
+{
+	sqlite3_stmt *st = db_stmt(db, sql);
+
+	if (!st)
+		return DB_ERR_STORE;
+	sqlite3_bind_int64(st, 1, a);
+	if (sqlite3_bind_parameter_count(st) > 1)
+		sqlite3_bind_int64(st, 2, b);
+	return run(db, st, what, changes);
+}
+
+/* A change that must touch exactly one row of the named thing. */
+static int run_one(struct db *db, const char *sql, int64_t id, int64_t b, const char *what)
+{
+	int err, changes = 0;
+
+	if ((err = run_ids(db, sql, id, b, what, &changes)) == DB_OK && changes != 1)
+		err = db_fail(db, DB_ERR_NOT_FOUND, "no %s %lld", what, (long long)id);
+	return err;
+}
+
+/*
+ * Ends a write that made a secret: committed, or rolled back with the
+ * secret wiped, so no secret is ever shown for a change that did not happen.
+ */
+static int secret_done(struct db *db, int err, char secret[DB_WEBHOOK_SECRET_LEN + 1])
+{
+	if (err == DB_OK)
+		err = db_write_commit(db);
+	else
+		db_write_rollback(db);
+	if (err != DB_OK)
+		sodium_memzero(secret, DB_WEBHOOK_SECRET_LEN + 1);
+	return err;
+}
+
+/* Seals a fresh secret into ?2 of a statement whose ?1 and ?3 the caller bound. */
+static int secret_write(struct db *db, sqlite3_stmt *st, char secret[DB_WEBHOOK_SECRET_LEN + 1],
+                        int *changes)
+{
+	unsigned char sealed[SEALED_LEN];
+
+	secret_new(db, secret, sealed);
+	sqlite3_bind_blob(st, 2, sealed, sizeof sealed, SQLITE_TRANSIENT);
+	return run(db, st, "webhook endpoint", changes);
+}
+
 int db_webhook_add(struct db *db, const char *url, int64_t now_ms, int64_t *id,
                    char secret[DB_WEBHOOK_SECRET_LEN + 1])
 {
 	static const char count[] = "SELECT count(*) FROM webhook_endpoints";
 	static const char ins[] =
-		"INSERT INTO webhook_endpoints(url, secret_sealed, created_ms) VALUES (?, ?, ?)";
-	unsigned char sealed[SEALED_LEN];
+		"INSERT INTO webhook_endpoints(url, secret_sealed, created_ms) VALUES (?1, ?2, ?3)";
 	char why[256];
 	sqlite3_stmt *st;
 	int rc, err;
@@ -80,35 +129,23 @@ int db_webhook_add(struct db *db, const char *url, int64_t now_ms, int64_t *id,
 		return db_fail(db, DB_ERR_INVALID, "%s", why);
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
-	if (!(st = db_stmt(db, count))) {
-		err = DB_ERR_STORE;
-		goto fail;
-	}
+	if (!(st = db_stmt(db, count)))
+		return secret_done(db, DB_ERR_STORE, secret);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_int(st, 0) >= MAX_ENDPOINTS)
 		err = db_fail(db, DB_ERR_LIMIT, "at most %d webhook endpoints", MAX_ENDPOINTS);
 	else if (rc != SQLITE_ROW)
 		err = db_fail_sql(db, "webhook endpoints");
 	sqlite3_reset(st);
-	if (err != DB_OK || !(st = db_stmt(db, ins))) {
-		err = err ? err : DB_ERR_STORE;
-		goto fail;
+	if (err == DB_OK && !(st = db_stmt(db, ins)))
+		err = DB_ERR_STORE;
+	if (err == DB_OK) {
+		sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, now_ms);
+		if ((err = secret_write(db, st, secret, NULL)) == DB_OK)
+			*id = sqlite3_last_insert_rowid(db->sql);
 	}
-	secret_new(db, secret, sealed);
-	sqlite3_bind_text(st, 1, url, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 2, sealed, sizeof sealed, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now_ms);
-	if ((err = run(db, st, "webhook endpoint", NULL)) != DB_OK)
-		goto fail;
-	*id = sqlite3_last_insert_rowid(db->sql);
-	if ((err = db_write_commit(db)) != DB_OK)
-		goto fail_wipe;
-	return DB_OK;
-fail:
-	db_write_rollback(db);
-fail_wipe:
-	sodium_memzero(secret, DB_WEBHOOK_SECRET_LEN + 1); /* no secret for an endpoint not added */
-	return err;
+	return secret_done(db, err, secret);
 }
 
 int db_webhook_list(struct db *db, db_webhook_cb *cb, void *arg)
@@ -147,34 +184,22 @@ int db_webhook_list(struct db *db, db_webhook_cb *cb, void *arg)
 
 int db_webhook_remove(struct db *db, int64_t id)
 {
-	static const char *const del[] = {
+	static const char attempts[] =
 		"DELETE FROM webhook_attempts WHERE delivery_id IN"
-		" (SELECT id FROM webhook_deliveries WHERE endpoint_id = ?)",
-		"DELETE FROM webhook_deliveries WHERE endpoint_id = ?",
-		"DELETE FROM webhook_endpoints WHERE id = ?",
-	};
-	sqlite3_stmt *st;
-	int err, changes = 0;
+		" (SELECT id FROM webhook_deliveries WHERE endpoint_id = ?1)";
+	static const char deliveries[] = "DELETE FROM webhook_deliveries WHERE endpoint_id = ?1";
+	static const char endpoint[] = "DELETE FROM webhook_endpoints WHERE id = ?1";
+	int err;
 
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
-	for (size_t i = 0; i < sizeof del / sizeof del[0]; i++) {
-		if (!(st = db_stmt(db, del[i]))) {
-			err = DB_ERR_STORE;
-			goto fail;
-		}
-		sqlite3_bind_int64(st, 1, id);
-		if ((err = run(db, st, "webhook endpoint", &changes)) != DB_OK)
-			goto fail;
-	}
-	if (changes != 1) {
-		err = db_fail(db, DB_ERR_NOT_FOUND, "no webhook endpoint %lld", (long long)id);
-		goto fail;
+	if ((err = run_ids(db, attempts, id, 0, "webhook attempts", NULL)) != DB_OK ||
+	    (err = run_ids(db, deliveries, id, 0, "webhook deliveries", NULL)) != DB_OK ||
+	    (err = run_one(db, endpoint, id, 0, "webhook endpoint")) != DB_OK) {
+		db_write_rollback(db);
+		return err;
 	}
 	return db_write_commit(db);
-fail:
-	db_write_rollback(db);
-	return err;
 }
 
 int db_webhook_rotate(struct db *db, int64_t id, int64_t now_ms,
@@ -183,34 +208,19 @@ int db_webhook_rotate(struct db *db, int64_t id, int64_t now_ms,
 	static const char upd[] =
 		"UPDATE webhook_endpoints SET previous_sealed = secret_sealed, secret_sealed = ?2,"
 		" previous_until_ms = ?3 WHERE id = ?1";
-	unsigned char sealed[SEALED_LEN];
 	sqlite3_stmt *st;
 	int err, changes = 0;
 
+	memset(secret, 0, DB_WEBHOOK_SECRET_LEN + 1);
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
-	if (!(st = db_stmt(db, upd))) {
-		err = DB_ERR_STORE;
-		goto fail;
-	}
-	secret_new(db, secret, sealed);
+	if (!(st = db_stmt(db, upd)))
+		return secret_done(db, DB_ERR_STORE, secret);
 	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_blob(st, 2, sealed, sizeof sealed, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, now_ms + DB_WEBHOOK_OVERLAP_MS);
-	if ((err = run(db, st, "webhook endpoint", &changes)) != DB_OK)
-		goto fail;
-	if (changes != 1) {
+	if ((err = secret_write(db, st, secret, &changes)) == DB_OK && changes != 1)
 		err = db_fail(db, DB_ERR_NOT_FOUND, "no webhook endpoint %lld", (long long)id);
-		goto fail;
-	}
-	if ((err = db_write_commit(db)) != DB_OK)
-		goto fail_wipe;
-	return DB_OK;
-fail:
-	db_write_rollback(db);
-fail_wipe:
-	sodium_memzero(secret, DB_WEBHOOK_SECRET_LEN + 1);
-	return err;
+	return secret_done(db, err, secret);
 }
 
 int db_webhook_deliveries(struct db *db, int failed_only, int limit, db_delivery_cb *cb,
@@ -264,35 +274,17 @@ int db_webhook_retry(struct db *db, int64_t delivery_id, int64_t now_ms)
 	static const char enable[] =
 		"UPDATE webhook_endpoints SET disabled_ms = NULL, disabled_reason = NULL"
 		" WHERE id = (SELECT endpoint_id FROM webhook_deliveries WHERE id = ?1)";
-	sqlite3_stmt *st;
-	int err, changes = 0;
+	int err;
 
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
-	if (!(st = db_stmt(db, upd))) {
-		err = DB_ERR_STORE;
-		goto fail;
-	}
-	sqlite3_bind_int64(st, 1, delivery_id);
-	sqlite3_bind_int64(st, 2, now_ms);
-	if ((err = run(db, st, "webhook delivery", &changes)) != DB_OK)
-		goto fail;
-	if (changes != 1) {
-		err = db_fail(db, DB_ERR_NOT_FOUND, "no webhook delivery %lld", (long long)delivery_id);
-		goto fail;
-	}
 	/* Asking for a re-send says the receiver is back: a 410 no longer stands. */
-	if (!(st = db_stmt(db, enable))) {
-		err = DB_ERR_STORE;
-		goto fail;
+	if ((err = run_one(db, upd, delivery_id, now_ms, "webhook delivery")) != DB_OK ||
+	    (err = run_ids(db, enable, delivery_id, 0, "webhook endpoint", NULL)) != DB_OK) {
+		db_write_rollback(db);
+		return err;
 	}
-	sqlite3_bind_int64(st, 1, delivery_id);
-	if ((err = run(db, st, "webhook endpoint", NULL)) != DB_OK)
-		goto fail;
 	return db_write_commit(db);
-fail:
-	db_write_rollback(db);
-	return err;
 }
 
 void db_webhook_jobs_free(struct db_webhook_job *jobs, int n)
@@ -455,23 +447,10 @@ int db_webhook_record(struct db *db, int64_t delivery_id, int64_t started_ms, in
 	if ((err = run(db, st, "webhook delivery", NULL)) != DB_OK)
 		goto fail;
 	/* 410 Gone: the receiver says it will never want these again (Standard Webhooks). */
-	if (http_status == 410) {
-		if (!(st = db_stmt(db, disable))) {
-			err = DB_ERR_STORE;
-			goto fail;
-		}
-		sqlite3_bind_int64(st, 1, endpoint);
-		sqlite3_bind_int64(st, 2, now_ms);
-		if ((err = run(db, st, "webhook endpoint", NULL)) != DB_OK ||
-		    !(st = db_stmt(db, fail_rest))) {
-			err = err ? err : DB_ERR_STORE;
-			goto fail;
-		}
-		sqlite3_bind_int64(st, 1, endpoint);
-		sqlite3_bind_int64(st, 2, now_ms);
-		if ((err = run(db, st, "webhook deliveries", NULL)) != DB_OK)
-			goto fail;
-	}
+	if (http_status == 410 &&
+	    ((err = run_ids(db, disable, endpoint, now_ms, "webhook endpoint", NULL)) != DB_OK ||
+	     (err = run_ids(db, fail_rest, endpoint, now_ms, "webhook deliveries", NULL)) != DB_OK))
+		goto fail;
 	return db_write_commit(db);
 fail:
 	db_write_rollback(db);

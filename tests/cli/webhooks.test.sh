@@ -67,14 +67,6 @@ check "webhook deliveries lists them newest first; --failed none yet" \
 		sessionctl webhook deliveries --failed | jq -e 'length == 0' >/dev/null"
 
 # Each bad input: a non-zero exit, a message on stderr, the database unchanged.
-refused() {
-	local what=$1; shift
-	local before after err rc
-	before=$(dump)
-	err=$(ctl "$@" 2>&1 >/dev/null); rc=$?
-	after=$(dump)
-	check "refused: $what" test "$rc" -ne 0 -a -n "$err" -a "$before" = "$after"
-}
 refused "an endpoint id that is not a number" webhook remove one
 refused "an endpoint id of 0" webhook rotate 0
 refused "an unknown endpoint" webhook remove 7
