@@ -41,20 +41,36 @@ static void nap(int64_t ms)
 		nanosleep(&ts, NULL);
 }
 
-/* Posts one batch and records each result; how long to wait before the next look. */
+/* How long to sleep at most until next_ms (0: nothing pending). */
+static int64_t until(int64_t next_ms, int64_t now)
+{
+	return next_ms && next_ms - now < POLL_MS ? next_ms - now : POLL_MS;
+}
+
+/*
+ * Posts one batch and records each result; how long to wait before the
+ * next look. While no other process has written and nothing falls due,
+ * an idle deliverer reads nothing.
+ */
 static int64_t round_once(struct db *db, struct hooks_poster *poster)
 {
+	static int64_t next_ms;
+	static int posted = 1; /* its own writes may have made something due */
 	struct db_webhook_job jobs[HOOKS_BATCH];
 	struct hooks_result res[HOOKS_BATCH];
-	int64_t now = db_now_ms(), next;
-	int n;
+	int64_t now = db_now_ms();
+	int n, changed;
 
-	if (db_webhook_due(db, now, jobs, HOOKS_BATCH, &n, &next) != DB_OK) {
+	if (db_changed(db, &changed) != DB_OK)
+		changed = 1;
+	if (!changed && !posted && (!next_ms || now < next_ms))
+		return until(next_ms, now);
+	if (db_webhook_due(db, now, jobs, HOOKS_BATCH, &n, &next_ms) != DB_OK) {
 		fprintf(stderr, "sessions-webhooks: %s\n", db_errmsg(db));
 		return BACKOFF_MS;
 	}
-	if (n == 0)
-		return next && next - now < POLL_MS ? next - now : POLL_MS;
+	if (!(posted = n > 0))
+		return until(next_ms, now);
 	if (hooks_post(poster, jobs, n, res, &stop_flag) == 0) {
 		for (int i = 0; i < n; i++) {
 			if (!res[i].ended_ms)
