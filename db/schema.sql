@@ -291,7 +291,7 @@ CREATE INDEX presence_open ON presence(session_id) WHERE left_ms IS NULL;
 -- this file alone signs nothing. During a rotation the previous secret
 -- signs too, until previous_until_ms.
 CREATE TABLE webhook_endpoints (
-    id                INTEGER PRIMARY KEY,
+    id                INTEGER PRIMARY KEY AUTOINCREMENT, -- a removed endpoint's id is never reused
     url               TEXT    NOT NULL CHECK (length(url) BETWEEN 8 AND 512),
     secret_sealed     BLOB    NOT NULL CHECK (length(secret_sealed) = 72),
     previous_sealed   BLOB    CHECK (length(previous_sealed) = 72),

@@ -87,4 +87,10 @@ out=$(timeout 2 sessions-webhooks --db "$SESSIONS_DB" 2>&1)
 check "with another key the secrets do not open, and nothing is sent" \
 	sh -c "printf '%s' '$out' | grep -q 'does not open with this key' && [ \"\$(sqlite3 '$SESSIONS_DB' 'SELECT count(*) FROM webhook_attempts')\" = 0 ]"
 cp "$TAP_TMP/key.saved" "$SESSIONS_DB.key"
+
+ctl webhook remove 1 >/dev/null
+check "webhook remove forgets the endpoint with its deliveries" \
+	test "$(count webhook_endpoints) $(count webhook_deliveries)" = "0 0"
+check "a removed endpoint's id is never given again" \
+	sh -c "sessionctl webhook add http://127.0.0.1:9/again | jq -e '.id == 2' >/dev/null"
 tap_exit
