@@ -276,7 +276,7 @@ int db_session_bill(struct db *db, const struct db_session *s, int64_t now_ms,
  * (closing the participant's previous one at now_ms: a takeover leaves no
  * gap); leave closes it; beat refreshes every open connection's seen_ms;
  * recover, at the relay's start, ends what a relay that died left open at
- * its last heartbeat. One relay serves a database.
+ * its last heartbeat, reporting each as a leave. One relay serves a database.
  */
 int db_presence_join(struct db *db, const char *session_id, enum db_role role, int64_t now_ms);
 int db_presence_leave(struct db *db, const char *session_id, enum db_role role, int64_t now_ms);

@@ -1,4 +1,5 @@
 /* presence.c: the participants' connections to the relay as they happened, and the time both were there. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -136,16 +137,81 @@ int db_presence_beat(struct db *db, int64_t now_ms)
 	return rc == SQLITE_DONE ? DB_OK : db_fail_sql(db, "presence beat");
 }
 
-int db_presence_recover(struct db *db)
-{
-	sqlite3_stmt *st = db_stmt(db, "UPDATE presence SET left_ms = seen_ms WHERE left_ms IS NULL");
-	int rc;
+/* Who a dead relay left connected, and since its last heartbeat. */
+struct presence_open {
+	char session_id[DB_ID_LEN + 1];
+	int role;
+	int64_t seen_ms;
+};
 
+/* Collects the open connections, for recover to report once they are closed. */
+static int presence_open_list(struct db *db, struct presence_open **out, size_t *n)
+{
+	static const char q[] =
+		"SELECT session_id, participant, max(seen_ms) FROM presence WHERE left_ms IS NULL"
+		" GROUP BY session_id, participant";
+	sqlite3_stmt *st = db_stmt(db, q);
+	size_t cap = 0;
+	int rc, err = DB_OK;
+
+	*out = NULL;
+	*n = 0;
 	if (!st)
 		return DB_ERR_STORE;
-	rc = sqlite3_step(st);
+	while (err == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			void *more = realloc(*out, (cap = cap ? cap * 2 : 16) * sizeof **out);
+
+			if (!more) {
+				err = db_fail(db, DB_ERR_STORE, "out of memory");
+				break;
+			}
+			*out = more;
+		}
+		snprintf((*out)[*n].session_id, sizeof (*out)[*n].session_id, "%s",
+		         (const char *)sqlite3_column_text(st, 0));
+		(*out)[*n].role = db_role_parse((const char *)sqlite3_column_text(st, 1));
+		(*out)[(*n)++].seen_ms = sqlite3_column_int64(st, 2);
+	}
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : db_fail_sql(db, "presence recover");
+	if (err == DB_OK && rc != SQLITE_DONE)
+		err = db_fail_sql(db, "presence recover");
+	return err;
+}
+
+/* Each connection a dead relay left open ends at its last heartbeat, and is reported as a leave. */
+int db_presence_recover(struct db *db)
+{
+	struct presence_open *open = NULL; /* is malloc'd */
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int err;
+
+	if ((err = db_write_begin(db)) != DB_OK)
+		return err;
+	if ((err = presence_open_list(db, &open, &n)) != DB_OK)
+		goto fail;
+	if (!(st = db_stmt(db, "UPDATE presence SET left_ms = seen_ms WHERE left_ms IS NULL"))) {
+		err = DB_ERR_STORE;
+		goto fail;
+	}
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		err = db_fail_sql(db, "presence recover");
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	for (size_t i = 0; i < n; i++)
+		if (open[i].role >= 0 &&
+		    (err = db_hook_event(db, DB_HOOK_PARTICIPANT_LEFT, open[i].session_id, open[i].role,
+		                         0, 0, open[i].seen_ms)) != DB_OK)
+			goto fail;
+	free(open);
+	return db_write_commit(db);
+fail:
+	free(open);
+	db_write_rollback(db);
+	return err;
 }
 
 int db_presence_close_all(struct db *db, const char *session_id, int64_t now_ms)

@@ -375,6 +375,28 @@ const checks = [
     await done(r);
   }],
 
+  ['a relay killed with -9 and started again reports the connections it had as participant.left; a return is participant.joined', async () => {
+    const bare = await Stack.bare([], { SESSIONS_WEBHOOK_ALLOW_PRIVATE: '1' });
+    try {
+      bare.ctl('webhook', 'add', 'http://127.0.0.1:9/hook');
+      bare.ctl('user', 'add', 'u', '--balance', '10.00');
+      bare.ctl('astrologer', 'add', 'a');
+      const b = bare.ctl('book', '--user', 'u', '--astrologer', 'a', '--type', 'chat', '--minutes', '5', '--price', '1.00');
+      const u = await join(bare, b.userToken);
+      process.kill(bare.relay.pid, 'SIGKILL');
+      await u.closed;
+      await bare.startRelay();
+      const types = () => bare.ctl('webhook', 'deliveries').filter((d) => d.subject === b.sessionId)
+        .sort((x, y) => x.sequence - y.sequence).map((d) => d.type);
+      eq(types(), ['booking.created', 'participant.joined', 'participant.left'], 'after the restart');
+      (await join(bare, b.userToken)).close();
+      await waitFor('the event of the return', () => types().length >= 4);
+      eq(types().slice(3, 4), ['participant.joined'], 'the return');
+    } finally {
+      await bare.stop();
+    }
+  }],
+
   ['at most 16 endpoints; remove forgets one; unknown ids are refused', async () => {
     for (const w of stack.ctl('webhook', 'list')) stack.ctl('webhook', 'remove', String(w.id));
     const ids = [];
