@@ -24,11 +24,16 @@ function signedBy(secrets, req) {
   });
 }
 
+// A body as JSON; {} for one that is not (what a followed redirect would bring).
+function parsed(body) {
+  try { return JSON.parse(body); } catch (e) { return {}; }
+}
+
 // An HTTP receiver on 127.0.0.1 that keeps every request and answers as told.
 class Receiver {
   constructor() {
     this.got = [];
-    this.mode = 'ok'; // ok | 500 | 410 | retry-after | timeout | hold
+    this.mode = 'ok'; // ok | 500 | 410 | retry-after | redirect | timeout | hold
     this.sockets = new Set();
     this.secrets = [];
     this.badSignatures = 0;
@@ -58,7 +63,8 @@ class Receiver {
     req.on('end', () => {
       const r = {
         id: req.headers['webhook-id'], timestamp: req.headers['webhook-timestamp'],
-        signature: req.headers['webhook-signature'], body, at: Date.now(), event: JSON.parse(body),
+        signature: req.headers['webhook-signature'], body, at: Date.now(), event: parsed(body),
+        path: req.url,
       };
       r.signers = signedBy(this.secrets, r);
       if (!r.signers.length || r.id !== r.event.id ||
@@ -68,6 +74,7 @@ class Receiver {
       case '500': res.writeHead(500); res.end(); break;
       case '410': res.writeHead(410); res.end(); break;
       case 'retry-after': res.writeHead(503, { 'Retry-After': '2' }); res.end(); break;
+      case 'redirect': res.writeHead(302, { Location: '/followed' }); res.end(); break;
       case 'timeout': break; // never answers
       case 'hold': setTimeout(() => { res.writeHead(200); res.end('ok'); }, 600); break;
       default: res.writeHead(200); res.end('ok');
@@ -276,6 +283,18 @@ const checks = [
     await waitFor('two tries', () => r.got.length >= 2, 5000);
     const gap = r.got[1].at - r.got[0].at;
     assert(gap >= 1900 && gap < 4000, `second try ${gap} ms after a Retry-After: 2`);
+    await done(r);
+  }],
+
+  ['a redirect is not followed: it is a failed try', async () => {
+    const r = new Receiver();
+    r.mode = 'redirect';
+    await endpoint(r);
+    stack.ctl('wallet', 'topup', payer(), '1.00');
+    await waitFor('two tries', () => r.got.length >= 2, 5000);
+    eq(r.got.map((x) => x.path), ['/hook', '/hook'], 'the paths requested');
+    const d = deliveries(r.endpointId)[0];
+    eq([d.status, d.lastStatus], ['pending', 302], 'the delivery');
     await done(r);
   }],
 
