@@ -7,9 +7,17 @@
 #define ISO(x) "strftime('%Y-%m-%dT%H:%M:%S', " x " / 1000, 'unixepoch') || printf('.%03dZ', " x " % 1000)"
 /* Minor units as the decimal string the API shows. */
 #define MONEY(x) "printf('%d.%02d', " x " / 100, " x " % 100)"
-#define PRESENT(role)                                                              \
-	"json(CASE WHEN EXISTS (SELECT 1 FROM presence p WHERE p.session_id = s.id"  \
-	" AND p.participant = '" role "' AND p.left_ms IS NULL) THEN 'true' ELSE 'false' END)"
+/*
+ * Joined and not gone: from the join until the relay's connection closes,
+ * while the session lasts. A join is admitted a moment before its
+ * connection is stored, so "connected" alone would show it absent.
+ */
+#define PRESENT(role)                                                                   \
+	"json(CASE WHEN s.ended_ms IS NULL AND s." role "_joined_ms IS NOT NULL"            \
+	" AND (EXISTS (SELECT 1 FROM presence p WHERE p.session_id = s.id"                  \
+	"  AND p.participant = '" role "' AND p.left_ms IS NULL)"                           \
+	"  OR NOT EXISTS (SELECT 1 FROM presence p WHERE p.session_id = s.id"               \
+	"  AND p.participant = '" role "')) THEN 'true' ELSE 'false' END)"
 
 /*
  * The sequence is read in the same statement that inserts, inside the

@@ -192,7 +192,9 @@ const checks = [
     assert(started.userJoinedAt && started.astrologerJoinedAt && started.startedAt === started.astrologerJoinedAt,
       `started: ${JSON.stringify(started)}`);
     eq(Date.parse(started.deadline) - Date.parse(started.startedAt), 5 * 1000, 'deadline: 5 paid minutes of 1 s');
-    eq(seq[4].event.data.session.present, { user: false, astrologer: true }, 'left: the astrologer stays');
+    eq(seq.map((x) => x.event.data.session.present), [{ user: false, astrologer: false },
+      { user: true, astrologer: false }, { user: true, astrologer: true }, { user: true, astrologer: true },
+      { user: false, astrologer: true }, { user: false, astrologer: false }], 'who is present at each event');
     assert(seq.every((x) => /^msg_[0-9a-f]{24}$/.test(x.id) && x.id === x.event.id), 'ids');
     eq(r.badSignatures, 0, 'requests whose signature did not verify');
     await done(r);
