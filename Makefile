@@ -39,6 +39,10 @@ CGI_BIN += $(CGI_DIRS:cgi/%=$(B)/bin/api-%)
 RELAY_SRC := $(wildcard relay/*.c)
 RELAY_BIN := $(if $(RELAY_SRC),$(B)/bin/relay)
 
+# hooks/: sessions-webhooks, the webhook deliverer (libcurl).
+HOOKS_SRC := $(wildcard hooks/*.c)
+HOOKS_BIN := $(if $(HOOKS_SRC),$(B)/bin/sessions-webhooks)
+
 # tests/: C unit tests, built plain and with ASan+UBSan.
 UNIT_SRC  := $(wildcard tests/unit/*.test.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.test.c=$(B)/tests/%) \
@@ -50,7 +54,7 @@ HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(B)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-BINS := $(B)/bin/sessionctl $(CGI_BIN) $(RELAY_BIN)
+BINS := $(B)/bin/sessionctl $(CGI_BIN) $(RELAY_BIN) $(HOOKS_BIN)
 
 .PHONY: all deps test-deps run test bench clean install
 all: deps $(BINS)
@@ -62,7 +66,7 @@ deps:
 test-deps: deps
 	@sh deploy/deps.sh test
 
-$(B)/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h cgi/*/*.h relay/*.h ctl/*.h) | deps
+$(B)/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h cgi/*/*.h relay/*.h ctl/*.h hooks/*.h) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -114,6 +118,11 @@ $(foreach d,$(CGI_DIRS:cgi/%=%),$(eval $(call cgi_dir_program,$(d))))
 $(B)/bin/relay: $(RELAY_SRC:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null) -pthread
+
+$(B)/obj/hooks/%.o: CFLAGS += $(shell pkg-config --cflags libcurl 2>/dev/null)
+$(B)/bin/sessions-webhooks: $(HOOKS_SRC:%.c=$(B)/obj/%.o) $(DB_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 # Unit tests compile the library's sources themselves, once per flavour.
 $(B)/tests/%: tests/unit/%.test.c $(DB_SRC) $(B)/gen/schema.c tests/unit/tap.h db/db.h
@@ -170,7 +179,7 @@ install: all
 		$(D)$(SYSCONF)/systemd/system $(D)$(SYSCONF)/cron.d $(D)$(SYSCONF)/nginx/sites-available
 	install -d -m 0755 $(D)$(SYSCONF)/sessions
 	install -m 0755 $(B)/bin/sessionctl $(D)$(BINDIR)/
-	install -m 0755 $(CGI_BIN) $(RELAY_BIN) $(D)$(LIBDIR)/
+	install -m 0755 $(CGI_BIN) $(RELAY_BIN) $(HOOKS_BIN) $(D)$(LIBDIR)/
 	install -m 0755 deploy/sessions-run $(D)$(LIBDIR)/
 	if [ -d html ]; then cp -R html/. $(D)$(SHARE)/html/; fi
 	# The page names its files by their version, so browsers that keep them for a year fetch new ones.

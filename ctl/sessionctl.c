@@ -586,6 +586,153 @@ static int cmd_apikey_revoke(struct db *db, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_webhook_add(struct db *db, int argc, char **argv)
+{
+	char secret[DB_WEBHOOK_SECRET_LEN + 1];
+	int64_t id;
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)))
+		return err;
+	if ((err = db_webhook_add(db, argv[0], db_now_ms(), &id, secret)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "id", id);
+	add_str(j, "url", argv[0]);
+	add_str(j, "secret", secret); /* shown this once: only its sealed form is kept */
+	print_json(j);
+	memset(secret, 0, sizeof secret);
+	return 0;
+}
+
+static void webhook_one(void *arg, const struct db_webhook *w)
+{
+	struct json_object *j = json_object_new_object();
+
+	add_int(j, "id", w->id);
+	add_str(j, "url", w->url);
+	wire_add_time(j, "createdAt", w->created_ms);
+	json_object_object_add(j, "enabled", json_object_new_boolean(!w->disabled_ms));
+	wire_add_time(j, "disabledAt", w->disabled_ms);
+	if (w->disabled_ms)
+		add_str(j, "disabledReason", w->disabled_reason);
+	wire_add_time(j, "previousSecretUntil", w->previous_until_ms);
+	add_int(j, "pending", w->pending);
+	add_int(j, "delivered", w->delivered);
+	add_int(j, "failed", w->failed);
+	json_object_array_add(arg, j);
+}
+
+static int cmd_webhook_list(struct db *db, int argc, char **argv)
+{
+	int err;
+
+	if ((err = parse_opts(argc, argv, NULL, 0)))
+		return err;
+	struct json_object *list = json_object_new_array();
+	if ((err = db_webhook_list(db, webhook_one, list)) != DB_OK) {
+		json_object_put(list);
+		return fail(db, err);
+	}
+	print_json(list);
+	return 0;
+}
+
+static int cmd_webhook_remove(struct db *db, int argc, char **argv)
+{
+	int64_t id;
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)) ||
+	    (err = parse_count(argv[0], "the endpoint id", 1, INT64_MAX, &id)))
+		return err;
+	if ((err = db_webhook_remove(db, id)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "removed", id);
+	print_json(j);
+	return 0;
+}
+
+static int cmd_webhook_rotate(struct db *db, int argc, char **argv)
+{
+	char secret[DB_WEBHOOK_SECRET_LEN + 1];
+	int64_t id, now = db_now_ms();
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)) ||
+	    (err = parse_count(argv[0], "the endpoint id", 1, INT64_MAX, &id)))
+		return err;
+	if ((err = db_webhook_rotate(db, id, now, secret)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "id", id);
+	add_str(j, "secret", secret);
+	wire_add_time(j, "previousSecretUntil", now + DB_WEBHOOK_OVERLAP_MS);
+	print_json(j);
+	memset(secret, 0, sizeof secret);
+	return 0;
+}
+
+static void delivery_one(void *arg, const struct db_delivery *d)
+{
+	static const char *const status[] = {"pending", "delivered", "failed"};
+	struct json_object *j = json_object_new_object();
+
+	add_int(j, "id", d->id);
+	add_int(j, "endpoint", d->endpoint_id);
+	add_str(j, "eventId", d->event_id);
+	add_str(j, "type", d->type);
+	add_str(j, "subject", d->subject);
+	add_int(j, "sequence", d->sequence);
+	add_str(j, "status", status[d->status]);
+	add_int(j, "attempts", d->attempts);
+	wire_add_time(j, "createdAt", d->created_ms);
+	wire_add_time(j, "lastAttemptAt", d->last_attempt_ms);
+	wire_add_time(j, "nextAttemptAt", d->status == DB_DELIVERY_PENDING ? d->next_attempt_ms : 0);
+	wire_add_time(j, "doneAt", d->done_ms);
+	json_object_object_add(j, "lastStatus", d->last_status ? json_object_new_int(d->last_status)
+	                                                       : NULL);
+	json_object_object_add(j, "lastError", *d->last_error ? json_object_new_string(d->last_error)
+	                                                      : NULL);
+	json_object_array_add(arg, j);
+}
+
+static int cmd_webhook_deliveries(struct db *db, int argc, char **argv)
+{
+	struct opt o[] = {{"--failed", NULL, 1}, {"--limit", NULL, 0}};
+	int64_t limit = 100;
+	int err;
+
+	if ((err = parse_opts(argc, argv, o, 2)) ||
+	    (o[1].value && (err = parse_count(o[1].value, "--limit", 1, 100000, &limit))))
+		return err;
+	struct json_object *list = json_object_new_array();
+	if ((err = db_webhook_deliveries(db, o[0].value != NULL, (int)limit, delivery_one, list)) !=
+	    DB_OK) {
+		json_object_put(list);
+		return fail(db, err);
+	}
+	print_json(list);
+	return 0;
+}
+
+static int cmd_webhook_retry(struct db *db, int argc, char **argv)
+{
+	int64_t id;
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)) ||
+	    (err = parse_count(argv[0], "the delivery id", 1, INT64_MAX, &id)))
+		return err;
+	if ((err = db_webhook_retry(db, id, db_now_ms())) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "retried", id);
+	print_json(j);
+	return 0;
+}
+
 static const struct cmd cmds[] = {
 	{NULL, "init", cmd_init, "init [--owner USER]", .nargs = 0},
 	{NULL, "config", cmd_config, "config", 0, .no_db = 1},
@@ -608,6 +755,13 @@ static const struct cmd cmds[] = {
 	{"apikey", "add", cmd_apikey_add, "apikey add NAME", .nargs = 1},
 	{"apikey", "list", cmd_apikey_list, "apikey list", .nargs = 0},
 	{"apikey", "revoke", cmd_apikey_revoke, "apikey revoke NAME", .nargs = 1},
+	{"webhook", "add", cmd_webhook_add, "webhook add URL", .nargs = 1},
+	{"webhook", "list", cmd_webhook_list, "webhook list", .nargs = 0},
+	{"webhook", "remove", cmd_webhook_remove, "webhook remove ID", .nargs = 1},
+	{"webhook", "rotate", cmd_webhook_rotate, "webhook rotate ID", .nargs = 1},
+	{"webhook", "deliveries", cmd_webhook_deliveries,
+	 "webhook deliveries [--failed] [--limit N]", .nargs = 0},
+	{"webhook", "retry", cmd_webhook_retry, "webhook retry ID", .nargs = 1},
 };
 
 #define NCMDS ((int)(sizeof cmds / sizeof cmds[0]))

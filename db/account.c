@@ -82,15 +82,19 @@ static int topup(struct db *db, int64_t uid, int64_t amount, const char *referen
 		return err;
 	legs[0].amount = -amount;
 	legs[1].amount = amount;
-	if ((err = ledger_move(db, "topup", NULL, legs, 2, now_ms, &txn)) != DB_OK || !reference)
+	if ((err = ledger_move(db, "topup", NULL, legs, 2, now_ms, &txn)) != DB_OK)
 		return err;
-	if (!(st = db_stmt(db, ref)))
-		return DB_ERR_STORE;
-	sqlite3_bind_text(st, 1, reference, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, txn);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : db_fail_sql(db, "reference");
+	if (reference) {
+		if (!(st = db_stmt(db, ref)))
+			return DB_ERR_STORE;
+		sqlite3_bind_text(st, 1, reference, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, txn);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return db_fail_sql(db, "reference");
+	}
+	return db_hook_event(db, DB_HOOK_WALLET_TOPPED_UP, NULL, -1, uid, amount, now_ms);
 }
 
 int db_user_add(struct db *db, const char *name, int64_t balance, int64_t now_ms)

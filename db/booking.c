@@ -105,6 +105,7 @@ int db_book(struct db *db, const struct db_booking_req *req, int64_t now_ms,
 	if ((err = ledger_move(db, "freeze", session_id, legs, 2, now_ms, &txn)) ||
 	    (err = link_store(db, session_id, DB_ROLE_USER, out->user_token)) ||
 	    (err = link_store(db, session_id, DB_ROLE_ASTROLOGER, out->astrologer_token)) ||
+	    (err = db_hook_event(db, DB_HOOK_BOOKING_CREATED, session_id, -1, 0, 0, now_ms)) ||
 	    (err = db_session_get(db, session_id, &out->session)))
 		goto fail;
 	if ((err = db_write_commit(db)) != DB_OK)

@@ -304,6 +304,9 @@ static int config_load(struct db *db, const char *path)
 	c->chat_max_messages = conf_int(CONF_CHAT_MAX_MESSAGES);
 	c->chat_max_bytes = conf_int(CONF_CHAT_MAX_BYTES);
 	c->chat_before_start_messages = conf_int(CONF_CHAT_BEFORE_START_MESSAGES);
+	c->webhook_allow_private = (int)conf_int(CONF_WEBHOOK_ALLOW_PRIVATE);
+	c->webhook_retry_divisor = conf_int(CONF_WEBHOOK_RETRY_DIVISOR);
+	c->webhook_timeout_ms = conf_int(CONF_WEBHOOK_TIMEOUT_SECONDS) * 1000;
 	return DB_OK;
 }
 

@@ -79,6 +79,9 @@ struct db_config {
 	int64_t chat_max_messages;          /* one participant's chat in one session ... */
 	int64_t chat_max_bytes;             /* ... and its bytes */
 	int64_t chat_before_start_messages; /* ... and its messages before both have joined */
+	int webhook_allow_private;      /* endpoints may resolve to private addresses */
+	int64_t webhook_retry_divisor;  /* shortens the retry schedule: tests only */
+	int64_t webhook_timeout_ms;     /* one delivery attempt's limit */
 };
 
 #define DB_TOKEN_LEN 43  /* 32 random bytes, URL-safe base64 without padding */
@@ -274,7 +277,7 @@ int db_session_bill(struct db *db, const struct db_session *s, int64_t now_ms,
  * (closing the participant's previous one at now_ms: a takeover leaves no
  * gap); leave closes it; beat refreshes every open connection's seen_ms;
  * recover, at the relay's start, ends what a relay that died left open at
- * its last heartbeat. One relay serves a database.
+ * its last heartbeat, reporting each as a leave. One relay serves a database.
  */
 int db_presence_join(struct db *db, const char *session_id, enum db_role role, int64_t now_ms);
 int db_presence_leave(struct db *db, const char *session_id, enum db_role role, int64_t now_ms);
@@ -315,6 +318,112 @@ typedef void db_expire_cb(void *arg, const struct db_session *s,
                           const struct db_settlement *st);
 int db_expire(struct db *db, int64_t now_ms, db_expire_cb *cb, void *arg,
               int *expired, int *timed_out);
+
+/*
+ * Webhooks (webhook.c): endpoints of the shop's own site, the outbox of
+ * events every change writes in its own transaction, and their deliveries.
+ * A secret is "whsec_" + base64 of 32 random bytes (Standard Webhooks):
+ * returned once by add and rotate, stored only sealed under the key.
+ */
+#define DB_WEBHOOK_URL_MAX 512
+#define DB_WEBHOOK_SECRET_LEN 50      /* "whsec_" + 44 base64 characters */
+#define DB_WEBHOOK_EVENT_ID_LEN 28    /* "msg_" + 24 hex digits */
+#define DB_WEBHOOK_ATTEMPTS 8         /* the first try and seven retries */
+#define DB_WEBHOOK_OVERLAP_MS (24LL * 3600 * 1000) /* a rotated-out secret still signs this long */
+#define DB_WEBHOOK_ERROR_MAX 200
+
+struct db_webhook {
+	int64_t id;
+	char url[DB_WEBHOOK_URL_MAX + 1];
+	int64_t created_ms;
+	int64_t disabled_ms; /* 0: enabled */
+	char disabled_reason[DB_WEBHOOK_ERROR_MAX + 1];
+	int64_t previous_until_ms; /* a rotation's old secret signs until then; 0: none */
+	int64_t pending, delivered, failed; /* its deliveries */
+};
+
+enum db_delivery_status { DB_DELIVERY_PENDING, DB_DELIVERY_DELIVERED, DB_DELIVERY_FAILED };
+
+struct db_delivery {
+	int64_t id, endpoint_id;
+	char event_id[DB_WEBHOOK_EVENT_ID_LEN + 1];
+	char type[32];
+	char subject[DB_ID_LEN + 8];
+	int64_t sequence;
+	enum db_delivery_status status;
+	int attempts;
+	int64_t next_attempt_ms, last_attempt_ms, done_ms, created_ms;
+	int last_status; /* the receiver's HTTP status; 0: no answer */
+	char last_error[DB_WEBHOOK_ERROR_MAX + 1];
+};
+
+/*
+ * Checks an endpoint URL: http(s), a host, no user info, at most
+ * DB_WEBHOOK_URL_MAX bytes, and (unless allow_private) every address
+ * its host resolves to is public: no loopback, private, link-local,
+ * carrier-grade NAT, unique-local, multicast or unspecified address.
+ * On DB_OK, pin (when not NULL) gets "host:port:address" of the first
+ * address, for the deliverer to connect to exactly what was checked.
+ * DB_ERR_INVALID with the reason in why.
+ */
+int db_webhook_url_check(const char *url, int allow_private, char *pin, size_t pinlen,
+                         char *why, size_t whylen);
+
+int db_webhook_add(struct db *db, const char *url, int64_t now_ms, int64_t *id,
+                   char secret[DB_WEBHOOK_SECRET_LEN + 1]);
+typedef void db_webhook_cb(void *arg, const struct db_webhook *w);
+int db_webhook_list(struct db *db, db_webhook_cb *cb, void *arg);
+/* Forgets the endpoint with its deliveries. */
+int db_webhook_remove(struct db *db, int64_t id);
+/* A new secret; the current one keeps signing beside it for DB_WEBHOOK_OVERLAP_MS. */
+int db_webhook_rotate(struct db *db, int64_t id, int64_t now_ms,
+                      char secret[DB_WEBHOOK_SECRET_LEN + 1]);
+typedef void db_delivery_cb(void *arg, const struct db_delivery *d);
+/* Newest first, at most limit; only the failed ones when failed_only. */
+int db_webhook_deliveries(struct db *db, int failed_only, int limit, db_delivery_cb *cb,
+                          void *arg);
+/* Sends a delivery again from its first try (also re-enables its endpoint). */
+int db_webhook_retry(struct db *db, int64_t delivery_id, int64_t now_ms);
+
+/* What the deliverer posts: one pending delivery, due now. */
+struct db_webhook_job {
+	int64_t delivery_id, endpoint_id;
+	int attempts; /* made before this one */
+	char url[DB_WEBHOOK_URL_MAX + 1];
+	char event_id[DB_WEBHOOK_EVENT_ID_LEN + 1];
+	char *payload; /* is malloc'd: the envelope as posted; freed by db_webhook_jobs_free */
+	/* The raw signing keys, newest first; wiped by db_webhook_jobs_free. */
+	unsigned char secret[2][32];
+	int nsecrets;
+};
+
+/*
+ * Up to max deliveries due at now_ms, oldest first, never two of one
+ * subject to one endpoint, and none while an earlier event of its subject
+ * is still pending there: per-session order. *next_ms gets the time the
+ * next one falls due when none is (0: nothing pending).
+ */
+int db_webhook_due(struct db *db, int64_t now_ms, struct db_webhook_job *jobs, int max,
+                   int *n, int64_t *next_ms);
+void db_webhook_jobs_free(struct db_webhook_job *jobs, int n);
+
+/*
+ * Records one attempt: a 2xx delivers; 410 disables the endpoint and
+ * fails its pending deliveries; anything else (http_status 0: no answer)
+ * schedules the next try (db_webhook_retry_ms), or fails the delivery
+ * after DB_WEBHOOK_ATTEMPTS. error may be NULL.
+ */
+int db_webhook_record(struct db *db, int64_t delivery_id, int64_t started_ms, int64_t now_ms,
+                      int http_status, int64_t retry_after_ms, const char *error);
+
+/*
+ * The retry schedule (rules.c): after the attempts-th failed try, how long
+ * to wait: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (Standard Webhooks),
+ * divided by divisor (tests), with up to 20 % jitter from jitter (0..1),
+ * never sooner than retry_after_ms (a receiver's Retry-After, capped at
+ * the schedule's longest wait); -1 when no try is left.
+ */
+int64_t db_webhook_retry_ms(int attempts, int64_t divisor, double jitter, int64_t retry_after_ms);
 
 /* People and money. Names are 1..DB_NAME_MAX bytes of printable UTF-8. */
 int db_user_add(struct db *db, const char *name, int64_t balance, int64_t now_ms);

@@ -164,6 +164,10 @@ int db_start_session(struct db *db, const char *session_id, enum db_role role,
 			err = db_fail_sql(db, "join");
 			goto fail;
 		}
+		/* Before the start, so its snapshot is the session as this join left it. */
+		if ((err = db_hook_event(db, DB_HOOK_PARTICIPANT_JOINED, session_id, (int)role, 0, 0,
+		                         now_ms)) != DB_OK)
+			goto fail;
 		if (!(st = db_stmt(db, start))) {
 			err = DB_ERR_STORE;
 			goto fail;
@@ -175,7 +179,9 @@ int db_start_session(struct db *db, const char *session_id, enum db_role role,
 			goto fail;
 		}
 		out->started_now = sqlite3_changes(db->sql) == 1;
-		if ((err = db_session_get(db, session_id, &out->session)) != DB_OK)
+		if ((out->started_now && (err = db_hook_event(db, DB_HOOK_SESSION_STARTED, session_id,
+		                                              -1, 0, 0, now_ms)) != DB_OK) ||
+		    (err = db_session_get(db, session_id, &out->session)) != DB_OK)
 			goto fail;
 	}
 	out->both_joined = db_session_has_joined(&out->session, DB_ROLE_USER) &&
@@ -336,7 +342,10 @@ static int end_open_session(struct db *db, const struct db_session *s,
 	sqlite3_bind_int64(st, 9, out->billed_seconds);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_fail_sql(db, "settlement");
-	return DB_OK;
+	return db_hook_event(db, out->status == DB_STATUS_COMPLETED ? DB_HOOK_SESSION_ENDED
+	                         : out->status == DB_STATUS_EXPIRED ? DB_HOOK_SESSION_EXPIRED
+	                                                            : DB_HOOK_BOOKING_CANCELLED,
+	                     s->id, -1, 0, 0, now_ms);
 }
 
 int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
