@@ -10,9 +10,8 @@
 #      who has joined already) and end (a session that has ended: the
 #      settlement is read back); ratios to the static file.
 #   2. bench/paced.js, open loop at BENCH_RATE requests/s (best of
-#      BENCH_ROUNDS): p50/p99 of validate, join and end as above, then of
-#      BENCH_WRITES first joins and ends that settle (each request a
-#      different session: real writes).
+#      BENCH_ROUNDS): p50/p99 of validate, join and end as above.
+# First joins and settling ends (real writes) are bench/settle.sh's.
 # Targets: validate >= 50 % of the static file's requests/s; p99 < 5 ms at 1,000 requests/s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,33 +19,16 @@ cd "$(dirname "$0")/.."
 seconds=${BENCH_SECONDS:-5}
 conns=${BENCH_CONNS:-32}
 rate=${BENCH_RATE:-1000}
-writes=${BENCH_WRITES:-500}
 rounds=${BENCH_ROUNDS:-3}
 
 for tool in wrk node curl sqlite3; do
 	command -v "$tool" >/dev/null || { echo "api.sh: $tool is missing (make test-deps)" >&2; exit 1; }
 done
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/sessions-bench-XXXXXX")
-cleanup() { sh deploy/stack.sh stop "$dir" >/dev/null 2>&1 || true; rm -rf "$dir"; }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-export SESSIONS_DB=$dir/sessions.db SESSIONS_API_RATE=1000000r/s SESSIONS_API_BURST=1000000
-ctl() { build/bin/sessionctl "$@"; }
+. bench/stack.bash
 field() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p"; }
 
-# A free port: another run may take it between the check and nginx's bind, so retry.
-started=0
-for _ in 1 2 3 4 5; do
-	port=$((20000 + RANDOM % 30000))
-	ss -ltn "sport = :$port" | grep -q LISTEN && continue
-	if sh deploy/stack.sh start "$dir" "$port" 2>/dev/null; then started=1; break; fi
-done
-[ "$started" -eq 1 ] || { echo "api.sh: the stack did not start" >&2; exit 1; }
-base=http://127.0.0.1:$port
-
-# One session each for the repeated paths, and $writes fresh ones for the writes.
+# One session each for the repeated paths.
 ctl user add "Bench Customer" --balance 1000000.00 >/dev/null
 ctl astrologer add "Bench Astrologer" >/dev/null
 book() { ctl book --user "Bench Customer" --astrologer "Bench Astrologer" --type chat --minutes 30 --price 1.00; }
@@ -55,14 +37,6 @@ b=$(book); vtok=$(echo "$b" | field userToken)
 b=$(book); jtok=$(echo "$b" | field userToken); post join "$jtok"
 b=$(book); etok=$(echo "$b" | field userToken); atok=$(echo "$b" | field astrologerToken)
 post join "$etok"; post join "$atok"; post end "$etok"
-for r in $(seq "$rounds"); do
-	: > "$dir/users.$r"; : > "$dir/astrologers.$r"
-	for _ in $(seq "$writes"); do
-		b=$(book)
-		echo "$b" | field userToken >> "$dir/users.$r"
-		echo "$b" | field astrologerToken >> "$dir/astrologers.$r"
-	done
-done
 static=/session.html
 static_bytes=$(curl -sf "$base$static" | wc -c)
 
@@ -138,25 +112,19 @@ paced() { # name url source
 		best[$1]=$j
 	fi
 }
-for r in $(seq "$rounds"); do
+for _ in $(seq "$rounds"); do
 	paced validate "$base/api/sessions/validate" "{\"token\":\"$vtok\"}"
 	paced 'join (repeat)' "$base/api/sessions/join" "{\"token\":\"$jtok\"}"
 	paced 'end (repeat)' "$base/api/sessions/end" "{\"token\":\"$etok\"}"
-	paced 'join (first, writes)' "$base/api/sessions/join" "@$dir/users.$r"
-	node bench/paced.js "$base/api/sessions/join" "$rate" "$seconds" "@$dir/astrologers.$r" >/dev/null
-	paced 'end (settles)' "$base/api/sessions/end" "@$dir/users.$r"
 done
-for k in validate 'join (repeat)' 'end (repeat)' 'join (first, writes)' 'end (settles)'; do
+for k in validate 'join (repeat)' 'end (repeat)'; do
 	printf '%-22s %s\n' "$k" "${best[$k]}"
 done
-settled=$(sqlite3 "$SESSIONS_DB" "SELECT count(*) FROM settlements")
-ctl ledger check >/dev/null && ledger=ok || ledger=FAILED
-echo "settlements in the database: $settled (expected $((writes * rounds + 1))); ledger check: $ledger"
 
 echo
 ratio=$(awk -v a="${rps[validate]}" -v b="${rps[static]}" 'BEGIN { printf "%.0f", 100 * a / b }')
 verdict() { if [ "$1" = 1 ]; then echo met; else echo MISSED; fi; }
 echo "target validate >= 50% of static req/s: ${ratio}% -> $(verdict "$(awk -v r="$ratio" 'BEGIN { print (r >= 50) }')")"
-for k in validate 'join (repeat)' 'end (repeat)' 'join (first, writes)' 'end (settles)'; do
+for k in validate 'join (repeat)' 'end (repeat)'; do
 	echo "target p99 < 5 ms at $rate req/s, $k: ${pp99[$k]} ms -> $(verdict "$(awk -v p="${pp99[$k]}" 'BEGIN { print (p < 5) }')")"
 done

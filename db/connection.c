@@ -393,7 +393,11 @@ static int busy_wait(void *arg, int tries)
 		db->busy_since_us = monotonic_us();
 	else if (monotonic_us() - db->busy_since_us > db->busy_timeout_ms * 1000LL)
 		return 0;
-	nap.tv_nsec = (long)(100000 + randombytes_uniform(300000));
+	/* A nap needs no cryptographic randomness, and getrandom() was a syscall per try. */
+	db->busy_rand ^= db->busy_rand << 13;
+	db->busy_rand ^= db->busy_rand >> 17;
+	db->busy_rand ^= db->busy_rand << 5;
+	nap.tv_nsec = (long)(100000 + db->busy_rand % 300000);
 	nanosleep(&nap, NULL);
 	return 1;
 }
@@ -422,6 +426,7 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
 		goto fail;
 	}
 	db->busy_timeout_ms = DB_BUSY_TIMEOUT_MS;
+	db->busy_rand = randombytes_random() | 1; /* xorshift stays at 0 once there */
 	sqlite3_busy_handler(db->sql, busy_wait, db);
 	/* synchronous=FULL: a settlement must survive a power cut, not only a crash. */
 	if ((rc = exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"

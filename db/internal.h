@@ -23,6 +23,7 @@ struct db {
 	int in_tx;                         /* a caller's db_tx_begin is open */
 	int64_t busy_since_us;             /* when the current lock wait began */
 	int busy_timeout_ms;               /* how long a lock wait may last */
+	uint32_t busy_rand;                /* xorshift state for the naps: no syscall per nap */
 	int64_t data_version;              /* last PRAGMA data_version seen by db_changed */
 	char errmsg[256];
 };
