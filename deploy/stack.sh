@@ -10,7 +10,8 @@
 # config and temp files, and the session page with the version of its files
 # (VAR/page/session.html) all live in VAR, so several stacks can run side by
 # side. A change to html/css or html/js takes a restart to reach browsers. Environment (all optional):
-#   SESSIONS_API_WORKERS  FastCGI workers per endpoint (4)
+#   SESSIONS_API_WORKERS  FastCGI workers per read-only endpoint (4)
+#   SESSIONS_API_WRITERS  FastCGI workers per endpoint that writes: join, end, v1 (1)
 #   SESSIONS_API_RATE     API requests per client address (10r/s)
 #   SESSIONS_API_BURST    requests over the rate served at once (20)
 #   SESSIONS_WS_CONN      WebSocket connections per client address (20)
@@ -107,8 +108,17 @@ start() {
 	db=$var/sessions.db
 	for prog in "$bin"/api-*; do
 		name=${prog##*/api-}
+		# SQLite takes one writer at a time: workers of one endpoint that
+		# wait on each other's write lock re-read what the other wrote and
+		# nap in turns, which doubled the CPU of each settlement. One
+		# worker, as the systemd units run every endpoint, queues the
+		# requests on its socket instead.
+		case $name in
+		join|end|v1) workers=${SESSIONS_API_WRITERS:-1} ;;
+		*) workers=${SESSIONS_API_WORKERS:-4} ;;
+		esac
 		# spawn-fcgi sends the workers' stderr to /dev/null: keep it in a log.
-		LOG=$var/api-$name.log spawn-fcgi -F "${SESSIONS_API_WORKERS:-4}" -s "$var/api-$name.sock" \
+		LOG=$var/api-$name.log spawn-fcgi -F "$workers" -s "$var/api-$name.sock" \
 			-P "$var/api-$name.pid" -- /bin/sh -c 'exec "$0" "$@" 2>>"$LOG"' \
 			"$prog" --db "$db" >/dev/null 2>"$var/spawn.err" ||
 			{ cat "$var/spawn.err" >&2; die "api-$name did not start"; }

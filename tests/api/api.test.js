@@ -128,6 +128,8 @@ async function main() {
 		// Hundreds of requests come from one address here; the shipped limit
 		// has its own test below, on a stack with the default settings.
 		SESSIONS_API_RATE: '10000r/s',
+		// Several end workers, so the concurrent ends below race in separate processes.
+		SESSIONS_API_WRITERS: '4',
 		SESSIONS_API_BURST: '10000',
 	}).start();
 	const allStacks = [stack];

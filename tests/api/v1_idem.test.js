@@ -17,7 +17,9 @@ const bookingsOf = (stack, user) =>
 	Number(sql(stack, `SELECT count(*) FROM bookings b JOIN users u ON u.id = b.user_id WHERE u.name = '${user}'`));
 
 (async () => {
-	const stack = await new Stack('idem', { SESSIONS_API_RATE: '1000r/s', SESSIONS_API_BURST: '1000' }).start();
+	const stack = await new Stack('idem', { SESSIONS_API_RATE: '1000r/s', SESSIONS_API_BURST: '1000',
+		// Several workers, so the racing POSTs below race in separate processes.
+		SESSIONS_API_WRITERS: '4' }).start();
 	const key = stack.ctl('apikey', 'add', 'shop').key;
 	const other = stack.ctl('apikey', 'add', 'second shop').key;
 	stack.ctl('astrologer', 'add', 'Vega');
