@@ -3,6 +3,7 @@
 #include "conf.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,6 +305,7 @@ static int http_open_db(struct http_req *r, const char *path)
 		r->db = NULL;
 		return WIRE_UNAVAILABLE;
 	}
+	db_checkpoint_deferred(r->db);
 	return 0;
 }
 
@@ -396,6 +398,11 @@ int http_main(int argc, char **argv, const struct http_endpoint *ep)
 		fprintf(stderr, "api-%s: FCGX_Init failed\n", ep->name);
 		return 1;
 	}
+	/*
+	 * Freed heap stays for the next request: trimmed after each answer, it
+	 * came back through brk() and fresh zeroed pages on the next one.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 16 << 20);
 	http_open_db(&req, db_path); /* a failure is retried per request; health says 503 */
 	FCGX_InitRequest(&req.fcgi, 0, 0);
 
@@ -407,6 +414,9 @@ int http_main(int argc, char **argv, const struct http_endpoint *ep)
 		sigprocmask(SIG_BLOCK, &term, NULL);
 		http_serve(&req, ep, db_path);
 		FCGX_Finish_r(&req.fcgi);
+		/* The answer has gone: a checkpoint now delays no one's request. */
+		if (req.db && db_checkpoint_idle(req.db) != DB_OK)
+			fprintf(stderr, "api-%s: %s\n", ep->name, db_errmsg(req.db));
 	}
 	FCGX_Finish_r(&req.fcgi);
 	if (req.db)

@@ -216,6 +216,39 @@ void db_set_busy_timeout(struct db *db, int ms)
 	db->busy_timeout_ms = ms;
 }
 
+/* SQLite's default wal_autocheckpoint: the same WAL length, checkpointed elsewhere. */
+#define DB_CHECKPOINT_FRAMES 1000
+
+static int wal_note(void *arg, sqlite3 *sql, const char *name, int frames)
+{
+	struct db *db = arg;
+
+	(void)sql;
+	(void)name;
+	db->wal_frames = frames;
+	return SQLITE_OK;
+}
+
+void db_checkpoint_deferred(struct db *db)
+{
+	/* The hook replaces SQLite's own, which checkpointed inside the commit. */
+	sqlite3_wal_hook(db->sql, wal_note, db);
+}
+
+int db_checkpoint_idle(struct db *db)
+{
+	int rc;
+
+	if (db->wal_frames < DB_CHECKPOINT_FRAMES)
+		return DB_OK;
+	db->wal_frames = 0;
+	rc = sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	/* Busy: another connection is checkpointing now; the next commit asks again. */
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+		return db_fail_sql(db, "checkpoint");
+	return DB_OK;
+}
+
 int db_changed(struct db *db, int *changed)
 {
 	sqlite3_stmt *st = db_stmt(db, "PRAGMA data_version");

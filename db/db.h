@@ -116,6 +116,19 @@ int db_ping(struct db *db);          /* a cheap read: health checks */
 /* How long a call waits for another process's write lock (5000 ms unless set). */
 void db_set_busy_timeout(struct db *db, int ms);
 /*
+ * Takes WAL checkpoints off this connection's commits: a commit then only
+ * notes how far the WAL has grown, and db_checkpoint_idle, called when the
+ * program has answered (a server between requests), folds it back into the
+ * database. Other connections keep SQLite's own checkpoints in their commits.
+ */
+void db_checkpoint_deferred(struct db *db);
+/*
+ * A passive checkpoint (it never waits for a lock, nor holds up writers)
+ * once this connection's commits have left the WAL at SQLite's usual
+ * threshold of 1,000 pages or more; otherwise nothing. DB_OK, or an error.
+ */
+int db_checkpoint_idle(struct db *db);
+/*
  * Whether another connection has committed since the previous call (the
  * first call says yes): lets a watcher skip its reads while nothing changed.
  */

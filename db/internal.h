@@ -25,6 +25,7 @@ struct db {
 	int busy_timeout_ms;               /* how long a lock wait may last */
 	uint32_t busy_rand;                /* xorshift state for the naps: no syscall per nap */
 	int64_t data_version;              /* last PRAGMA data_version seen by db_changed */
+	int wal_frames;                    /* WAL length after this connection's last commit, when deferred */
 	char errmsg[256];
 };
 

@@ -13,6 +13,12 @@
 
 #define POLL_MS 250  /* new events come from other processes: look this often */
 #define BACKOFF_MS 2000 /* after the database failed */
+/*
+ * Between two batches: requests waiting for the write lock look again
+ * every few hundred microseconds, and would lose every race to a loop
+ * that takes the lock again at once; the deliverer is the one that can wait.
+ */
+#define YIELD_MS 1
 
 static volatile sig_atomic_t stopping;
 static volatile int stop_flag;
@@ -100,7 +106,7 @@ static int64_t round_once(struct db *db, struct hooks_poster *poster)
 		fprintf(stderr, "sessions-webhooks: results not recorded: %s\n", db_errmsg(db));
 done:
 	db_webhook_jobs_free(jobs, n);
-	return 0;
+	return YIELD_MS;
 }
 
 int main(int argc, char **argv)
