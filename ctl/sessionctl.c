@@ -425,6 +425,24 @@ static int cmd_expire(struct db *db, int argc, char **argv)
 	return err == DB_OK ? 0 : fail(db, err);
 }
 
+static int cmd_purge(struct db *db, int argc, char **argv)
+{
+	struct db_purged n;
+	int err;
+
+	if ((err = parse_opts(argc, argv, NULL, 0)))
+		return err;
+	if ((err = db_purge(db, db_now_ms(), &n)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "audit", n.audit);
+	add_int(j, "deliveries", n.deliveries);
+	add_int(j, "attempts", n.attempts);
+	add_int(j, "events", n.events);
+	print_json(j);
+	return 0;
+}
+
 static void problem_one(void *arg, const char *problem)
 {
 	json_object_array_add(arg, json_object_new_string(problem));
@@ -596,31 +614,15 @@ static int cmd_webhook_add(struct db *db, int argc, char **argv)
 		return err;
 	if ((err = db_webhook_add(db, argv[0], db_now_ms(), &id, secret)) != DB_OK)
 		return fail(db, err);
-	struct json_object *j = json_object_new_object();
-	add_int(j, "id", id);
-	add_str(j, "url", argv[0]);
-	add_str(j, "secret", secret); /* shown this once: only its sealed form is kept */
-	print_json(j);
+	/* shown this once: only its sealed form is kept */
+	print_json(wire_webhook_secret_json(id, argv[0], secret, 0));
 	memset(secret, 0, sizeof secret);
 	return 0;
 }
 
 static void webhook_one(void *arg, const struct db_webhook *w)
 {
-	struct json_object *j = json_object_new_object();
-
-	add_int(j, "id", w->id);
-	add_str(j, "url", w->url);
-	wire_add_time(j, "createdAt", w->created_ms);
-	json_object_object_add(j, "enabled", json_object_new_boolean(!w->disabled_ms));
-	wire_add_time(j, "disabledAt", w->disabled_ms);
-	if (w->disabled_ms)
-		add_str(j, "disabledReason", w->disabled_reason);
-	wire_add_time(j, "previousSecretUntil", w->previous_until_ms);
-	add_int(j, "pending", w->pending);
-	add_int(j, "delivered", w->delivered);
-	add_int(j, "failed", w->failed);
-	json_object_array_add(arg, j);
+	json_object_array_add(arg, wire_webhook_json(w));
 }
 
 static int cmd_webhook_list(struct db *db, int argc, char **argv)
@@ -665,37 +667,14 @@ static int cmd_webhook_rotate(struct db *db, int argc, char **argv)
 		return err;
 	if ((err = db_webhook_rotate(db, id, now, secret)) != DB_OK)
 		return fail(db, err);
-	struct json_object *j = json_object_new_object();
-	add_int(j, "id", id);
-	add_str(j, "secret", secret);
-	wire_add_time(j, "previousSecretUntil", now + DB_WEBHOOK_OVERLAP_MS);
-	print_json(j);
+	print_json(wire_webhook_secret_json(id, NULL, secret, now + DB_WEBHOOK_OVERLAP_MS));
 	memset(secret, 0, sizeof secret);
 	return 0;
 }
 
 static void delivery_one(void *arg, const struct db_delivery *d)
 {
-	static const char *const status[] = {"pending", "delivered", "failed"};
-	struct json_object *j = json_object_new_object();
-
-	add_int(j, "id", d->id);
-	add_int(j, "endpoint", d->endpoint_id);
-	add_str(j, "eventId", d->event_id);
-	add_str(j, "type", d->type);
-	add_str(j, "subject", d->subject);
-	add_int(j, "sequence", d->sequence);
-	add_str(j, "status", status[d->status]);
-	add_int(j, "attempts", d->attempts);
-	wire_add_time(j, "createdAt", d->created_ms);
-	wire_add_time(j, "lastAttemptAt", d->last_attempt_ms);
-	wire_add_time(j, "nextAttemptAt", d->status == DB_DELIVERY_PENDING ? d->next_attempt_ms : 0);
-	wire_add_time(j, "doneAt", d->done_ms);
-	json_object_object_add(j, "lastStatus", d->last_status ? json_object_new_int(d->last_status)
-	                                                       : NULL);
-	json_object_object_add(j, "lastError", *d->last_error ? json_object_new_string(d->last_error)
-	                                                      : NULL);
-	json_object_array_add(arg, j);
+	json_object_array_add(arg, wire_delivery_json(d));
 }
 
 static int cmd_webhook_deliveries(struct db *db, int argc, char **argv)
@@ -708,8 +687,8 @@ static int cmd_webhook_deliveries(struct db *db, int argc, char **argv)
 	    (o[1].value && (err = parse_count(o[1].value, "--limit", 1, 100000, &limit))))
 		return err;
 	struct json_object *list = json_object_new_array();
-	if ((err = db_webhook_deliveries(db, o[0].value != NULL, (int)limit, delivery_one, list)) !=
-	    DB_OK) {
+	if ((err = db_webhook_deliveries(db, o[0].value ? DB_DELIVERY_FAILED : -1, (int)limit,
+	                                 delivery_one, list)) != DB_OK) {
 		json_object_put(list);
 		return fail(db, err);
 	}
@@ -751,6 +730,7 @@ static const struct cmd cmds[] = {
 	{NULL, "join", cmd_join, "join SESSION --role user|astrologer", .nargs = 1},
 	{NULL, "end", cmd_end, "end SESSION [--reason REASON]", .nargs = 1},
 	{NULL, "expire", cmd_expire, "expire", .nargs = 0},
+	{NULL, "purge", cmd_purge, "purge", .nargs = 0},
 	{"ledger", "check", cmd_ledger_check, "ledger check", .nargs = 0},
 	{"apikey", "add", cmd_apikey_add, "apikey add NAME", .nargs = 1},
 	{"apikey", "list", cmd_apikey_list, "apikey list", .nargs = 0},

@@ -58,6 +58,10 @@ static struct setting {
 	                                  CONF_T_INT, 1, 15, "15"},
 	[CONF_WEBHOOK_RETRY_DIVISOR] = {"webhook_retry_divisor", "SESSIONS_WEBHOOK_RETRY_DIVISOR",
 	                                CONF_T_INT, 1, 10000, "1"},
+	[CONF_AUDIT_RETENTION_DAYS] = {"audit_retention_days", "SESSIONS_AUDIT_RETENTION_DAYS",
+	                              CONF_T_INT, 1, 3650, "90"},
+	[CONF_WEBHOOK_RETENTION_DAYS] = {"webhook_retention_days", "SESSIONS_WEBHOOK_RETENTION_DAYS",
+	                                CONF_T_INT, 1, 3650, "30"},
 	[CONF_MINUTE_MS] = {"minute_ms", "SESSIONS_MINUTE_MS", CONF_T_INT, 100, 60000, "60000"},
 };
 

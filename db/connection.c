@@ -22,6 +22,7 @@ static const char *const type_names[] = {"chat", "voice", "video"};
 static const char *const status_names[] = {"scheduled", "active", "completed",
                                            "expired", "cancelled"};
 static const char *const actor_names[] = {"system", "user", "astrologer"};
+static const char *const delivery_names[] = {"pending", "delivered", "failed"};
 static const char *const reason_names[] = {"", "completed", "user_ended",
                                            "astrologer_ended", "time_up",
                                            "no_show", "cancelled", "disconnected"};
@@ -44,6 +45,8 @@ int db_role_parse(const char *s) { return name_index(role_names, COUNT(role_name
 int db_type_parse(const char *s) { return name_index(type_names, COUNT(type_names), s); }
 int db_reason_parse(const char *s) { return name_index(reason_names, COUNT(reason_names), s); }
 int db_status_parse(const char *s) { return name_index(status_names, COUNT(status_names), s); }
+const char *db_delivery_name(enum db_delivery_status d) { return delivery_names[d]; }
+int db_delivery_parse(const char *s) { return name_index(delivery_names, COUNT(delivery_names), s); }
 const char *db_actor_name(enum db_actor a) { return actor_names[a]; }
 int db_actor_parse(const char *s) { return name_index(actor_names, COUNT(actor_names), s); }
 enum db_actor db_actor_of(enum db_role r)
@@ -307,6 +310,8 @@ static int config_load(struct db *db, const char *path)
 	c->webhook_allow_private = (int)conf_int(CONF_WEBHOOK_ALLOW_PRIVATE);
 	c->webhook_retry_divisor = conf_int(CONF_WEBHOOK_RETRY_DIVISOR);
 	c->webhook_timeout_ms = conf_int(CONF_WEBHOOK_TIMEOUT_SECONDS) * 1000;
+	c->audit_retention_ms = conf_int(CONF_AUDIT_RETENTION_DAYS) * 86400000;
+	c->webhook_retention_ms = conf_int(CONF_WEBHOOK_RETENTION_DAYS) * 86400000;
 	return DB_OK;
 }
 

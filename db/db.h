@@ -82,6 +82,8 @@ struct db_config {
 	int webhook_allow_private;      /* endpoints may resolve to private addresses */
 	int64_t webhook_retry_divisor;  /* shortens the retry schedule: tests only */
 	int64_t webhook_timeout_ms;     /* one delivery attempt's limit */
+	int64_t audit_retention_ms;     /* db_purge keeps audit rows this long ... */
+	int64_t webhook_retention_ms;   /* ... and finished webhook deliveries this long */
 };
 
 #define DB_TOKEN_LEN 43  /* 32 random bytes, URL-safe base64 without padding */
@@ -343,6 +345,8 @@ struct db_webhook {
 };
 
 enum db_delivery_status { DB_DELIVERY_PENDING, DB_DELIVERY_DELIVERED, DB_DELIVERY_FAILED };
+const char *db_delivery_name(enum db_delivery_status d);
+int db_delivery_parse(const char *s);
 
 struct db_delivery {
 	int64_t id, endpoint_id;
@@ -379,9 +383,8 @@ int db_webhook_remove(struct db *db, int64_t id);
 int db_webhook_rotate(struct db *db, int64_t id, int64_t now_ms,
                       char secret[DB_WEBHOOK_SECRET_LEN + 1]);
 typedef void db_delivery_cb(void *arg, const struct db_delivery *d);
-/* Newest first, at most limit; only the failed ones when failed_only. */
-int db_webhook_deliveries(struct db *db, int failed_only, int limit, db_delivery_cb *cb,
-                          void *arg);
+/* Newest first, at most limit; only those of one status when status >= 0. */
+int db_webhook_deliveries(struct db *db, int status, int limit, db_delivery_cb *cb, void *arg);
 /* Sends a delivery again from its first try (also re-enables its endpoint). */
 int db_webhook_retry(struct db *db, int64_t delivery_id, int64_t now_ms);
 
@@ -424,6 +427,18 @@ int db_webhook_record(struct db *db, int64_t delivery_id, int64_t started_ms, in
  * the schedule's longest wait); -1 when no try is left.
  */
 int64_t db_webhook_retry_ms(int attempts, int64_t divisor, double jitter, int64_t retry_after_ms);
+
+/*
+ * Retention (purge.c): deletes audit rows older than audit_retention_ms,
+ * and finished (delivered or failed) webhook deliveries with their
+ * attempts older than webhook_retention_ms, then the events left with no
+ * delivery, except each subject's latest: its sequence goes on from there.
+ * Pending deliveries are never touched. One transaction.
+ */
+struct db_purged {
+	int64_t audit, deliveries, attempts, events;
+};
+int db_purge(struct db *db, int64_t now_ms, struct db_purged *out);
 
 /* People and money. Names are 1..DB_NAME_MAX bytes of printable UTF-8. */
 int db_user_add(struct db *db, const char *name, int64_t balance, int64_t now_ms);
