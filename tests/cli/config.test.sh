@@ -31,6 +31,8 @@ minute_ms|99|
 webhook_allow_private|yes|
 webhook_timeout_seconds|16|
 webhook_retry_divisor|0|
+audit_retention_days|0|
+webhook_retention_days|3651|
 EOF
 }
 
