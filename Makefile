@@ -182,8 +182,9 @@ install: all
 	install -m 0755 $(CGI_BIN) $(RELAY_BIN) $(HOOKS_BIN) $(D)$(LIBDIR)/
 	install -m 0755 deploy/sessions-run $(D)$(LIBDIR)/
 	if [ -d html ]; then cp -R html/. $(D)$(SHARE)/html/; fi
-	# The page names its files by their version, so browsers that keep them for a year fetch new ones.
-	sed -i "s|@VERSION@|$$(sh deploy/page-version.sh html)|g" $(D)$(SHARE)/html/session.html
+	# The pages name their files by their version, so browsers that keep them for a year fetch new ones.
+	sed -i "s|@VERSION@|$$(sh deploy/page-version.sh html)|g" $(D)$(SHARE)/html/session.html \
+		$(D)$(SHARE)/html/console.html
 	install -m 0644 db/schema.sql deploy/sessions.conf.example deploy/coturn/turnserver.conf \
 		$(wildcard docs/*.md) $(D)$(SHARE)/
 	$(SUBST) nginx/sessions.conf > $(D)$(SHARE)/nginx-sessions.conf

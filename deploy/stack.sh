@@ -8,7 +8,7 @@
 #
 # The database is VAR/sessions.db; sockets, pids, logs, nginx's rendered
 # config and temp files, and the session page with the version of its files
-# (VAR/page/session.html) all live in VAR, so several stacks can run side by
+# (VAR/page/session.html, console.html) all live in VAR, so several stacks can run side by
 # side. A change to html/css or html/js takes a restart to reach browsers. Environment (all optional):
 #   SESSIONS_API_WORKERS  FastCGI workers per endpoint (4)
 #   SESSIONS_API_RATE     API requests per client address (10r/s)
@@ -92,7 +92,9 @@ start() {
 
 	mkdir -p "$var/tmp" "$var/page"
 	version=$(sh "$root/deploy/page-version.sh" "$root/html")
-	sed "s|@VERSION@|$version|g" "$root/html/session.html" > "$var/page/session.html"
+	for page in session console; do
+		sed "s|@VERSION@|$version|g" "$root/html/$page.html" > "$var/page/$page.html"
+	done
 	user="# nginx runs as the invoking user"
 	[ "$(id -u)" -ne 0 ] || user="user root root;"
 	sed -e "s|@VAR@|$var|g" -e "s|@HTML@|$root/html|g" -e "s|@PAGE@|$var/page|g" -e "s|@PORT@|$port|g" \

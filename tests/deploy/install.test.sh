@@ -34,6 +34,8 @@ check "the units and the cron file point at the installed programs" \
 check "the site serves the installed pages" grep -q "root $prefix/share/sessions/html;" "$dest/etc/nginx/sites-available/sessions"
 check "the installed page names its files by the version of the installed files" \
 	grep -q "src=\"/v/$(sh "$root/deploy/page-version.sh" "$share/html")/js/session.js\"" "$share/html/session.html"
+check "... and so does the installed console" \
+	grep -q "src=\"/v/$(sh "$root/deploy/page-version.sh" "$share/html")/js/console.js\"" "$share/html/console.html"
 
 # Every key the programs know is in the example, commented out with its default.
 documented() {

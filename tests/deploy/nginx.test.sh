@@ -84,6 +84,22 @@ gone=$(headers_of /v/0123abcdef01/js/nope.js)
 check "a missing file under /v/ is a 404 that nothing keeps" \
 	sh -c "grep -q '^HTTP/2 404' && ! grep -qi '^cache-control: public'" <<<"$gone"
 check "the join page names its files under /v/" grep -q 'src="/v/[^/]*/js/session.js"' <<<"$(https "/session/$tok")"
+console_files() { https /console | grep -o '\(src\|href\)="/[^"]*"' | cut -d'"' -f2; }
+all_versioned() {
+	local files
+	files=$(console_files)
+	[ "$(grep -c '^/v/[^/]*/\(css\|js\)/' <<<"$files")" -ge 4 ] && ! grep -qv '^/v/' <<<"$files"
+}
+all_immutable() {
+	local f h
+	for f in $(console_files); do
+		h=$(headers_of "$f")
+		grep -q '^HTTP/2 200' <<<"$h" &&
+			grep -qi '^cache-control: public, max-age=31536000, immutable$' <<<"$h" || return 1
+	done
+}
+check "the console names its files under /v/ too, none at a path kept without a version" all_versioned
+check "... each found and kept a year as immutable" all_immutable
 missing=$(headers_of /api/nope)
 check "an error answer (404) carries the same headers" grep -q '^HTTP/2 404' <<<"$missing"
 check "... all of them" has_headers "$missing"
