@@ -154,6 +154,18 @@ async function until(what, cond, ms = 30000) {
 	check('the next event is signed by the old and the new secret', rx.got[m] && rx.got[m].signers.length === 2,
 		rx.got[m] && rx.got[m].signature);
 
+	// The edges: a URL of 512 bytes is taken, 513 is not; a page of 200 deliveries is.
+	const long = (n) => `http://127.0.0.1:9/${'a'.repeat(n - 'http://127.0.0.1:9/'.length)}`;
+	r = await api('/webhooks', { body: { url: long(512) } });
+	check('a URL of exactly 512 bytes is taken', r.status === 201 && r.json.url.length === 512, r.text);
+	if (r.status === 201) await api(`/webhooks/${r.json.id}/remove`, { method: 'POST' });
+	await refusals(stack, api, [
+		['a URL of 513 bytes', '/webhooks', { body: { url: long(513) } }, 400, 'invalid_field'],
+	]);
+	r = await api('/webhooks/deliveries?limit=200&status=delivered');
+	check('?limit=200 is the largest page, and takes a status beside it', r.status === 200 &&
+		r.json.deliveries.every((d) => d.status === 'delivered'), r.text.slice(0, 200));
+
 	// The cap: sixteen endpoints; the seventeenth is refused and changes nothing.
 	for (let i = 0; i < 15; i++) await api('/webhooks', { body: { url: `http://127.0.0.1:9/cap${i}` } });
 	await refusals(stack, api, [
