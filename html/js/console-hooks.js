@@ -69,6 +69,7 @@ export async function refreshHooks() {
   $('hook-endpoints').replaceChildren(...w.webhooks.map(endpointItem));
   $('deliveries').replaceChildren(...d.deliveries.map((x) => deliveryItem(x, retry)));
   show('hooks-note', w.webhooks.length ? '' : 'No endpoint yet: add your site\'s address to hear of every booking and session.');
+  show('deliveries-note', d.deliveries.length ? '' : 'None yet.');
 }
 
 export function setupHooks() {
