@@ -132,7 +132,10 @@ L.main(SUITE, 180000, async (t) => {
   await t.check('a top-up shows the new balance', () => p.waitForFunction(() => document.getElementById('wallet-balance').textContent === '185.00'));
 
   // Earnings after the live session ends.
-  s.ctl('end', sid, '--reason', 'completed');
+  // The customer ends it from their page's API, with their link's token.
+  const ended = await fetch(`${s.base}/api/sessions/end`, { method: 'POST', headers: { 'Content-Type': 'application/json',
+    Authorization: `Bearer ${links.user.split('/session/')[1]}` }, body: JSON.stringify({ reason: 'user_ended' }) });
+  t.ok(ended.status === 200, 'the customer ends the session through the API', String(ended.status));
   await p.click('#earn-form button[type=submit]');
   await t.check('earnings per astrologer over the days, with a bar', async () => {
     await p.waitForSelector('#earnings li');
@@ -151,7 +154,8 @@ L.main(SUITE, 180000, async (t) => {
   const got = rx.got.filter((r) => r.event.data && r.event.data.session && r.event.data.session.id === sid);
   t.ok(rx.badSignatures === 0 && got.map((r) => r.event.type).join(' ') ===
     'booking.created participant.joined participant.joined session.started session.ended' &&
-    got.every((r, i) => r.event.sequence === i + 1), 'the receiver got them in order, each signed with the secret',
+    got.every((r, i) => r.event.sequence === i + 1) && got[4].event.data.session.settlement.endedBy === 'user',
+    'the receiver got them in order, each signed with the secret, the end with its settlement by the customer',
     `${rx.badSignatures} bad; ${got.map((r) => `${r.event.sequence}:${r.event.type}`).join(' ')}`);
   await L.shot(p, SUITE, 'deliveries-360');
 
