@@ -151,7 +151,8 @@ L.main(SUITE, 180000, async (t) => {
       await L.waitFor(async () => (await delivery(type, 'delivered').count()) > 0, 15000, `${type} delivered`);
     }
   });
-  const got = rx.got.filter((r) => r.event.data && r.event.data.session && r.event.data.session.id === sid);
+  // The first five: a participant.left may follow when the relay closes the room.
+  const got = rx.got.filter((r) => r.event.data && r.event.data.session && r.event.data.session.id === sid).slice(0, 5);
   t.ok(rx.badSignatures === 0 && got.map((r) => r.event.type).join(' ') ===
     'booking.created participant.joined participant.joined session.started session.ended' &&
     got.every((r, i) => r.event.sequence === i + 1) && got[4].event.data.session.settlement.endedBy === 'user',
