@@ -45,6 +45,8 @@ static struct setting {
 	[CONF_ICE_SERVERS] = {"ice_servers", "SESSIONS_ICE_SERVERS", CONF_T_ICE, 0, 0, "[]"},
 	[CONF_TURN_URLS] = {"turn_urls", "SESSIONS_TURN_URLS", CONF_T_TURN, 0, 0, ""},
 	[CONF_TURN_SECRET] = {"turn_secret", "SESSIONS_TURN_SECRET", CONF_T_SECRET, 0, 0, ""},
+	[CONF_TURN_CREDENTIAL_SECONDS] = {"turn_credential_seconds", "SESSIONS_TURN_CREDENTIAL_SECONDS",
+	                                  CONF_T_INT, 10, 86400, "600"},
 	[CONF_EMPTY_TIMEOUT_SECONDS] = {"empty_timeout_seconds", "SESSIONS_EMPTY_TIMEOUT_SECONDS",
 	                                CONF_T_INT, 1, 86400, "180"},
 	[CONF_NO_SHOW_MINUTES] = {"no_show_minutes", "SESSIONS_NO_SHOW_MINUTES", CONF_T_INT, 1, 1440, "10"},

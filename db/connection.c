@@ -290,6 +290,7 @@ static int config_load(struct db *db, const char *path)
 	c->commission_bps = (int)conf_int(CONF_COMMISSION_BPS);
 	c->minute_ms = conf_int(CONF_MINUTE_MS);
 	c->grace_ms = conf_int(CONF_GRACE_SECONDS) * 1000;
+	c->turn_credential_ms = conf_int(CONF_TURN_CREDENTIAL_SECONDS) * 1000;
 	c->opens_before_ms = conf_int(CONF_OPENS_BEFORE_MINUTES) * 60000;
 	c->valid_after_ms = conf_int(CONF_VALID_AFTER_MINUTES) * 60000;
 	/* Real time, not paid minutes: minute_ms does not scale these. */

@@ -70,6 +70,7 @@ int db_actor_parse(const char *s);
 struct db_config {
 	int commission_bps;      /* platform share of a charge, basis points */
 	int64_t grace_ms;        /* active sessions end this long after their paid time */
+	int64_t turn_credential_ms; /* TURN credentials expire this long after they are handed out */
 	int64_t opens_before_ms; /* a link opens this long before the scheduled start */
 	int64_t valid_after_ms;  /* and stays valid this long after the paid time would end */
 	int64_t minute_ms;       /* length of a paid minute: 60000 except in tests */
@@ -219,8 +220,9 @@ enum db_reason db_session_due(const struct db_config *c, const struct db_session
 /* What a link of the session allows at now_ms: DB_OK, DB_ERR_EXPIRED, DB_ERR_ENDED or DB_ERR_NOT_OPEN. */
 int db_session_link_verdict(const struct db_config *c, const struct db_session *s,
                             int64_t now_ms);
-/* How long TURN credentials for the session may live. */
-int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s);
+/* Until when TURN credentials handed out at now_ms for the session may be used. */
+int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s,
+                                        int64_t now_ms);
 
 struct db_join {
 	int already_joined; /* this participant had joined before */

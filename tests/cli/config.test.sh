@@ -15,6 +15,8 @@ commission_bps|20%|
 commission_bps|10001|
 grace_seconds|-1|
 grace_seconds|3601|
+turn_credential_seconds|9|
+turn_credential_seconds|86401|
 opens_before_minutes|1441|
 valid_after_minutes|half an hour|
 return_url|javascript:alert(1)|

@@ -37,9 +37,12 @@ public_url = https://sessions.example.com
 ice_servers = [{"urls":"stun:127.0.0.1:$turn_port"}]
 turn_urls = turn:127.0.0.1:$turn_port?transport=udp, turn:127.0.0.1:$turn_port?transport=tcp
 turn_secret = $secret
+# Long enough that the session's own bounds show below; fresh-credential lifetimes are checked further on.
+turn_credential_seconds = 86400
 EOF
 export SESSIONS_CONF=$TAP_TMP/sessions.conf
-unset SESSIONS_DB SESSIONS_TURN_SECRET SESSIONS_TURN_URLS SESSIONS_ICE_SERVERS SESSIONS_MINUTE_MS
+unset SESSIONS_DB SESSIONS_TURN_SECRET SESSIONS_TURN_URLS SESSIONS_ICE_SERVERS SESSIONS_MINUTE_MS \
+	SESSIONS_TURN_CREDENTIAL_SECONDS
 sessionctl init >/dev/null && sessionctl user add Asha --balance 100.00 >/dev/null &&
 	sessionctl astrologer add Vega >/dev/null
 booking=$(sessionctl book --user Asha --astrologer Vega --type video --minutes 30 --price 50.00)
@@ -77,7 +80,7 @@ bearer_same() {
 	local other
 	other=$(https /api/sessions/ice -X POST -H 'Content-Type: application/json' \
 		-H "Authorization: Bearer $user_tok" -d '{}')
-	[ -n "$other" ] && [ "$(jq -c . <<<"$other")" = "$(jq -c . <<<"$user_ice")" ]
+	[ -n "$other" ] && [ "$(jq -c 'del(.serverTime)' <<<"$other")" = "$(jq -c 'del(.serverTime)' <<<"$user_ice")" ]
 }
 check "a bearer token gets the same answer as a body token" bearer_same
 
@@ -115,6 +118,30 @@ check "credentials for a session about to run out end with it ($short_until)" \
 check "... are accepted while it can still run" allocate "$short_name" "$short_pass"
 while [ "$(date +%s)" -le "$short_until" ]; do sleep 0.2; done
 check "... and refused once it cannot" fails allocate "$short_name" "$short_pass"
+
+# coturn cannot revoke a credential: each lasts turn_credential_seconds from
+# when it is handed out, so one issued before a cancel stops working soon after.
+SESSIONS_TURN_CREDENTIAL_SECONDS=10 spawn-fcgi -s "$TAP_TMP/fresh.sock" -P "$TAP_TMP/fresh.pid" -- \
+	"$bin/api-ice" --db "$site/sessions.db" >/dev/null 2>&1
+soon=$(sessionctl book --user Asha --astrologer Vega --type video --minutes 30 --price 1.00)
+soon_tok=$(jq -r .userToken <<<"$soon")
+asked=$(date +%s)
+soon_ice=$(wait_for fcgi_post "$TAP_TMP/fresh.sock" "$soon_tok")
+soon_name=$(jq -r '.iceServers[1].username' <<<"$soon_ice")
+soon_pass=$(jq -r '.iceServers[1].credential' <<<"$soon_ice")
+soon_until=${soon_name%%:*}
+check "with turn_credential_seconds = 10 a credential expires 10 s after it is handed out (at $soon_until, asked at $asked), not with the session" \
+	test "$soon_until" -ge $((asked + 9)) -a "$soon_until" -le $((asked + 11))
+check "... and expiresAt says so" \
+	jsonok ".expiresAt == \"$(date -u -d "@$soon_until" +%Y-%m-%dT%H:%M:%S.000Z)\"" <<<"$soon_ice"
+check "... it works while fresh" allocate "$soon_name" "$soon_pass"
+sessionctl end "$(jq -r .sessionId <<<"$soon")" >/dev/null
+check "once the session is cancelled no new credentials are handed out" \
+	jsonok '.error.code == "session_ended" and (has("iceServers") | not)' \
+	<<<"$(fcgi_post "$TAP_TMP/fresh.sock" "$soon_tok")"
+while [ "$(date +%s)" -le "$soon_until" ] && [ "$(date +%s)" -le $((asked + 12)) ]; do sleep 0.2; done
+check "... and the one handed out before the cancel stops working within 10 s" \
+	fails allocate "$soon_name" "$soon_pass"
 
 # Started, the session ends at the latest at its deadline plus the grace.
 sessionctl join "$sid" --role user >/dev/null
