@@ -2,6 +2,16 @@
 import { $, show, text, initials, warn, announce } from './ui.js';
 import { Call } from './call.js';
 import { openTrack, helpFor, watchLevel, stopStream } from './devices.js';
+import { call } from './api.js';
+import { FATAL } from './codes.js';
+
+// When to fetch fresh TURN credentials: at half their life (by the server's clock), never sooner than 5 s;
+// null when the servers carry none, as without TURN.
+function refreshIn(servers, expiresAt, serverTime) {
+  if (!Array.isArray(servers) || !servers.some((x) => x && x.credential)) return null;
+  const life = Date.parse(expiresAt) - Date.parse(serverTime);
+  return Number.isFinite(life) ? Math.max(5000, life / 2) : null;
+}
 
 export class Media {
   // devices: what the device check opened and chose: the stream (without a device that failed: the room
@@ -39,6 +49,9 @@ export class Media {
       onState: (st) => this.pathState(st),
       onQuality: (q) => this.quality(q),
     });
+    this.token = ctx.token;
+    this.iceTimer = 0;
+    this.keepIceFresh(refreshIn(ctx.v.iceServers, ctx.v.iceExpiresAt, ctx.v.serverTime));
     this.call.tracks.audio = this.stream.getAudioTracks()[0] || null;
     if (this.call.tracks.audio) this.call.tracks.audio.enabled = !this.muted;
     else this.muted = true;
@@ -54,6 +67,24 @@ export class Media {
     $('ct-retry-mic').addEventListener('click', () => this.retry('audio'));
     $('ct-retry-cam').addEventListener('click', () => this.retry('video'));
     $('vi-tap').addEventListener('click', () => { show($('vi-tap'), false); this.playRemote(); });
+  }
+
+  // coturn cannot revoke a credential, so the API hands out short-lived ones: a long call keeps fetching
+  // fresh ones. Once the session is over none come; a failure of the network or server is tried again.
+  keepIceFresh(delay) {
+    clearTimeout(this.iceTimer);
+    if (delay === null) return;
+    this.iceTimer = setTimeout(async () => {
+      let a;
+      try {
+        a = await call('ice', this.token);
+      } catch (e) {
+        if (!FATAL.has(e.code)) this.keepIceFresh(10000);
+        return;
+      }
+      this.call.setIceServers(a.iceServers);
+      this.keepIceFresh(refreshIn(a.iceServers, a.expiresAt, a.serverTime));
+    }, delay);
   }
 
   // The other side is (again) in the room: it hears our state, and the offerer negotiates, on the
@@ -222,6 +253,7 @@ export class Media {
 
   // Everything released: the connection, the camera and microphone, the meters.
   stop() {
+    clearTimeout(this.iceTimer);
     this.call.stop();
     this.stopMeter();
     this.stopRemoteMeter();
