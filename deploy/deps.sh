@@ -5,7 +5,7 @@ set -eu
 
 build="build-essential pkg-config sqlite3 libsqlite3-dev libsodium-dev libjson-c-dev
 libfcgi-dev libfcgi-bin spawn-fcgi libwebsockets-dev libssl-dev nginx curl jq"
-test="chromium ffmpeg wrk iproute2 util-linux procps psmisc openssl coturn systemd"
+test="chromium ffmpeg wrk iproute2 util-linux procps psmisc openssl coturn systemd nftables"
 
 want=$build
 [ "${1:-build}" = test ] && want="$build $test"
