@@ -563,16 +563,20 @@ static void setting_one(void *arg, enum conf_key key, const char *env, const cha
 	json_object_object_add(arg, conf_name(key), o);
 }
 
+/* --quiet: for the scripts that read the settings at every start (sessions-run), whose log would repeat it. */
 static int cmd_config(struct db *db, int argc, char **argv)
 {
+	struct opt o[] = {{"--quiet", NULL, 1}};
 	int err;
 
 	(void)db; /* a no_db command */
-	if ((err = parse_opts(argc, argv, NULL, 0)))
+	if ((err = parse_opts(argc, argv, o, 1)))
 		return err;
 	struct json_object *j = json_object_new_object();
 	conf_each(setting_one, j);
 	print_json(j);
+	if (!o[0].value && conf_warning())
+		fprintf(stderr, "sessionctl: warning: %s\n", conf_warning());
 	return 0;
 }
 
@@ -614,7 +618,7 @@ static int cmd_init(struct db *db, int argc, char **argv)
 
 static const struct cmd cmds[] = {
 	{NULL, "init", cmd_init, "init [--owner USER]", .nargs = 0},
-	{NULL, "config", cmd_config, "config", 0, .no_db = 1},
+	{NULL, "config", cmd_config, "config [--quiet]", 0, .no_db = 1},
 	{NULL, "backup", cmd_backup, "backup FILE", .nargs = 1},
 	{"user", "add", cmd_user_add, "user add NAME [--balance AMOUNT]", .nargs = 1},
 	{"astrologer", "add", cmd_astrologer_add, "astrologer add NAME", .nargs = 1},

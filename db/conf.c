@@ -405,6 +405,15 @@ const char *conf_file(void)
 	return file_path[0] ? file_path : NULL;
 }
 
+const char *conf_warning(void)
+{
+	/* turn_urls and turn_secret come both or neither: conf_load refuses one alone. */
+	if (*conf_str(CONF_TURN_SECRET))
+		return NULL;
+	return "no TURN server is configured (turn_urls, turn_secret): a call between two networks "
+	       "that let no direct connection through (phone networks, strict routers) will not connect";
+}
+
 void conf_each(conf_cb *cb, void *arg)
 {
 	for (size_t i = 0; i < CONF_NKEYS; i++)

@@ -59,6 +59,9 @@ const char *conf_name(enum conf_key key);
 /* The file that was read, or NULL when none was. */
 const char *conf_file(void);
 
+/* A sentence on what the settings leave out that a shop most likely wants, or NULL. */
+const char *conf_warning(void);
+
 /* Every setting with its source ("default", "file", "environment"), for sessionctl config. */
 typedef void conf_cb(void *arg, enum conf_key key, const char *env, const char *value,
                      const char *source);

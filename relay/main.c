@@ -195,6 +195,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	relay_room_start(&r);
+	if (conf_warning())
+		fprintf(stderr, "relay: warning: %s\n", conf_warning());
 	fprintf(stderr, "relay: serving\n");
 	while (!stopping)
 		if (lws_service(r.ctx, 0) < 0)
