@@ -166,6 +166,9 @@ install: all
 	$(SUBST) nginx/sessions.conf > $(D)$(SHARE)/nginx-sessions.conf
 	for u in deploy/systemd/*; do \
 		$(SUBST) $$u > $(D)$(SYSCONF)/systemd/system/$${u##*/} || exit 1; done
+	# coturn (Debian's unit) beside the site: what it needs from systemd to relay calls.
+	install -d $(D)$(SYSCONF)/systemd/system/coturn.service.d
+	install -m 0644 deploy/coturn/coturn-sessions.conf $(D)$(SYSCONF)/systemd/system/coturn.service.d/sessions.conf
 	$(SUBST) deploy/cron.d/sessions > $(D)$(SYSCONF)/cron.d/sessions
 	[ -e $(D)$(SYSCONF)/nginx/sites-available/sessions ] || \
 		install -m 0644 $(D)$(SHARE)/nginx-sessions.conf $(D)$(SYSCONF)/nginx/sites-available/sessions

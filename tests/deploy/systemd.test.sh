@@ -29,6 +29,15 @@ for name in $endpoints; do
 		verify_clean "./sessions-api@$name.socket" "./sessions-api@$name.service"
 done
 check "systemd-analyze verify: sessions-relay.service" verify_clean ./sessions-relay.service
+# coturn: Debian's unit with the installed drop-in beside it, as systemd would merge them.
+mkdir -p "$units/coturn.service.d"
+cp "$dest/etc/systemd/system/coturn.service.d/sessions.conf" "$units/coturn.service.d/"
+if [ -f /lib/systemd/system/coturn.service ]; then
+	cp /lib/systemd/system/coturn.service "$units/"
+	check "systemd-analyze verify: Debian's coturn.service with the installed drop-in" verify_clean ./coturn.service
+else
+	echo "not ok - Debian's coturn is installed (deploy/deps.sh test)"
+fi
 
 # The same checks must be able to fail.
 sed 's/^ProtectSystem=/ProtectSytem=/' "$units/sessions-relay.service" >"$units/typo.service"

@@ -6,11 +6,17 @@ mkdir -p "$site"
 secret=$(openssl rand -hex 32)
 turn_port=$(free_port udp)
 alt_port=$(free_port udp)
+tls_port=$(free_port tcp)
+# A throwaway certificate where certbot's deploy hook would copy the site's.
+mkdir -p "$TAP_TMP/certs"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=sessions.example.com \
+	-keyout "$TAP_TMP/certs/privkey.pem" -out "$TAP_TMP/certs/fullchain.pem" 2>/dev/null
 
 # The recipe as shipped, moved to loopback: the test's peers are on
 # 127.0.0.1, which the recipe denies, so exactly that line is lifted.
 sed -e "s|^static-auth-secret=.*|static-auth-secret=$secret|" \
     -e "s|^listening-port=.*|listening-port=$turn_port|" \
+    -e "s|^tls-listening-port=.*|tls-listening-port=$tls_port|" -e "s|/etc/coturn/certs|$TAP_TMP/certs|" \
     -e '/^denied-peer-ip=127\./d' -e '/^syslog$/d' \
     "$root/deploy/coturn/turnserver.conf" >"$TAP_TMP/turnserver.conf"
 cat >>"$TAP_TMP/turnserver.conf" <<EOF
@@ -19,7 +25,6 @@ relay-ip=127.0.0.1
 allow-loopback-peers
 alt-listening-port=$alt_port
 no-rfc5780
-no-tls
 no-dtls
 log-file=$TAP_TMP/turn.log
 pidfile=$TAP_TMP/turnserver.pid
@@ -92,6 +97,12 @@ allocate() {
 check "coturn allocates a relay for the user's credentials from the API" allocate "$user_name" "$user_pass"
 check "... and relays data through it" grep -q 'tot_recv_bytes ~ [1-9]' "$TAP_TMP/uclient.log"
 check "coturn allocates a relay for the astrologer's credentials" allocate "$astro_name" "$astro_pass"
+tls_subject() {
+	timeout 10 openssl s_client -connect "127.0.0.1:$tls_port" </dev/null 2>/dev/null |
+		openssl x509 -noout -subject 2>/dev/null
+}
+check "coturn answers TLS (turns:) on the recipe's tls-listening-port with the site's certificate" \
+	sh -c "$(declare -f tls_subject); tls_port=$tls_port; tls_subject | grep -q 'CN = sessions.example.com'"
 check "a wrong credential is refused" fails allocate "$user_name" "$(hmac "$user_name-x")"
 check "... as an authentication failure" grep -q 'Cannot complete Allocation' "$TAP_TMP/uclient.log"
 check "an expiry moved later is refused (the credential signs the expiry)" \
