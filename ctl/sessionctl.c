@@ -360,6 +360,22 @@ static void event_one(void *arg, const char *kind, const char *participant,
 	json_object_array_add(arg, e);
 }
 
+static void network_one(void *arg, const char *participant, const struct db_network_report *r,
+                        int64_t at_ms)
+{
+	struct json_object *e = json_object_new_object();
+	const char *const pairs[][2] = {{"phase", r->phase}, {"reach", r->reach}, {"local", r->local},
+	                                {"remote", r->remote}, {"protocol", r->protocol},
+	                                {"relayProtocol", r->relay_protocol}};
+
+	add_str(e, "participant", participant);
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+		if (pairs[i][1])
+			add_str(e, pairs[i][0], pairs[i][1]);
+	add_time(e, "at", at_ms);
+	json_object_array_add(arg, e);
+}
+
 static void presence_one(void *arg, enum db_role role, int64_t joined_ms, int64_t seen_ms,
                          int64_t left_ms)
 {
@@ -399,6 +415,13 @@ static int cmd_show(struct db *db, int argc, char **argv)
 	struct json_object *events = json_object_new_array();
 	json_object_object_add(j, "events", events);
 	if ((err = db_session_events(db, argv[0], event_one, events)) != DB_OK) {
+		json_object_put(j);
+		return fail(db, err);
+	}
+	/* What the pages found about the network: the pre-flight and the path each call took. */
+	struct json_object *network = json_object_new_array();
+	json_object_object_add(j, "network", network);
+	if ((err = db_session_network(db, argv[0], network_one, network)) != DB_OK) {
 		json_object_put(j);
 		return fail(db, err);
 	}

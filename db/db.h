@@ -390,6 +390,33 @@ void db_tx_rollback(struct db *db);
 typedef void db_session_cb(void *arg, const struct db_session *s);
 int db_session_list(struct db *db, int limit, db_session_cb *cb, void *arg);
 
+/*
+ * What a participant's page found about the network path (network_reports
+ * in schema.sql). Strings are the names the schema allows; NULL where the
+ * phase has none.
+ */
+struct db_network_report {
+	const char *phase;          /* "preflight" or "call" */
+	const char *reach;          /* preflight: "direct", "relay" or "none" */
+	const char *local, *remote; /* call: "host", "srflx", "prflx" or "relay" */
+	const char *protocol;       /* call: "udp" or "tcp" */
+	const char *relay_protocol; /* call from a local relay candidate: "udp", "tcp" or "tls" */
+};
+
+#define DB_NETWORK_REPORTS_MAX 20 /* one participant's reports in one session */
+
+/*
+ * Stores a report of a voice or video session's participant: DB_ERR_INVALID
+ * for a value the schema does not allow, DB_ERR_STATE for a chat session
+ * (it has no network path), DB_ERR_ENDED once it is over, DB_ERR_LIMIT
+ * past DB_NETWORK_REPORTS_MAX.
+ */
+int db_network_report(struct db *db, const struct db_session *s, enum db_role role,
+                      const struct db_network_report *r, int64_t now_ms);
+typedef void db_network_cb(void *arg, const char *participant,
+                           const struct db_network_report *r, int64_t at_ms);
+int db_session_network(struct db *db, const char *session_id, db_network_cb *cb, void *arg);
+
 /* What sessionctl show prints beside the session. */
 typedef void db_event_cb(void *arg, const char *kind, const char *participant,
                          const char *detail, int64_t at_ms);
