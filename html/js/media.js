@@ -1,6 +1,6 @@
 // media.js: a voice or video room's media: the call, local and remote streams, mute and camera, meters, quality.
 import { $, show, text, initials, warn, announce } from './ui.js';
-import { Call } from './call.js';
+import { Call, selectedPair } from './call.js';
 import { openTrack, helpFor, watchLevel, stopStream } from './devices.js';
 import { call } from './api.js';
 import { FATAL } from './codes.js';
@@ -51,6 +51,8 @@ export class Media {
     });
     this.token = ctx.token;
     this.iceTimer = 0;
+    this.reported = null;        // the peer connection whose path was reported
+    this.pathTimer = 0;
     this.keepIceFresh(refreshIn(ctx.v.iceServers, ctx.v.iceExpiresAt, ctx.v.serverTime));
     this.call.tracks.audio = this.stream.getAudioTracks()[0] || null;
     if (this.call.tracks.audio) this.call.tracks.audio.enabled = !this.muted;
@@ -108,8 +110,23 @@ export class Media {
   // The media path itself: while it heals (ICE restart) the other side shows as reconnecting.
   pathState(st) {
     $('app').dataset.pc = st;
+    // The pair may still change in the first moments after connecting: the one in use a little later is reported.
+    clearTimeout(this.pathTimer);
+    if (st === 'connected') this.pathTimer = setTimeout(() => this.reportPath(), 3000);
     if (st === 'failed' || st === 'disconnected') this.quality({ level: 'lost', rttMs: null, frozen: false });
     this.onPath(st);
+  }
+
+  // The path a connection settled on, once per connection, for the shop's "why did my call fail".
+  async reportPath() {
+    const pc = this.call.pc;
+    if (!pc || this.reported === pc || pc.connectionState !== 'connected') return;
+    this.reported = pc;
+    const p = await selectedPair(pc);
+    if (!p.local) return;
+    const body = { phase: 'call', local: p.local, remote: p.remote, protocol: p.protocol };
+    if (p.local === 'relay' && p.relayProtocol) body.relayProtocol = p.relayProtocol;
+    call('network', this.token, body).catch(() => { /* a report lost is no reason to bother anyone */ });
   }
 
   // The element gets the stream once, when every kind has its track: assigning it again (or playing a
@@ -254,6 +271,7 @@ export class Media {
   // Everything released: the connection, the camera and microphone, the meters.
   stop() {
     clearTimeout(this.iceTimer);
+    clearTimeout(this.pathTimer);
     this.call.stop();
     this.stopMeter();
     this.stopRemoteMeter();

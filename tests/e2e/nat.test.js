@@ -185,15 +185,34 @@ L.main(SUITE, 300000, async (t) => {
     return Date.now() - t0;
   }
 
+  // The pre-join's network check, once it has its answer.
+  const reachOf = async (p) => {
+    await p.waitForFunction(() => ['direct', 'relay', 'none'].includes(document.getElementById('pf-net').dataset.reach), null, { timeout: 20000 });
+    return p.$eval('#pf-net', (e) => ({ reach: e.dataset.reach, words: e.textContent.replace(/\s+/g, ' ').trim() }));
+  };
+
   async function connects(name, kind, { tcp = false, refresh = false } = {}) {
-    const { pages, t0 } = await call(kind);
+    const { b, pages, t0 } = await call(kind);
     const ms = {};
     const pairs = {};
     await t.check(`${name}: the call connects and media arrives on both sides`, async () => {
       await Promise.all(ROLES.map(async (r) => { ms[r] = await remoteMedia(kind, pages[r], t0); }));
       for (const r of ROLES) pairs[r] = await pairOf(pages[r]);
     });
-    for (const r of ROLES) console.log(`# ${name}: ${r} pair ${pairWords(pairs[r])}, Join to remote media ${ms[r] === undefined ? 'never' : `${ms[r]} ms`}`);
+    const pre = {};
+    for (const r of ROLES) pre[r] = await reachOf(pages[r]);
+    for (const r of ROLES) console.log(`# ${name}: ${r} pre-flight ${pre[r].reach}, pair ${pairWords(pairs[r])}, Join to remote media ${ms[r] === undefined ? 'never' : `${ms[r]} ms`}`);
+    const want = tcp ? 'relay' : 'direct';
+    t.ok(ROLES.every((r) => pre[r].reach === want), `${name}: the pre-join told both their network reaches the server ${tcp ? 'only through the relay' : 'directly'}`,
+      JSON.stringify(pre));
+    await t.check(`${name}: sessionctl show has each side's pre-flight and the pair its call settled on`, () => L.waitFor(async () => {
+      const net = s.ctl('show', b.sessionId).network;
+      const now = {};
+      for (const r of ROLES) now[r] = await pairOf(pages[r]);
+      return ROLES.every((r) => now[r] && net.some((x) => x.participant === r && x.phase === 'preflight' && x.reach === want) &&
+        net.some((x) => x.participant === r && x.phase === 'call' && x.local === now[r].local && x.remote === now[r].remote &&
+          x.protocol === now[r].protocol && (x.relayProtocol || '') === (now[r].local === 'relay' ? now[r].relayProtocol : '')));
+    }, 15000, 'the reports'));
     // Through the relay: a relay candidate in the selected pair on both sides. One side's allocation is
     // enough (the other then reaches it straight from its NAT, a peer-reflexive candidate), or both have one.
     const relayed = (x) => x && (x.local === 'relay' || x.remote === 'relay');
@@ -250,4 +269,18 @@ L.main(SUITE, 300000, async (t) => {
   // Last: from here on the NATs drop UDP, so only TURN over TCP gets through.
   for (const r of ROLES) nft(ns[r].nat, 'insert rule ip lab guard meta l4proto udp drop');
   await connects('video over TCP (UDP blocked)', 'video', { tcp: true });
+
+  // With TCP to the TURN port blocked too, nothing reaches the server: the pre-join says so before joining.
+  for (const r of ROLES) nft(ns[r].nat, 'insert rule ip lab guard tcp dport 3478 drop');
+  await t.check('a network that reaches neither STUN nor TURN is told so on the pre-join, with what to try', async () => {
+    const b = L.book(s, 'voice', 20, '20.00');
+    const p = await L.page(browsers.user);
+    await p.goto(b.userUrl);
+    const pre = await reachOf(p);
+    console.log(`# nothing reachable: pre-flight ${pre.reach}: ${pre.words}`);
+    if (pre.reach !== 'none' || !/another network/.test(pre.words) || !/VPN/.test(pre.words)) throw new Error(JSON.stringify(pre));
+    await L.waitFor(() => s.ctl('show', b.sessionId).network.some((x) => x.phase === 'preflight' && x.reach === 'none'), 10000, 'the report');
+    await L.shot(p, SUITE, 'prejoin-no-network');
+    await p.context().close();
+  });
 });
