@@ -539,7 +539,7 @@ static void test_store(void)
 	snprintf(key, sizeof key, "%s.key", path);
 	CHECK(stat(key, &sb) == 0 && (sb.st_mode & 0777) == 0600 && sb.st_size == 32,
 	      "the token key is 32 bytes with mode 0600");
-	CHECK(sql_int("PRAGMA user_version") == 5 && sql_int("PRAGMA journal_mode = WAL") != -1,
+	CHECK(sql_int("PRAGMA user_version") == 6 && sql_int("PRAGMA journal_mode = WAL") != -1,
 	      "the schema version is recorded");
 	chmod(key, 0644);
 	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "chmod 600"),
