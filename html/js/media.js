@@ -5,12 +5,14 @@ import { openTrack, helpFor, watchLevel, stopStream } from './devices.js';
 import { call } from './api.js';
 import { FATAL } from './codes.js';
 
-// When to fetch fresh TURN credentials: at half their life (by the server's clock), never sooner than 5 s;
-// null when the servers carry none, as without TURN.
-function refreshIn(servers, expiresAt, serverTime) {
+// How long until fresh TURN credentials are due: half their life after they were handed out (issuedAt), by
+// the server's clock (serverNow), and no sooner than floor; null when the servers carry none, as without TURN.
+// A page that sat on the pre-join longer than that fetches them at once.
+function refreshIn(servers, expiresAt, issuedAt, serverNow, floor) {
   if (!Array.isArray(servers) || !servers.some((x) => x && x.credential)) return null;
-  const life = Date.parse(expiresAt) - Date.parse(serverTime);
-  return Number.isFinite(life) ? Math.max(5000, life / 2) : null;
+  const issued = Date.parse(issuedAt);
+  const life = Date.parse(expiresAt) - issued;
+  return Number.isFinite(life) ? Math.max(floor, issued + life / 2 - serverNow) : null;
 }
 
 export class Media {
@@ -53,7 +55,7 @@ export class Media {
     this.iceTimer = 0;
     this.reported = null;        // the peer connection whose path was reported
     this.pathTimer = 0;
-    this.keepIceFresh(refreshIn(ctx.v.iceServers, ctx.v.iceExpiresAt, ctx.v.serverTime));
+    this.keepIceFresh(refreshIn(ctx.v.iceServers, ctx.v.iceExpiresAt, ctx.v.serverTime, ctx.now(), 0));
     this.call.tracks.audio = this.stream.getAudioTracks()[0] || null;
     if (this.call.tracks.audio) this.call.tracks.audio.enabled = !this.muted;
     else this.muted = true;
@@ -85,7 +87,8 @@ export class Media {
         return;
       }
       this.call.setIceServers(a.iceServers);
-      this.keepIceFresh(refreshIn(a.iceServers, a.expiresAt, a.serverTime));
+      // Near the end of a session its credentials end with it: the floor keeps the fetches apart.
+      this.keepIceFresh(refreshIn(a.iceServers, a.expiresAt, a.serverTime, Date.parse(a.serverTime), 5000));
     }, delay);
   }
 
