@@ -64,16 +64,22 @@ $(B)/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h relay/*.h ctl/*.h) | deps
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # The schema and its upgrades are compiled in from db/, so they are written down once.
+# schema.sql's two parts, split at its "-- @chat-file" line: the database's, the chat file's.
 UPGRADES := $(sort $(wildcard db/upgrade/*.sql))
 define c_bytes
 { od -An -v -tx1 $(1) | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0x00 };'; }
 endef
 $(B)/gen/schema.c: db/schema.sql $(UPGRADES)
 	@mkdir -p $(@D)
+	sed '/^-- @chat-file$$/,$$d' $< > $(@D)/money.sql
+	sed -n '/^-- @chat-file$$/,$$p' $< > $(@D)/chat.sql
+	test -s $(@D)/chat.sql
 	{ echo '/* schema.c: generated from db/schema.sql and db/upgrade/ by make; do not edit. */'; \
 	  echo 'extern const char db_schema_sql[];'; \
+	  echo 'extern const char db_chat_schema_sql[];'; \
 	  echo 'extern const char *const db_upgrades[];'; \
-	  echo 'const char db_schema_sql[] = {'; $(call c_bytes,$<); \
+	  echo 'const char db_schema_sql[] = {'; $(call c_bytes,$(@D)/money.sql); \
+	  echo 'const char db_chat_schema_sql[] = {'; $(call c_bytes,$(@D)/chat.sql); \
 	  n=0; for f in $(UPGRADES); do n=$$((n + 1)); \
 	    echo "static const char upgrade_$$n[] = {"; $(call c_bytes,$$f); done; \
 	  printf 'const char *const db_upgrades[] = {'; \

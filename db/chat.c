@@ -1,4 +1,4 @@
-/* chat.c: a room's stored chat: appended once per sender's client id, replayed in order. */
+/* chat.c: a room's stored chat, in the chat file: appended once per sender's client id, replayed in order. */
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +25,11 @@ static long utf8_chars(const char *s)
 			return n; /* enough to refuse */
 	}
 	return n;
+}
+
+static int not_chat(struct db *db)
+{
+	return db_fail(db, DB_ERR_STATE, "chat is in the chat file: open it with db_chat_open");
 }
 
 static void chat_read(sqlite3_stmt *st, struct db_chat *m)
@@ -73,7 +78,7 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 		" RETURNING " CHAT_COLUMNS;
 	static const char state[] =
 		"SELECT s.ended_ms IS NULL, s.status, coalesce(t.messages, 0), coalesce(t.bytes, 0)"
-		" FROM webrtc_sessions s LEFT JOIN chat_totals t ON t.session_id = s.id AND t.sender = ?2"
+		" FROM money.webrtc_sessions s LEFT JOIN chat_totals t ON t.session_id = s.id AND t.sender = ?2"
 		" WHERE s.id = ?1";
 	long chars = body ? utf8_chars(body) : -1;
 	size_t cid_len = client_id ? strnlen(client_id, DB_CLIENT_ID_MAX + 1) : 0;
@@ -81,6 +86,8 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 	int rc, err;
 
 	*duplicate = 0;
+	if (!db->chat_file)
+		return not_chat(db);
 	if (chars < 1 || chars > DB_CHAT_MAX)
 		return db_fail(db, DB_ERR_INVALID, "a message is 1 to %d characters of UTF-8",
 		               DB_CHAT_MAX);
@@ -90,8 +97,9 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
 	/*
-	 * Checked under the write lock: an end committed a moment ago stops the
-	 * message, and so does a full allowance (unless it is a resend).
+	 * Checked in the write's own transaction, on the database as it was at
+	 * its start: an end committed before it stops the message, and so does
+	 * a full allowance (unless it is a resend).
 	 */
 	if (!(st = db_stmt(db, state))) {
 		err = DB_ERR_STORE;
@@ -138,9 +146,7 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 		*duplicate = 1;
 	}
 	if (rc != SQLITE_ROW) {
-		err = sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_FOREIGNKEY
-		    ? db_fail(db, DB_ERR_NOT_FOUND, "no such session")
-		    : db_fail_sql(db, "chat");
+		err = db_fail_sql(db, "chat");
 		goto fail;
 	}
 	return db_write_commit(db);
@@ -154,11 +160,13 @@ int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
 {
 	static const char q[] = "SELECT " CHAT_COLUMNS " FROM chat_messages"
 		" WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?";
-	sqlite3_stmt *st = db_stmt(db, q);
+	sqlite3_stmt *st;
 	struct db_chat m;
 	int rc, err = DB_OK;
 
-	if (!st)
+	if (!db->chat_file)
+		return not_chat(db);
+	if (!(st = db_stmt(db, q)))
 		return DB_ERR_STORE;
 	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, after_seq);

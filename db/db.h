@@ -354,6 +354,16 @@ int db_link_reissue(struct db *db, const char *session_id, enum db_role role,
 typedef void db_problem_cb(void *arg, const char *problem);
 int db_ledger_check(struct db *db, db_problem_cb *cb, void *arg, int *problems);
 
+/*
+ * Chat lives in a file of its own beside the database (db_chat_path), so
+ * its writes never wait for or hold the database's write lock. A chat
+ * handle is a struct db opened with db_chat_open on the database's path
+ * (creating the chat file when missing): db_chat_* and db_tx_* work on
+ * it, nothing else does.
+ */
+int db_chat_path(const char *path, char *out, size_t outlen); /* x.db -> x-chat.db */
+int db_chat_open(const char *path, struct db **out, char *err, size_t errlen);
+
 /* Chat: stored before it is delivered. */
 struct db_chat {
 	int64_t seq;
@@ -396,7 +406,10 @@ int db_session_events(struct db *db, const char *session_id, db_event_cb *cb,
 int db_settlement_get(struct db *db, const char *session_id,
                       struct db_settlement *out);
 
-/* A consistent copy of the live database into file (not the key), safe while others write. */
+/*
+ * A consistent copy of the live database into file (not the key), and of
+ * its chat file into db_chat_path(file), safe while others write.
+ */
 int db_backup(struct db *db, const char *file);
 
 /* Money at the edges: "97.00" <-> 9700. Refuses signs, >2 decimals, > DB_AMOUNT_MAX. */

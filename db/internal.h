@@ -21,6 +21,7 @@ struct db {
 	unsigned char key[DB_KEY_LEN];     /* token key; wiped by db_close */
 	struct db_config config;
 	int in_tx;                         /* a caller's db_tx_begin is open */
+	int chat_file;                     /* main is the chat file, the database is attached as "money" */
 	int64_t busy_since_us;             /* when the current lock wait began */
 	int busy_timeout_ms;               /* how long a lock wait may last */
 	int64_t data_version;              /* last PRAGMA data_version seen by db_changed */

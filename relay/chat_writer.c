@@ -11,7 +11,7 @@
 
 /* The writer thread and the two lists it shares with the loop. */
 struct relay_chat_writer {
-	struct db *db;                /* owned, used by the writer thread only: struct db is not thread-safe */
+	struct db *db;                /* owned, the chat file's; used by the writer thread only: struct db is not thread-safe */
 	struct lws_context *ctx;      /* for lws_cancel_service, the one lws call safe off the loop */
 	pthread_t thread;
 	pthread_mutex_t lock;         /* guards todo, done, idle and stop */
@@ -100,7 +100,7 @@ int relay_chat_writer_start(struct relay_chat_writer **out, const char *path,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (db_open(path, &w->db, err, errlen) != DB_OK)
+	if (db_chat_open(path, &w->db, err, errlen) != DB_OK)
 		goto fail;
 	db_set_busy_timeout(w->db, RELAY_CHAT_WRITER_BUSY_MS);
 	w->ctx = ctx;

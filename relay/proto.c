@@ -114,7 +114,7 @@ static int history_append(struct relay *r, struct relay_room *room, const char *
 	struct history h = {b, 0, 0, after};
 
 	relay_buf_fmt(b, "\"%s\":[", key);
-	if (db_chat_history(r->db, relay_room_session_id(room), after, RELAY_HISTORY_MAX + 1,
+	if (db_chat_history(r->chat, relay_room_session_id(room), after, RELAY_HISTORY_MAX + 1,
 	                    history_add, &h) != DB_OK)
 		return -1;
 	relay_buf_fmt(b, "],\"lastSeq\":%lld,\"more\":%s", (long long)h.last_seq,
