@@ -576,14 +576,30 @@ static int cmd_config(struct db *db, int argc, char **argv)
 	return 0;
 }
 
-/* Hands the database, its WAL and its key to the service user; the key stays 0600. */
+/* Gives an existing file its mode and, with --owner, its owner; 0 when done or absent. */
+static int hand_over(const char *file, mode_t mode, const struct passwd *pw)
+{
+	if (access(file, F_OK) != 0)
+		return 0;
+	if (chmod(file, mode) != 0 || (pw && chown(file, pw->pw_uid, pw->pw_gid) != 0)) {
+		fprintf(stderr, "sessionctl: %s: cannot set owner and mode\n", file);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Hands the database, the chat file (created here), their WALs and the
+ * key to the service user; the key stays 0600.
+ */
 static int cmd_init(struct db *db, int argc, char **argv)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm", ".key"};
+	static const char *const suffix[] = {"", "-wal", "-shm"};
 	struct opt o[] = {{"--owner", NULL, 0}};
 	const char *path = db_path;
 	struct passwd *pw = NULL;
-	char file[4096];
+	struct db *chat;
+	char chat_path[4096], key[4096 + 4], file[4096 + 4], msg[256];
 	int err;
 
 	if ((err = parse_opts(argc, argv, o, 1)))
@@ -592,20 +608,27 @@ static int cmd_init(struct db *db, int argc, char **argv)
 		return usage_error("no such user '%s'", o[0].value);
 	if ((err = db_ping(db)) != DB_OK)
 		return fail(db, err);
+	if (db_chat_open(path, &chat, msg, sizeof msg) != DB_OK) {
+		fprintf(stderr, "sessionctl: %s\n", msg);
+		return 1;
+	}
+	db_close(chat);
+	db_chat_path(path, chat_path, sizeof chat_path);
 	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
 		snprintf(file, sizeof file, "%s%s", path, suffix[i]);
-		if (access(file, F_OK) != 0)
-			continue;
-		if (chmod(file, i == 3 ? 0600 : 0640) != 0 ||
-		    (pw && chown(file, pw->pw_uid, pw->pw_gid) != 0)) {
-			fprintf(stderr, "sessionctl: %s: cannot set owner and mode\n", file);
+		if (hand_over(file, 0640, pw))
 			return 1;
-		}
+		snprintf(file, sizeof file, "%s%s", chat_path, suffix[i]);
+		if (hand_over(file, 0640, pw))
+			return 1;
 	}
+	snprintf(key, sizeof key, "%s.key", path);
+	if (hand_over(key, 0600, pw))
+		return 1;
 	struct json_object *j = json_object_new_object();
 	add_str(j, "database", path);
-	snprintf(file, sizeof file, "%s.key", path);
-	add_str(j, "key", file);
+	add_str(j, "chat", chat_path);
+	add_str(j, "key", key);
 	if (pw)
 		add_str(j, "owner", pw->pw_name);
 	print_json(j);

@@ -57,8 +57,9 @@ mkdir -p "$TAP_TMP/state"
 sed -i "s|^database = .*|database = $TAP_TMP/state/sessions.db|; s|^public_url = .*|public_url = https://shop.example|" "$conf"
 export SESSIONS_CONF=$conf
 unset SESSIONS_DB SESSIONS_PUBLIC_URL
-check "sessionctl init makes the database (0640) and its key (0600) where the file says" \
+check "sessionctl init makes the database and its chat file (0640) and its key (0600) where the file says" \
 	sh -c "'$ctl' init >/dev/null && [ \$(stat -c %a '$TAP_TMP/state/sessions.db') = 640 ] &&
+	       [ \$(stat -c %a '$TAP_TMP/state/sessions-chat.db') = 640 ] &&
 	       [ \$(stat -c %a '$TAP_TMP/state/sessions.db.key') = 600 ]"
 booking=$("$ctl" user add Asha --balance 100.00 >/dev/null && "$ctl" astrologer add Vega >/dev/null &&
 	"$ctl" book --user Asha --astrologer Vega --type voice --minutes 5 --price 10.00)
