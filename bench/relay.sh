@@ -13,14 +13,16 @@
 # chat (the relay stores every message in SQLite before delivering it; the
 # Socket.IO peer stores nothing). The relay runs with its rate limit raised
 # out of the way: this measures the relay, not its limiter.
-# Env: BENCH_SECONDS (5), BENCH_ROOMS (50), BENCH_WINDOW (16), BENCH_IDLE ("1000 5000 10000").
+# Env: BENCH_SECONDS (5), BENCH_ROOMS (50), BENCH_WINDOW (16), BENCH_IDLE ("1000 5000 10000";
+# empty: none), BENCH_KINDS ("signal chat").
 set -eu
 cd "$(dirname "$0")/.."
 load=build/bench/relay-load
 secs=${BENCH_SECONDS:-5}
 rooms=${BENCH_ROOMS:-50}
 window=${BENCH_WINDOW:-16}
-idle=${BENCH_IDLE:-1000 5000 10000}
+idle=${BENCH_IDLE-1000 5000 10000}
+kinds=${BENCH_KINDS:-signal chat}
 origin=http://127.0.0.1:9
 
 dir=$(mktemp -d)
@@ -77,7 +79,7 @@ echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 results=()
 for p in relay sio; do
 	start "$p"
-	for kind in signal chat; do
+	for kind in $kinds; do
 		max=$(run_load "$p" --kind "$kind" --mode max --rooms "$rooms" --window "$window" --seconds "$secs")
 		rate=$(run_load "$p" --kind "$kind" --mode rate --rooms "$rooms" --rate 2000 --seconds "$secs")
 		echo "# $p $kind max:  $max"

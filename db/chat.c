@@ -65,25 +65,82 @@ static int chat_seen(struct db *db, const char *session_id, enum db_role sender,
 	return found;
 }
 
+/* The room's entry in the transaction's cache, or NULL when it is not there. */
+static struct db_chat_room *room_cached(struct db *db, const char *session_id)
+{
+	for (int i = 0; i < db->nchat_rooms; i++)
+		if (strcmp(db->chat_rooms[i].session_id, session_id) == 0)
+			return &db->chat_rooms[i];
+	return NULL;
+}
+
+/*
+ * Reads what a write must know of a room: the session's state in the
+ * database (as of this transaction's snapshot), the next seq and both
+ * senders' totals. Kept for the rest of the transaction, which holds the
+ * chat file's write lock, so a batch reads each room once. *room points
+ * at the cache's entry, or at tmp when the cache is full.
+ */
+static int room_read(struct db *db, const char *session_id, struct db_chat_room *tmp,
+                     struct db_chat_room **room)
+{
+	static const char q[] =
+		"SELECT s.ended_ms IS NULL, s.status,"
+		" (SELECT coalesce(max(seq), 0) FROM chat_messages WHERE session_id = ?1),"
+		" coalesce(u.messages, 0), coalesce(u.bytes, 0), coalesce(a.messages, 0), coalesce(a.bytes, 0)"
+		" FROM money.webrtc_sessions s"
+		" LEFT JOIN chat_totals u ON u.session_id = s.id AND u.sender = 'user'"
+		" LEFT JOIN chat_totals a ON a.session_id = s.id AND a.sender = 'astrologer'"
+		" WHERE s.id = ?1";
+	struct db_chat_room *r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((*room = room_cached(db, session_id)))
+		return DB_OK;
+	if (!(st = db_stmt(db, q)))
+		return DB_ERR_STORE;
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? db_fail(db, DB_ERR_NOT_FOUND, "no such session")
+		                       : db_fail_sql(db, "chat");
+		sqlite3_reset(st);
+		return rc;
+	}
+	r = db->nchat_rooms < DB_CHAT_ROOMS ? &db->chat_rooms[db->nchat_rooms++] : tmp;
+	snprintf(r->session_id, sizeof r->session_id, "%s", session_id);
+	r->open = sqlite3_column_int(st, 0);
+	r->status = (enum db_status)db_status_parse((const char *)sqlite3_column_text(st, 1));
+	r->next_seq = sqlite3_column_int64(st, 2) + 1;
+	for (int i = 0; i < 2; i++) {
+		r->messages[i] = sqlite3_column_int64(st, 3 + 2 * i);
+		r->bytes[i] = sqlite3_column_int64(st, 4 + 2 * i);
+	}
+	sqlite3_reset(st);
+	*room = r;
+	return DB_OK;
+}
+
+/*
+ * One INSERT is the only write, atomic by itself, so inside a caller's
+ * transaction no savepoint is needed; alone it gets its own IMMEDIATE
+ * transaction, so the checks and the write see the same state.
+ */
 int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
                    const char *body, const char *client_id, int64_t now_ms,
                    struct db_chat *out, int *duplicate)
 {
-	/* A resend's insert does nothing and returns no row; only then is the first copy read. */
+	/* A resend's insert does nothing (no change); only then is the first copy read. */
 	static const char ins[] =
 		"INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)"
-		" SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5"
-		" FROM chat_messages WHERE session_id = ?1"
-		" ON CONFLICT (session_id, sender, client_id) DO NOTHING"
-		" RETURNING " CHAT_COLUMNS;
-	static const char state[] =
-		"SELECT s.ended_ms IS NULL, s.status, coalesce(t.messages, 0), coalesce(t.bytes, 0)"
-		" FROM money.webrtc_sessions s LEFT JOIN chat_totals t ON t.session_id = s.id AND t.sender = ?2"
-		" WHERE s.id = ?1";
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (session_id, sender, client_id) DO NOTHING";
 	long chars = body ? utf8_chars(body) : -1;
 	size_t cid_len = client_id ? strnlen(client_id, DB_CLIENT_ID_MAX + 1) : 0;
+	struct db_chat_room *room, tmp;
+	int own_tx = !db->in_tx, err;
 	sqlite3_stmt *st;
-	int rc, err;
 
 	*duplicate = 0;
 	if (!db->chat_file)
@@ -94,34 +151,28 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 	if (cid_len > DB_CLIENT_ID_MAX)
 		return db_fail(db, DB_ERR_INVALID, "a client id is at most %d characters",
 		               DB_CLIENT_ID_MAX);
-	if ((err = db_write_begin(db)) != DB_OK)
+	/* A failed write (a full disk) may have rolled back the caller's whole transaction. */
+	if (!own_tx && sqlite3_get_autocommit(db->sql))
+		return db_fail(db, DB_ERR_STORE, "chat: the transaction ended after an earlier error");
+	if (own_tx && (err = db_write_begin(db)) != DB_OK)
 		return err;
+	if (own_tx)
+		db->nchat_rooms = 0;
+	if ((err = room_read(db, session_id, &tmp, &room)) != DB_OK)
+		goto fail;
 	/*
 	 * Checked in the write's own transaction, on the database as it was at
 	 * its start: an end committed before it stops the message, and so does
 	 * a full allowance (unless it is a resend).
 	 */
-	if (!(st = db_stmt(db, state))) {
-		err = DB_ERR_STORE;
-		goto fail;
-	}
-	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, db_role_name(sender), -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW)
-		err = rc == SQLITE_DONE ? db_fail(db, DB_ERR_NOT_FOUND, "no such session")
-		                        : db_fail_sql(db, "chat");
-	else if (!sqlite3_column_int(st, 0))
+	if (!room->open)
 		err = db_fail(db, DB_ERR_ENDED, "this session has ended");
 	else
-		err = db_chat_allowed(&db->config,
-		                      (enum db_status)db_status_parse((const char *)sqlite3_column_text(st, 1)),
-		                      sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-		                      (int64_t)strlen(body));
-	sqlite3_reset(st);
+		err = db_chat_allowed(&db->config, room->status, room->messages[sender],
+		                      room->bytes[sender], (int64_t)strlen(body));
 	if (err == DB_ERR_LIMIT && cid_len && chat_seen(db, session_id, sender, client_id, out)) {
 		*duplicate = 1;
-		return db_write_commit(db);
+		goto done;
 	}
 	if (err == DB_ERR_LIMIT)
 		err = db_fail(db, DB_ERR_LIMIT, "this participant's chat allowance for the session is used up");
@@ -132,26 +183,38 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 		goto fail;
 	}
 	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, db_role_name(sender), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, room->next_seq);
+	sqlite3_bind_text(st, 3, db_role_name(sender), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
 	if (cid_len)
-		sqlite3_bind_text(st, 4, client_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now_ms);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		chat_read(st, out);
-	sqlite3_reset(st); /* RETURNING finishes the insert on reset */
-	if (rc == SQLITE_DONE && cid_len && chat_seen(db, session_id, sender, client_id, out)) {
-		rc = SQLITE_ROW;
-		*duplicate = 1;
-	}
-	if (rc != SQLITE_ROW) {
+		sqlite3_bind_text(st, 5, client_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now_ms);
+	if (sqlite3_step(st) != SQLITE_DONE) {
 		err = db_fail_sql(db, "chat");
+		sqlite3_reset(st);
 		goto fail;
 	}
-	return db_write_commit(db);
+	sqlite3_reset(st);
+	if (sqlite3_changes(db->sql) == 0) {
+		if (!cid_len || !chat_seen(db, session_id, sender, client_id, out)) {
+			err = db_fail(db, DB_ERR_STORE, "chat: a resend whose first copy cannot be read");
+			goto fail;
+		}
+		*duplicate = 1;
+		goto done;
+	}
+	out->seq = room->next_seq++;
+	out->sender = sender;
+	snprintf(out->body, sizeof out->body, "%s", body);
+	snprintf(out->client_id, sizeof out->client_id, "%s", cid_len ? client_id : "");
+	out->at_ms = now_ms;
+	room->messages[sender]++;
+	room->bytes[sender] += (int64_t)strlen(body);
+done:
+	return own_tx ? db_write_commit(db) : DB_OK;
 fail:
-	db_write_rollback(db);
+	if (own_tx)
+		db_write_rollback(db);
 	return err;
 }
 

@@ -143,6 +143,7 @@ int db_tx_begin(struct db *db)
 	if ((err = run(db, sql_begin)) != DB_OK)
 		return err;
 	db->in_tx = 1;
+	db->nchat_rooms = 0;
 	return DB_OK;
 }
 
@@ -153,6 +154,7 @@ int db_tx_commit(struct db *db)
 	if (!db->in_tx)
 		return db_fail(db, DB_ERR_STATE, "no transaction is open");
 	db->in_tx = 0;
+	db->nchat_rooms = 0;
 	if ((err = run(db, sql_commit)) != DB_OK &&
 	    !sqlite3_get_autocommit(db->sql))
 		run(db, sql_rollback);
@@ -164,6 +166,7 @@ void db_tx_rollback(struct db *db)
 	if (!db->in_tx)
 		return;
 	db->in_tx = 0;
+	db->nchat_rooms = 0;
 	if (!sqlite3_get_autocommit(db->sql))
 		run(db, sql_rollback);
 }

@@ -527,6 +527,31 @@ static void test_chat(struct db *db)
 	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "too late", "c9", T0 + MIN, &m, &dup) ==
 	      DB_ERR_ENDED && chat_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c9'") == 0,
 	      "once the session is over nothing more is stored, checked in the write itself");
+	{
+		struct db_booking batch;
+		struct db_join jn;
+		struct db_chat first;
+		int64_t cap = db_config(c)->chat_max_messages;
+
+		book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &batch);
+		db_start_session(db, batch.session.id, DB_ROLE_USER, T0, &jn);
+		db_start_session(db, batch.session.id, DB_ROLE_ASTROLOGER, T0, &jn);
+		db_config(c)->chat_max_messages = 2;
+		CHECK(db_tx_begin(c) == DB_OK &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_USER, "one", "t1", T0, &first, &dup) == DB_OK &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_USER, "one", "t1", T0, &m, &dup) == DB_OK &&
+		      dup && m.seq == first.seq &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_ASTROLOGER, "two", "t1", T0, &m, &dup) == DB_OK &&
+		      !dup && m.seq == first.seq + 1 &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_USER, "three", "t3", T0, &m, &dup) == DB_OK &&
+		      m.seq == first.seq + 2 &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_USER, "four", "t4", T0, &m, &dup) == DB_ERR_LIMIT &&
+		      db_tx_commit(c) == DB_OK,
+		      "in one transaction of many messages seqs follow on, resends land once and the caps count what it stored");
+		CHECK(chat_int("SELECT count(*) FROM chat_messages WHERE client_id IN ('t1', 't3', 't4')") == 3,
+		      "... and the file holds each message once");
+		db_config(c)->chat_max_messages = cap;
+	}
 	book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &other);
 	db_set_busy_timeout(db, 0);
 	CHECK(db_tx_begin(c) == DB_OK &&
