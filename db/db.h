@@ -384,6 +384,17 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
                    const char *body, const char *client_id, int64_t now_ms,
                    struct db_chat *out, int *duplicate);
 
+/*
+ * Checkpoints of the chat file kept off the commits that acknowledge
+ * messages: db_chat_wal_watch turns off this handle's own checkpoints
+ * and counts the WAL's frames after each of its commits
+ * (db_chat_wal_frames); db_chat_checkpoint, on another handle (another
+ * thread), copies the WAL into the file without waiting for the writer.
+ */
+void db_chat_wal_watch(struct db *db);
+int db_chat_wal_frames(const struct db *db);
+int db_chat_checkpoint(struct db *db);
+
 /* Calls cb for each message with seq > after_seq, in order, at most limit. */
 typedef int db_chat_cb(void *arg, const struct db_chat *m);
 int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,

@@ -1,4 +1,4 @@
-/* chat_writer.h: the chat writer: one thread with its own database connection, so no fsync stalls the loop. */
+/* chat_writer.h: the chat writer: one thread with its own connection to the chat file, so no fsync stalls the loop. */
 #ifndef SESSIONS_RELAY_CHAT_WRITER_H
 #define SESSIONS_RELAY_CHAT_WRITER_H
 
@@ -19,6 +19,7 @@ struct relay_chat_writer;
  */
 struct relay_chat_job {
 	struct relay_chat_job *next;  /* while the writer has it: needs the writer's lock */
+	struct relay_chat_job *next_stored; /* on the writer's list of written jobs: needs its lock */
 	uint64_t ticket;              /* the answer finds its waiting sender by this (waiting.h) */
 	char session_id[DB_ID_LEN + 1];
 	enum db_role role;
@@ -33,8 +34,10 @@ struct relay_chat_job {
 int relay_chat_writer_start(struct relay_chat_writer **out, const char *path,
                             struct lws_context *ctx, char *err, size_t errlen);
 void relay_chat_writer_put(struct relay_chat_writer *w, struct relay_chat_job *j);
-struct relay_chat_job *relay_chat_writer_take(struct relay_chat_writer *w);
-struct relay_chat_job *relay_chat_writer_stop(struct relay_chat_writer **w);
+struct relay_chat_job *relay_chat_writer_take(struct relay_chat_writer *w,
+                                              struct relay_chat_job **stored);
+struct relay_chat_job *relay_chat_writer_stop(struct relay_chat_writer **w,
+                                              struct relay_chat_job **stored);
 void relay_chat_writer_job_free(struct relay_chat_job *j);
 
 #endif
