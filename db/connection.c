@@ -446,7 +446,7 @@ static int handle_open(const char *config_path, const char *file, int flags, str
 static int open_failed(struct db *db, int rc, char *err, size_t errlen)
 {
 	if (err)
-		snprintf(err, errlen, "%s", db ? db->errmsg : "out of memory");
+		snprintf(err, errlen, "%s", db ? db->errmsg : "libsodium did not start, or out of memory");
 	db_close(db);
 	return rc;
 }
