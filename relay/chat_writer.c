@@ -49,7 +49,7 @@ static void store_batch(struct relay_chat_writer *w, struct relay_chat_job *batc
 	struct relay_chat_job *j, *first = NULL, *last = NULL;
 	struct db *db = w->db;
 	struct db_chat stored;
-	int tx = db_tx_begin(db), err;
+	int tx = db_tx_begin(db), err, store_failed = 0;
 
 	for (j = batch; j; j = j->next) {
 		if (tx != DB_OK) {
@@ -59,6 +59,7 @@ static void store_batch(struct relay_chat_writer *w, struct relay_chat_job *batc
 		j->err = db_chat_append(db, j->session_id, j->role, j->body,
 		                        j->client_id[0] ? j->client_id : NULL, j->at_ms, &stored,
 		                        &j->duplicate);
+		store_failed |= j->err == DB_ERR_STORE || j->err == DB_ERR_BUSY;
 		if (j->err != DB_OK)
 			continue;
 		relay_proto_message(&j->frame, &stored);
@@ -67,7 +68,10 @@ static void store_batch(struct relay_chat_writer *w, struct relay_chat_job *batc
 		j->next_stored = NULL;
 		APPEND(first, last, j, j, next_stored);
 	}
-	if (first) {
+	/* A failed write may have undone the whole transaction: then nothing goes out before the commit. */
+	for (j = first; j && !store_failed; j = j->next_stored)
+		j->early = 1;
+	if (first && !store_failed) {
 		pthread_mutex_lock(&w->lock);
 		APPEND(w->stored_head, w->stored_tail, first, last, next_stored);
 		pthread_mutex_unlock(&w->lock);

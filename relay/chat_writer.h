@@ -28,6 +28,7 @@ struct relay_chat_job {
 	int64_t at_ms;
 	int err;                      /* the answer: DB_OK or a db error */
 	int duplicate;                /* the clientId was stored before: the frame is the old row */
+	int early;                    /* the other side got the frame before the commit */
 	struct relay_buf frame;       /* its p is malloc'd: the stored row as a message frame */
 };
 

@@ -475,8 +475,8 @@ static void stored_deliver(struct relay *r, struct relay_chat_job *list)
 /*
  * Delivers one answer from the writer to from, its sender (NULL when gone),
  * once the commit is on disk: the stored message to the sender's side of
- * the room (the other side had it from stored_deliver), a duplicate to its
- * sender only.
+ * the room, and to the other side unless it had it early (stored_deliver);
+ * a duplicate to its sender only.
  */
 static void answer(struct relay *r, struct relay_conn *from, struct relay_chat_job *j)
 {
@@ -491,7 +491,7 @@ static void answer(struct relay *r, struct relay_conn *from, struct relay_chat_j
 		if (from)
 			relay_conn_sendbuf(from, &j->frame);
 	} else if (room) {
-		room_send(room, (int)j->role, &j->frame);
+		room_send(room, j->early ? (int)j->role : -1, &j->frame);
 	}
 }
 
