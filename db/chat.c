@@ -140,6 +140,7 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 	size_t cid_len = client_id ? strnlen(client_id, DB_CLIENT_ID_MAX + 1) : 0;
 	struct db_chat_room *room, tmp;
 	int own_tx = !db->in_tx, err;
+	size_t body_len;
 	sqlite3_stmt *st;
 
 	*duplicate = 0;
@@ -203,13 +204,15 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 		*duplicate = 1;
 		goto done;
 	}
+	/* Both lengths were checked above: at most 4 bytes a character, DB_CLIENT_ID_MAX bytes. */
+	body_len = strlen(body);
 	out->seq = room->next_seq++;
 	out->sender = sender;
-	snprintf(out->body, sizeof out->body, "%s", body);
-	snprintf(out->client_id, sizeof out->client_id, "%s", cid_len ? client_id : "");
+	memcpy(out->body, body, body_len + 1);
+	memcpy(out->client_id, cid_len ? client_id : "", cid_len + 1);
 	out->at_ms = now_ms;
 	room->messages[sender]++;
-	room->bytes[sender] += (int64_t)strlen(body);
+	room->bytes[sender] += (int64_t)body_len;
 done:
 	return own_tx ? db_write_commit(db) : DB_OK;
 fail:

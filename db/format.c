@@ -125,16 +125,34 @@ int db_time_parse(const char *s, int64_t *out_ms)
 	return DB_OK;
 }
 
+/*
+ * The relay stamps every chat frame: each thread keeps the last second
+ * it formatted, so frames within a second skip gmtime and strftime.
+ */
 void db_time_format(int64_t ms, char buf[32])
 {
-	time_t t;
-	struct tm tm;
-	size_t n;
+	static _Thread_local int64_t last_s = -1;
+	static _Thread_local char last[24];
+	static _Thread_local size_t last_n;
+	int64_t s, milli;
 
 	if (ms < 0)
 		ms = 0;
-	t = (time_t)(ms / 1000);
-	gmtime_r(&t, &tm);
-	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+	s = ms / 1000;
+	milli = ms % 1000;
+	if (s != last_s) {
+		time_t t = (time_t)s;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		last_n = strftime(last, sizeof last, "%Y-%m-%dT%H:%M:%S", &tm);
+		last_s = s;
+	}
+	memcpy(buf, last, last_n);
+	buf[last_n] = '.';
+	buf[last_n + 1] = (char)('0' + milli / 100);
+	buf[last_n + 2] = (char)('0' + milli / 10 % 10);
+	buf[last_n + 3] = (char)('0' + milli % 10);
+	buf[last_n + 4] = 'Z';
+	buf[last_n + 5] = '\0';
 }
