@@ -28,7 +28,7 @@ WIRE_OBJ := $(WIRE_SRC:%.c=$(B)/obj/%.o)
 CTL_SRC := $(wildcard ctl/*.c)
 
 # cgi/: one program per endpoint, over the helpers they share.
-CGI_HELPER := $(wildcard cgi/http.c cgi/ice_servers.c)
+CGI_HELPER := $(wildcard cgi/http.c cgi/ice_servers.c cgi/request.c)
 CGI_SRC := $(filter-out $(CGI_HELPER),$(wildcard cgi/*.c))
 CGI_BIN := $(CGI_SRC:cgi/%.c=$(B)/bin/api-%)
 

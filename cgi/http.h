@@ -8,9 +8,7 @@
 
 #include "db.h"
 #include "errors.h"
-
-#define HTTP_BODY_MAX 16384 /* bytes of a request body; nginx enforces the same */
-#define HTTP_TOKEN_MAX 128  /* longer is no token of ours: refused unread */
+#include "request.h"
 
 /* One request while it is being answered. */
 struct http_req {
@@ -63,19 +61,6 @@ int http_link_error(struct http_req *r, const struct db_session *s, int link_rc)
 
 /* http_authorize for the endpoints that need a link usable now. */
 int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role);
-
-/*
- * Parses len bytes as one strict JSON value in valid UTF-8 with at most
- * depth levels of nesting and nothing after it. 0 with *out owned by the
- * caller, or WIRE_BAD_JSON.
- */
-int http_json_parse(const char *text, size_t len, int depth, json_object **out);
-
-/*
- * Reads an optional string field of the body: 0 with *out NULL when absent,
- * WIRE_BAD_FIELD when it is not a string, holds a NUL or is over max bytes.
- */
-int http_body_string(struct http_req *r, const char *key, size_t max, const char **out);
 
 /* Adds a wire time (null for 0) or a decimal amount to an object. */
 void http_add_time(json_object *o, const char *key, int64_t ms);
