@@ -403,7 +403,7 @@ int db_backup(struct db *db, const char *file);
 int db_money_parse(const char *s, int64_t *out);
 void db_money_format(int64_t amount, char buf[32]);
 
-/* ISO 8601 in UTC at the edges: "2024-01-01T10:00:00Z" <-> ms. */
+/* ISO 8601 in UTC at the edges: "2024-01-01T10:00:00Z" <-> ms; the years 1970..9999 once any offset applies. */
 int db_time_parse(const char *s, int64_t *out_ms);
 void db_time_format(int64_t ms, char buf[32]);
 
