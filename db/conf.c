@@ -347,35 +347,70 @@ static int conf_read(const char *db_path)
 	return rc;
 }
 
+/* Puts the file's, the environment's or the default value of every key in force, and checks each. */
+static int conf_apply(void)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < CONF_NKEYS; i++) {
+		struct setting *s = &settings[i];
+		const char *env = getenv(s->env);
+
+		if (env && *env) {
+			s->value = env;
+			s->source = "environment";
+		} else if (s->file) {
+			s->value = s->file;
+			s->source = "file";
+		} else {
+			s->value = s->def;
+			s->source = "default";
+		}
+		rc = conf_check(s);
+	}
+	/* coturn's credentials need both halves, or neither is used. */
+	if (rc == 0 && !*settings[CONF_TURN_URLS].value != !*settings[CONF_TURN_SECRET].value)
+		rc = conf_fail("settings turn_urls (SESSIONS_TURN_URLS) and turn_secret "
+		               "(SESSIONS_TURN_SECRET) are set together or not at all");
+	return rc;
+}
+
+static int conf_result(char *err, size_t errlen)
+{
+	if (load_rc && err)
+		snprintf(err, errlen, "%s", load_err);
+	return load_rc;
+}
+
 int conf_load(const char *db_path, char *err, size_t errlen)
 {
 	if (!loaded) {
 		loaded = 1;
 		load_rc = conf_read(db_path);
-		for (size_t i = 0; load_rc == 0 && i < CONF_NKEYS; i++) {
-			struct setting *s = &settings[i];
-			const char *env = getenv(s->env);
-
-			if (env && *env) {
-				s->value = env;
-				s->source = "environment";
-			} else if (s->file) {
-				s->value = s->file;
-				s->source = "file";
-			} else {
-				s->value = s->def;
-				s->source = "default";
-			}
-			load_rc = conf_check(s);
-		}
-		/* coturn's credentials need both halves, or neither is used. */
-		if (load_rc == 0 && !*settings[CONF_TURN_URLS].value != !*settings[CONF_TURN_SECRET].value)
-			load_rc = conf_fail("settings turn_urls (SESSIONS_TURN_URLS) and turn_secret "
-			                    "(SESSIONS_TURN_SECRET) are set together or not at all");
+		if (load_rc == 0)
+			load_rc = conf_apply();
 	}
-	if (load_rc && err)
-		snprintf(err, errlen, "%s", load_err);
-	return load_rc;
+	return conf_result(err, errlen);
+}
+
+int conf_load_stream(FILE *f, const char *name, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		struct setting *s = &settings[i];
+
+		free(s->file);
+		json_object_put(s->json);
+		s->file = NULL;
+		s->json = NULL;
+		s->value = s->source = NULL;
+		s->number = 0;
+	}
+	snprintf(file_path, sizeof file_path, "%s", name);
+	loaded = 1;
+	load_rc = conf_parse(f, name);
+	if (load_rc == 0)
+		load_rc = conf_apply();
+	return conf_result(err, errlen);
 }
 
 const char *conf_str(enum conf_key key)
