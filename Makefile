@@ -43,13 +43,26 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.test.c=$(B)/tests/%) \
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(B)/tests/%)
 
+# tests/fuzz/: one libFuzzer harness per parser, built by clang under ASan+UBSan for
+# make test (which replays the committed corpora) and make fuzz only, so make all needs no clang.
+FUZZ_CC      ?= clang
+FUZZ_SRC     := $(wildcard tests/fuzz/*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS  := $(CSTD) $(WARN) -Wno-missing-field-initializers -O1 -g $(FUZZ_SAN) -Idb -Iwire -iquote cgi -iquote relay \
+                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_UNITS   := $(DB_SRC) $(WIRE_SRC) cgi/request.c relay/frame.c relay/sdp.c relay/buf.c
+FUZZ_OBJ     := $(FUZZ_UNITS:%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/gen/schema.o
+FUZZ_RUNS    ?= 10000000
+FUZZ_SECONDS ?= 600
+
 # bench/: load generators and measuring programs for make bench.
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 BINS := $(B)/bin/sessionctl $(CGI_BIN) $(RELAY_BIN)
 
-.PHONY: all deps test-deps run test bench clean install
+.PHONY: all deps test-deps fuzz-deps run test fuzz bench clean install
 all: deps $(BINS)
 
 # Installs the Debian packages that are missing (needs root; otherwise says what to run).
@@ -58,6 +71,9 @@ deps:
 
 test-deps: deps
 	@sh deploy/deps.sh test
+
+fuzz-deps: deps
+	@sh deploy/deps.sh fuzz
 
 $(B)/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h relay/*.h ctl/*.h) | deps
 	@mkdir -p $(@D)
@@ -125,6 +141,20 @@ $(B)/tests/%: tests/helpers/%.c $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/fuzz/obj/gen/schema.o: $(B)/gen/schema.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CSTD) -O1 -g $(FUZZ_SAN) -c -o $@ $<
+
+$(B)/fuzz/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h relay/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(B)/fuzz/libfuzzed.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/libfuzzed.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 $(B)/bench/%: bench/%.c $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null)
@@ -132,8 +162,12 @@ $(B)/bench/%: bench/%.c $(DB_LIB)
 run: all
 	@sh deploy/run.sh
 
-test: test-deps all $(UNIT_BIN) $(HELPER_BIN) $(SAN_RELAY)
+test: test-deps all $(UNIT_BIN) $(HELPER_BIN) $(SAN_RELAY) $(FUZZ_BIN)
 	@bash tests/run
+
+# Each harness for FUZZ_RUNS executions or FUZZ_SECONDS, whichever comes first.
+fuzz: fuzz-deps $(FUZZ_BIN)
+	@FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/fuzz.sh $(FUZZ_BIN)
 
 bench: test-deps all $(HELPER_BIN) $(BENCH_BIN)
 	@bash bench/run
