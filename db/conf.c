@@ -9,7 +9,7 @@
 #include "conf.h"
 
 #define CONF_DEFAULT_PATH "/etc/sessions/sessions.conf"
-#define CONF_LINE_MAX 4096
+#define CONF_LINE_MAX 4094 /* bytes of a line, its newline not counted */
 
 enum conf_type {
 	CONF_T_INT,     /* a whole number from min to max */
@@ -93,31 +93,50 @@ static struct setting *conf_find(const char *key)
 
 static int conf_parse(FILE *f, const char *path)
 {
-	char line[CONF_LINE_MAX];
-	int n = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int n = 0, rc = 0;
 
-	while (fgets(line, sizeof line, f)) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		char *key, *value, *eq;
 		struct setting *s;
 
 		n++;
-		if (!strchr(line, '\n') && !feof(f))
-			return conf_fail("%s:%d: line too long", path, n);
+		if ((size_t)len - (line[len - 1] == '\n') > CONF_LINE_MAX) {
+			rc = conf_fail("%s:%d: line too long (at most %d bytes)", path, n, CONF_LINE_MAX);
+			goto done;
+		}
+		/* A NUL would cut the line short, silently dropping what follows it. */
+		if (strlen(line) != (size_t)len) {
+			rc = conf_fail("%s:%d: a NUL byte in the line", path, n);
+			goto done;
+		}
 		key = trim(line);
 		if (*key == '#' || *key == 0)
 			continue;
-		if (!(eq = strchr(key, '=')))
-			return conf_fail("%s:%d: expected key = value", path, n);
+		if (!(eq = strchr(key, '='))) {
+			rc = conf_fail("%s:%d: expected key = value", path, n);
+			goto done;
+		}
 		*eq = 0;
 		key = trim(key);
 		value = trim(eq + 1);
-		if (!(s = conf_find(key)))
-			return conf_fail("%s:%d: unknown setting '%s'", path, n, key);
+		if (!(s = conf_find(key))) {
+			rc = conf_fail("%s:%d: unknown setting '%s'", path, n, key);
+			goto done;
+		}
 		free(s->file);
-		if (!(s->file = strdup(value)))
-			return conf_fail("out of memory");
+		if (!(s->file = strdup(value))) {
+			rc = conf_fail("out of memory");
+			goto done;
+		}
 	}
-	return ferror(f) ? conf_fail("%s: %s", path, strerror(errno)) : 0;
+	if (ferror(f))
+		rc = conf_fail("%s: %s", path, strerror(errno));
+done:
+	free(line);
+	return rc;
 }
 
 /* Printable ASCII or UTF-8, no controls: a value that prints and logs as it is. */

@@ -94,4 +94,19 @@ named_wins() {
 		jsonok '.public_url.source == "default"'
 }
 check "SESSIONS_CONF still wins over the file beside the database" named_wins
+# A line of the file holds at most 4094 bytes; a NUL byte would cut one short unseen.
+conf_says() { # FILE PATTERN: sessionctl refuses the file, saying PATTERN
+	local out
+	out=$(SESSIONS_CONF=$1 sessionctl --db "$db" list 2>&1 >/dev/null) && return 1
+	printf '%s' "$out" | grep -q "$2"
+}
+{ printf '#'; head -c 4093 /dev/zero | tr '\0' a; printf '\n'; } >"$TAP_TMP/line-4094.conf"
+{ printf '#'; head -c 4094 /dev/zero | tr '\0' a; printf '\n'; } >"$TAP_TMP/line-4095.conf"
+printf 'grace_seconds = 5\npublic_url = https://shop.example\0.evil.example\n' >"$TAP_TMP/nul.conf"
+check "a line of 4094 bytes in the file is read" \
+	sh -c "SESSIONS_CONF='$TAP_TMP/line-4094.conf' sessionctl --db '$db' list >/dev/null"
+check "a line of 4095 bytes is refused as too long, naming the line" \
+	conf_says "$TAP_TMP/line-4095.conf" 'line-4095.conf:1: line too long'
+check "a NUL byte in the file is refused as such, naming the line" \
+	conf_says "$TAP_TMP/nul.conf" 'nul.conf:2: a NUL byte'
 tap_exit
