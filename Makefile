@@ -49,8 +49,10 @@ FUZZ_CC      ?= clang
 FUZZ_SRC     := $(wildcard tests/fuzz/*.c)
 FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS  := $(CSTD) $(WARN) -Wno-missing-field-initializers -O1 -g $(FUZZ_SAN) -Idb -Iwire -iquote cgi -iquote relay \
-                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# clang also warns of designated initializers that leave fields out; -iquote keeps
+# relay/limits.h from standing in for <limits.h>.
+FUZZ_CFLAGS  := $(CSTD) $(WARN) -Wno-missing-field-initializers -O1 -g $(FUZZ_SAN) -Idb -Iwire \
+                -iquote cgi -iquote relay $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_UNITS   := $(DB_SRC) $(WIRE_SRC) cgi/request.c relay/frame.c relay/sdp.c relay/buf.c
 FUZZ_OBJ     := $(FUZZ_UNITS:%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/gen/schema.o
 FUZZ_RUNS    ?= 10000000
@@ -141,11 +143,12 @@ $(B)/tests/%: tests/helpers/%.c $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/fuzz/obj/gen/schema.o: $(B)/gen/schema.c
+# The parsers are compiled again with coverage for libFuzzer; harnesses link what they call.
+$(B)/fuzz/obj/gen/schema.o: $(B)/gen/schema.c | fuzz-deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(CSTD) -O1 -g $(FUZZ_SAN) -c -o $@ $<
 
-$(B)/fuzz/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h relay/*.h)
+$(B)/fuzz/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h relay/*.h) | fuzz-deps
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
 
