@@ -1,8 +1,4 @@
-/*
- * request.c: fuzzes what the API programs read of a request. The input is
- * "Content-Type\nContent-Length\nAuthorization\nbody" (an empty header line
- * is an absent header); the checks run in the order http.c runs them.
- */
+/* request.c: fuzzes what the API programs read of a request: its type, length, JSON body and token claims. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +24,10 @@ static char *header(const uint8_t **data, size_t *size, int *more)
 	return s;
 }
 
+/*
+ * The input is "Content-Type\nContent-Length\nAuthorization\nbody" (an
+ * empty header line is an absent header); the checks run in http.c's order.
+ */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *type, *length, *auth = NULL, *body = NULL;
