@@ -23,15 +23,16 @@ for bin in "$@"; do
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	found=$(( $(find "$crashes" -type f | wc -l) - before ))
 	[ "$rc" -ne 0 ] && [ "$found" -eq 0 ] && found=1 # died without writing its input
-	size=$(find "$work" "tests/fuzz/corpus/$name" -type f | wc -l)
+	# libFuzzer's own count of the inputs it kept, and their bytes, at its last report.
+	size=$(grep -o 'corp: [0-9]*/[0-9]*[a-zA-Z]*' "$log" | tail -1 | cut -d' ' -f2)
 	if [ "$found" -gt 0 ]; then
 		crashed=1
 		grep -E 'ERROR|SUMMARY|Test unit written' "$log" | head -5
 		echo "  replay: $bin $crashes/<file> (log: $log)"
 	fi
-	rows+=("$(printf '%-10s %12s %8s %8s' "$name" "${execs:-?}" "$found" "$size")")
+	rows+=("$(printf '%-10s %12s %8s %12s' "$name" "${execs:-?}" "$found" "${size:-?}")")
 done
 
-printf '%-10s %12s %8s %8s\n' harness executions crashes corpus
+printf '%-10s %12s %8s %12s\n' harness executions crashes corpus
 printf '%s\n' "${rows[@]}"
 exit "$crashed"
