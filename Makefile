@@ -31,10 +31,17 @@ CTL_SRC := $(wildcard ctl/*.c)
 CGI_HELPER := $(wildcard cgi/http.c cgi/ice_servers.c cgi/request.c)
 CGI_SRC := $(filter-out $(CGI_HELPER),$(wildcard cgi/*.c))
 CGI_BIN := $(CGI_SRC:cgi/%.c=$(B)/bin/api-%)
+# cgi/NAME/: an API of several files (one per resource) is one program, api-NAME.
+CGI_DIRS := $(patsubst %/,%,$(sort $(dir $(wildcard cgi/*/*.c))))
+CGI_BIN += $(CGI_DIRS:cgi/%=$(B)/bin/api-%)
 
 # relay/: one program.
 RELAY_SRC := $(wildcard relay/*.c)
 RELAY_BIN := $(if $(RELAY_SRC),$(B)/bin/relay)
+
+# hooks/: sessions-webhooks, the webhook deliverer (libcurl).
+HOOKS_SRC := $(wildcard hooks/*.c)
+HOOKS_BIN := $(if $(HOOKS_SRC),$(B)/bin/sessions-webhooks)
 
 # tests/: C unit tests, built plain and with ASan+UBSan.
 UNIT_SRC  := $(wildcard tests/unit/*.test.c)
@@ -62,7 +69,7 @@ FUZZ_SECONDS ?= 600
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
-BINS := $(B)/bin/sessionctl $(CGI_BIN) $(RELAY_BIN)
+BINS := $(B)/bin/sessionctl $(CGI_BIN) $(RELAY_BIN) $(HOOKS_BIN)
 
 .PHONY: all deps test-deps fuzz-deps run test fuzz bench clean install
 all: deps $(BINS)
@@ -77,9 +84,12 @@ test-deps: deps
 fuzz-deps: deps
 	@sh deploy/deps.sh fuzz
 
-$(B)/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h relay/*.h ctl/*.h) | deps
+$(B)/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h cgi/*/*.h relay/*.h ctl/*.h hooks/*.h) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# A directory's files include the helpers' headers beside them.
+$(CGI_DIRS:%=$(B)/obj/%/%.o): CFLAGS += -Icgi
 
 # The schema and its upgrades are compiled in from db/, so they are written down once.
 UPGRADES := $(sort $(wildcard db/upgrade/*.sql))
@@ -110,14 +120,27 @@ $(B)/bin/sessionctl: $(CTL_SRC:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+CGI_LIBS = $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi) \
+	$(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 $(B)/bin/api-%: $(B)/obj/cgi/%.o $(CGI_HELPER:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi) \
-		$(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CGI_LIBS)
+
+define cgi_dir_program
+$(B)/bin/api-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cgi/$(1)/*.c)) $(CGI_HELPER:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) -o $$@ $$^ $$(LDLIBS) $$(CGI_LIBS)
+endef
+$(foreach d,$(CGI_DIRS:cgi/%=%),$(eval $(call cgi_dir_program,$(d))))
 
 $(B)/bin/relay: $(RELAY_SRC:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null) -pthread
+
+$(B)/obj/hooks/%.o: CFLAGS += $(shell pkg-config --cflags libcurl 2>/dev/null)
+$(B)/bin/sessions-webhooks: $(HOOKS_SRC:%.c=$(B)/obj/%.o) $(DB_LIB)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libcurl 2>/dev/null || echo -lcurl)
 
 # Unit tests compile the library's sources themselves, once per flavour.
 $(B)/tests/%: tests/unit/%.test.c $(DB_SRC) $(B)/gen/schema.c tests/unit/tap.h db/db.h
@@ -193,7 +216,7 @@ install: all
 		$(D)$(SYSCONF)/systemd/system $(D)$(SYSCONF)/cron.d $(D)$(SYSCONF)/nginx/sites-available
 	install -d -m 0755 $(D)$(SYSCONF)/sessions
 	install -m 0755 $(B)/bin/sessionctl $(D)$(BINDIR)/
-	install -m 0755 $(CGI_BIN) $(RELAY_BIN) $(D)$(LIBDIR)/
+	install -m 0755 $(CGI_BIN) $(RELAY_BIN) $(HOOKS_BIN) $(D)$(LIBDIR)/
 	install -m 0755 deploy/sessions-run $(D)$(LIBDIR)/
 	if [ -d html ]; then cp -R html/. $(D)$(SHARE)/html/; fi
 	# The page names its files by their version, so browsers that keep them for a year fetch new ones.

@@ -4,13 +4,16 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* The status line's phrase for the statuses wire/errors.c uses. */
 static const char *http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 201: return "Created";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 402: return "Payment Required";
@@ -21,6 +24,7 @@ static const char *http_reason(int status)
 	case 410: return "Gone";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
@@ -37,19 +41,31 @@ static void http_on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
-static void http_send(struct http_req *r, int status, const char *extra_header,
-		      json_object *body)
+const char *http_json_text(json_object *o, size_t *len)
 {
-	size_t len = 0;
-	const char *text = json_object_to_json_string_length(
-		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	*len = 0;
+	return json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+}
 
+static void http_send_text(struct http_req *r, int status, const char *extra_header,
+			   const char *text, size_t len)
+{
 	FCGX_FPrintF(r->fcgi.out, "Status: %d %s\r\nContent-Type: application/json\r\n%s\r\n",
 		     status, http_reason(status), extra_header ? extra_header : "");
 	if (text) {
 		FCGX_PutStr(text, (int)len, r->fcgi.out);
 		FCGX_PutS("\n", r->fcgi.out);
 	}
+}
+
+static void http_send(struct http_req *r, int status, const char *extra_header,
+		      json_object *body)
+{
+	size_t len;
+	const char *text = http_json_text(body, &len);
+
+	http_send_text(r, status, extra_header, text, len);
 }
 
 static void http_send_error(struct http_req *r, const struct http_endpoint *ep, int err)
@@ -75,6 +91,7 @@ static void http_send_error(struct http_req *r, const struct http_endpoint *ep, 
 	json_object_object_add(body, "error", o);
 	if (e->http_status == 405)
 		snprintf(allow, sizeof allow, "Allow: %s\r\n",
+			 !ep->method ? (r->allow ? r->allow : "GET, HEAD, POST") :
 			 strcmp(ep->method, "GET") == 0 ? "GET, HEAD" : ep->method);
 	if (e->http_status >= 500)
 		fprintf(stderr, "api-%s: %d %s: %s\n", http_name, e->http_status, e->code,
@@ -87,16 +104,25 @@ static void http_send_error(struct http_req *r, const struct http_endpoint *ep, 
 static int http_read(struct http_req *r, const struct http_endpoint *ep)
 {
 	static char buf[HTTP_BODY_MAX + 1];
+	const char *len_param;
 	long len;
 	int got = 0, rc;
 
-	if (strcmp(r->method, ep->method) != 0 &&
-	    !(strcmp(ep->method, "GET") == 0 && strcmp(r->method, "HEAD") == 0))
+	if (!ep->method) {
+		if (strcmp(r->method, "POST") != 0)
+			return 0; /* the router answers other methods */
+	} else if (strcmp(r->method, ep->method) != 0 &&
+	           !(strcmp(ep->method, "GET") == 0 && strcmp(r->method, "HEAD") == 0)) {
 		return WIRE_METHOD;
-	if (strcmp(ep->method, "GET") == 0)
+	} else if (strcmp(ep->method, "GET") == 0) {
 		return 0;
-	if ((rc = http_body_length(FCGX_GetParam("CONTENT_TYPE", r->fcgi.envp),
-				   FCGX_GetParam("CONTENT_LENGTH", r->fcgi.envp), &len, &r->detail)) < 0)
+	}
+	len_param = FCGX_GetParam("CONTENT_LENGTH", r->fcgi.envp);
+	/* A router's POST may carry nothing, where nothing needs saying (a cancel). */
+	if (!ep->method && (!len_param || !*len_param || strcmp(len_param, "0") == 0))
+		return 0;
+	if ((rc = http_body_length(FCGX_GetParam("CONTENT_TYPE", r->fcgi.envp), len_param, &len,
+				   &r->detail)) < 0)
 		return rc;
 	while (got < len) {
 		int n = FCGX_GetStr(buf + got, (int)len - got, r->fcgi.in);
@@ -108,7 +134,11 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 		r->detail = "The body is shorter than its Content-Length.";
 		return WIRE_BAD_JSON;
 	}
-	return http_body_parse(buf, (size_t)len, &r->body);
+	if ((rc = http_body_parse(buf, (size_t)len, &r->body)) < 0)
+		return rc;
+	r->raw = buf;
+	r->raw_len = (size_t)len;
+	return 0;
 }
 
 int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role, int *link_rc)
@@ -138,8 +168,8 @@ int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role,
 int http_link_error(struct http_req *r, const struct db_session *s, int link_rc)
 {
 	if (link_rc == DB_ERR_NOT_OPEN && (r->error_extra = json_object_new_object())) {
-		http_add_time(r->error_extra, "linkOpensAt", s->link_opens_ms);
-		http_add_time(r->error_extra, "serverTime", r->now_ms);
+		wire_add_time(r->error_extra, "linkOpensAt", s->link_opens_ms);
+		wire_add_time(r->error_extra, "serverTime", r->now_ms);
 	}
 	return wire_from_db(link_rc);
 }
@@ -151,26 +181,6 @@ int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role)
 	if ((rc = http_authorize(r, s, role, &link_rc)) < 0)
 		return rc;
 	return link_rc == DB_OK ? 0 : http_link_error(r, s, link_rc);
-}
-
-void http_add_time(json_object *o, const char *key, int64_t ms)
-{
-	char buf[32];
-
-	if (ms == 0) {
-		json_object_object_add(o, key, NULL);
-		return;
-	}
-	db_time_format(ms, buf);
-	json_object_object_add(o, key, json_object_new_string(buf));
-}
-
-void http_add_money(json_object *o, const char *key, int64_t amount)
-{
-	char buf[32];
-
-	db_money_format(amount, buf);
-	json_object_object_add(o, key, json_object_new_string(buf));
 }
 
 static int http_open_db(struct http_req *r, const char *path)
@@ -194,24 +204,38 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 	r->token = NULL;
 	r->detail = NULL;
 	r->error_extra = NULL;
+	r->raw = "";
+	r->raw_len = 0;
+	r->status = 200;
+	r->replay = NULL;
+	r->allow = NULL;
+	r->read_rc = 0;
 	r->now_ms = db_now_ms();
 	r->method = FCGX_GetParam("REQUEST_METHOD", r->fcgi.envp);
 	if (!r->method)
 		r->method = "";
 
 	rc = answer ? http_read(r, ep) : WIRE_INTERNAL;
+	if (!ep->method && answer) {
+		r->read_rc = rc;
+		rc = 0;
+	}
 	if (rc == 0 && !r->db)
 		rc = http_open_db(r, db_path);
 	if (rc == 0)
 		rc = ep->handle(r, answer);
-	if (rc == 0)
-		http_send(r, 200, NULL, answer);
+	if (rc == 0 && r->replay)
+		http_send_text(r, r->status, NULL, r->replay, strlen(r->replay));
+	else if (rc == 0)
+		http_send(r, r->status, NULL, answer);
 	else
 		http_send_error(r, ep, rc);
 	json_object_put(answer);
 	json_object_put(r->body);
 	json_object_put(r->error_extra);
+	free(r->replay);
 	r->body = r->error_extra = NULL;
+	r->replay = NULL;
 	r->token = NULL;
 }
 

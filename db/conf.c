@@ -52,6 +52,12 @@ static struct setting {
 	[CONF_CHAT_MAX_BYTES] = {"chat_max_bytes", "SESSIONS_CHAT_MAX_BYTES", CONF_T_INT, 4096, 67108864, "1048576"},
 	[CONF_CHAT_BEFORE_START_MESSAGES] = {"chat_before_start_messages", "SESSIONS_CHAT_BEFORE_START_MESSAGES",
 	                                     CONF_T_INT, 0, 1000, "20"},
+	[CONF_WEBHOOK_ALLOW_PRIVATE] = {"webhook_allow_private", "SESSIONS_WEBHOOK_ALLOW_PRIVATE",
+	                                CONF_T_INT, 0, 1, "0"},
+	[CONF_WEBHOOK_TIMEOUT_SECONDS] = {"webhook_timeout_seconds", "SESSIONS_WEBHOOK_TIMEOUT_SECONDS",
+	                                  CONF_T_INT, 1, 15, "15"},
+	[CONF_WEBHOOK_RETRY_DIVISOR] = {"webhook_retry_divisor", "SESSIONS_WEBHOOK_RETRY_DIVISOR",
+	                                CONF_T_INT, 1, 10000, "1"},
 	[CONF_MINUTE_MS] = {"minute_ms", "SESSIONS_MINUTE_MS", CONF_T_INT, 100, 60000, "60000"},
 };
 

@@ -159,10 +159,33 @@ static void check_candidate(struct relay_frame *f)
 		refuse(f, WIRE_BAD_CANDIDATE, "sdpMLineIndex is an integer 0..65535.");
 }
 
+/* screen is optional: the video is a shared screen (only with video). */
 static void check_media_state(struct relay_frame *f)
 {
-	if (!bool_field(f->o, "audio", &f->audio) || !bool_field(f->o, "video", &f->video))
-		refuse(f, WIRE_BAD_FIELD, "media-state needs audio and video booleans.");
+	if (!bool_field(f->o, "audio", &f->audio) || !bool_field(f->o, "video", &f->video) ||
+	    (json_object_object_get_ex(f->o, "screen", NULL) && !bool_field(f->o, "screen", &f->screen)) ||
+	    (f->screen && !f->video))
+		refuse(f, WIRE_BAD_FIELD,
+		       "media-state needs audio and video booleans (and screen, if any, only with video).");
+}
+
+/*
+ * The quick reactions a call may send (html/js/reactions.js offers the
+ * same): a fixed few, so a reaction carries no text of the sender's.
+ */
+static const char *const quick_reactions[] = {"👍", "❤️", "😂", "😮", "🙏", "👏"};
+
+static void check_reaction(struct relay_frame *f)
+{
+	size_t n;
+	const char *emoji = str_field(f->o, "emoji", &n);
+
+	for (size_t i = 0; emoji && i < sizeof quick_reactions / sizeof quick_reactions[0]; i++)
+		if (n == strlen(quick_reactions[i]) && !memcmp(emoji, quick_reactions[i], n)) {
+			f->emoji = quick_reactions[i];
+			return;
+		}
+	refuse(f, WIRE_BAD_FIELD, "emoji must be one of the quick reactions.");
 }
 
 static const struct {
@@ -176,6 +199,7 @@ static const struct {
 	{"answer", RELAY_FRAME_ANSWER, check_sdp},
 	{"ice-candidate", RELAY_FRAME_CANDIDATE, check_candidate},
 	{"media-state", RELAY_FRAME_MEDIA_STATE, check_media_state},
+	{"reaction", RELAY_FRAME_REACTION, check_reaction},
 	{"history", RELAY_FRAME_HISTORY, check_history},
 	{"ping", RELAY_FRAME_PING, NULL},
 };

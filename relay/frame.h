@@ -18,6 +18,7 @@ enum relay_frame_type {
 	RELAY_FRAME_ANSWER,
 	RELAY_FRAME_CANDIDATE,
 	RELAY_FRAME_MEDIA_STATE,
+	RELAY_FRAME_REACTION,
 	RELAY_FRAME_HISTORY,
 	RELAY_FRAME_PING,
 	RELAY_FRAME_UNKNOWN,
@@ -47,7 +48,8 @@ struct relay_frame {
 	const char *cand, *mid, *ufrag; /* ice-candidate: mid and ufrag NULL when absent */
 	size_t cand_len, mid_len, ufrag_len;
 	int64_t mline_index;   /* ice-candidate: -1 when absent */
-	int audio, video;      /* media-state */
+	int audio, video, screen; /* media-state */
+	const char *emoji;     /* reaction: one of the quick reactions (static) */
 };
 
 /*

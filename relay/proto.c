@@ -323,9 +323,21 @@ static void on_media_state(struct relay *r, struct relay_conn *c, const struct r
 		return;
 	relay_buf_reset(b);
 	relay_buf_fmt(b, "{\"type\":\"media-state\",\"participantType\":\"%s\","
-	              "\"audio\":%s,\"video\":%s}", db_role_name(c->role),
-	              f->audio ? "true" : "false", f->video ? "true" : "false");
+	              "\"audio\":%s,\"video\":%s,\"screen\":%s}", db_role_name(c->role),
+	              f->audio ? "true" : "false", f->video ? "true" : "false", f->screen ? "true" : "false");
 	relay_conn_sendbuf(p, b);
+}
+
+static void on_reaction(struct relay *r, struct relay_conn *c, const struct relay_frame *f)
+{
+	struct relay_conn *p;
+	struct relay_buf *b = &r->proto.scratch;
+
+	if (refused(c, f, 0) || !media_allowed(c) || !(p = peer(c, 1)))
+		return;
+	relay_buf_reset(b);
+	relay_buf_fmt(b, "{\"type\":\"reaction\",\"emoji\":\"%s\"", f->emoji);
+	relay_to_peer(c, p, b);
 }
 
 void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, size_t len)
@@ -348,6 +360,7 @@ void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, 
 	case RELAY_FRAME_ANSWER: on_sdp(r, c, &f); break;
 	case RELAY_FRAME_CANDIDATE: on_candidate(r, c, &f); break;
 	case RELAY_FRAME_MEDIA_STATE: on_media_state(r, c, &f); break;
+	case RELAY_FRAME_REACTION: on_reaction(r, c, &f); break;
 	case RELAY_FRAME_HISTORY: on_history(r, c, &f); break;
 	case RELAY_FRAME_PING: on_ping(c); break;
 	case RELAY_FRAME_UNKNOWN: relay_conn_error(c, WIRE_UNKNOWN_TYPE, NULL, 0); break;

@@ -28,6 +28,9 @@ chat_max_messages|0|
 chat_max_bytes|100|
 chat_before_start_messages|1001|
 minute_ms|99|
+webhook_allow_private|yes|
+webhook_timeout_seconds|16|
+webhook_retry_divisor|0|
 EOF
 }
 
@@ -37,7 +40,7 @@ env_of() { sessionctl config | jq -r ".$1.env"; }
 refused_by_all() {
 	local key=$1 value=$2 extra=$3 var out port
 	var=$(env_of "$key")
-	for prog in sessionctl api-validate api-health relay; do
+	for prog in sessionctl api-validate api-health relay sessions-webhooks; do
 		case $prog in
 		sessionctl) set -- sessionctl --db "$db" wallet show nobody ;;
 		relay) set -- relay --db "$db" --port 1 --origin http://127.0.0.1:1 ;;
@@ -58,7 +61,7 @@ check "every key the programs know has a bad value tested here ($tested)" \
 while IFS='|' read -r key value extra; do
 	shown=$value
 	[ ${#shown} -gt 30 ] && shown="${shown:0:20}... (${#value} bytes)"
-	check "$key = '$shown' stops sessionctl, the API programs and the relay, naming $key" \
+	check "$key = '$shown' stops sessionctl, the API programs, the relay and the deliverer, naming $key" \
 		refused_by_all "$key" "$value" "$extra"
 done < <(bad_values)
 

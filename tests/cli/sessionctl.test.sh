@@ -26,14 +26,6 @@ check "show gives state and events" \
 	sh -c "sessionctl show $sid | jq -e '.status == \"scheduled\" and .events[0].kind == \"created\"' >/dev/null"
 
 # Each bad input: a non-zero exit, a message on stderr, the database unchanged.
-refused() {
-	local what=$1; shift
-	local before after err rc
-	before=$(dump)
-	err=$(ctl "$@" 2>&1 >/dev/null); rc=$?
-	after=$(dump)
-	check "refused: $what" test "$rc" -ne 0 -a -n "$err" -a "$before" = "$after"
-}
 refused "unknown session type" book --user Asha --astrologer Vega --type phone --minutes 5 --price 1.00
 refused "negative price" book --user Asha --astrologer Vega --type chat --minutes 5 --price -1.00
 refused "price with three decimals" book --user Asha --astrologer Vega --type chat --minutes 5 --price 1.005

@@ -113,8 +113,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			relayed_intact(check, f.ufrag, f.ufrag_len);
 		break;
 	case RELAY_FRAME_MEDIA_STATE:
-		if ((f.audio != 0 && f.audio != 1) || (f.video != 0 && f.video != 1))
+		if ((f.audio != 0 && f.audio != 1) || (f.video != 0 && f.video != 1) ||
+		    (f.screen != 0 && f.screen != 1) || (f.screen && !f.video))
 			abort();
+		break;
+	case RELAY_FRAME_REACTION:
+		/* What is relayed is the relay's own copy of one of its few emoji. */
+		if (!f.emoji)
+			abort();
+		relayed_intact(check, f.emoji, strlen(f.emoji));
 		break;
 	case RELAY_FRAME_PING:
 	case RELAY_FRAME_UNKNOWN:
