@@ -65,7 +65,13 @@ int db_fail(struct db *db, int err, const char *fmt, ...)
 int db_fail_sql(struct db *db, const char *what)
 {
 	int rc = sqlite3_errcode(db->sql);
-	int err = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? DB_ERR_BUSY : DB_ERR_STORE;
+	/*
+	 * A full disk is told apart from other I/O errors: SQLite rolls the
+	 * transaction back, so nothing was written and a retry once there is
+	 * room is safe, where a failed fsync at COMMIT may have committed.
+	 */
+	int err = (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) ? DB_ERR_BUSY
+	        : rc == SQLITE_FULL ? DB_ERR_FULL : DB_ERR_STORE;
 
 	return db_fail(db, err, "%s: %s", what, sqlite3_errmsg(db->sql));
 }
@@ -302,6 +308,9 @@ static int config_load(struct db *db, const char *path)
 	c->chat_max_messages = conf_int(CONF_CHAT_MAX_MESSAGES);
 	c->chat_max_bytes = conf_int(CONF_CHAT_MAX_BYTES);
 	c->chat_before_start_messages = conf_int(CONF_CHAT_BEFORE_START_MESSAGES);
+	c->webhook_allow_private = (int)conf_int(CONF_WEBHOOK_ALLOW_PRIVATE);
+	c->webhook_retry_divisor = conf_int(CONF_WEBHOOK_RETRY_DIVISOR);
+	c->webhook_timeout_ms = conf_int(CONF_WEBHOOK_TIMEOUT_SECONDS) * 1000;
 	return DB_OK;
 }
 

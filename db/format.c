@@ -5,6 +5,9 @@
 
 #include "db.h"
 
+/* 9999-12-31T23:59:59.999Z: the last moment db_time_format prints with four digits. */
+#define TIME_MAX_MS INT64_C(253402300799999)
+
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 int db_money_parse(const char *s, int64_t *out)
@@ -75,6 +78,7 @@ int db_time_parse(const char *s, int64_t *out_ms)
 {
 	struct tm tm = {0};
 	int y, mo, d, h, mi, sec = 0, ms = 0, off = 0, oh, om;
+	int64_t t_ms;
 	time_t t;
 
 	if (!s || digits(&s, 4, &y) || expect(&s, '-') || digits(&s, 2, &mo) ||
@@ -121,7 +125,11 @@ int db_time_parse(const char *s, int64_t *out_ms)
 	t = timegm(&tm);
 	if (tm.tm_mday != d || tm.tm_mon != mo - 1) /* timegm normalised 31 April */
 		return DB_ERR_INVALID;
-	*out_ms = ((int64_t)t - (int64_t)off * 60) * 1000 + ms;
+	t_ms = ((int64_t)t - (int64_t)off * 60) * 1000 + ms;
+	/* An offset can carry a time in range past either end: 1970-01-01T00:30+01:00. */
+	if (t_ms < 0 || t_ms > TIME_MAX_MS)
+		return DB_ERR_INVALID;
+	*out_ms = t_ms;
 	return DB_OK;
 }
 

@@ -63,6 +63,9 @@ int db_write_begin(struct db *db);
 int db_write_commit(struct db *db);
 void db_write_rollback(struct db *db);
 
+/* A name a person gives (customer, astrologer, key, reference): 1..DB_NAME_MAX printable bytes. */
+int db_name_ok(const char *name);
+
 /* Digest of a token under the key: what the schema stores. */
 int db_token_digest(const struct db *db, const char *token,
                     unsigned char digest[DB_DIGEST_LEN]);
@@ -95,5 +98,28 @@ int db_presence_billed_ms(struct db *db, const struct db_session *s, int64_t now
 /* Ends every open connection of a session that is ending. */
 int db_presence_close_all(struct db *db, const char *session_id, int64_t now_ms);
 void db_session_read(struct db *db, sqlite3_stmt *st, struct db_session *s);
+/* db_session_get for a change inside a write transaction: DB_ERR_ENDED once it is over. */
+int db_session_get_open(struct db *db, const char *session_id, struct db_session *s);
+
+/* What the outbox reports (outbox.c); the names are webhook_events' types. */
+enum db_hook {
+	DB_HOOK_BOOKING_CREATED,
+	DB_HOOK_BOOKING_CANCELLED,
+	DB_HOOK_PARTICIPANT_JOINED,
+	DB_HOOK_PARTICIPANT_LEFT,
+	DB_HOOK_SESSION_STARTED,
+	DB_HOOK_SESSION_ENDED,
+	DB_HOOK_SESSION_EXPIRED,
+	DB_HOOK_WALLET_TOPPED_UP,
+};
+/*
+ * Writes one event to the outbox inside the caller's write transaction,
+ * after the change it reports, so it commits or rolls back with it. A
+ * session's event carries a snapshot of the session as the transaction
+ * left it (role: the participant of joined/left, else -1); a wallet's
+ * names the user and the amount. One INSERT, nothing when no endpoint exists.
+ */
+int db_hook_event(struct db *db, enum db_hook type, const char *session_id, int role,
+                  int64_t user_id, int64_t amount, int64_t now_ms);
 
 #endif

@@ -1,5 +1,5 @@
 #!/bin/sh
-# stack.sh: starts or stops one development stack (API programs, relay, nginx) kept in a state dir.
+# stack.sh: starts or stops one development stack (API programs, relay, webhook deliverer, nginx) kept in a state dir.
 #
 # Usage: stack.sh start VAR PORT    starts everything on 127.0.0.1:PORT, waits
 #                                   until each part answers, exits 0 (or stops
@@ -14,8 +14,8 @@
 #   SESSIONS_API_RATE     API requests per client address (10r/s)
 #   SESSIONS_API_BURST    requests over the rate served at once (20)
 #   SESSIONS_WS_CONN      WebSocket connections per client address (20)
-# SESSIONS_MINUTE_MS, SESSIONS_ICE_SERVERS, SESSIONS_COMMISSION_BPS and
-# SESSIONS_PUBLIC_URL pass through to the programs.
+# SESSIONS_MINUTE_MS, SESSIONS_ICE_SERVERS, SESSIONS_COMMISSION_BPS,
+# SESSIONS_PUBLIC_URL and SESSIONS_WEBHOOK_* pass through to the programs.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,8 +55,10 @@ stop_pids() {
 stop() {
 	stop_pids "$var/nginx.pid"
 	stop_pids "$var/relay.pid"
+	stop_pids "$var/webhooks.pid"
 	stop_pids "$var"/api-*.pid
-	rm -f "$var/nginx.pid" "$var/relay.pid" "$var"/api-*.pid "$var"/api-*.sock "$var/relay.sock"
+	rm -f "$var/nginx.pid" "$var/relay.pid" "$var/webhooks.pid" "$var"/api-*.pid "$var"/api-*.sock \
+		"$var/relay.sock"
 }
 
 # Waits up to 10 s for a command to succeed.
@@ -80,7 +82,7 @@ start() {
 	[ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "PORT must be 1..65535"
 	# The paths go into nginx's configuration through sed and unquoted.
 	case "$var$root" in *[!A-Za-z0-9_./-]*) die "paths may only hold A-Z a-z 0-9 _ . / -" ;; esac
-	for f in "$var/nginx.pid" "$var/relay.pid" "$var"/api-*.pid; do
+	for f in "$var/nginx.pid" "$var/relay.pid" "$var/webhooks.pid" "$var"/api-*.pid; do
 		[ -f "$f" ] || continue
 		for p in $(cat "$f"); do
 			ours "$p" && die "a stack already runs in $var (stack.sh stop $var)"
@@ -117,6 +119,10 @@ start() {
 			>>"$var/relay.log" 2>&1 &
 		echo $! > "$var/relay.pid"
 	fi
+	if [ -x "$bin/sessions-webhooks" ]; then
+		"$bin/sessions-webhooks" --db "$db" >>"$var/webhooks.log" 2>&1 &
+		echo $! > "$var/webhooks.pid"
+	fi
 	nginx -p "$var/" -e "$var/nginx-error.log" -c "$var/nginx.conf" ||
 		die "nginx did not start (port $port taken?)"
 
@@ -126,6 +132,9 @@ start() {
 	fi
 	if [ -x "$bin/relay" ]; then
 		wait_for test -S "$var/relay.sock" || die "the relay made no socket"
+	fi
+	if [ -f "$var/webhooks.pid" ]; then
+		ours "$(cat "$var/webhooks.pid")" || die "sessions-webhooks stopped: $(tail -n 1 "$var/webhooks.log")"
 	fi
 	rm -f "$var/spawn.err"
 	trap - EXIT

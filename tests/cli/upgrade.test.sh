@@ -23,6 +23,10 @@ INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)
 INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)
     SELECT id, 2, 'astrologer', 'also kept', 'c2', 2 FROM webrtc_sessions;
 CREATE INDEX webrtc_sessions_sweep ON webrtc_sessions(status, link_valid_until_ms);
+DROP TABLE api_idempotency; DROP TABLE api_audit; DROP TABLE api_keys; DROP INDEX webrtc_sessions_start;
+ALTER TABLE ledger_transactions DROP COLUMN reference;
+DROP TRIGGER webhook_events_fanout; DROP TABLE webhook_attempts; DROP TABLE webhook_deliveries;
+DROP TABLE webhook_events; DROP TABLE webhook_endpoints;
 PRAGMA user_version = 1;
 SQL
 rows='SELECT id, booking_id, room_id, status, user_joined_ms, ended_ms FROM webrtc_sessions;

@@ -10,6 +10,9 @@
 #include "db.h"
 #include "tap.h"
 
+/* db/upgrade/ in order, as make compiles them in (build/gen/schema.c). */
+extern const char *const db_upgrades[];
+
 #define T0 1767225600000LL /* 2026-01-01T00:00:00Z */
 #define MIN 60000LL
 
@@ -194,10 +197,10 @@ static void test_people(struct db *db)
 	CHECK(db_user_add(db, "bad\nname", 0, T0) == DB_ERR_INVALID,
 	      "a name with a control character is refused");
 	CHECK(db_user_add(db, "Neg", -1, T0) == DB_ERR_INVALID, "a negative balance is refused");
-	CHECK(db_wallet_topup(db, "Ravi", 0, T0) == DB_ERR_INVALID, "a zero top-up is refused");
-	CHECK(db_wallet_topup(db, "Nobody", 100, T0) == DB_ERR_NOT_FOUND,
+	CHECK(db_wallet_topup(db, "Ravi", 0, NULL, T0) == DB_ERR_INVALID, "a zero top-up is refused");
+	CHECK(db_wallet_topup(db, "Nobody", 100, NULL, T0) == DB_ERR_NOT_FOUND,
 	      "a top-up for an unknown customer is refused");
-	CHECK(db_wallet_topup(db, "Ravi", 500, T0) == DB_OK &&
+	CHECK(db_wallet_topup(db, "Ravi", 500, NULL, T0) == DB_OK &&
 	      db_wallet_show(db, "Ravi", &balance, &frozen) == DB_OK && balance == 500 &&
 	      frozen == 0, "a top-up lands in the wallet");
 }
@@ -595,12 +598,15 @@ static void test_store(void)
 	struct stat sb;
 	struct db *db;
 	char err[256];
+	int latest = 1;
 
 	snprintf(key, sizeof key, "%s.key", path);
 	CHECK(stat(key, &sb) == 0 && (sb.st_mode & 0777) == 0600 && sb.st_size == 32,
 	      "the token key is 32 bytes with mode 0600");
-	CHECK(sql_int("PRAGMA user_version") == 6 && sql_int("PRAGMA journal_mode = WAL") != -1,
-	      "the schema version is recorded");
+	while (db_upgrades[latest - 1])
+		latest++;
+	CHECK(sql_int("PRAGMA user_version") == latest && sql_int("PRAGMA journal_mode = WAL") != -1,
+	      "the schema version is recorded (1 and one for each upgrade: %d)", latest);
 	chmod(key, 0644);
 	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "chmod 600"),
 	      "a key others can read is refused");
@@ -609,6 +615,57 @@ static void test_store(void)
 	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "version 99"),
 	      "a database newer than the program is refused");
 	sql_int("PRAGMA user_version = 5");
+}
+
+/* API keys and Idempotency-Key records, on the library's own clock. */
+static void test_api(struct db *db)
+{
+	char key[DB_APIKEY_LEN + 1], other[DB_APIKEY_LEN + 1];
+	struct db_apikey k;
+	struct db_idem c, d;
+	struct db_idem_req q = {0, "order-1", "book", "{\"a\":1}", 7};
+
+	CHECK(db_apikey_add(db, "shop", T0, key) == DB_OK && strncmp(key, "sk_", 3) == 0 &&
+	      strlen(key) == DB_APIKEY_LEN, "a key is sk_ and 43 characters");
+	CHECK(db_apikey_add(db, "shop", T0, other) == DB_ERR_EXISTS && other[0] == '\0',
+	      "a taken key name is refused and no key is shown");
+	CHECK(!file_contains(path, key + 3), "the key itself is not stored");
+	CHECK(db_apikey_verify(db, key, &k) == DB_OK && strcmp(k.name, "shop") == 0 && !k.revoked_ms,
+	      "the key proves its name");
+	key[10] ^= 1;
+	CHECK(db_apikey_verify(db, key, &k) == DB_ERR_NOT_FOUND, "a changed key is unknown");
+	key[10] ^= 1;
+	CHECK(db_apikey_verify(db, "sk_short", &k) == DB_ERR_NOT_FOUND, "a malformed key is unknown");
+	q.key_id = 1;
+
+	CHECK(db_idem_claim(db, &q, T0, &c) == DB_OK && c.state == DB_IDEM_NEW, "a new key is claimed");
+	CHECK(db_idem_claim(db, &q, T0 + DB_IDEM_LEASE_MS - 1, &d) == DB_OK && d.state == DB_IDEM_RUNNING,
+	      "within its lease the claim says running");
+	CHECK(db_tx_begin(db) == DB_OK && db_idem_finish(db, &q, &c, 201, "{\"ok\":true}") == DB_OK &&
+	      db_tx_commit(db) == DB_OK, "the answer is stored with its claim");
+	CHECK(db_idem_claim(db, &q, T0 + 1000, &d) == DB_OK && d.state == DB_IDEM_DONE &&
+	      d.status == 201 && d.body && strcmp(d.body, "{\"ok\":true}") == 0, "the same request replays it");
+	free(d.body);
+	CHECK(!file_contains(path, "{\"ok\":true}"), "the stored answer is sealed");
+	q.body = "{\"a\":2}";
+	CHECK(db_idem_claim(db, &q, T0 + 1000, &d) == DB_OK && d.state == DB_IDEM_MISMATCH,
+	      "another body with the key is a mismatch");
+	q.body = "{\"a\":1}";
+	CHECK(db_idem_claim(db, &q, T0 + DB_IDEM_KEEP_MS, &d) == DB_OK && d.state == DB_IDEM_NEW,
+	      "after 24 hours the key is new again");
+	CHECK(db_idem_claim(db, &q, T0 + DB_IDEM_KEEP_MS + DB_IDEM_LEASE_MS, &c) == DB_OK &&
+	      c.state == DB_IDEM_NEW, "a claim past its lease is taken over");
+	CHECK(db_tx_begin(db) == DB_OK && db_idem_finish(db, &q, &d, 200, "{}") == DB_ERR_STATE,
+	      "the request that lost its claim cannot store an answer");
+	db_tx_rollback(db);
+	CHECK(db_idem_release(db, &q, &c) == DB_OK &&
+	      db_idem_claim(db, &q, T0 + DB_IDEM_KEEP_MS + DB_IDEM_LEASE_MS, &d) == DB_OK &&
+	      d.state == DB_IDEM_NEW, "a released claim frees the key");
+
+	CHECK(db_apikey_revoke(db, "shop", T0) == DB_OK && db_apikey_verify(db, key, &k) == DB_OK &&
+	      k.revoked_ms == T0, "a revoked key is known, and marked revoked");
+	CHECK(db_apikey_revoke(db, "shop", T0) == DB_ERR_STATE, "revoking twice is refused");
+	CHECK(db_apikey_revoke(db, "nobody", T0) == DB_ERR_NOT_FOUND, "revoking an unknown key is refused");
 }
 
 int main(void)
@@ -642,6 +699,7 @@ int main(void)
 	test_end_due(db);
 	test_chat(db);
 	test_ledger(db);
+	test_api(db);
 	db_close(db);
 	test_store();
 	{
