@@ -21,14 +21,13 @@ struct relay_chat_writer {
 	pthread_cond_t wake;          /* tells an idle writer about new jobs or stop */
 	pthread_cond_t ckpt_wake;     /* tells the checkpointer the WAL has grown, or stop */
 	struct relay_chat_job *todo_head, *todo_tail; /* needs lock; is malloc'd: waiting for the writer */
-	struct relay_chat_job *stored_head, *stored_tail; /* needs lock: written, not yet durable (next_stored) */
 	struct relay_chat_job *done_head, *done_tail; /* needs lock; is malloc'd: answered, for the loop */
 	int idle;                     /* needs lock: the writer waits on wake */
 	int ckpt_due;                 /* needs lock: the checkpointer has work */
 	int stop;                     /* needs lock: store what is queued, then end */
 };
 
-/* Appends list (linked by next_stored or next) to a head/tail pair; the caller holds the lock. */
+/* Appends a list (first..last, linked by next) to a head/tail pair; the caller holds the lock. */
 #define APPEND(head, tail, first, last, link) \
 	do { \
 		if (tail) \
@@ -40,16 +39,14 @@ struct relay_chat_writer {
 
 /*
  * Stores one batch in one transaction (one fsync) and writes each job's
- * answer. The messages written are handed to the loop before the commit,
- * so the other side reads them while the fsync runs; their senders hear
- * back only after it, with the whole batch.
+ * answer. Nobody hears of a message before its commit is on disk: a
+ * commit that fails (a full disk) leaves nothing anyone has seen.
  */
-static void store_batch(struct relay_chat_writer *w, struct relay_chat_job *batch)
+static void store_batch(struct db *db, struct relay_chat_job *batch)
 {
-	struct relay_chat_job *j, *first = NULL, *last = NULL;
-	struct db *db = w->db;
+	struct relay_chat_job *j;
 	struct db_chat stored;
-	int tx = db_tx_begin(db), err, store_failed = 0;
+	int tx = db_tx_begin(db), err;
 
 	for (j = batch; j; j = j->next) {
 		if (tx != DB_OK) {
@@ -59,29 +56,10 @@ static void store_batch(struct relay_chat_writer *w, struct relay_chat_job *batc
 		j->err = db_chat_append(db, j->session_id, j->role, j->body,
 		                        j->client_id[0] ? j->client_id : NULL, j->at_ms, &stored,
 		                        &j->duplicate);
-		store_failed |= j->err == DB_ERR_STORE || j->err == DB_ERR_BUSY;
-		if (j->err != DB_OK)
-			continue;
-		relay_proto_message(&j->frame, &stored);
-		if (j->duplicate)
-			continue;
-		j->next_stored = NULL;
-		APPEND(first, last, j, j, next_stored);
+		if (j->err == DB_OK)
+			relay_proto_message(&j->frame, &stored);
 	}
-	/* A failed write may have undone the whole transaction: then nothing goes out before the commit. */
-	for (j = first; j && !store_failed; j = j->next_stored)
-		j->early = 1;
-	if (first && !store_failed) {
-		pthread_mutex_lock(&w->lock);
-		APPEND(w->stored_head, w->stored_tail, first, last, next_stored);
-		pthread_mutex_unlock(&w->lock);
-		lws_cancel_service(w->ctx);
-	}
-	/*
-	 * From here the loop reads the stored jobs' frames: only err is
-	 * written. A failed commit may still have stored them: resends with
-	 * the same clientId land once.
-	 */
+	/* A failed commit may still have stored them: resends with the same clientId land once. */
 	if (tx == DB_OK && (err = db_tx_commit(db)) != DB_OK)
 		for (j = batch; j; j = j->next)
 			j->err = err;
@@ -116,7 +94,7 @@ static void *writer_main(void *arg)
 		w->todo_head = w->todo_tail = NULL;
 		pthread_mutex_unlock(&w->lock);
 
-		store_batch(w, batch);
+		store_batch(w->db, batch);
 
 		pthread_mutex_lock(&w->lock);
 		APPEND(w->done_head, w->done_tail, batch, last, next);
@@ -220,23 +198,14 @@ void relay_chat_writer_put(struct relay_chat_writer *w, struct relay_chat_job *j
 	pthread_mutex_unlock(&w->lock);
 }
 
-/*
- * Every answered job, in the order they were put (the list is the
- * caller's), and in *stored the jobs written since the last call but
- * maybe not yet durable (still the writer's: read their frames only).
- * NULLs once the writer has stopped.
- */
-struct relay_chat_job *relay_chat_writer_take(struct relay_chat_writer *w,
-                                              struct relay_chat_job **stored)
+/* Every answered job, in the order they were put; NULL once the writer has stopped. */
+struct relay_chat_job *relay_chat_writer_take(struct relay_chat_writer *w)
 {
 	struct relay_chat_job *list;
 
-	*stored = NULL;
 	if (!w)
 		return NULL;
 	pthread_mutex_lock(&w->lock);
-	*stored = w->stored_head;
-	w->stored_head = w->stored_tail = NULL;
 	list = w->done_head;
 	w->done_head = w->done_tail = NULL;
 	pthread_mutex_unlock(&w->lock);
@@ -245,16 +214,13 @@ struct relay_chat_job *relay_chat_writer_take(struct relay_chat_writer *w,
 
 /*
  * Stores everything still queued, ends the writer and the checkpointer
- * and frees them (*w becomes NULL); returns the last answers, and in
- * *stored the last jobs written, as relay_chat_writer_take does.
+ * and frees them (*w becomes NULL); returns the last answers.
  */
-struct relay_chat_job *relay_chat_writer_stop(struct relay_chat_writer **wp,
-                                              struct relay_chat_job **stored)
+struct relay_chat_job *relay_chat_writer_stop(struct relay_chat_writer **wp)
 {
 	struct relay_chat_writer *w = *wp;
 	struct relay_chat_job *list;
 
-	*stored = NULL;
 	if (!w)
 		return NULL;
 	pthread_mutex_lock(&w->lock);
@@ -264,7 +230,6 @@ struct relay_chat_job *relay_chat_writer_stop(struct relay_chat_writer **wp,
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
 	pthread_join(w->ckpt_thread, NULL);
-	*stored = w->stored_head;
 	list = w->done_head;
 	pthread_cond_destroy(&w->ckpt_wake);
 	pthread_cond_destroy(&w->wake);

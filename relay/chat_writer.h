@@ -19,7 +19,6 @@ struct relay_chat_writer;
  */
 struct relay_chat_job {
 	struct relay_chat_job *next;  /* while the writer has it: needs the writer's lock */
-	struct relay_chat_job *next_stored; /* on the writer's list of written jobs: needs its lock */
 	uint64_t ticket;              /* the answer finds its waiting sender by this (waiting.h) */
 	char session_id[DB_ID_LEN + 1];
 	enum db_role role;
@@ -28,17 +27,14 @@ struct relay_chat_job {
 	int64_t at_ms;
 	int err;                      /* the answer: DB_OK or a db error */
 	int duplicate;                /* the clientId was stored before: the frame is the old row */
-	int early;                    /* the other side got the frame before the commit */
 	struct relay_buf frame;       /* its p is malloc'd: the stored row as a message frame */
 };
 
 int relay_chat_writer_start(struct relay_chat_writer **out, const char *path,
                             struct lws_context *ctx, char *err, size_t errlen);
 void relay_chat_writer_put(struct relay_chat_writer *w, struct relay_chat_job *j);
-struct relay_chat_job *relay_chat_writer_take(struct relay_chat_writer *w,
-                                              struct relay_chat_job **stored);
-struct relay_chat_job *relay_chat_writer_stop(struct relay_chat_writer **w,
-                                              struct relay_chat_job **stored);
+struct relay_chat_job *relay_chat_writer_take(struct relay_chat_writer *w);
+struct relay_chat_job *relay_chat_writer_stop(struct relay_chat_writer **w);
 void relay_chat_writer_job_free(struct relay_chat_job *j);
 
 #endif

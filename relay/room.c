@@ -524,24 +524,8 @@ static void watch(lws_sorted_usec_list_t *sul)
 }
 
 /*
- * Messages written in the writer's open transaction go to the other side
- * now, while the commit's fsync runs: the writer keeps them (and their
- * frames) until it answers their senders.
- */
-static void stored_deliver(struct relay *r, struct relay_chat_job *list)
-{
-	struct relay_room *room;
-
-	for (struct relay_chat_job *j = list; j; j = j->next_stored)
-		if ((room = room_find(r->rooms, j->session_id)))
-			room_send(room, OTHER(j->role), &j->frame);
-}
-
-/*
- * Delivers one answer from the writer to from, its sender (NULL when gone),
- * once the commit is on disk: the stored message to the sender's side of
- * the room, and to the other side unless it had it early (stored_deliver);
- * a duplicate to its sender only.
+ * Delivers one answer from the writer to from, its sender (NULL when gone):
+ * stored before delivered, a duplicate to its sender only.
  */
 static void answer(struct relay *r, struct relay_conn *from, struct relay_chat_job *j)
 {
@@ -556,20 +540,15 @@ static void answer(struct relay *r, struct relay_conn *from, struct relay_chat_j
 		if (from)
 			relay_conn_sendbuf(from, &j->frame);
 	} else if (room) {
-		room_send(room, j->early ? (int)j->role : -1, &j->frame);
+		room_send(room, -1, &j->frame);
 	}
 }
 
-/*
- * What the writer handed back: the written messages first, then the
- * answers (a batch's answers never come before its written messages).
- * Each answer finds its waiting sender by ticket, whatever order they come in.
- */
-static void answers_deliver(struct relay *r, struct relay_chat_job *stored, struct relay_chat_job *list)
+/* Each answer finds its waiting sender by ticket, whatever order the answers come in. */
+static void answers_deliver(struct relay *r, struct relay_chat_job *list)
 {
 	struct relay_chat_job *j;
 
-	stored_deliver(r, stored);
 	while ((j = list)) {
 		list = j->next;
 		answer(r, relay_waiting_take(&r->rooms->chat, j->ticket), j);
@@ -580,9 +559,7 @@ static void answers_deliver(struct relay *r, struct relay_chat_job *stored, stru
 /* The loop's side of the writer's wakeup (LWS_CALLBACK_EVENT_WAIT_CANCELLED). */
 void relay_room_answers(struct relay *r)
 {
-	struct relay_chat_job *stored, *list = relay_chat_writer_take(r->writer, &stored);
-
-	answers_deliver(r, stored, list);
+	answers_deliver(r, relay_chat_writer_take(r->writer));
 }
 
 /*
@@ -681,11 +658,7 @@ void relay_room_shutdown(struct relay *r)
 	lws_sul_cancel(&rs->watch_sul);
 	lws_sul_cancel(&rs->beat_sul);
 	relay_room_answers(r);
-	{
-		struct relay_chat_job *stored, *list = relay_chat_writer_stop(&r->writer, &stored);
-
-		answers_deliver(r, stored, list);
-	}
+	answers_deliver(r, relay_chat_writer_stop(&r->writer));
 	rs->stopping = 1;
 	for (room = rs->all; room; room = next) {
 		next = room->all_next;
