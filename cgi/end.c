@@ -13,7 +13,7 @@ static int end_handle(struct http_req *r, json_object *o)
 		return rc;
 	/* A participant's own reason is kept when it is one they may give;
 	 * anything else (time_up, no_show, ...) is the rules' to say. */
-	if ((rc = http_body_string(r, "reason", 32, &reason)) < 0)
+	if ((rc = http_json_string(r->body, "reason", 32, &reason)) < 0)
 		return rc;
 	if (reason && (given = db_reason_parse(reason)) < 0) {
 		r->detail = "reason is not a known end reason.";
@@ -35,18 +35,18 @@ static int end_handle(struct http_req *r, json_object *o)
 
 	json_object_object_add(o, "success", json_object_new_boolean(1));
 	json_object_object_add(o, "durationSeconds", json_object_new_int64(st.duration_seconds));
-	http_add_money(o, "amountReleased", st.released);
+	wire_add_money(o, "amountReleased", st.released);
 	json_object_object_add(o, "message", json_object_new_string(
 		st.already_ended ? "Session had already ended" : "Session ended"));
-	http_add_money(o, "amountCharged", st.charged);
-	http_add_money(o, "amountRefunded", st.refunded);
+	wire_add_money(o, "amountCharged", st.charged);
+	wire_add_money(o, "amountRefunded", st.refunded);
 	json_object_object_add(o, "billedSeconds", json_object_new_int64(st.billed_seconds));
 	json_object_object_add(o, "billedMinutes", json_object_new_int64(st.billed_minutes));
 	json_object_object_add(o, "status", json_object_new_string(db_status_name(st.status)));
 	json_object_object_add(o, "reason", json_object_new_string(db_reason_name(st.reason)));
 	json_object_object_add(o, "endedBy", json_object_new_string(db_actor_name(st.ended_by)));
 	json_object_object_add(o, "alreadyEnded", json_object_new_boolean(st.already_ended));
-	http_add_time(o, "endedAt", st.ended_ms);
+	wire_add_time(o, "endedAt", st.ended_ms);
 	return 0;
 }
 

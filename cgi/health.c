@@ -6,7 +6,7 @@ static int health_handle(struct http_req *r, json_object *o)
 	if (db_ping(r->db) != DB_OK)
 		return WIRE_UNAVAILABLE;
 	json_object_object_add(o, "status", json_object_new_string("ok"));
-	http_add_time(o, "serverTime", r->now_ms);
+	wire_add_time(o, "serverTime", r->now_ms);
 	return 0;
 }
 

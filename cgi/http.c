@@ -2,7 +2,6 @@
 #include "http.h"
 #include "conf.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@ static const char *http_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 201: return "Created";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 402: return "Payment Required";
@@ -24,6 +24,7 @@ static const char *http_reason(int status)
 	case 410: return "Gone";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
@@ -40,19 +41,31 @@ static void http_on_term(int sig)
 	FCGX_ShutdownPending();
 }
 
-static void http_send(struct http_req *r, int status, const char *extra_header,
-		      json_object *body)
+const char *http_json_text(json_object *o, size_t *len)
 {
-	size_t len = 0;
-	const char *text = json_object_to_json_string_length(
-		body, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	*len = 0;
+	return json_object_to_json_string_length(
+		o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
+}
 
+static void http_send_text(struct http_req *r, int status, const char *extra_header,
+			   const char *text, size_t len)
+{
 	FCGX_FPrintF(r->fcgi.out, "Status: %d %s\r\nContent-Type: application/json\r\n%s\r\n",
 		     status, http_reason(status), extra_header ? extra_header : "");
 	if (text) {
 		FCGX_PutStr(text, (int)len, r->fcgi.out);
 		FCGX_PutS("\n", r->fcgi.out);
 	}
+}
+
+static void http_send(struct http_req *r, int status, const char *extra_header,
+		      json_object *body)
+{
+	size_t len;
+	const char *text = http_json_text(body, &len);
+
+	http_send_text(r, status, extra_header, text, len);
 }
 
 static void http_send_error(struct http_req *r, const struct http_endpoint *ep, int err)
@@ -78,6 +91,7 @@ static void http_send_error(struct http_req *r, const struct http_endpoint *ep, 
 	json_object_object_add(body, "error", o);
 	if (e->http_status == 405)
 		snprintf(allow, sizeof allow, "Allow: %s\r\n",
+			 !ep->method ? (r->allow ? r->allow : "GET, HEAD, POST") :
 			 strcmp(ep->method, "GET") == 0 ? "GET, HEAD" : ep->method);
 	if (e->http_status >= 500)
 		fprintf(stderr, "api-%s: %d %s: %s\n", http_name, e->http_status, e->code,
@@ -86,50 +100,30 @@ static void http_send_error(struct http_req *r, const struct http_endpoint *ep, 
 	json_object_put(body);
 }
 
-/* "application/json", any case, alone or followed by parameters. */
-static int http_is_json(const char *type)
-{
-	static const char want[] = "application/json";
-
-	if (!type || strncasecmp(type, want, sizeof want - 1) != 0)
-		return 0;
-	type += sizeof want - 1;
-	return *type == '\0' || *type == ';' || *type == ' ' || *type == '\t';
-}
-
 /* Checks the method, type and size, then reads and parses the body. */
 static int http_read(struct http_req *r, const struct http_endpoint *ep)
 {
 	static char buf[HTTP_BODY_MAX + 1];
 	const char *len_param;
-	json_object *obj;
-	long len = 0;
+	long len;
 	int got = 0, rc;
 
-	if (strcmp(r->method, ep->method) != 0 &&
-	    !(strcmp(ep->method, "GET") == 0 && strcmp(r->method, "HEAD") == 0))
+	if (!ep->method) {
+		if (strcmp(r->method, "POST") != 0)
+			return 0; /* the router answers other methods */
+	} else if (strcmp(r->method, ep->method) != 0 &&
+	           !(strcmp(ep->method, "GET") == 0 && strcmp(r->method, "HEAD") == 0)) {
 		return WIRE_METHOD;
-	if (strcmp(ep->method, "GET") == 0)
+	} else if (strcmp(ep->method, "GET") == 0) {
 		return 0;
-	if (!http_is_json(FCGX_GetParam("CONTENT_TYPE", r->fcgi.envp)))
-		return WIRE_MEDIA_TYPE;
-
+	}
 	len_param = FCGX_GetParam("CONTENT_LENGTH", r->fcgi.envp);
-	if (len_param && *len_param) {
-		char *end;
-		errno = 0;
-		len = strtol(len_param, &end, 10);
-		if (errno || *end || len < 0) {
-			r->detail = "The Content-Length is not a number.";
-			return WIRE_BAD_JSON;
-		}
-	}
-	if (len > HTTP_BODY_MAX)
-		return WIRE_TOO_LARGE; /* never read: nginx already refuses these */
-	if (len == 0) {
-		r->detail = "The body is empty: send a JSON object.";
-		return WIRE_BAD_JSON;
-	}
+	/* A router's POST may carry nothing, where nothing needs saying (a cancel). */
+	if (!ep->method && (!len_param || !*len_param || strcmp(len_param, "0") == 0))
+		return 0;
+	if ((rc = http_body_length(FCGX_GetParam("CONTENT_TYPE", r->fcgi.envp), len_param, &len,
+				   &r->detail)) < 0)
+		return rc;
 	while (got < len) {
 		int n = FCGX_GetStr(buf + got, (int)len - got, r->fcgi.in);
 		if (n <= 0)
@@ -140,112 +134,30 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 		r->detail = "The body is shorter than its Content-Length.";
 		return WIRE_BAD_JSON;
 	}
-
-	/* A body is a flat object; the depth cap stops nesting bombs early. */
-	if ((rc = http_json_parse(buf, (size_t)len, 8, &obj)) < 0)
+	if ((rc = http_body_parse(buf, (size_t)len, &r->body)) < 0)
 		return rc;
-	if (!json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
-		return WIRE_NOT_OBJECT;
-	}
-	r->body = obj;
-	return 0;
-}
-
-int http_json_parse(const char *text, size_t len, int depth, json_object **out)
-{
-	json_tokener *tok = json_tokener_new_ex(depth);
-	json_object *obj;
-
-	*out = NULL;
-	if (!tok)
-		return WIRE_INTERNAL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, text, (int)len);
-	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		json_object_put(obj);
-		json_tokener_free(tok);
-		return WIRE_BAD_JSON;
-	}
-	json_tokener_free(tok);
-	*out = obj;
-	return 0;
-}
-
-int http_body_string(struct http_req *r, const char *key, size_t max, const char **out)
-{
-	json_object *v;
-	int len;
-
-	*out = NULL;
-	if (!r->body || !json_object_object_get_ex(r->body, key, &v))
-		return 0;
-	if (!json_object_is_type(v, json_type_string))
-		goto bad;
-	len = json_object_get_string_len(v);
-	*out = json_object_get_string(v);
-	/* An embedded NUL would let "valid\u0000junk" pass as "valid". */
-	if ((size_t)len > max || strlen(*out) != (size_t)len)
-		goto bad;
-	return 0;
-bad:
-	*out = NULL;
-	return WIRE_BAD_FIELD;
-}
-
-/* The Bearer token of the Authorization header: 0 with *out NULL when absent. */
-static int http_bearer(struct http_req *r, const char **out)
-{
-	const char *auth = FCGX_GetParam("HTTP_AUTHORIZATION", r->fcgi.envp);
-
-	*out = NULL;
-	if (!auth)
-		return 0;
-	if (strncasecmp(auth, "Bearer ", 7) != 0) {
-		r->detail = "The Authorization header must use the Bearer scheme.";
-		return WIRE_NO_TOKEN;
-	}
-	auth += 7;
-	while (*auth == ' ')
-		auth++;
-	*out = auth;
+	r->raw = buf;
+	r->raw_len = (size_t)len;
 	return 0;
 }
 
 int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role, int *link_rc)
 {
-	const char *header, *field, *claim_id, *claim_role;
-	int rc, want_role = -1;
+	struct http_claims cl;
+	int rc;
 
-	if ((rc = http_body_string(r, "token", HTTP_BODY_MAX, &field)) < 0 ||
-	    (rc = http_body_string(r, "sessionId", HTTP_BODY_MAX, &claim_id)) < 0 ||
-	    (rc = http_body_string(r, "participantType", HTTP_BODY_MAX, &claim_role)) < 0)
+	if ((rc = http_claims_read(r->body, FCGX_GetParam("HTTP_AUTHORIZATION", r->fcgi.envp), &cl,
+				   &r->detail)) < 0)
 		return rc;
-	if (claim_role && (want_role = db_role_parse(claim_role)) < 0) {
-		r->detail = "participantType must be \"user\" or \"astrologer\".";
-		return WIRE_BAD_FIELD;
-	}
-	if ((rc = http_bearer(r, &header)) < 0)
-		return rc;
-	if (header && *header && field && strcmp(header, field) != 0) {
-		r->detail = "The token field and the Authorization header differ.";
-		return WIRE_BAD_FIELD;
-	}
-	r->token = header && *header ? header : field;
-	if (!r->token || !*r->token)
-		return WIRE_NO_TOKEN;
-	if (strlen(r->token) > HTTP_TOKEN_MAX)
-		return WIRE_UNKNOWN_LINK;
-
+	r->token = cl.token;
 	rc = db_is_session_link_valid(r->db, r->token, r->now_ms, s, role);
 	if (rc != DB_OK && rc != DB_ERR_EXPIRED && rc != DB_ERR_ENDED && rc != DB_ERR_NOT_OPEN)
 		return wire_from_db(rc);
-	if (claim_id && strcmp(claim_id, s->id) != 0) {
+	if (cl.session_id && strcmp(cl.session_id, s->id) != 0) {
 		r->detail = "The sessionId is not the session of this token.";
 		return WIRE_FORBIDDEN;
 	}
-	if (want_role >= 0 && (enum db_role)want_role != *role) {
+	if (cl.role >= 0 && (enum db_role)cl.role != *role) {
 		r->detail = "The participantType is not the role of this token.";
 		return WIRE_FORBIDDEN;
 	}
@@ -256,8 +168,8 @@ int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role,
 int http_link_error(struct http_req *r, const struct db_session *s, int link_rc)
 {
 	if (link_rc == DB_ERR_NOT_OPEN && (r->error_extra = json_object_new_object())) {
-		http_add_time(r->error_extra, "linkOpensAt", s->link_opens_ms);
-		http_add_time(r->error_extra, "serverTime", r->now_ms);
+		wire_add_time(r->error_extra, "linkOpensAt", s->link_opens_ms);
+		wire_add_time(r->error_extra, "serverTime", r->now_ms);
 	}
 	return wire_from_db(link_rc);
 }
@@ -269,26 +181,6 @@ int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role)
 	if ((rc = http_authorize(r, s, role, &link_rc)) < 0)
 		return rc;
 	return link_rc == DB_OK ? 0 : http_link_error(r, s, link_rc);
-}
-
-void http_add_time(json_object *o, const char *key, int64_t ms)
-{
-	char buf[32];
-
-	if (ms == 0) {
-		json_object_object_add(o, key, NULL);
-		return;
-	}
-	db_time_format(ms, buf);
-	json_object_object_add(o, key, json_object_new_string(buf));
-}
-
-void http_add_money(json_object *o, const char *key, int64_t amount)
-{
-	char buf[32];
-
-	db_money_format(amount, buf);
-	json_object_object_add(o, key, json_object_new_string(buf));
 }
 
 static int http_open_db(struct http_req *r, const char *path)
@@ -312,24 +204,38 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 	r->token = NULL;
 	r->detail = NULL;
 	r->error_extra = NULL;
+	r->raw = "";
+	r->raw_len = 0;
+	r->status = 200;
+	r->replay = NULL;
+	r->allow = NULL;
+	r->read_rc = 0;
 	r->now_ms = db_now_ms();
 	r->method = FCGX_GetParam("REQUEST_METHOD", r->fcgi.envp);
 	if (!r->method)
 		r->method = "";
 
 	rc = answer ? http_read(r, ep) : WIRE_INTERNAL;
+	if (!ep->method && answer) {
+		r->read_rc = rc;
+		rc = 0;
+	}
 	if (rc == 0 && !r->db)
 		rc = http_open_db(r, db_path);
 	if (rc == 0)
 		rc = ep->handle(r, answer);
-	if (rc == 0)
-		http_send(r, 200, NULL, answer);
+	if (rc == 0 && r->replay)
+		http_send_text(r, r->status, NULL, r->replay, strlen(r->replay));
+	else if (rc == 0)
+		http_send(r, r->status, NULL, answer);
 	else
 		http_send_error(r, ep, rc);
 	json_object_put(answer);
 	json_object_put(r->body);
 	json_object_put(r->error_extra);
+	free(r->replay);
 	r->body = r->error_extra = NULL;
+	r->replay = NULL;
 	r->token = NULL;
 }
 

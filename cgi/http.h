@@ -8,9 +8,8 @@
 
 #include "db.h"
 #include "errors.h"
-
-#define HTTP_BODY_MAX 16384 /* bytes of a request body; nginx enforces the same */
-#define HTTP_TOKEN_MAX 128  /* longer is no token of ours: refused unread */
+#include "render.h"
+#include "request.h"
 
 /* One request while it is being answered. */
 struct http_req {
@@ -22,6 +21,12 @@ struct http_req {
 	int64_t now_ms;         /* one clock reading per request */
 	const char *detail;     /* a static sentence replacing the error's default message */
 	json_object *error_extra; /* is owned: fields merged into the error object, or NULL */
+	const char *raw;        /* the body's bytes as sent (a static buffer): raw_len of them */
+	size_t raw_len;
+	int status;             /* of a successful answer: 200 unless the handler says 201 */
+	char *replay;           /* is owned (free): an answer given before, sent as it is instead */
+	const char *allow;      /* a router's Allow header for its 405, e.g. "GET, HEAD" */
+	int read_rc;            /* a router's: what reading the body said (0 or a wire error) */
 };
 
 /*
@@ -34,7 +39,13 @@ typedef int http_handler(struct http_req *r, json_object *answer);
 
 struct http_endpoint {
 	const char *name;   /* for log lines: "validate" */
-	const char *method; /* "POST" or "GET" (GET also answers HEAD) */
+	/*
+	 * "POST" or "GET" (GET also answers HEAD); NULL for a router, whose
+	 * handler takes every method and judges it itself: a POST body is
+	 * read (empty is allowed) and the outcome left in read_rc, so the
+	 * router can first say who is asking.
+	 */
+	const char *method;
 	http_handler *handle;
 };
 
@@ -64,21 +75,7 @@ int http_link_error(struct http_req *r, const struct db_session *s, int link_rc)
 /* http_authorize for the endpoints that need a link usable now. */
 int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role);
 
-/*
- * Parses len bytes as one strict JSON value in valid UTF-8 with at most
- * depth levels of nesting and nothing after it. 0 with *out owned by the
- * caller, or WIRE_BAD_JSON.
- */
-int http_json_parse(const char *text, size_t len, int depth, json_object **out);
-
-/*
- * Reads an optional string field of the body: 0 with *out NULL when absent,
- * WIRE_BAD_FIELD when it is not a string, holds a NUL or is over max bytes.
- */
-int http_body_string(struct http_req *r, const char *key, size_t max, const char **out);
-
-/* Adds a wire time (null for 0) or a decimal amount to an object. */
-void http_add_time(json_object *o, const char *key, int64_t ms);
-void http_add_money(json_object *o, const char *key, int64_t amount);
+/* The text every answer body is: compact JSON, slashes as they are. */
+const char *http_json_text(json_object *o, size_t *len);
 
 #endif

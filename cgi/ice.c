@@ -14,8 +14,8 @@ static int ice_handle(struct http_req *r, json_object *o)
 	    (rc = ice_servers(r, &s, role, &servers, &until_ms)) < 0)
 		return rc;
 	json_object_object_add(o, "iceServers", servers);
-	http_add_time(o, "expiresAt", until_ms / 1000 * 1000);
-	http_add_time(o, "serverTime", r->now_ms);
+	wire_add_time(o, "expiresAt", until_ms / 1000 * 1000);
+	wire_add_time(o, "serverTime", r->now_ms);
 	return 0;
 }
 

@@ -20,9 +20,9 @@ static int join_handle(struct http_req *r, json_object *o)
 	json_object_object_add(o, "message", json_object_new_string(
 		j.both_joined ? "Session started" : "Waiting for the other participant"));
 	json_object_object_add(o, "alreadyJoined", json_object_new_boolean(j.already_joined));
-	http_add_time(o, "startedAt", j.session.started_ms);
-	http_add_time(o, "deadline", j.session.deadline_ms);
-	http_add_time(o, "serverTime", r->now_ms);
+	wire_add_time(o, "startedAt", j.session.started_ms);
+	wire_add_time(o, "deadline", j.session.deadline_ms);
+	wire_add_time(o, "serverTime", r->now_ms);
 	return 0;
 }
 

@@ -36,19 +36,19 @@ static int validate_handle(struct http_req *r, json_object *o)
 		role == DB_ROLE_USER ? s.astrologer_name : s.user_name));
 	json_object_object_add(o, "paidDurationMinutes", json_object_new_int64(s.paid_minutes));
 	json_object_object_add(o, "status", json_object_new_string(db_status_name(s.status)));
-	http_add_time(o, "scheduledStartTime", s.scheduled_start_ms);
-	http_add_time(o, "serverTime", r->now_ms);
-	http_add_time(o, "linkOpensAt", s.link_opens_ms);
-	http_add_time(o, "linkValidUntil", s.link_valid_until_ms);
-	http_add_time(o, "startedAt", s.started_ms);
-	http_add_time(o, "deadline", s.deadline_ms);
-	http_add_time(o, "endedAt", s.ended_ms);
-	http_add_time(o, "noShowAt", db_session_no_show_ms(db_config(r->db), &s));
+	wire_add_time(o, "scheduledStartTime", s.scheduled_start_ms);
+	wire_add_time(o, "serverTime", r->now_ms);
+	wire_add_time(o, "linkOpensAt", s.link_opens_ms);
+	wire_add_time(o, "linkValidUntil", s.link_valid_until_ms);
+	wire_add_time(o, "startedAt", s.started_ms);
+	wire_add_time(o, "deadline", s.deadline_ms);
+	wire_add_time(o, "endedAt", s.ended_ms);
+	wire_add_time(o, "noShowAt", db_session_no_show_ms(db_config(r->db), &s));
 	json_object_object_add(joined, "user", json_object_new_boolean(s.user_joined_ms != 0));
 	json_object_object_add(joined, "astrologer",
 			       json_object_new_boolean(s.astrologer_joined_ms != 0));
 	json_object_object_add(o, "joined", joined);
-	http_add_money(o, "price", s.price);
+	wire_add_money(o, "price", s.price);
 	json_object_object_add(o, "iceServers", ice);
 	http_add_time(o, "iceExpiresAt", ice_until / 1000 * 1000);
 	json_object_object_add(o, "wsPath", json_object_new_string("/ws"));

@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "db.h"
 #include "errors.h"
+#include "render.h"
 
 #define EXIT_USAGE 2
 
@@ -66,27 +67,6 @@ static void add_int(struct json_object *o, const char *k, int64_t v)
 	json_object_object_add(o, k, json_object_new_int64(v));
 }
 
-static void add_money(struct json_object *o, const char *k, int64_t v)
-{
-	char buf[32];
-
-	db_money_format(v, buf);
-	add_str(o, k, buf);
-}
-
-/* A time, or null when it has not happened. */
-static void add_time(struct json_object *o, const char *k, int64_t ms)
-{
-	char buf[32];
-
-	if (!ms) {
-		json_object_object_add(o, k, NULL);
-		return;
-	}
-	db_time_format(ms, buf);
-	add_str(o, k, buf);
-}
-
 /* --name VALUE options after the positional arguments; unknown ones are errors. */
 struct opt {
 	const char *name;
@@ -132,59 +112,6 @@ static int parse_role(const char *s, enum db_role *out)
 	return 0;
 }
 
-static void add_link(struct json_object *o, const char *k, const char *token)
-{
-	char url[512];
-
-	snprintf(url, sizeof url, "%s/session/%s", conf_str(CONF_PUBLIC_URL), token);
-	add_str(o, k, url);
-}
-
-static struct json_object *session_json(const struct db_session *s)
-{
-	struct json_object *o = json_object_new_object();
-
-	add_str(o, "sessionId", s->id);
-	add_str(o, "roomId", s->room_id);
-	add_str(o, "sessionType", db_type_name(s->type));
-	add_str(o, "status", db_status_name(s->status));
-	add_str(o, "user", s->user_name);
-	add_str(o, "astrologer", s->astrologer_name);
-	add_int(o, "paidMinutes", s->paid_minutes);
-	add_money(o, "price", s->price);
-	add_time(o, "scheduledStartTime", s->scheduled_start_ms);
-	add_time(o, "linkOpensAt", s->link_opens_ms);
-	add_time(o, "linkValidUntil", s->link_valid_until_ms);
-	add_time(o, "userJoinedAt", s->user_joined_ms);
-	add_time(o, "astrologerJoinedAt", s->astrologer_joined_ms);
-	add_time(o, "startedAt", s->started_ms);
-	add_time(o, "endedAt", s->ended_ms);
-	if (s->end_reason != DB_REASON_NONE) {
-		add_str(o, "endReason", db_reason_name(s->end_reason));
-		add_int(o, "durationSeconds", s->duration_seconds);
-	}
-	return o;
-}
-
-static struct json_object *settlement_json(const struct db_settlement *st)
-{
-	struct json_object *o = json_object_new_object();
-
-	add_str(o, "status", db_status_name(st->status));
-	add_str(o, "reason", db_reason_name(st->reason));
-	add_int(o, "durationSeconds", st->duration_seconds);
-	add_int(o, "billedSeconds", st->billed_seconds);
-	add_int(o, "billedMinutes", st->billed_minutes);
-	add_money(o, "charged", st->charged);
-	add_money(o, "refunded", st->refunded);
-	add_money(o, "commission", st->commission);
-	add_money(o, "released", st->released);
-	json_object_object_add(o, "alreadyEnded", json_object_new_boolean(st->already_ended));
-	if (st->ended_ms)
-		add_str(o, "endedBy", db_actor_name(st->ended_by));
-	return o;
-}
-
 static int cmd_user_add(struct db *db, int argc, char **argv)
 {
 	struct opt o[] = {{"--balance", NULL, 0}};
@@ -198,7 +125,7 @@ static int cmd_user_add(struct db *db, int argc, char **argv)
 		return fail(db, err);
 	struct json_object *j = json_object_new_object();
 	add_str(j, "user", argv[0]);
-	add_money(j, "balance", balance);
+	wire_add_money(j, "balance", balance);
 	print_json(j);
 	return 0;
 }
@@ -228,7 +155,7 @@ static int cmd_astrologer_show(struct db *db, int argc, char **argv)
 		return fail(db, err);
 	struct json_object *j = json_object_new_object();
 	add_str(j, "astrologer", argv[0]);
-	add_money(j, "earnings", earnings);
+	wire_add_money(j, "earnings", earnings);
 	print_json(j);
 	return 0;
 }
@@ -242,8 +169,8 @@ static int wallet_print(struct db *db, const char *user)
 		return fail(db, err);
 	struct json_object *j = json_object_new_object();
 	add_str(j, "user", user);
-	add_money(j, "balance", balance);
-	add_money(j, "frozen", frozen);
+	wire_add_money(j, "balance", balance);
+	wire_add_money(j, "frozen", frozen);
 	print_json(j);
 	return 0;
 }
@@ -258,7 +185,7 @@ static int cmd_wallet_topup(struct db *db, int argc, char **argv)
 		return err;
 	if (amount == 0)
 		return usage_error("a top-up must be more than 0.00");
-	if ((err = db_wallet_topup(db, argv[0], amount, db_now_ms())) != DB_OK)
+	if ((err = db_wallet_topup(db, argv[0], amount, NULL, db_now_ms())) != DB_OK)
 		return fail(db, err);
 	return wallet_print(db, argv[0]);
 }
@@ -314,18 +241,13 @@ static int cmd_book(struct db *db, int argc, char **argv)
 		return usage_error("--starts is an ISO 8601 time such as 2026-01-31T18:30:00Z");
 	if ((err = db_book(db, &req, now, &b)) != DB_OK)
 		return fail(db, err);
-	struct json_object *j = session_json(&b.session);
-	add_str(j, "userToken", b.user_token);
-	add_str(j, "astrologerToken", b.astrologer_token);
-	add_link(j, "userUrl", b.user_token);
-	add_link(j, "astrologerUrl", b.astrologer_token);
-	print_json(j);
+	print_json(wire_booking_json(&b));
 	return 0;
 }
 
 static void list_one(void *arg, const struct db_session *s)
 {
-	json_object_array_add(arg, session_json(s));
+	json_object_array_add(arg, wire_session_json(s));
 }
 
 static int cmd_list(struct db *db, int argc, char **argv)
@@ -356,7 +278,7 @@ static void event_one(void *arg, const char *kind, const char *participant,
 		add_str(e, "participant", participant);
 	if (detail)
 		add_str(e, "detail", detail);
-	add_time(e, "at", at_ms);
+	wire_add_time(e, "at", at_ms);
 	json_object_array_add(arg, e);
 }
 
@@ -382,9 +304,9 @@ static void presence_one(void *arg, enum db_role role, int64_t joined_ms, int64_
 	struct json_object *o = json_object_new_object();
 
 	add_str(o, "participant", db_role_name(role));
-	add_time(o, "joinedAt", joined_ms);
-	add_time(o, "lastSeenAt", seen_ms);
-	add_time(o, "leftAt", left_ms);
+	wire_add_time(o, "joinedAt", joined_ms);
+	wire_add_time(o, "lastSeenAt", seen_ms);
+	wire_add_time(o, "leftAt", left_ms);
 	json_object_array_add(arg, o);
 }
 
@@ -401,17 +323,9 @@ static int cmd_show(struct db *db, int argc, char **argv)
 	if ((err = db_session_get(db, argv[0], &s)) != DB_OK ||
 	    (err = db_session_bill(db, &s, now, &st)) != DB_OK)
 		return fail(db, err);
-	struct json_object *j = session_json(&s);
+	struct json_object *j = wire_session_json(&s);
 	/* The bill so far for an open session, the settlement once it is over. */
-	add_int(j, "billedSeconds", st.billed_seconds);
-	add_int(j, "billedMinutes", st.billed_minutes);
-	add_money(j, "amountCharged", st.charged);
-	add_money(j, "amountRefunded", st.refunded);
-	add_money(j, "amountReleased", st.released);
-	if (db_session_is_over(&s)) {
-		add_str(j, "endedBy", db_actor_name(s.ended_by));
-		add_str(j, "reason", db_reason_name(s.end_reason));
-	}
+	wire_add_bill(j, &s, &st);
 	struct json_object *events = json_object_new_array();
 	json_object_object_add(j, "events", events);
 	if ((err = db_session_events(db, argv[0], event_one, events)) != DB_OK) {
@@ -434,7 +348,7 @@ static int cmd_show(struct db *db, int argc, char **argv)
 			return fail(db, err);
 		}
 	}
-	json_object_object_add(j, "settlement", db_session_is_over(&s) ? settlement_json(&st) : NULL);
+	json_object_object_add(j, "settlement", db_session_is_over(&s) ? wire_settlement_json(&st) : NULL);
 	print_json(j);
 	return 0;
 }
@@ -461,7 +375,7 @@ static int cmd_link(struct db *db, int argc, char **argv)
 	add_str(j, "sessionId", argv[0]);
 	add_str(j, "participantType", db_role_name(role));
 	add_str(j, "token", token);
-	add_link(j, "url", token);
+	wire_add_link(j, "url", token);
 	print_json(j);
 	return 0;
 }
@@ -481,7 +395,7 @@ static int cmd_join(struct db *db, int argc, char **argv)
 		return err;
 	if ((err = db_start_session(db, argv[0], role, db_now_ms(), &jn)) != DB_OK)
 		return fail(db, err);
-	struct json_object *j = session_json(&jn.session);
+	struct json_object *j = wire_session_json(&jn.session);
 	json_object_object_add(j, "alreadyJoined", json_object_new_boolean(jn.already_joined));
 	json_object_object_add(j, "bothJoined", json_object_new_boolean(jn.both_joined));
 	print_json(j);
@@ -504,7 +418,7 @@ static int cmd_end(struct db *db, int argc, char **argv)
 	}
 	if ((err = db_end_session(db, argv[0], reason, DB_ACTOR_SYSTEM, db_now_ms(), &st)) != DB_OK)
 		return fail(db, err);
-	struct json_object *j = settlement_json(&st);
+	struct json_object *j = wire_settlement_json(&st);
 	add_str(j, "sessionId", argv[0]);
 	print_json(j);
 	return 0;
@@ -512,7 +426,7 @@ static int cmd_end(struct db *db, int argc, char **argv)
 
 static void expired_one(void *arg, const struct db_session *s, const struct db_settlement *st)
 {
-	struct json_object *o = settlement_json(st);
+	struct json_object *o = wire_settlement_json(st);
 
 	add_str(o, "sessionId", s->id);
 	json_object_array_add(arg, o);
@@ -724,14 +638,30 @@ static int init_turn(const char *coturn, struct json_object *answer)
 	return 0;
 }
 
-/* Hands the database, its WAL and its key to the service user; the key stays 0600. */
+/* Gives an existing file its mode and, with --owner, its owner; 0 when done or absent. */
+static int hand_over(const char *file, mode_t mode, const struct passwd *pw)
+{
+	if (access(file, F_OK) != 0)
+		return 0;
+	if (chmod(file, mode) != 0 || (pw && chown(file, pw->pw_uid, pw->pw_gid) != 0)) {
+		fprintf(stderr, "sessionctl: %s: cannot set owner and mode\n", file);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Hands the database, the chat file (created here), their WALs and the
+ * key to the service user; the key stays 0600.
+ */
 static int cmd_init(struct db *db, int argc, char **argv)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm", ".key"};
+	static const char *const suffix[] = {"", "-wal", "-shm"};
 	struct opt o[] = {{"--owner", NULL, 0}, {"--turn", NULL, 0}};
 	const char *path = db_path;
 	struct passwd *pw = NULL;
-	char file[4096];
+	struct db *chat;
+	char chat_path[4096], key[4096 + 4], file[4096 + 4], msg[256];
 	int err;
 
 	if ((err = parse_opts(argc, argv, o, 2)))
@@ -740,26 +670,239 @@ static int cmd_init(struct db *db, int argc, char **argv)
 		return usage_error("no such user '%s'", o[0].value);
 	if ((err = db_ping(db)) != DB_OK)
 		return fail(db, err);
+	if (db_chat_open(path, &chat, msg, sizeof msg) != DB_OK) {
+		fprintf(stderr, "sessionctl: %s\n", msg);
+		return 1;
+	}
+	db_close(chat);
+	db_chat_path(path, chat_path, sizeof chat_path);
 	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
 		snprintf(file, sizeof file, "%s%s", path, suffix[i]);
-		if (access(file, F_OK) != 0)
-			continue;
-		if (chmod(file, i == 3 ? 0600 : 0640) != 0 ||
-		    (pw && chown(file, pw->pw_uid, pw->pw_gid) != 0)) {
-			fprintf(stderr, "sessionctl: %s: cannot set owner and mode\n", file);
+		if (hand_over(file, 0640, pw))
 			return 1;
-		}
+		snprintf(file, sizeof file, "%s%s", chat_path, suffix[i]);
+		if (hand_over(file, 0640, pw))
+			return 1;
 	}
+	snprintf(key, sizeof key, "%s.key", path);
+	if (hand_over(key, 0600, pw))
+		return 1;
 	struct json_object *j = json_object_new_object();
 	add_str(j, "database", path);
-	snprintf(file, sizeof file, "%s.key", path);
-	add_str(j, "key", file);
+	add_str(j, "chat", chat_path);
+	add_str(j, "key", key);
 	if (pw)
 		add_str(j, "owner", pw->pw_name);
 	if (o[1].value && (err = init_turn(o[1].value, j))) {
 		json_object_put(j);
 		return err;
 	}
+	print_json(j);
+	return 0;
+}
+
+/* The key is printed once, here: only its digest is kept. */
+static int cmd_apikey_add(struct db *db, int argc, char **argv)
+{
+	char key[DB_APIKEY_LEN + 1];
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)))
+		return err;
+	if ((err = db_apikey_add(db, argv[0], db_now_ms(), key)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_str(j, "name", argv[0]);
+	add_str(j, "key", key);
+	print_json(j);
+	sodium_memzero(key, sizeof key);
+	return 0;
+}
+
+static void apikey_one(void *arg, const struct db_apikey *k)
+{
+	struct json_object *o = json_object_new_object();
+
+	add_str(o, "name", k->name);
+	wire_add_time(o, "createdAt", k->created_ms);
+	wire_add_time(o, "revokedAt", k->revoked_ms);
+	wire_add_time(o, "lastUsedAt", k->last_used_ms);
+	json_object_array_add(arg, o);
+}
+
+static int cmd_apikey_list(struct db *db, int argc, char **argv)
+{
+	int err;
+
+	if ((err = parse_opts(argc, argv, NULL, 0)))
+		return err;
+	struct json_object *list = json_object_new_array();
+	if ((err = db_apikey_list(db, apikey_one, list)) != DB_OK) {
+		json_object_put(list);
+		return fail(db, err);
+	}
+	print_json(list);
+	return 0;
+}
+
+static int cmd_apikey_revoke(struct db *db, int argc, char **argv)
+{
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)))
+		return err;
+	if ((err = db_apikey_revoke(db, argv[0], db_now_ms())) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_str(j, "name", argv[0]);
+	json_object_object_add(j, "revoked", json_object_new_boolean(1));
+	print_json(j);
+	return 0;
+}
+
+static int cmd_webhook_add(struct db *db, int argc, char **argv)
+{
+	char secret[DB_WEBHOOK_SECRET_LEN + 1];
+	int64_t id;
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)))
+		return err;
+	if ((err = db_webhook_add(db, argv[0], db_now_ms(), &id, secret)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "id", id);
+	add_str(j, "url", argv[0]);
+	add_str(j, "secret", secret); /* shown this once: only its sealed form is kept */
+	print_json(j);
+	memset(secret, 0, sizeof secret);
+	return 0;
+}
+
+static void webhook_one(void *arg, const struct db_webhook *w)
+{
+	struct json_object *j = json_object_new_object();
+
+	add_int(j, "id", w->id);
+	add_str(j, "url", w->url);
+	wire_add_time(j, "createdAt", w->created_ms);
+	json_object_object_add(j, "enabled", json_object_new_boolean(!w->disabled_ms));
+	wire_add_time(j, "disabledAt", w->disabled_ms);
+	if (w->disabled_ms)
+		add_str(j, "disabledReason", w->disabled_reason);
+	wire_add_time(j, "previousSecretUntil", w->previous_until_ms);
+	add_int(j, "pending", w->pending);
+	add_int(j, "delivered", w->delivered);
+	add_int(j, "failed", w->failed);
+	json_object_array_add(arg, j);
+}
+
+static int cmd_webhook_list(struct db *db, int argc, char **argv)
+{
+	int err;
+
+	if ((err = parse_opts(argc, argv, NULL, 0)))
+		return err;
+	struct json_object *list = json_object_new_array();
+	if ((err = db_webhook_list(db, webhook_one, list)) != DB_OK) {
+		json_object_put(list);
+		return fail(db, err);
+	}
+	print_json(list);
+	return 0;
+}
+
+static int cmd_webhook_remove(struct db *db, int argc, char **argv)
+{
+	int64_t id;
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)) ||
+	    (err = parse_count(argv[0], "the endpoint id", 1, INT64_MAX, &id)))
+		return err;
+	if ((err = db_webhook_remove(db, id)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "removed", id);
+	print_json(j);
+	return 0;
+}
+
+static int cmd_webhook_rotate(struct db *db, int argc, char **argv)
+{
+	char secret[DB_WEBHOOK_SECRET_LEN + 1];
+	int64_t id, now = db_now_ms();
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)) ||
+	    (err = parse_count(argv[0], "the endpoint id", 1, INT64_MAX, &id)))
+		return err;
+	if ((err = db_webhook_rotate(db, id, now, secret)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "id", id);
+	add_str(j, "secret", secret);
+	wire_add_time(j, "previousSecretUntil", now + DB_WEBHOOK_OVERLAP_MS);
+	print_json(j);
+	memset(secret, 0, sizeof secret);
+	return 0;
+}
+
+static void delivery_one(void *arg, const struct db_delivery *d)
+{
+	static const char *const status[] = {"pending", "delivered", "failed"};
+	struct json_object *j = json_object_new_object();
+
+	add_int(j, "id", d->id);
+	add_int(j, "endpoint", d->endpoint_id);
+	add_str(j, "eventId", d->event_id);
+	add_str(j, "type", d->type);
+	add_str(j, "subject", d->subject);
+	add_int(j, "sequence", d->sequence);
+	add_str(j, "status", status[d->status]);
+	add_int(j, "attempts", d->attempts);
+	wire_add_time(j, "createdAt", d->created_ms);
+	wire_add_time(j, "lastAttemptAt", d->last_attempt_ms);
+	wire_add_time(j, "nextAttemptAt", d->status == DB_DELIVERY_PENDING ? d->next_attempt_ms : 0);
+	wire_add_time(j, "doneAt", d->done_ms);
+	json_object_object_add(j, "lastStatus", d->last_status ? json_object_new_int(d->last_status)
+	                                                       : NULL);
+	json_object_object_add(j, "lastError", *d->last_error ? json_object_new_string(d->last_error)
+	                                                      : NULL);
+	json_object_array_add(arg, j);
+}
+
+static int cmd_webhook_deliveries(struct db *db, int argc, char **argv)
+{
+	struct opt o[] = {{"--failed", NULL, 1}, {"--limit", NULL, 0}};
+	int64_t limit = 100;
+	int err;
+
+	if ((err = parse_opts(argc, argv, o, 2)) ||
+	    (o[1].value && (err = parse_count(o[1].value, "--limit", 1, 100000, &limit))))
+		return err;
+	struct json_object *list = json_object_new_array();
+	if ((err = db_webhook_deliveries(db, o[0].value != NULL, (int)limit, delivery_one, list)) !=
+	    DB_OK) {
+		json_object_put(list);
+		return fail(db, err);
+	}
+	print_json(list);
+	return 0;
+}
+
+static int cmd_webhook_retry(struct db *db, int argc, char **argv)
+{
+	int64_t id;
+	int err;
+
+	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)) ||
+	    (err = parse_count(argv[0], "the delivery id", 1, INT64_MAX, &id)))
+		return err;
+	if ((err = db_webhook_retry(db, id, db_now_ms())) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "retried", id);
 	print_json(j);
 	return 0;
 }
@@ -783,6 +926,16 @@ static const struct cmd cmds[] = {
 	{NULL, "end", cmd_end, "end SESSION [--reason REASON]", .nargs = 1},
 	{NULL, "expire", cmd_expire, "expire", .nargs = 0},
 	{"ledger", "check", cmd_ledger_check, "ledger check", .nargs = 0},
+	{"apikey", "add", cmd_apikey_add, "apikey add NAME", .nargs = 1},
+	{"apikey", "list", cmd_apikey_list, "apikey list", .nargs = 0},
+	{"apikey", "revoke", cmd_apikey_revoke, "apikey revoke NAME", .nargs = 1},
+	{"webhook", "add", cmd_webhook_add, "webhook add URL", .nargs = 1},
+	{"webhook", "list", cmd_webhook_list, "webhook list", .nargs = 0},
+	{"webhook", "remove", cmd_webhook_remove, "webhook remove ID", .nargs = 1},
+	{"webhook", "rotate", cmd_webhook_rotate, "webhook rotate ID", .nargs = 1},
+	{"webhook", "deliveries", cmd_webhook_deliveries,
+	 "webhook deliveries [--failed] [--limit N]", .nargs = 0},
+	{"webhook", "retry", cmd_webhook_retry, "webhook retry ID", .nargs = 1},
 };
 
 #define NCMDS ((int)(sizeof cmds / sizeof cmds[0]))

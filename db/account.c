@@ -4,7 +4,7 @@
 #include "ledger.h"
 
 /* Printable UTF-8 without control characters, 1..DB_NAME_MAX bytes. */
-static int name_ok(const char *name)
+int db_name_ok(const char *name)
 {
 	size_t len = name ? strnlen(name, DB_NAME_MAX + 1) : 0;
 
@@ -21,7 +21,7 @@ static int person_add(struct db *db, const char *sql, const char *what,
 {
 	sqlite3_stmt *st;
 
-	if (!name_ok(name))
+	if (!db_name_ok(name))
 		return db_fail(db, DB_ERR_INVALID, "a %s name is 1 to %d printable characters",
 		               what, DB_NAME_MAX);
 	if (!(st = db_stmt(db, sql)))
@@ -68,18 +68,33 @@ int db_astrologer_id(struct db *db, const char *name, int64_t *id)
 }
 
 /* Money enters a wallet from the funding account, so the ledger still sums to zero. */
-static int topup(struct db *db, int64_t uid, int64_t amount, int64_t now_ms)
+static int topup(struct db *db, int64_t uid, int64_t amount, const char *reference,
+                 int64_t now_ms)
 {
+	static const char ref[] = "UPDATE ledger_transactions SET reference = ? WHERE id = ?";
 	struct ledger_leg legs[2];
+	sqlite3_stmt *st;
 	int64_t txn;
-	int err;
+	int err, rc;
 
 	if ((err = ledger_account(db, LEDGER_FUNDING, 0, &legs[0].account)) ||
 	    (err = ledger_account(db, LEDGER_WALLET, uid, &legs[1].account)))
 		return err;
 	legs[0].amount = -amount;
 	legs[1].amount = amount;
-	return ledger_move(db, "topup", NULL, legs, 2, now_ms, &txn);
+	if ((err = ledger_move(db, "topup", NULL, legs, 2, now_ms, &txn)) != DB_OK)
+		return err;
+	if (reference) {
+		if (!(st = db_stmt(db, ref)))
+			return DB_ERR_STORE;
+		sqlite3_bind_text(st, 1, reference, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, txn);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return db_fail_sql(db, "reference");
+	}
+	return db_hook_event(db, DB_HOOK_WALLET_TOPPED_UP, NULL, -1, uid, amount, now_ms);
 }
 
 int db_user_add(struct db *db, const char *name, int64_t balance, int64_t now_ms)
@@ -93,7 +108,7 @@ int db_user_add(struct db *db, const char *name, int64_t balance, int64_t now_ms
 		return err;
 	if ((err = person_add(db, "INSERT INTO users(name, created_ms) VALUES (?, ?)",
 	                      "user", name, now_ms, &id)) != DB_OK ||
-	    (balance && (err = topup(db, id, balance, now_ms)) != DB_OK))
+	    (balance && (err = topup(db, id, balance, NULL, now_ms)) != DB_OK))
 		goto fail;
 	return db_write_commit(db);
 fail:
@@ -117,13 +132,17 @@ fail:
 	return err;
 }
 
-int db_wallet_topup(struct db *db, const char *user, int64_t amount, int64_t now_ms)
+int db_wallet_topup(struct db *db, const char *user, int64_t amount, const char *reference,
+                    int64_t now_ms)
 {
 	int64_t uid, wallet, balance;
 	int err;
 
 	if (amount <= 0 || amount > DB_AMOUNT_MAX)
 		return db_fail(db, DB_ERR_INVALID, "a top-up is 0.01 to %d.00", DB_AMOUNT_MAX / 100);
+	if (reference && !db_name_ok(reference))
+		return db_fail(db, DB_ERR_INVALID, "a reference is 1 to %d printable characters",
+		               DB_NAME_MAX);
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
 	if ((err = db_user_id(db, user, &uid)) != DB_OK ||
@@ -135,7 +154,7 @@ int db_wallet_topup(struct db *db, const char *user, int64_t amount, int64_t now
 		              DB_AMOUNT_MAX * 10LL / 100);
 		goto fail;
 	}
-	if ((err = topup(db, uid, amount, now_ms)) != DB_OK)
+	if ((err = topup(db, uid, amount, reference, now_ms)) != DB_OK)
 		goto fail;
 	return db_write_commit(db);
 fail:
@@ -146,10 +165,10 @@ fail:
 int db_wallet_show(struct db *db, const char *user, int64_t *balance, int64_t *frozen)
 {
 	int64_t uid, wallet, held;
-	int err;
+	int err, own = sqlite3_get_autocommit(db->sql);
 
-	/* One snapshot, so a booking in flight never shows its money twice. */
-	if (sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	/* One snapshot, so a booking in flight never shows its money twice (a caller's transaction is one). */
+	if (own && sqlite3_exec(db->sql, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		return db_fail_sql(db, "begin");
 	if ((err = db_user_id(db, user, &uid)) ||
 	    (err = ledger_account(db, LEDGER_WALLET, uid, &wallet)) ||
@@ -158,7 +177,8 @@ int db_wallet_show(struct db *db, const char *user, int64_t *balance, int64_t *f
 		goto done;
 	err = ledger_balance(db, held, frozen);
 done:
-	sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
+	if (own)
+		sqlite3_exec(db->sql, "COMMIT", NULL, NULL, NULL);
 	return err;
 }
 

@@ -105,6 +105,7 @@ int db_book(struct db *db, const struct db_booking_req *req, int64_t now_ms,
 	if ((err = ledger_move(db, "freeze", session_id, legs, 2, now_ms, &txn)) ||
 	    (err = link_store(db, session_id, DB_ROLE_USER, out->user_token)) ||
 	    (err = link_store(db, session_id, DB_ROLE_ASTROLOGER, out->astrologer_token)) ||
+	    (err = db_hook_event(db, DB_HOOK_BOOKING_CREATED, session_id, -1, 0, 0, now_ms)) ||
 	    (err = db_session_get(db, session_id, &out->session)))
 		goto fail;
 	if ((err = db_write_commit(db)) != DB_OK)
@@ -129,13 +130,8 @@ int db_link_reissue(struct db *db, const char *session_id, enum db_role role,
 
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
-	if ((err = db_session_get(db, session_id, &s)) != DB_OK)
-		goto fail;
-	if (db_session_is_over(&s)) {
-		err = db_fail(db, DB_ERR_ENDED, "the session has ended");
-		goto fail;
-	}
-	if ((err = link_store(db, session_id, role, token)) != DB_OK)
+	if ((err = db_session_get_open(db, session_id, &s)) != DB_OK ||
+	    (err = link_store(db, session_id, role, token)) != DB_OK)
 		goto fail;
 	if (!(st = db_stmt(db, ev))) {
 		err = DB_ERR_STORE;

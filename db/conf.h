@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -25,6 +26,9 @@ enum conf_key {
 	CONF_CHAT_MAX_MESSAGES,
 	CONF_CHAT_MAX_BYTES,
 	CONF_CHAT_BEFORE_START_MESSAGES,
+	CONF_WEBHOOK_ALLOW_PRIVATE,
+	CONF_WEBHOOK_TIMEOUT_SECONDS,
+	CONF_WEBHOOK_RETRY_DIVISOR, /* tests only */
 	CONF_MINUTE_MS, /* tests only */
 	CONF_NKEYS
 };
@@ -47,6 +51,13 @@ enum conf_key {
  * or -1 with the reason in err. Later calls return the first result.
  */
 int conf_load(const char *db_path, char *err, size_t errlen);
+
+/*
+ * Reads the configuration from f (called name in messages) in place of
+ * whatever was loaded before, with the same checks and the environment's
+ * overrides, so a configuration can be checked from bytes in hand.
+ */
+int conf_load_stream(FILE *f, const char *name, char *err, size_t errlen);
 
 /* A checked value; call conf_load first (db_open does). "" when unset. */
 const char *conf_str(enum conf_key key);

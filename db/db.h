@@ -28,6 +28,7 @@ enum db_err {
 	DB_ERR_STORE = -10,    /* SQLite or the file system failed */
 	DB_ERR_UNKNOWN_LINK = -11, /* the token is malformed or opens no session */
 	DB_ERR_LIMIT = -12,    /* a cap on what one participant may store is reached */
+	DB_ERR_FULL = -13,     /* the disk is full: the transaction was rolled back, nothing written */
 };
 
 enum db_role { DB_ROLE_USER, DB_ROLE_ASTROLOGER };
@@ -79,6 +80,9 @@ struct db_config {
 	int64_t chat_max_messages;          /* one participant's chat in one session ... */
 	int64_t chat_max_bytes;             /* ... and its bytes */
 	int64_t chat_before_start_messages; /* ... and its messages before both have joined */
+	int webhook_allow_private;      /* endpoints may resolve to private addresses */
+	int64_t webhook_retry_divisor;  /* shortens the retry schedule: tests only */
+	int64_t webhook_timeout_ms;     /* one delivery attempt's limit */
 };
 
 #define DB_TOKEN_LEN 43  /* 32 random bytes, URL-safe base64 without padding */
@@ -275,7 +279,7 @@ int db_session_bill(struct db *db, const struct db_session *s, int64_t now_ms,
  * (closing the participant's previous one at now_ms: a takeover leaves no
  * gap); leave closes it; beat refreshes every open connection's seen_ms;
  * recover, at the relay's start, ends what a relay that died left open at
- * its last heartbeat. One relay serves a database.
+ * its last heartbeat, reporting each as a leave. One relay serves a database.
  */
 int db_presence_join(struct db *db, const char *session_id, enum db_role role, int64_t now_ms);
 int db_presence_leave(struct db *db, const char *session_id, enum db_role role, int64_t now_ms);
@@ -317,10 +321,118 @@ typedef void db_expire_cb(void *arg, const struct db_session *s,
 int db_expire(struct db *db, int64_t now_ms, db_expire_cb *cb, void *arg,
               int *expired, int *timed_out);
 
+/*
+ * Webhooks (webhook.c): endpoints of the shop's own site, the outbox of
+ * events every change writes in its own transaction, and their deliveries.
+ * A secret is "whsec_" + base64 of 32 random bytes (Standard Webhooks):
+ * returned once by add and rotate, stored only sealed under the key.
+ */
+#define DB_WEBHOOK_URL_MAX 512
+#define DB_WEBHOOK_SECRET_LEN 50      /* "whsec_" + 44 base64 characters */
+#define DB_WEBHOOK_EVENT_ID_LEN 28    /* "msg_" + 24 hex digits */
+#define DB_WEBHOOK_ATTEMPTS 8         /* the first try and seven retries */
+#define DB_WEBHOOK_OVERLAP_MS (24LL * 3600 * 1000) /* a rotated-out secret still signs this long */
+#define DB_WEBHOOK_ERROR_MAX 200
+
+struct db_webhook {
+	int64_t id;
+	char url[DB_WEBHOOK_URL_MAX + 1];
+	int64_t created_ms;
+	int64_t disabled_ms; /* 0: enabled */
+	char disabled_reason[DB_WEBHOOK_ERROR_MAX + 1];
+	int64_t previous_until_ms; /* a rotation's old secret signs until then; 0: none */
+	int64_t pending, delivered, failed; /* its deliveries */
+};
+
+enum db_delivery_status { DB_DELIVERY_PENDING, DB_DELIVERY_DELIVERED, DB_DELIVERY_FAILED };
+
+struct db_delivery {
+	int64_t id, endpoint_id;
+	char event_id[DB_WEBHOOK_EVENT_ID_LEN + 1];
+	char type[32];
+	char subject[DB_ID_LEN + 8];
+	int64_t sequence;
+	enum db_delivery_status status;
+	int attempts;
+	int64_t next_attempt_ms, last_attempt_ms, done_ms, created_ms;
+	int last_status; /* the receiver's HTTP status; 0: no answer */
+	char last_error[DB_WEBHOOK_ERROR_MAX + 1];
+};
+
+/*
+ * Checks an endpoint URL: http(s), a host, no user info, at most
+ * DB_WEBHOOK_URL_MAX bytes, and (unless allow_private) every address
+ * its host resolves to is public: no loopback, private, link-local,
+ * carrier-grade NAT, unique-local, multicast or unspecified address.
+ * On DB_OK, pin (when not NULL) gets "host:port:address" of the first
+ * address, for the deliverer to connect to exactly what was checked.
+ * DB_ERR_INVALID with the reason in why.
+ */
+int db_webhook_url_check(const char *url, int allow_private, char *pin, size_t pinlen,
+                         char *why, size_t whylen);
+
+int db_webhook_add(struct db *db, const char *url, int64_t now_ms, int64_t *id,
+                   char secret[DB_WEBHOOK_SECRET_LEN + 1]);
+typedef void db_webhook_cb(void *arg, const struct db_webhook *w);
+int db_webhook_list(struct db *db, db_webhook_cb *cb, void *arg);
+/* Forgets the endpoint with its deliveries. */
+int db_webhook_remove(struct db *db, int64_t id);
+/* A new secret; the current one keeps signing beside it for DB_WEBHOOK_OVERLAP_MS. */
+int db_webhook_rotate(struct db *db, int64_t id, int64_t now_ms,
+                      char secret[DB_WEBHOOK_SECRET_LEN + 1]);
+typedef void db_delivery_cb(void *arg, const struct db_delivery *d);
+/* Newest first, at most limit; only the failed ones when failed_only. */
+int db_webhook_deliveries(struct db *db, int failed_only, int limit, db_delivery_cb *cb,
+                          void *arg);
+/* Sends a delivery again from its first try (also re-enables its endpoint). */
+int db_webhook_retry(struct db *db, int64_t delivery_id, int64_t now_ms);
+
+/* What the deliverer posts: one pending delivery, due now. */
+struct db_webhook_job {
+	int64_t delivery_id, endpoint_id;
+	int attempts; /* made before this one */
+	char url[DB_WEBHOOK_URL_MAX + 1];
+	char event_id[DB_WEBHOOK_EVENT_ID_LEN + 1];
+	char *payload; /* is malloc'd: the envelope as posted; freed by db_webhook_jobs_free */
+	/* The raw signing keys, newest first; wiped by db_webhook_jobs_free. */
+	unsigned char secret[2][32];
+	int nsecrets;
+};
+
+/*
+ * Up to max deliveries due at now_ms, oldest first, never two of one
+ * subject to one endpoint, and none while an earlier event of its subject
+ * is still pending there: per-session order. *next_ms gets the time the
+ * next one falls due when none is (0: nothing pending).
+ */
+int db_webhook_due(struct db *db, int64_t now_ms, struct db_webhook_job *jobs, int max,
+                   int *n, int64_t *next_ms);
+void db_webhook_jobs_free(struct db_webhook_job *jobs, int n);
+
+/*
+ * Records one attempt: a 2xx delivers; 410 disables the endpoint and
+ * fails its pending deliveries; anything else (http_status 0: no answer)
+ * schedules the next try (db_webhook_retry_ms), or fails the delivery
+ * after DB_WEBHOOK_ATTEMPTS. error may be NULL.
+ */
+int db_webhook_record(struct db *db, int64_t delivery_id, int64_t started_ms, int64_t now_ms,
+                      int http_status, int64_t retry_after_ms, const char *error);
+
+/*
+ * The retry schedule (rules.c): after the attempts-th failed try, how long
+ * to wait: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (Standard Webhooks),
+ * divided by divisor (tests), with up to 20 % jitter from jitter (0..1),
+ * never sooner than retry_after_ms (a receiver's Retry-After, capped at
+ * the schedule's longest wait); -1 when no try is left.
+ */
+int64_t db_webhook_retry_ms(int attempts, int64_t divisor, double jitter, int64_t retry_after_ms);
+
 /* People and money. Names are 1..DB_NAME_MAX bytes of printable UTF-8. */
 int db_user_add(struct db *db, const char *name, int64_t balance, int64_t now_ms);
 int db_astrologer_add(struct db *db, const char *name, int64_t now_ms);
-int db_wallet_topup(struct db *db, const char *user, int64_t amount, int64_t now_ms);
+/* reference: the shop's own name for the payment (1..100 bytes), or NULL. */
+int db_wallet_topup(struct db *db, const char *user, int64_t amount, const char *reference,
+                    int64_t now_ms);
 int db_wallet_show(struct db *db, const char *user, int64_t *balance, int64_t *frozen);
 int db_earnings_show(struct db *db, const char *astrologer, int64_t *earnings);
 
@@ -343,6 +455,13 @@ struct db_booking {
 int db_book(struct db *db, const struct db_booking_req *req, int64_t now_ms,
             struct db_booking *out);
 
+/*
+ * Cancels a booking before both have joined: ends it, refunded in full.
+ * DB_ERR_STATE once it has started, DB_ERR_ENDED once it is over.
+ */
+int db_booking_cancel(struct db *db, const char *session_id, int64_t now_ms,
+                      struct db_settlement *out);
+
 /* Issues a participant a new link; the old one stops working. */
 int db_link_reissue(struct db *db, const char *session_id, enum db_role role,
                     int64_t now_ms, char token[DB_TOKEN_LEN + 1]);
@@ -355,6 +474,16 @@ int db_link_reissue(struct db *db, const char *session_id, enum db_role role,
  */
 typedef void db_problem_cb(void *arg, const char *problem);
 int db_ledger_check(struct db *db, db_problem_cb *cb, void *arg, int *problems);
+
+/*
+ * Chat lives in a file of its own beside the database (db_chat_path), so
+ * its writes never wait for or hold the database's write lock. A chat
+ * handle is a struct db opened with db_chat_open on the database's path
+ * (creating the chat file when missing): db_chat_* and db_tx_* work on
+ * it, nothing else does.
+ */
+int db_chat_path(const char *path, char *out, size_t outlen); /* x.db -> x-chat.db */
+int db_chat_open(const char *path, struct db **out, char *err, size_t errlen);
 
 /* Chat: stored before it is delivered. */
 struct db_chat {
@@ -375,6 +504,17 @@ struct db_chat {
 int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
                    const char *body, const char *client_id, int64_t now_ms,
                    struct db_chat *out, int *duplicate);
+
+/*
+ * Checkpoints of the chat file kept off the commits that acknowledge
+ * messages: db_chat_wal_watch turns off this handle's own checkpoints
+ * and counts the WAL's frames after each of its commits
+ * (db_chat_wal_frames); db_chat_checkpoint, on another handle (another
+ * thread), copies the WAL into the file without waiting for the writer.
+ */
+void db_chat_wal_watch(struct db *db);
+int db_chat_wal_frames(const struct db *db);
+int db_chat_checkpoint(struct db *db);
 
 /* Calls cb for each message with seq > after_seq, in order, at most limit. */
 typedef int db_chat_cb(void *arg, const struct db_chat *m);
@@ -417,6 +557,90 @@ typedef void db_network_cb(void *arg, const char *participant,
                            const struct db_network_report *r, int64_t at_ms);
 int db_session_network(struct db *db, const char *session_id, db_network_cb *cb, void *arg);
 
+/*
+ * Sessions by scheduled start, oldest first, one page at a time: those of
+ * a status (-1: any) starting in [from_ms, to_ms) (0: unbounded), after
+ * the cursor a previous page returned ("" for the first). next is ""
+ * after the last page.
+ */
+#define DB_CURSOR_MAX 64
+struct db_session_query {
+	int status;
+	int64_t from_ms, to_ms;
+	int limit; /* 1..DB_PAGE_MAX */
+	const char *cursor;
+};
+#define DB_PAGE_MAX 100
+int db_session_page(struct db *db, const struct db_session_query *q, db_session_cb *cb,
+                    void *arg, char next[DB_CURSOR_MAX]);
+
+/* Every astrologer with what they have earned. */
+typedef void db_astrologer_cb(void *arg, const char *name, int64_t earnings);
+int db_astrologer_list(struct db *db, db_astrologer_cb *cb, void *arg);
+
+/* Per astrologer, the sessions that ended in [from_ms, to_ms) (0: unbounded). */
+struct db_earnings_row {
+	const char *astrologer;
+	int64_t sessions, billed_minutes;
+	int64_t charged, commission, earnings;
+};
+typedef void db_earnings_cb(void *arg, const struct db_earnings_row *row);
+int db_earnings_report(struct db *db, int64_t from_ms, int64_t to_ms, db_earnings_cb *cb,
+                       void *arg);
+
+/*
+ * API keys: "sk_" and 43 URL-safe characters (32 random bytes), shown
+ * once by db_apikey_add; the database keeps their keyed digests. verify
+ * fills *out for a known key, revoked or not (the caller refuses a
+ * revoked one), DB_ERR_NOT_FOUND otherwise.
+ */
+#define DB_APIKEY_LEN (3 + DB_TOKEN_LEN)
+struct db_apikey {
+	int64_t id;
+	char name[DB_NAME_MAX + 1];
+	int64_t created_ms, revoked_ms, last_used_ms; /* 0: never */
+};
+int db_apikey_add(struct db *db, const char *name, int64_t now_ms, char key[DB_APIKEY_LEN + 1]);
+int db_apikey_revoke(struct db *db, const char *name, int64_t now_ms);
+typedef void db_apikey_cb(void *arg, const struct db_apikey *k);
+int db_apikey_list(struct db *db, db_apikey_cb *cb, void *arg);
+int db_apikey_verify(struct db *db, const char *key, struct db_apikey *out);
+/* One audit row: a call that came with a key (key_name NULL: an unknown one). */
+int db_audit_add(struct db *db, const char *key_name, const char *method, const char *path,
+                 int status, int64_t now_ms);
+
+/*
+ * Idempotency-Key records (per API key, kept DB_IDEM_KEEP_MS). claim, in
+ * its own transaction, answers with the state of the key: NEW (claimed
+ * now: run the request), DONE (replay status and body), RUNNING (another
+ * request holds it, for up to DB_IDEM_LEASE_MS) or MISMATCH (the key was
+ * used for another request). finish stores the answer and must run in
+ * the caller's db_tx_begin with the request's effect, so both commit or
+ * neither does; release gives up a claim whose request failed.
+ */
+#define DB_IDEM_KEEP_MS (24LL * 3600 * 1000)
+#define DB_IDEM_LEASE_MS 15000 /* longer than any live request: nginx waits 10 s for an answer */
+#define DB_IDEM_KEY_MAX 255
+enum db_idem_state { DB_IDEM_NEW, DB_IDEM_DONE, DB_IDEM_RUNNING, DB_IDEM_MISMATCH };
+struct db_idem_req {
+	int64_t key_id;
+	const char *idem_key;
+	const char *action; /* what the request does, as the front end names it */
+	const char *body;   /* its input as sent */
+	size_t body_len;
+};
+struct db_idem {
+	enum db_idem_state state;
+	unsigned char claim[16];
+	int status;   /* DONE: the stored answer */
+	char *body;   /* DONE: owned, free() it: the stored answer's body */
+};
+int db_idem_claim(struct db *db, const struct db_idem_req *q, int64_t now_ms,
+                  struct db_idem *out);
+int db_idem_finish(struct db *db, const struct db_idem_req *q, const struct db_idem *claim,
+                   int status, const char *body);
+int db_idem_release(struct db *db, const struct db_idem_req *q, const struct db_idem *claim);
+
 /* What sessionctl show prints beside the session. */
 typedef void db_event_cb(void *arg, const char *kind, const char *participant,
                          const char *detail, int64_t at_ms);
@@ -425,14 +649,17 @@ int db_session_events(struct db *db, const char *session_id, db_event_cb *cb,
 int db_settlement_get(struct db *db, const char *session_id,
                       struct db_settlement *out);
 
-/* A consistent copy of the live database into file (not the key), safe while others write. */
+/*
+ * A consistent copy of the live database into file (not the key), and of
+ * its chat file into db_chat_path(file), safe while others write.
+ */
 int db_backup(struct db *db, const char *file);
 
 /* Money at the edges: "97.00" <-> 9700. Refuses signs, >2 decimals, > DB_AMOUNT_MAX. */
 int db_money_parse(const char *s, int64_t *out);
 void db_money_format(int64_t amount, char buf[32]);
 
-/* ISO 8601 in UTC at the edges: "2024-01-01T10:00:00Z" <-> ms. */
+/* ISO 8601 in UTC at the edges: "2024-01-01T10:00:00Z" <-> ms; the years 1970..9999 once any offset applies. */
 int db_time_parse(const char *s, int64_t *out_ms);
 void db_time_format(int64_t ms, char buf[32]);
 

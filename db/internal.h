@@ -11,6 +11,16 @@
 
 #define DB_STMT_CACHE 64
 
+/* A room's chat as the current transaction sees it (chat.c). */
+struct db_chat_room {
+	char session_id[DB_ID_LEN + 1];
+	int open;                /* the session has not ended */
+	enum db_status status;
+	int64_t next_seq;
+	int64_t messages[2], bytes[2]; /* by enum db_role: what each has stored */
+};
+#define DB_CHAT_ROOMS 64
+
 struct db {
 	sqlite3 *sql;                      /* owned: closed by db_close */
 	struct {
@@ -21,6 +31,10 @@ struct db {
 	unsigned char key[DB_KEY_LEN];     /* token key; wiped by db_close */
 	struct db_config config;
 	int in_tx;                         /* a caller's db_tx_begin is open */
+	int chat_file;                     /* main is the chat file, the database is attached as "money" */
+	struct db_chat_room chat_rooms[DB_CHAT_ROOMS]; /* the current transaction's rooms; */
+	int nchat_rooms;                   /* emptied when a transaction begins or ends */
+	int wal_frames;                    /* the WAL's frames after this handle's last commit (db_chat_wal_watch) */
 	int64_t busy_since_us;             /* when the current lock wait began */
 	int busy_timeout_ms;               /* how long a lock wait may last */
 	int64_t data_version;              /* last PRAGMA data_version seen by db_changed */
@@ -48,6 +62,9 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 int db_write_begin(struct db *db);
 int db_write_commit(struct db *db);
 void db_write_rollback(struct db *db);
+
+/* A name a person gives (customer, astrologer, key, reference): 1..DB_NAME_MAX printable bytes. */
+int db_name_ok(const char *name);
 
 /* Digest of a token under the key: what the schema stores. */
 int db_token_digest(const struct db *db, const char *token,
@@ -81,5 +98,28 @@ int db_presence_billed_ms(struct db *db, const struct db_session *s, int64_t now
 /* Ends every open connection of a session that is ending. */
 int db_presence_close_all(struct db *db, const char *session_id, int64_t now_ms);
 void db_session_read(struct db *db, sqlite3_stmt *st, struct db_session *s);
+/* db_session_get for a change inside a write transaction: DB_ERR_ENDED once it is over. */
+int db_session_get_open(struct db *db, const char *session_id, struct db_session *s);
+
+/* What the outbox reports (outbox.c); the names are webhook_events' types. */
+enum db_hook {
+	DB_HOOK_BOOKING_CREATED,
+	DB_HOOK_BOOKING_CANCELLED,
+	DB_HOOK_PARTICIPANT_JOINED,
+	DB_HOOK_PARTICIPANT_LEFT,
+	DB_HOOK_SESSION_STARTED,
+	DB_HOOK_SESSION_ENDED,
+	DB_HOOK_SESSION_EXPIRED,
+	DB_HOOK_WALLET_TOPPED_UP,
+};
+/*
+ * Writes one event to the outbox inside the caller's write transaction,
+ * after the change it reports, so it commits or rolls back with it. A
+ * session's event carries a snapshot of the session as the transaction
+ * left it (role: the participant of joined/left, else -1); a wallet's
+ * names the user and the amount. One INSERT, nothing when no endpoint exists.
+ */
+int db_hook_event(struct db *db, enum db_hook type, const char *session_id, int role,
+                  int64_t user_id, int64_t amount, int64_t now_ms);
 
 #endif

@@ -191,3 +191,28 @@ int64_t db_session_credentials_until_ms(const struct db_config *c, const struct 
 	until += c->grace_ms;
 	return until < fresh ? until : fresh;
 }
+
+/*
+ * Standard Webhooks' schedule: a receiver that is down for a deploy is
+ * retried soon, one down for a day still gets everything within about
+ * three days. Jitter spreads the retries of many deliveries that failed
+ * together, so a receiver coming back is not hit by all of them at once.
+ */
+int64_t db_webhook_retry_ms(int attempts, int64_t divisor, double jitter, int64_t retry_after_ms)
+{
+	static const int64_t wait_s[DB_WEBHOOK_ATTEMPTS] = {
+		0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600};
+	int64_t ms, longest = wait_s[DB_WEBHOOK_ATTEMPTS - 1] * 1000;
+
+	if (attempts < 1 || attempts >= DB_WEBHOOK_ATTEMPTS)
+		return -1;
+	if (divisor < 1)
+		divisor = 1;
+	if (jitter < 0 || jitter > 1)
+		jitter = 0;
+	ms = wait_s[attempts] * 1000 / divisor;
+	ms += (int64_t)((double)ms * 0.2 * jitter);
+	if (retry_after_ms > longest)
+		retry_after_ms = longest;
+	return retry_after_ms > ms ? retry_after_ms : ms;
+}

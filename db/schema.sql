@@ -2,11 +2,18 @@
 --
 -- Conventions: times are INTEGER milliseconds since the Unix epoch (UTC);
 -- money is INTEGER minor units (cents/paise); every table is STRICT.
--- The library applies this file to an empty database inside one
+-- The data lives in two SQLite files, both described here. Everything
+-- above the line "-- @chat-file" is the database (money, sessions,
+-- presence); everything below it is the chat file beside it
+-- (sessions.db -> sessions-chat.db, with its own WAL), so chat's writes
+-- never hold the database's write lock and a full or locked chat file
+-- leaves booking, joins and settlement alone. make compiles each part in
+-- separately. The library applies a part to an empty file inside one
 -- transaction and sets PRAGMA user_version to the latest version. An
 -- existing database is brought up to date by db/upgrade/NNNN.sql, each
--- taking version NNNN-1 to NNNN; a change to the data edits this file and
--- adds the upgrade that does the same to a database in use.
+-- taking version NNNN-1 to NNNN in a transaction of its own; a change to
+-- the data edits this file and adds the upgrade that does the same to a
+-- database in use. The chat file has had one version so far.
 
 -- Customers. Their money lives in two accounts: 'wallet' (what they can
 -- still spend) and 'frozen' (held for booked sessions).
@@ -68,6 +75,9 @@ CREATE TABLE ledger_transactions (
                 CHECK (kind IN ('topup', 'freeze', 'settle')),
     session_id  TEXT    REFERENCES webrtc_sessions(id),
     created_ms  INTEGER NOT NULL,
+    -- the shop's own name for a top-up (its payment's id), when it gave one
+    reference   TEXT    CHECK (reference IS NULL OR (kind = 'topup'
+                               AND length(reference) BETWEEN 1 AND 100)),
     CHECK ((kind = 'topup') = (session_id IS NULL))
 ) STRICT;
 CREATE INDEX ledger_transactions_session ON ledger_transactions(session_id);
@@ -237,38 +247,6 @@ CREATE TABLE settlements (
     CHECK (commission + released = charged)
 ) STRICT;
 
--- Room chat. seq numbers a room's messages from 1; client_id makes a
--- resend after a reconnect land once, per sender: one side's ids never
--- swallow the other's messages.
-CREATE TABLE chat_messages (
-    id          INTEGER PRIMARY KEY,
-    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
-    seq         INTEGER NOT NULL CHECK (seq >= 1),
-    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
-    body        TEXT    NOT NULL
-                CHECK (length(body) BETWEEN 1 AND 4000),
-    client_id   TEXT    CHECK (length(client_id) BETWEEN 1 AND 64),
-    created_ms  INTEGER NOT NULL,
-    UNIQUE (session_id, seq),
-    UNIQUE (session_id, sender, client_id)
-) STRICT;
-
--- How much each participant has said in a session, for the chat caps:
--- kept by the trigger, so no insert can forget it.
-CREATE TABLE chat_totals (
-    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
-    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
-    messages    INTEGER NOT NULL CHECK (messages >= 0),
-    bytes       INTEGER NOT NULL CHECK (bytes >= 0),
-    PRIMARY KEY (session_id, sender)
-) STRICT, WITHOUT ROWID;
-CREATE TRIGGER chat_messages_totals AFTER INSERT ON chat_messages BEGIN
-    INSERT INTO chat_totals(session_id, sender, messages, bytes)
-    VALUES (NEW.session_id, NEW.sender, 1, length(CAST(NEW.body AS BLOB)))
-    ON CONFLICT (session_id, sender) DO UPDATE
-    SET messages = messages + 1, bytes = bytes + excluded.bytes;
-END;
-
 -- Each live connection of a participant to the relay, as it happened: the
 -- bill is the time both had one. The relay refreshes seen_ms while it is
 -- open, so an interval a dead relay never closed ends at its last sign.
@@ -306,3 +284,163 @@ CREATE TABLE network_reports (
     CHECK (relay_protocol IS NULL OR local_type = 'relay')
 ) STRICT;
 CREATE INDEX network_reports_session ON network_reports(session_id, participant, id);
+
+-- The booking API's keys. A key is shown once when it is made; only its
+-- keyed digest is kept (the key file beside the database, as for links),
+-- so this table alone lets no one in. A revoked key stays for the audit.
+CREATE TABLE api_keys (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT    NOT NULL UNIQUE
+                CHECK (length(name) BETWEEN 1 AND 100),
+    digest      BLOB    NOT NULL UNIQUE CHECK (length(digest) = 32),
+    created_ms  INTEGER NOT NULL,
+    revoked_ms  INTEGER
+) STRICT;
+
+-- Every call that came with a key: which key (NULL: one we do not know),
+-- what it asked and what it got. Never the key, a body or a link.
+CREATE TABLE api_audit (
+    id          INTEGER PRIMARY KEY,
+    key_name    TEXT,
+    method      TEXT    NOT NULL CHECK (length(method) BETWEEN 1 AND 16),
+    path        TEXT    NOT NULL CHECK (length(path) BETWEEN 1 AND 512),
+    status      INTEGER NOT NULL CHECK (status BETWEEN 100 AND 599),
+    at_ms       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX api_audit_at ON api_audit(at_ms);
+
+-- Idempotency-Key records, per API key. A request claims its key (claim
+-- is a random nonce, claimed_ms its lease) in one transaction; its effect
+-- and the answer (status, sealed body: it may hold join tokens) are
+-- written together in the next, so a retry either replays the answer or
+-- finds nothing done. request is the digest of what it does and its input.
+CREATE TABLE api_idempotency (
+    key_id      INTEGER NOT NULL REFERENCES api_keys(id),
+    idem_key    TEXT    NOT NULL CHECK (length(idem_key) BETWEEN 1 AND 255),
+    request     BLOB    NOT NULL CHECK (length(request) = 32),
+    claim       BLOB    NOT NULL CHECK (length(claim) = 16),
+    claimed_ms  INTEGER NOT NULL,
+    status      INTEGER CHECK (status BETWEEN 100 AND 599), -- NULL while running
+    response    BLOB,
+    created_ms  INTEGER NOT NULL,
+    CHECK ((status IS NULL) = (response IS NULL)),
+    PRIMARY KEY (key_id, idem_key)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX api_idempotency_created ON api_idempotency(created_ms);
+
+-- The booking API lists sessions by their start, page by page.
+CREATE INDEX webrtc_sessions_start ON webrtc_sessions(scheduled_start_ms, id);
+
+-- Webhooks: the shop's own site hears of what happens here. An endpoint's
+-- signing secret must be usable, so it is stored sealed (XSalsa20-Poly1305)
+-- under a key derived from the token key beside the database: a copy of
+-- this file alone signs nothing. During a rotation the previous secret
+-- signs too, until previous_until_ms.
+CREATE TABLE webhook_endpoints (
+    id                INTEGER PRIMARY KEY AUTOINCREMENT, -- a removed endpoint's id is never reused
+    url               TEXT    NOT NULL CHECK (length(url) BETWEEN 8 AND 512),
+    secret_sealed     BLOB    NOT NULL CHECK (length(secret_sealed) = 72),
+    previous_sealed   BLOB    CHECK (length(previous_sealed) = 72),
+    previous_until_ms INTEGER,
+    created_ms        INTEGER NOT NULL,
+    disabled_ms       INTEGER, -- the receiver answered 410 Gone
+    disabled_reason   TEXT,
+    CHECK ((previous_sealed IS NULL) = (previous_until_ms IS NULL))
+) STRICT;
+
+-- The outbox: each event is written in the transaction of the change it
+-- reports. subject is the session id, or 'user:<id>' for a wallet's events;
+-- sequence counts a subject's events from 1. payload is the whole envelope
+-- as it is posted. Events are recorded while at least one endpoint exists.
+CREATE TABLE webhook_events (
+    id          INTEGER PRIMARY KEY,
+    event_id    TEXT    NOT NULL UNIQUE,
+    type        TEXT    NOT NULL
+                CHECK (type IN ('booking.created', 'booking.cancelled',
+                       'participant.joined', 'participant.left',
+                       'session.started', 'session.ended', 'session.expired',
+                       'wallet.topped_up')),
+    subject     TEXT    NOT NULL,
+    sequence    INTEGER NOT NULL CHECK (sequence >= 1),
+    payload     TEXT    NOT NULL,
+    created_ms  INTEGER NOT NULL,
+    UNIQUE (subject, sequence)
+) STRICT;
+
+-- One event to one endpoint. Only 'pending' rows are ever sent; a later
+-- event of a subject waits while an earlier one to the same endpoint is pending.
+CREATE TABLE webhook_deliveries (
+    id              INTEGER PRIMARY KEY,
+    event_id        INTEGER NOT NULL REFERENCES webhook_events(id),
+    endpoint_id     INTEGER NOT NULL REFERENCES webhook_endpoints(id),
+    status          TEXT    NOT NULL DEFAULT 'pending'
+                    CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts        INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_ms INTEGER NOT NULL,
+    last_attempt_ms INTEGER,
+    last_status     INTEGER, -- the receiver's HTTP status; NULL: no answer
+    last_error      TEXT,
+    done_ms         INTEGER,
+    created_ms      INTEGER NOT NULL,
+    UNIQUE (event_id, endpoint_id),
+    CHECK ((status = 'pending') = (done_ms IS NULL))
+) STRICT;
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_ms)
+    WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries(endpoint_id, status);
+
+-- Every attempt, as it went.
+CREATE TABLE webhook_attempts (
+    id          INTEGER PRIMARY KEY,
+    delivery_id INTEGER NOT NULL REFERENCES webhook_deliveries(id),
+    at_ms       INTEGER NOT NULL,
+    http_status INTEGER, -- NULL: no answer (refused, timed out, address not allowed)
+    error       TEXT,
+    duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0)
+) STRICT;
+CREATE INDEX webhook_attempts_delivery ON webhook_attempts(delivery_id);
+
+-- An event goes to every endpoint enabled when it happens.
+CREATE TRIGGER webhook_events_fanout AFTER INSERT ON webhook_events BEGIN
+    INSERT INTO webhook_deliveries(event_id, endpoint_id, next_attempt_ms, created_ms)
+    SELECT NEW.id, id, NEW.created_ms, NEW.created_ms FROM webhook_endpoints
+     WHERE disabled_ms IS NULL;
+END;
+
+-- @chat-file
+-- The chat file. A key cannot point into another file: session_id names
+-- a webrtc_sessions row of the database, and the library checks that
+-- session's state (open, not ended) in the same transaction as each
+-- insert, reading the database attached read-only.
+
+-- Room chat. seq numbers a room's messages from 1; client_id makes a
+-- resend after a reconnect land once, per sender: one side's ids never
+-- swallow the other's messages.
+CREATE TABLE chat_messages (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL,
+    seq         INTEGER NOT NULL CHECK (seq >= 1),
+    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    body        TEXT    NOT NULL
+                CHECK (length(body) BETWEEN 1 AND 4000),
+    client_id   TEXT    CHECK (length(client_id) BETWEEN 1 AND 64),
+    created_ms  INTEGER NOT NULL,
+    UNIQUE (session_id, seq),
+    UNIQUE (session_id, sender, client_id)
+) STRICT;
+
+-- How much each participant has said in a session, for the chat caps:
+-- kept by the trigger, so no insert can forget it.
+CREATE TABLE chat_totals (
+    session_id  TEXT    NOT NULL,
+    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    messages    INTEGER NOT NULL CHECK (messages >= 0),
+    bytes       INTEGER NOT NULL CHECK (bytes >= 0),
+    PRIMARY KEY (session_id, sender)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER chat_messages_totals AFTER INSERT ON chat_messages BEGIN
+    INSERT INTO chat_totals(session_id, sender, messages, bytes)
+    VALUES (NEW.session_id, NEW.sender, 1, length(CAST(NEW.body AS BLOB)))
+    ON CONFLICT (session_id, sender) DO UPDATE
+    SET messages = messages + 1, bytes = bytes + excluded.bytes;
+END;

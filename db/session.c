@@ -164,6 +164,10 @@ int db_start_session(struct db *db, const char *session_id, enum db_role role,
 			err = db_fail_sql(db, "join");
 			goto fail;
 		}
+		/* Before the start, so its snapshot is the session as this join left it. */
+		if ((err = db_hook_event(db, DB_HOOK_PARTICIPANT_JOINED, session_id, (int)role, 0, 0,
+		                         now_ms)) != DB_OK)
+			goto fail;
 		if (!(st = db_stmt(db, start))) {
 			err = DB_ERR_STORE;
 			goto fail;
@@ -175,7 +179,9 @@ int db_start_session(struct db *db, const char *session_id, enum db_role role,
 			goto fail;
 		}
 		out->started_now = sqlite3_changes(db->sql) == 1;
-		if ((err = db_session_get(db, session_id, &out->session)) != DB_OK)
+		if ((out->started_now && (err = db_hook_event(db, DB_HOOK_SESSION_STARTED, session_id,
+		                                              -1, 0, 0, now_ms)) != DB_OK) ||
+		    (err = db_session_get(db, session_id, &out->session)) != DB_OK)
 			goto fail;
 	}
 	out->both_joined = db_session_has_joined(&out->session, DB_ROLE_USER) &&
@@ -336,7 +342,10 @@ static int end_open_session(struct db *db, const struct db_session *s,
 	sqlite3_bind_int64(st, 9, out->billed_seconds);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return db_fail_sql(db, "settlement");
-	return DB_OK;
+	return db_hook_event(db, out->status == DB_STATUS_COMPLETED ? DB_HOOK_SESSION_ENDED
+	                         : out->status == DB_STATUS_EXPIRED ? DB_HOOK_SESSION_EXPIRED
+	                                                            : DB_HOOK_BOOKING_CANCELLED,
+	                     s->id, -1, 0, 0, now_ms);
 }
 
 int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
@@ -373,6 +382,44 @@ int db_end_session(struct db *db, const char *session_id, enum db_reason reason,
 		by = DB_ACTOR_SYSTEM;
 	}
 	if ((err = end_open_session(db, &s, reason, by, now_ms, out)) != DB_OK)
+		goto fail;
+	return db_write_commit(db);
+fail:
+	db_write_rollback(db);
+	return err;
+}
+
+int db_session_get_open(struct db *db, const char *session_id, struct db_session *s)
+{
+	int err;
+
+	if ((err = db_session_get(db, session_id, s)) != DB_OK)
+		return err;
+	if (db_session_is_over(s))
+		return db_fail(db, DB_ERR_ENDED, "the session has ended");
+	return DB_OK;
+}
+
+int db_booking_cancel(struct db *db, const char *session_id, int64_t now_ms,
+                      struct db_settlement *out)
+{
+	struct db_session s;
+	enum db_reason reason;
+	int err;
+
+	/* Read and end in one transaction, so a join landing between them is never cancelled away. */
+	if ((err = db_write_begin(db)) != DB_OK)
+		return err;
+	if ((err = db_session_get_open(db, session_id, &s)) != DB_OK)
+		goto fail;
+	if (s.status != DB_STATUS_SCHEDULED) {
+		err = db_fail(db, DB_ERR_STATE, "both have joined: the session can only be ended");
+		goto fail;
+	}
+	/* One that is already due (its link ran out, a no-show) ends as what happened. */
+	if ((reason = db_session_due(&db->config, &s, now_ms)) == DB_REASON_NONE)
+		reason = DB_REASON_CANCELLED;
+	if ((err = end_open_session(db, &s, reason, DB_ACTOR_SYSTEM, now_ms, out)) != DB_OK)
 		goto fail;
 	return db_write_commit(db);
 fail:

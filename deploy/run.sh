@@ -6,6 +6,7 @@
 # voice and one video booking. Tokens are never stored, so a later run
 # reissues the demo links (the old ones stop working) and books a
 # replacement for any demo session that has ended or whose link ran out.
+# It makes the console an API key and prints it with the console's address.
 # While it runs, it does cron's job: sessionctl expire once a minute.
 # Its settings go to var/sessions.conf, beside the database, where every
 # program (sessionctl in another terminal too) finds them: links printed
@@ -88,6 +89,11 @@ for spec in "chat 30 15.00" "voice 30 25.00" "video 30 40.00"; do
 	echo "    customer:   $(echo "$links" | sed -n 1p)"
 	echo "    astrologer: $(echo "$links" | sed -n 2p)"
 done
+# A key is shown only when made, so each run makes the console a fresh one.
+key=$(ctl apikey add "make run $(date +%Y-%m-%dT%H:%M:%S) $$" | field key)
+echo
+echo "  console: http://127.0.0.1:$port/console"
+echo "    API key: $key"
 echo
 
 while :; do

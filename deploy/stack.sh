@@ -1,5 +1,5 @@
 #!/bin/sh
-# stack.sh: starts or stops one development stack (API programs, relay, nginx) kept in a state dir.
+# stack.sh: starts or stops one development stack (API programs, relay, webhook deliverer, nginx) kept in a state dir.
 #
 # Usage: stack.sh start VAR PORT    starts everything on ADDR:PORT, waits
 #                                   until each part answers, exits 0 (or stops
@@ -16,8 +16,8 @@
 #   SESSIONS_WS_CONN      WebSocket connections per client address (20)
 #   SESSIONS_LISTEN_ADDR  the IPv4 address nginx listens on (127.0.0.1); pages
 #                         served there may open the relay from it too
-# SESSIONS_MINUTE_MS, SESSIONS_ICE_SERVERS, SESSIONS_COMMISSION_BPS and
-# SESSIONS_PUBLIC_URL pass through to the programs.
+# SESSIONS_MINUTE_MS, SESSIONS_ICE_SERVERS, SESSIONS_COMMISSION_BPS,
+# SESSIONS_PUBLIC_URL and SESSIONS_WEBHOOK_* pass through to the programs.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,8 +57,10 @@ stop_pids() {
 stop() {
 	stop_pids "$var/nginx.pid"
 	stop_pids "$var/relay.pid"
+	stop_pids "$var/webhooks.pid"
 	stop_pids "$var"/api-*.pid
-	rm -f "$var/nginx.pid" "$var/relay.pid" "$var"/api-*.pid "$var"/api-*.sock "$var/relay.sock"
+	rm -f "$var/nginx.pid" "$var/relay.pid" "$var/webhooks.pid" "$var"/api-*.pid "$var"/api-*.sock \
+		"$var/relay.sock"
 }
 
 # Waits up to 10 s for a command to succeed.
@@ -83,7 +85,7 @@ start() {
 	# The paths go into nginx's configuration through sed and unquoted.
 	case "$var$root" in *[!A-Za-z0-9_./-]*) die "paths may only hold A-Z a-z 0-9 _ . / -" ;; esac
 	case "$addr" in ''|*[!0-9.]*) die "SESSIONS_LISTEN_ADDR must be an IPv4 address" ;; esac
-	for f in "$var/nginx.pid" "$var/relay.pid" "$var"/api-*.pid; do
+	for f in "$var/nginx.pid" "$var/relay.pid" "$var/webhooks.pid" "$var"/api-*.pid; do
 		[ -f "$f" ] || continue
 		for p in $(cat "$f"); do
 			ours "$p" && die "a stack already runs in $var (stack.sh stop $var)"
@@ -120,6 +122,10 @@ start() {
 			>>"$var/relay.log" 2>&1 &
 		echo $! > "$var/relay.pid"
 	fi
+	if [ -x "$bin/sessions-webhooks" ]; then
+		"$bin/sessions-webhooks" --db "$db" >>"$var/webhooks.log" 2>&1 &
+		echo $! > "$var/webhooks.pid"
+	fi
 	nginx -p "$var/" -e "$var/nginx-error.log" -c "$var/nginx.conf" ||
 		die "nginx did not start (port $port taken?)"
 
@@ -129,6 +135,9 @@ start() {
 	fi
 	if [ -x "$bin/relay" ]; then
 		wait_for test -S "$var/relay.sock" || die "the relay made no socket"
+	fi
+	if [ -f "$var/webhooks.pid" ]; then
+		ours "$(cat "$var/webhooks.pid")" || die "sessions-webhooks stopped: $(tail -n 1 "$var/webhooks.log")"
 	fi
 	rm -f "$var/spawn.err"
 	trap - EXIT

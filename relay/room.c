@@ -10,6 +10,7 @@
 #define RELAY_WATCH_MS 250              /* how often rooms are compared with the database */
 #define RELAY_BUCKETS 4096              /* rooms hash table */
 #define RELAY_ROOM_CHAT_WAITING 64      /* one room's messages waiting for the writer */
+#define RELAY_PRESENCE_UNSAVED_MAX 4096 /* arrivals and departures kept while the database refuses them */
 #define OTHER(role) ((role) == DB_ROLE_USER ? DB_ROLE_ASTROLOGER : DB_ROLE_USER)
 #define WARN_5 1
 #define WARN_1 2
@@ -30,6 +31,20 @@ struct relay_room {
 	lws_sorted_usec_list_t timer;    /* the next warning or ends_ms; cancel before free */
 };
 
+/*
+ * An arrival or departure the database refused (a full disk, an I/O
+ * error): kept, in order, and stored with its own time once it can be,
+ * so the bill counts the time both were there and not the time the disk
+ * was full. Kept apart from the rooms, which may go meanwhile.
+ */
+struct relay_presence_unsaved {
+	struct relay_presence_unsaved *next;
+	char session_id[DB_ID_LEN + 1];
+	enum db_role role;
+	int joined;
+	int64_t at_ms;
+};
+
 /* Every room, and the chat waiting to be stored for them. */
 struct relay_rooms {
 	struct relay *relay;
@@ -43,6 +58,8 @@ struct relay_rooms {
 	lws_sorted_usec_list_t watch_sul; /* compares rooms with the database */
 	lws_sorted_usec_list_t beat_sul;  /* presence heartbeat and the running charge */
 	int beats;                /* heartbeats so far: every third also bills */
+	struct relay_presence_unsaved *unsaved, *unsaved_tail; /* is malloc'd: oldest first */
+	int nunsaved;
 };
 
 static unsigned room_hash(const char *id)
@@ -119,6 +136,7 @@ static void presence(struct relay_room *room, enum db_role who, const char *type
 static void timer_fire(lws_sorted_usec_list_t *sul);
 static void room_end(struct relay_room *room, const struct db_session *s);
 static void room_free(struct relay_rooms *rs, struct relay_room *room);
+static int presence_flush(struct relay *r);
 
 /* Where the room's timer aims next: the session's end, or a warning before it. */
 static void timer_arm(struct relay *r, struct relay_room *room, int first)
@@ -183,6 +201,8 @@ static void timer_fire(lws_sorted_usec_list_t *sul)
 	if (room->ended)
 		return;
 	if (now >= room->ends_ms) {
+		/* The settlement bills from stored presence: what the database refused goes first. */
+		presence_flush(r);
 		if (db_session_end_due(r->db, room->session_id, now, &s, &st, &ended) != DB_OK) {
 			lwsl_warn("relay: ending a session that was due failed: %s\n", db_errmsg(r->db));
 			lws_sul_schedule(r->ctx, 0, &room->timer, timer_fire, LWS_US_PER_SEC);
@@ -276,22 +296,64 @@ void relay_room_bill(struct relay *r, struct relay_room *room)
 	}
 }
 
-/* Stores a connection's arrival or departure, then aims the timer again: an empty room ends on its own. */
+/*
+ * Stores the presence changes the database refused before, oldest first,
+ * stopping at the first that fails again; each stored one aims its room's
+ * timer again (an empty room ends on its own). DB_OK once none is left.
+ */
+static int presence_flush(struct relay *r)
+{
+	struct relay_rooms *rs = r->rooms;
+	struct relay_presence_unsaved *p;
+	struct relay_room *room;
+	struct db_session s;
+	int err, joins = 0;
+
+	while ((p = rs->unsaved)) {
+		/* A session that ended meanwhile had its presence closed for good: no arrival reopens it. */
+		if ((err = db_session_get(r->db, p->session_id, &s)) == DB_OK && !db_session_is_over(&s))
+			err = p->joined ? db_presence_join(r->db, p->session_id, p->role, p->at_ms)
+			                : db_presence_leave(r->db, p->session_id, p->role, p->at_ms);
+		if (err != DB_OK)
+			return err;
+		joins |= p->joined;
+		if (!(rs->unsaved = p->next))
+			rs->unsaved_tail = NULL;
+		rs->nunsaved--;
+		if ((room = room_find(rs, p->session_id)) && !room->ended &&
+		    db_session_get(r->db, p->session_id, &s) == DB_OK)
+			timer_follow(r, room, &s);
+		free(p);
+	}
+	/* An arrival stored late was seen until now, not only when it came. */
+	return joins ? db_presence_beat(r->db, db_now_ms()) : DB_OK;
+}
+
+/* Queues a connection's arrival or departure behind any the database refused, and stores them. */
 static void room_presence(struct relay *r, struct relay_room *room, enum db_role role, int joined)
 {
-	struct db_session s;
-	int64_t now = db_now_ms();
-	int err;
+	struct relay_rooms *rs = r->rooms;
+	struct relay_presence_unsaved *p;
 
 	if (room->ended)
 		return;
-	err = joined ? db_presence_join(r->db, room->session_id, role, now)
-	             : db_presence_leave(r->db, room->session_id, role, now);
-	if (err != DB_OK || db_session_get(r->db, room->session_id, &s) != DB_OK) {
-		lwsl_warn("relay: presence not stored: %s\n", db_errmsg(r->db));
+	if (rs->nunsaved >= RELAY_PRESENCE_UNSAVED_MAX || !(p = calloc(1, sizeof *p))) {
+		lwsl_err("relay: presence change dropped: %d waiting to be stored\n", rs->nunsaved);
 		return;
 	}
-	timer_follow(r, room, &s);
+	memcpy(p->session_id, room->session_id, sizeof p->session_id);
+	p->role = role;
+	p->joined = joined;
+	p->at_ms = db_now_ms();
+	if (rs->unsaved_tail)
+		rs->unsaved_tail->next = p;
+	else
+		rs->unsaved = p;
+	rs->unsaved_tail = p;
+	rs->nunsaved++;
+	if (presence_flush(r) != DB_OK)
+		lwsl_warn("relay: presence not stored yet (%d waiting): %s\n", rs->nunsaved,
+		          db_errmsg(r->db));
 }
 
 /*
@@ -442,6 +504,9 @@ static void watch(lws_sorted_usec_list_t *sul)
 	int n = rs->nrooms <= 256 ? rs->nrooms : (rs->nrooms + 2) / 3;
 	int changed = 1;
 
+	/* Presence the database refused is tried again on every pass, as soon as there is room. */
+	if (rs->unsaved)
+		presence_flush(r);
 	if (db_changed(r->db, &changed) != DB_OK || changed)
 		rs->watch_passes = rs->nrooms <= 256 ? 1 : 3;
 	if (rs->watch_passes > 0) {
@@ -592,7 +657,7 @@ void relay_room_shutdown(struct relay *r)
 
 	lws_sul_cancel(&rs->watch_sul);
 	lws_sul_cancel(&rs->beat_sul);
-	answers_deliver(r, relay_chat_writer_take(r->writer));
+	relay_room_answers(r);
 	answers_deliver(r, relay_chat_writer_stop(&r->writer));
 	rs->stopping = 1;
 	for (room = rs->all; room; room = next) {
@@ -614,6 +679,16 @@ void relay_room_shutdown(struct relay *r)
  */
 void relay_room_free(struct relay *r)
 {
+	struct relay_presence_unsaved *p;
+
+	/* The next start closes what is left open at its last heartbeat (db_presence_recover). */
+	if (r->rooms->unsaved && presence_flush(r) != DB_OK)
+		lwsl_warn("relay: %d presence changes not stored: %s\n", r->rooms->nunsaved,
+		          db_errmsg(r->db));
+	while ((p = r->rooms->unsaved)) {
+		r->rooms->unsaved = p->next;
+		free(p);
+	}
 	free(r->rooms);
 	r->rooms = NULL;
 }

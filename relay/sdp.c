@@ -79,7 +79,13 @@ int relay_sdp_check(const char *sdp, size_t len, enum db_type type)
 				return RELAY_SDP_MALFORMED;
 		if (lines++ == 0 && (n != 3 || memcmp(p, "v=0", 3)))
 			return RELAY_SDP_MALFORMED;
-		if (media && n == 13 && !memcmp(p, "a=bundle-only", 13))
+		/*
+		 * Browsers have matched the attribute's name as a prefix
+		 * ("a=bundle-only", "a=bundle-only:x", "a=bundle-only x", older
+		 * ones anything after it): so does this, to count every section
+		 * one of them would use.
+		 */
+		if (media && n >= 13 && !memcmp(p, "a=bundle-only", 13))
 			bundle_only = 1;
 		if (p[0] != 'm')
 			continue;

@@ -41,7 +41,15 @@ static const struct wire_error wire_errors[] = {
 	{WIRE_UNAVAILABLE, 0, 503, "unavailable", "The database is unavailable."},
 	{WIRE_LIMIT, DB_ERR_LIMIT, 429, "limit_reached",
 	 "You have used up what you may store in this session; nothing more was stored."},
+	{WIRE_STORAGE_FULL, DB_ERR_FULL, 503, "storage_full",
+	 "The server has no room to store this right now; nothing was stored. Try again later."},
 	{WIRE_QUERY, 0, 400, "query_not_allowed", "Tokens never go in URLs: send no query string."},
+	{WIRE_NO_KEY, 0, 401, "missing_api_key", "Send an API key as Authorization: Bearer sk_..."},
+	{WIRE_BAD_KEY, 0, 401, "invalid_api_key", "This API key is not valid, or it was revoked."},
+	{WIRE_IDEM_REUSED, 0, 422, "idempotency_key_reused",
+	 "This Idempotency-Key was used for another request."},
+	{WIRE_IDEM_RUNNING, 0, 409, "idempotency_key_in_use",
+	 "A request with this Idempotency-Key is still running: retry in a moment."},
 	{WIRE_INTERNAL, DB_ERR_STORE, 500, "internal", "Something went wrong on the server."},
 };
 #define WIRE_NERRORS ((int)(sizeof wire_errors / sizeof wire_errors[0]))

@@ -45,6 +45,11 @@ enum wire_err {
 	WIRE_QUERY = -32,
 	WIRE_LIMIT = -33,
 	WIRE_INTERNAL = -34,
+	WIRE_STORAGE_FULL = -35,
+	WIRE_NO_KEY = -36,
+	WIRE_BAD_KEY = -37,
+	WIRE_IDEM_REUSED = -38,
+	WIRE_IDEM_RUNNING = -39,
 };
 
 struct wire_error {

@@ -50,7 +50,11 @@ export class Chat {
     this.unread = 0;
     this.newBtn.addEventListener('click', () => { this.toEnd(); this.input.focus(); });
     this.list.addEventListener('scroll', () => { if (this.atEnd()) this.clearUnread(); });
-    emojiPicker(this.input, () => this.grow());
+    emojiPicker($('emoji-btn'), $('emoji-panel'), (e) => {
+      this.input.setRangeText(e, this.input.selectionStart, this.input.selectionEnd, 'end');
+      this.grow();
+      this.input.focus();
+    });
     $('composer').addEventListener('submit', (e) => { e.preventDefault(); this.submit(); });
     this.input.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.submit(); }

@@ -21,6 +21,7 @@ const LINES = {
   busy: 'The server is busy. Try again in a moment.',
   unavailable: 'The server is not available. Try again in a moment.',
   internal: 'Something went wrong on the server. Try again in a moment.',
+  storage_full: 'The server could not save this right now. Try again later.',
   name_taken: 'That name is already taken.',
   insufficient_funds: 'There is not enough money in the wallet.',
   already_joined: 'This connection has already joined the session.',
@@ -36,6 +37,10 @@ const LINES = {
   limit_reached: 'You cannot send more messages in this session.',
   replaced: 'This session was opened somewhere else.',
   unknown_type: 'The server did not understand what was sent.',
+  missing_api_key: 'Sign in with an API key.',
+  invalid_api_key: 'This API key does not work: it is mistyped or was revoked.',
+  idempotency_key_reused: 'This request was already made with different details.',
+  idempotency_key_in_use: 'The same request is still being handled. Try again in a moment.',
 };
 
 export const CODES = Object.freeze(Object.keys(LINES));
@@ -47,7 +52,7 @@ export const FATAL = new Set(['unknown_link', 'missing_token', 'link_expired', '
 export const RETRY = new Set(['replaced', 'network']);
 
 // A refusal from the relay that the user should hear about while the room carries on.
-export const WARN = new Set(['rate_limited', 'internal', 'busy', 'bad_message', 'limit_reached']);
+export const WARN = new Set(['rate_limited', 'internal', 'storage_full', 'busy', 'bad_message', 'limit_reached']);
 
 // The error state's title, what happened and what to do next. `network` is the page's own: no server answered.
 const PAGES = {

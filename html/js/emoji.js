@@ -1,5 +1,5 @@
-// emoji.js: the composer's emoji picker: a small built-in grid, used by mouse, touch or keyboard.
-import { $, show } from './ui.js';
+// emoji.js: emoji pickers (the composer's, a call's quick reactions): a small built-in grid, used by mouse, touch or keyboard.
+import { show } from './ui.js';
 
 // Names for screen readers, which do not all speak every emoji.
 const EMOJI = [
@@ -10,16 +10,18 @@ const EMOJI = [
 ];
 const COLS = 6;
 
-// input: the textarea an emoji goes into; changed: called after it has, so the box can resize.
-export function emojiPicker(input, changed) {
-  const btn = $('emoji-btn');
-  const panel = $('emoji-panel');
-  const keys = EMOJI.map(([e, name]) => {
+// The name a screen reader says for one of the built-in emoji.
+export const emojiName = (e) => (EMOJI.find(([x]) => x === e) || [e, e])[1];
+
+// A grid of emoji in panel, opened by btn; pick(emoji) is called with the one chosen, after the grid closes.
+// only: the emoji to offer (all the built-in ones when absent).
+export function emojiPicker(btn, panel, pick, only) {
+  const keys = (only || EMOJI.map(([e]) => e)).map((e) => {
     const b = document.createElement('button');
     b.type = 'button';
     b.className = 'emoji';
     b.textContent = e;
-    b.setAttribute('aria-label', name);
+    b.setAttribute('aria-label', emojiName(e));
     b.tabIndex = -1;
     return b;
   });
@@ -45,10 +47,8 @@ export function emojiPicker(input, changed) {
   panel.addEventListener('click', (e) => {
     const k = e.target.closest('button.emoji');
     if (!k) return;
-    input.setRangeText(k.textContent, input.selectionStart, input.selectionEnd, 'end');
-    changed();
     open(false);
-    input.focus();
+    pick(k.textContent);
   });
   panel.addEventListener('keydown', (e) => {
     const i = keys.indexOf(document.activeElement);

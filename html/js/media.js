@@ -1,4 +1,4 @@
-// media.js: a voice or video room's media: the call, local and remote streams, mute and camera, meters, quality.
+// media.js: a voice or video room's media: the call, local and remote streams, mute, camera and screen, meters, quality.
 import { $, show, text, initials, warn, announce } from './ui.js';
 import { Call, selectedPair } from './call.js';
 import { openTrack, helpFor, watchLevel, stopStream } from './devices.js';
@@ -32,6 +32,9 @@ export class Media {
     this.camOff = false;
     this.camFailed = video && !!(failed && failed.video);
     this.remoteCamOff = false;
+    this.screen = null;          // the shared screen's track while it replaces the camera's on the call
+    // Phones and tablets cannot share their screen from a page (a coarse pointer says which those are).
+    this.canShare = video && !!(navigator.mediaDevices && navigator.mediaDevices.getDisplayMedia) && !matchMedia('(pointer: coarse)').matches;
     this.stopMeter = () => {};
     this.stopRemoteMeter = () => {};
     show($(video ? 'v-video' : 'v-voice'));
@@ -70,6 +73,7 @@ export class Media {
     $('ct-cam').addEventListener('click', () => this.toggleCamera());
     $('ct-retry-mic').addEventListener('click', () => this.retry('audio'));
     $('ct-retry-cam').addEventListener('click', () => this.retry('video'));
+    $('ct-screen').addEventListener('click', () => (this.screen ? this.stopSharing() : this.share()));
     $('vi-tap').addEventListener('click', () => { show($('vi-tap'), false); this.playRemote(); });
   }
 
@@ -158,6 +162,8 @@ export class Media {
 
   remoteState(f) {
     this.remoteCamOff = f.video === false;
+    $('v-video').classList.toggle('shared', f.screen === true);
+    show($('vi-remote-screen'), f.screen === true);
     show($('vi-remote-muted'), f.audio === false);
     show($('vo-other-muted'), f.audio === false);
     show($('vi-remote-off'), this.remoteCamOff);
@@ -165,7 +171,8 @@ export class Media {
   }
 
   sendState() {
-    this.send({ type: 'media-state', audio: !this.muted, video: this.video ? !this.camOff : false });
+    const screen = !!this.screen;
+    this.send({ type: 'media-state', audio: !this.muted, video: this.video ? screen || !this.camOff : false, ...(screen ? { screen } : {}) });
   }
 
   // A device that did not open has a retry in place of its toggle.
@@ -181,7 +188,13 @@ export class Media {
     show($('ct-retry-cam'), this.camFailed);
     text('ct-cam', this.camOff ? 'Camera on' : 'Camera off');
     $('ct-cam').setAttribute('aria-pressed', String(this.camOff));
-    show($('vi-local-off'), this.camOff);
+    // While the screen is on the call the camera waits: it comes back as it was when sharing stops.
+    $('ct-cam').disabled = $('ct-retry-cam').disabled = !!this.screen;
+    show($('vi-local-off'), this.camOff && !this.screen);
+    show($('ct-screen'), this.canShare);
+    text('ct-screen', this.screen ? 'Stop sharing' : 'Share screen');
+    $('ct-screen').setAttribute('aria-pressed', String(!!this.screen));
+    $('vi-local').parentElement.classList.toggle('shared', !!this.screen);
   }
 
   // The control a joined participant most likely wants first; focus starts there, not on End session.
@@ -260,6 +273,39 @@ export class Media {
     this.sendState();
   }
 
+  // The screen (or window) replaces the camera on the call, so the other side needs no renegotiation;
+  // the browser's own "Stop sharing" ends it as the button does.
+  async share() {
+    const b = $('ct-screen');
+    b.disabled = true;
+    try {
+      const s = await navigator.mediaDevices.getDisplayMedia({ video: true, audio: false });
+      const t = s.getVideoTracks()[0];
+      t.addEventListener('ended', () => { if (this.screen === t) this.stopSharing(); });
+      await this.call.setTrack('video', t);
+      this.screen = t;
+      $('vi-local').srcObject = s;
+      announce('You are sharing your screen');
+    } catch (e) {
+      // Closing the browser's picker is a choice, not a fault.
+      if (e.name !== 'NotAllowedError' && e.name !== 'AbortError') warn(`The screen could not be shared: ${e.message || e.name}.`);
+    }
+    b.disabled = false;
+    this.buttons();
+    this.sendState();
+  }
+
+  async stopSharing() {
+    const t = this.screen;
+    this.screen = null;
+    if (t) t.stop();
+    await this.call.setTrack('video', this.camOff ? null : this.stream.getVideoTracks()[0] || null);
+    $('vi-local').srcObject = this.stream;
+    this.buttons();
+    this.sendState();
+    announce('Screen sharing stopped');
+  }
+
   // Without packets arriving there is no connection to measure: the words say so instead of the last round trip.
   quality(q) {
     const el = $('ac-net');
@@ -275,6 +321,7 @@ export class Media {
   stop() {
     clearTimeout(this.iceTimer);
     clearTimeout(this.pathTimer);
+    if (this.screen) this.screen.stop();
     this.call.stop();
     this.stopMeter();
     this.stopRemoteMeter();

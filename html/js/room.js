@@ -5,16 +5,19 @@ import { FATAL, WARN, line } from './codes.js';
 import { Relay } from './relay.js';
 import { Chat } from './chat.js';
 import { Media } from './media.js';
+import { Reactions } from './reactions.js';
 import { showError } from './error.js';
 import { showSummary } from './summary.js';
 
 // How often, once the deadline has passed, the page asks the API whether the session is over.
 const POLL_MS = 3000;
+// How long after a busy answer the page sends its pending chat again.
+const BUSY_RETRY_MS = 1500;
 
 // devices: what the device check opened and chose (see Media), handed over to a voice or video room.
 export function enterRoom(ctx, devices) {
   // billing: the server's latest running charge; started: whether the End button last read as ending (not leaving).
-  const r = { ctx, relay: null, chat: null, media: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, ending: false };
+  const r = { ctx, relay: null, chat: null, media: null, reactions: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, busyTimer: 0, ending: false };
   setState('active');
   text('ac-type', typeName[ctx.kind] || ctx.kind);
   text('ac-other', ctx.otherName);
@@ -35,6 +38,7 @@ export function enterRoom(ctx, devices) {
     $('msg-input').focus();
   } else {
     r.media = new Media(ctx, devices, { send, onPath: (st) => mediaPath(r, st) });
+    r.reactions = new Reactions(send, ctx.otherName);
     r.media.focus();
   }
   r.ticker = setInterval(() => tick(r), 500);
@@ -108,6 +112,9 @@ const FRAMES = {
   'media-state'(r, f) {
     if (r.media && f.participantType === r.ctx.otherRole) r.media.remoteState(f);
   },
+  reaction(r, f) {
+    if (r.reactions && f.from === r.ctx.otherRole) r.reactions.receive(f);
+  },
   // The relay warns at 5 and at 1 paid minute left; the words come from the seconds it counts.
   'time-warning'(r, f) {
     const msg = `${timeLeftWords(f.remainingSeconds)} left in this session.`;
@@ -122,6 +129,11 @@ const FRAMES = {
     if (f.code === 'session_ended') finish(r, {});
     else if (FATAL.has(f.code)) { teardown(r); showError(r.ctx, f); }
     else if (WARN.has(f.code)) warn(line(f.code, f.message));
+    // Chat the server could not take yet stays pending; it goes again, with the same ids, a moment later.
+    if (f.code === 'busy' && r.chat) {
+      clearTimeout(r.busyTimer);
+      r.busyTimer = setTimeout(() => r.chat.resend(), BUSY_RETRY_MS);
+    }
   },
 };
 

@@ -30,6 +30,9 @@ chat_max_messages|0|
 chat_max_bytes|100|
 chat_before_start_messages|1001|
 minute_ms|99|
+webhook_allow_private|yes|
+webhook_timeout_seconds|16|
+webhook_retry_divisor|0|
 EOF
 }
 
@@ -39,7 +42,7 @@ env_of() { sessionctl config 2>/dev/null | jq -r ".$1.env"; }
 refused_by_all() {
 	local key=$1 value=$2 extra=$3 var out port
 	var=$(env_of "$key")
-	for prog in sessionctl api-validate api-health relay; do
+	for prog in sessionctl api-validate api-health relay sessions-webhooks; do
 		case $prog in
 		sessionctl) set -- sessionctl --db "$db" wallet show nobody ;;
 		relay) set -- relay --db "$db" --port 1 --origin http://127.0.0.1:1 ;;
@@ -60,7 +63,7 @@ check "every key the programs know has a bad value tested here ($tested)" \
 while IFS='|' read -r key value extra; do
 	shown=$value
 	[ ${#shown} -gt 30 ] && shown="${shown:0:20}... (${#value} bytes)"
-	check "$key = '$shown' stops sessionctl, the API programs and the relay, naming $key" \
+	check "$key = '$shown' stops sessionctl, the API programs, the relay and the deliverer, naming $key" \
 		refused_by_all "$key" "$value" "$extra"
 done < <(bad_values)
 
@@ -117,4 +120,19 @@ named_wins() {
 		jsonok '.public_url.source == "default"'
 }
 check "SESSIONS_CONF still wins over the file beside the database" named_wins
+# A line of the file holds at most 4094 bytes; a NUL byte would cut one short unseen.
+conf_says() { # FILE PATTERN: sessionctl refuses the file, saying PATTERN
+	local out
+	out=$(SESSIONS_CONF=$1 sessionctl --db "$db" list 2>&1 >/dev/null) && return 1
+	printf '%s' "$out" | grep -q "$2"
+}
+{ printf '#'; head -c 4093 /dev/zero | tr '\0' a; printf '\n'; } >"$TAP_TMP/line-4094.conf"
+{ printf '#'; head -c 4094 /dev/zero | tr '\0' a; printf '\n'; } >"$TAP_TMP/line-4095.conf"
+printf 'grace_seconds = 5\npublic_url = https://shop.example\0.evil.example\n' >"$TAP_TMP/nul.conf"
+check "a line of 4094 bytes in the file is read" \
+	sh -c "SESSIONS_CONF='$TAP_TMP/line-4094.conf' sessionctl --db '$db' list >/dev/null"
+check "a line of 4095 bytes is refused as too long, naming the line" \
+	conf_says "$TAP_TMP/line-4095.conf" 'line-4095.conf:1: line too long'
+check "a NUL byte in the file is refused as such, naming the line" \
+	conf_says "$TAP_TMP/nul.conf" 'nul.conf:2: a NUL byte'
 tap_exit

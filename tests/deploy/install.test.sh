@@ -57,8 +57,9 @@ mkdir -p "$TAP_TMP/state"
 sed -i "s|^database = .*|database = $TAP_TMP/state/sessions.db|; s|^public_url = .*|public_url = https://shop.example|" "$conf"
 export SESSIONS_CONF=$conf
 unset SESSIONS_DB SESSIONS_PUBLIC_URL
-check "sessionctl init makes the database (0640) and its key (0600) where the file says" \
+check "sessionctl init makes the database and its chat file (0640) and its key (0600) where the file says" \
 	sh -c "'$ctl' init >/dev/null && [ \$(stat -c %a '$TAP_TMP/state/sessions.db') = 640 ] &&
+	       [ \$(stat -c %a '$TAP_TMP/state/sessions-chat.db') = 640 ] &&
 	       [ \$(stat -c %a '$TAP_TMP/state/sessions.db.key') = 600 ]"
 # coturn beside the site: init makes the shared secret once and puts it in both files.
 coturn=$TAP_TMP/turnserver.conf
@@ -105,6 +106,14 @@ validate_ok() {
 	fcgi_post "$TAP_TMP/validate.sock" "$tok" | jsonok '.valid == true and .sessionType == "voice"'
 }
 check "sessions-run api validate answers for the configured database" wait_for validate_ok
+# The booking API's program has a digit in its name (api-v1).
+key=$("$ctl" apikey add installer | jq -r .key)
+spawn-fcgi -s "$TAP_TMP/v1.sock" -P "$TAP_TMP/v1.pid" -- "$lib/sessions-run" api v1 >/dev/null 2>&1
+v1_ok() {
+	REQUEST_METHOD=GET REQUEST_URI=/api/v1/astrologers HTTP_AUTHORIZATION="Bearer $key" \
+		cgi-fcgi -bind -connect "$TAP_TMP/v1.sock" | sed '1,/^\r\{0,1\}$/d' | jsonok '.astrologers[0].astrologer == "Vega"'
+}
+check "sessions-run api v1 answers the booking API for the configured database" wait_for v1_ok
 "$lib/sessions-run" relay "$TAP_TMP/relay.sock" 2>>"$TAP_TMP/relay.log" &
 echo $! >"$TAP_TMP/relay.pid"
 check "sessions-run relay listens on the socket it is given" wait_for test -S "$TAP_TMP/relay.sock"

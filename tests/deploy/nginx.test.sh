@@ -108,10 +108,45 @@ check "a body over 16 KiB is refused with 413 and a JSON error" \
 	sh -c 'tail -1 | grep -qx 413' <<<"$big"
 check "... whose code is body_too_large" jsonok '.error.code == "body_too_large"' <<<"$(head -1 <<<"$big")"
 
+key=$(sessionctl apikey add shop | jq -r .key)
+v1() { https "/api/v1$1" -H "Authorization: Bearer $key" -w '\n%{http_code}'; }
+check "GET /api/v1/bookings answers through TLS, query string and all" \
+	sh -c 'tail -1 | grep -qx 200 && head -1 | jq -e ".bookings | length == 1" >/dev/null' <<<"$(v1 '/bookings?limit=5')"
+v1h=$(headers_of /api/v1/astrologers -H "Authorization: Bearer $key")
+check "/api/v1 answers are never cached" grep -qi '^cache-control: no-store$' <<<"$v1h"
+check "... and carry every security header" has_headers "$v1h"
+check "a body over 16 KiB to /api/v1 is refused with 413 body_too_large" \
+	sh -c 'tail -1 | grep -qx 413 && head -1 | jq -e ".error.code == \"body_too_large\"" >/dev/null' \
+	<<<"$(https /api/v1/users -X POST -H 'Content-Type: application/json' --data-binary @"$TAP_TMP/big" -w '\n%{http_code}')"
+con=$(headers_of /console)
+check "the console is served over TLS" grep -q '^HTTP/2 200' <<<"$con"
+check "... never cached" grep -qi '^cache-control: no-store$' <<<"$con"
+check "... with every security header" has_headers "$con"
+# The site's own list of addresses: only the listed ones reach the API.
+printf 'allow 192.0.2.1;\ndeny all;\n' >"$site/api-access.conf"
+nginx -s reload -p "$site/" -e "$site/log/error.log" -c "$site/nginx.conf" && sleep 1
+denied=$(v1 /astrologers)
+check "with an allow list that lacks this address, /api/v1 answers 403 forbidden in JSON" \
+	sh -c 'tail -1 | grep -qx 403 && head -1 | jq -e ".error.code == \"forbidden\"" >/dev/null' <<<"$denied"
+check "... while the join links still work" validate_ok
+check "... and the console is refused too" test "$(https /console -o /dev/null -w '%{http_code}')" = 403
+printf 'allow 127.0.0.1;\ndeny all;\n' >"$site/api-access.conf"
+nginx -s reload -p "$site/" -e "$site/log/error.log" -c "$site/nginx.conf" && sleep 1
+check "with this address listed, /api/v1 answers again" test "$(v1 /astrologers | tail -1)" = 200
+rm -f "$site/api-access.conf"
+nginx -s reload -p "$site/" -e "$site/log/error.log" -c "$site/nginx.conf" && sleep 1
+
 check "a WebSocket through TLS reaches the relay's unix socket and joins the room" \
 	test "$(ws_first https://sessions.example.com "$tok")" = joined
 check "a WebSocket from another origin is refused" \
 	test "$(ws_first https://evil.example "$tok")" = error:forbidden
+
+relay_pid=$(cat "$site/relay.pid")
+kill "$relay_pid" && wait "$relay_pid" 2>/dev/null
+down=$(https /ws --http1.1 -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+	-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -H 'Origin: https://sessions.example.com' -w '\n%{http_code}')
+check "with the relay down, a WebSocket handshake gets 503 and the API's JSON unavailable, not nginx's HTML page" \
+	sh -c 'tail -1 | grep -qx 503 && head -1 | jq -e ".error.code == \"unavailable\"" >/dev/null' <<<"$down"
 
 sleep 2 # let the rate limiter's bucket refill after the checks above
 urls=()
@@ -125,4 +160,5 @@ check "40 API requests at once from one address: the burst of 20 passes, the res
 
 check "the access log has the masked join path" grep -q '"GET /session/\[token\]"' "$site/log/sessions-access.log"
 check "no log holds the token" sh -c "! grep -rqF '$tok' '$site/log'"
+check "no log holds the API key" sh -c "! grep -rqF '$key' '$site/log'"
 tap_exit

@@ -14,8 +14,10 @@ for name in $endpoints; do
 			>"$units/sessions-api@$name.$kind"
 	done
 done
-sed "s|/usr/local/|$dest/usr/local/|g" "$dest/etc/systemd/system/sessions-relay.service" \
-	>"$units/sessions-relay.service"
+for unit in sessions-relay sessions-webhooks; do
+	sed "s|/usr/local/|$dest/usr/local/|g" "$dest/etc/systemd/system/$unit.service" \
+		>"$units/$unit.service"
+done
 
 # verify: exit 0 and not one warning (an unknown key is only a warning).
 verify_clean() {
@@ -29,6 +31,7 @@ for name in $endpoints; do
 		verify_clean "./sessions-api@$name.socket" "./sessions-api@$name.service"
 done
 check "systemd-analyze verify: sessions-relay.service" verify_clean ./sessions-relay.service
+check "systemd-analyze verify: sessions-webhooks.service" verify_clean ./sessions-webhooks.service
 # coturn: Debian's unit with the installed drop-in beside it, as systemd would merge them.
 mkdir -p "$units/coturn.service.d"
 cp "$dest/etc/systemd/system/coturn.service.d/sessions.conf" "$units/coturn.service.d/"
@@ -47,7 +50,7 @@ check "verify_clean catches a program that is not installed" fails verify_clean 
 
 # Exposure on systemd's 0-10 scale (lower is safer); --threshold is in tenths.
 exposure() { systemd-analyze security --offline=true --threshold=20 "$units/$1" >/dev/null 2>&1; }
-for unit in sessions-api@validate.service sessions-relay.service; do
+for unit in sessions-api@validate.service sessions-relay.service sessions-webhooks.service; do
 	level=$(systemd-analyze security --offline=true "$units/$unit" 2>/dev/null | sed -n 's/.*exposure level for .*: \([0-9.]*\).*/\1/p')
 	check "$unit: offline security exposure $level is at most 2.0" exposure "$unit"
 done
@@ -65,6 +68,8 @@ check "sessions-api@.service runs as sessions, restarts on failure, hardened" \
 	hardened "$dest/etc/systemd/system/sessions-api@.service"
 check "sessions-relay.service runs as sessions, restarts on failure, hardened" \
 	hardened "$dest/etc/systemd/system/sessions-relay.service"
+check "sessions-webhooks.service runs as sessions, restarts on failure, hardened" \
+	hardened "$dest/etc/systemd/system/sessions-webhooks.service"
 
 # The sockets the units make are the sockets the site talks to, and only nginx may use them.
 site=$dest/etc/nginx/sites-available/sessions
@@ -83,6 +88,13 @@ routed() {
 	re=$(grep -o 'location ~ "^/api/(sessions[^"]*"' "$site" | cut -d'"' -f2)
 	[ -n "$re" ] || { echo "# the site has no API location"; return 1; }
 	for name in $endpoints; do
+		# An API of its own folder (cgi/v1/) routes its paths itself: the site hands it /api/NAME/.
+		if [ -d "$root/cgi/$name" ]; then
+			grep -q "^ *location /api/$name/ {" "$site" &&
+				grep -q "fastcgi_pass unix:/run/sessions-api/$name.sock;" "$site" ||
+				{ echo "# /api/$name/ is not routed to its socket"; return 1; }
+			continue
+		fi
 		path=/api/sessions/$name
 		[ "$name" = health ] && path=/api/health
 		grep -qE "^ +$path +$name;$" "$site" || { echo "# $path is not in the site's map"; return 1; }

@@ -160,7 +160,8 @@ async function browser(args = FAKE, executablePath = CHROMIUM) {
   return b;
 }
 
-// Records, without changing them, every getUserMedia call and every RTCPeerConnection the page makes.
+// Records, without changing them, every getUserMedia call, every stream the page opens (screens too) and
+// every RTCPeerConnection it makes.
 function probe() {
   window.__probe = { gum: [], pcs: [], streams: [] };
   const md = navigator.mediaDevices;
@@ -170,6 +171,10 @@ function probe() {
       window.__probe.gum.push(JSON.parse(JSON.stringify(c || {})));
       return orig(c).then((st) => { window.__probe.streams.push(st); return st; });
     };
+  }
+  if (md && md.getDisplayMedia) {
+    const orig = md.getDisplayMedia.bind(md);
+    md.getDisplayMedia = (c) => orig(c).then((st) => { window.__probe.streams.push(st); return st; });
   }
   const Orig = window.RTCPeerConnection;
   if (Orig) {

@@ -23,3 +23,15 @@ tap_tmpdir() {
 # jsonok FILTER: stdin is exactly one JSON value for which the jq FILTER is true
 # (empty input fails: jq -e alone would pass it).
 jsonok() { jq -se "length == 1 and (.[0] | $1)" >/dev/null 2>&1; }
+
+# refused WHAT ARGS...: the suite's ctl with ARGS exits non-zero with a
+# message on stderr and leaves the suite's dump unchanged (a bad input
+# changes nothing). The suite defines ctl and dump.
+refused() {
+	local what=$1; shift
+	local before after err rc
+	before=$(dump)
+	err=$(ctl "$@" 2>&1 >/dev/null); rc=$?
+	after=$(dump)
+	check "refused: $what" test "$rc" -ne 0 -a -n "$err" -a "$before" = "$after"
+}

@@ -68,6 +68,20 @@ const checks = [
     eq((await late.next('error')).code, 'session_ended', 'no joining after the end');
   }],
 
+  ['a message sent in the moment after an end is refused, not stored, and never reaches the other side', async () => {
+    const b = s.book('chat');
+    const u = await joinT(b.userToken);
+    const a = await joinT(b.astrologerToken);
+    await u.next('session-started');
+    const r = await s.api('end', b.astrologerToken);
+    eq(r.status, 200, 'the API ends it');
+    u.send({ type: 'message', message: 'too late', clientId: 'late-1' });
+    const answer = await u.next((f) => (f.type === 'message' && f.clientId === 'late-1') || f.type === 'error');
+    eq([answer.type, answer.code], ['error', 'session_ended'], 'the sender is told the session has ended');
+    await a.next('session-ended', 1500);
+    eq(a.frames.filter((f) => f.type === 'message').length, 0, 'the other side never got it');
+  }],
+
   ['an end by sessionctl reaches the room within a second; a link nobody else came to ends when it runs out', async () => {
     const b = s.book('voice');
     const u = await joinT(b.userToken);

@@ -1,5 +1,7 @@
 // room.test.js: joining, presence, chat with history and dedup, takeover, isolation, session types — through nginx.
 'use strict';
+const fs = require('fs');
+const path = require('path');
 const { Stack, Client, join, run, assert, eq, sleep, sdp } = require('./lib');
 
 let s;
@@ -70,7 +72,13 @@ const checks = [
     eq((await u.next('ice-candidate')).candidate, null, 'end of candidates relayed');
     u.send({ type: 'media-state', audio: false, video: true });
     const ms = await a.next('media-state');
-    eq([ms.participantType, ms.audio, ms.video], ['user', false, true], 'media-state relayed');
+    eq([ms.participantType, ms.audio, ms.video, ms.screen], ['user', false, true, false], 'media-state relayed');
+    u.send({ type: 'media-state', audio: true, video: true, screen: true });
+    eq((await a.next('media-state')).screen, true, 'a shared screen is relayed as such');
+    u.send({ type: 'media-state', audio: true, video: false, screen: true });
+    eq((await u.next('error')).code, 'invalid_field', 'a screen without video is refused');
+    u.send({ type: 'media-state', audio: true, video: true, screen: 'yes' });
+    eq((await u.next('error')).code, 'invalid_field', 'screen must be a boolean');
     a.send({ type: 'message', message: 'second' });
     const m2 = await u.next('message');
     eq([m2.seq, m2.senderType, m2.clientId], [2, 'astrologer', null], 'a message without clientId');
@@ -138,6 +146,20 @@ const checks = [
     u2.close(); u3.close(); a.close();
   }],
 
+  ["each side's clientIds are its own: the same id from the other side is another message", async () => {
+    const b = s.book('chat');
+    const u = await joinT(b.userToken);
+    const a = await joinT(b.astrologerToken);
+    u.send({ type: 'message', message: 'from the customer', clientId: 'same-1' });
+    eq((await a.next('message')).message, 'from the customer', 'the astrologer gets the first');
+    a.send({ type: 'message', message: 'from the astrologer', clientId: 'same-1' });
+    const reply = await u.next((f) => f.type === 'message' && f.senderType === 'astrologer');
+    eq(reply.message, 'from the astrologer', 'the customer gets the reply, not swallowed as a resend');
+    const u2 = await joinT(b.userToken);
+    eq(u2.joined.history.map((m) => m.message), ['from the customer', 'from the astrologer'], 'history holds both');
+    u.close(); u2.close(); a.close();
+  }],
+
   ['a second connection with the same token takes over; the first is told and closed', async () => {
     const b = s.book('chat');
     const first = await joinT(b.userToken);
@@ -189,6 +211,74 @@ const checks = [
     u.close(); a.close();
   }],
 
+  ["SDP as real Chromium writes it: each session type passes its own media and refuses the rest", async () => {
+    const fixture = (name) => fs.readFileSync(path.join(__dirname, 'sdp', `chromium-${name}.sdp`), 'utf8');
+    // A rejected-looking video section that a browser still uses: port 0 and one of the ways bundle-only may be written.
+    const hidden = (mark) => fixture('voice-offer') + fixture('video-offer')
+      .split(/(?=^m=)/m).find((sec) => sec.startsWith('m=video'))
+      .replace(/^m=video 9 /, 'm=video 0 ').replace(/(a=mid:[^\r\n]*\r\n)/, `$1${mark}\r\n`);
+    const cases = {
+      voice: { pass: ['voice-offer', 'voice-answer'],
+        refuse: [['video-offer', 'video_not_allowed'], ['video-answer', 'video_not_allowed'],
+          ['datachannel-offer', 'media_not_allowed'], ['datachannel-answer', 'media_not_allowed']] },
+      video: { pass: ['voice-offer', 'voice-answer', 'video-offer', 'video-answer'],
+        refuse: [['datachannel-offer', 'media_not_allowed'], ['datachannel-answer', 'media_not_allowed']] },
+    };
+    for (const [type, { pass, refuse }] of Object.entries(cases)) {
+      const b = s.book(type);
+      const u = await joinT(b.userToken);
+      const a = await joinT(b.astrologerToken);
+      const send = (name, text) => {
+        const kind = name.endsWith('answer') ? 'answer' : 'offer';
+        u.send({ type: kind, [kind]: { type: kind, sdp: text } });
+        return kind;
+      };
+      for (const name of pass) {
+        const kind = send(name, fixture(name));
+        eq((await a.next(kind)).from, 'user', `${type}: Chromium's ${name} reaches the other side`);
+      }
+      for (const [name, code] of refuse) {
+        send(name, fixture(name));
+        eq((await u.next('error')).code, code, `${type}: Chromium's ${name} is refused`);
+      }
+      if (type === 'voice')
+        for (const mark of ['a=bundle-only', 'a=bundle-only ', 'a=bundle-only:1']) {
+          send('offer', hidden(mark));
+          eq((await u.next('error')).code, 'video_not_allowed', `voice: port-0 video marked ${JSON.stringify(mark)} is refused`);
+        }
+      await sleep(200);
+      eq(a.frames.filter((f) => f.type === 'offer' || f.type === 'answer').length, 0, `${type}: nothing refused reached the astrologer`);
+      u.close(); a.close();
+    }
+  }],
+
+  ["quick reactions in a call: the page's few reach the other side and nothing else does; a chat room refuses them", async () => {
+    const page = fs.readFileSync(path.join(__dirname, '../../html/js/reactions.js'), 'utf8');
+    const quick = JSON.parse(/export const QUICK = (\[[^\]]*\])/.exec(page)[1].replace(/'/g, '"'));
+    assert(quick.length >= 3, `the page offers a few (${quick.join(' ')})`);
+    const b = s.book('voice');
+    const u = await joinT(b.userToken);
+    const a = await joinT(b.astrologerToken);
+    for (const emoji of quick) {
+      u.send({ type: 'reaction', emoji });
+      const f = await a.next('reaction');
+      eq([f.emoji, f.from], [emoji, 'user'], `${emoji} reaches the astrologer`);
+    }
+    for (const emoji of ['🦄', 'hello', '👍👍', '', 42, null]) {
+      u.send({ type: 'reaction', emoji });
+      eq((await u.next('error')).code, 'invalid_field', `${JSON.stringify(emoji)} is refused`);
+    }
+    await sleep(200);
+    eq(a.frames.filter((f) => f.type === 'reaction').length, 0, 'nothing refused reached the astrologer');
+    eq(u.frames.filter((f) => f.type === 'reaction').length, 0, 'the sender gets no echo');
+    const c = s.book('chat');
+    const cu = await joinT(c.userToken);
+    await joinT(c.astrologerToken);
+    cu.send({ type: 'reaction', emoji: quick[0] });
+    eq((await cu.next('error')).code, 'media_not_allowed', 'a chat room has no quick reactions');
+    u.close(); a.close(); cu.close();
+  }],
+
   ['a voice room refuses SDP with active video and passes audio SDP', async () => {
     const b = s.book('voice');
     const u = await joinT(b.userToken);
@@ -199,6 +289,8 @@ const checks = [
     eq((await u.next('error')).code, 'video_not_allowed', 'video-only offer refused');
     u.send({ type: 'media-state', audio: true, video: true });
     eq((await u.next('error')).code, 'video_not_allowed', 'media-state with video refused');
+    u.send({ type: 'media-state', audio: true, video: true, screen: true });
+    eq((await u.next('error')).code, 'video_not_allowed', 'a shared screen is video: refused');
     await sleep(200);
     eq(a.frames.filter((f) => f.type === 'offer' || f.type === 'media-state').length, 0, 'no video offer reached the astrologer');
     u.send({ type: 'offer', offer: { type: 'offer', sdp: sdp({ video: true, videoPort: 0 }) } });

@@ -218,6 +218,28 @@ static void test_credentials(void)
 	      "... and early in the call, turn_credential_seconds");
 }
 
+static void test_webhook_retries(void)
+{
+	static const int64_t wait_s[] = {5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600};
+	int64_t total = 0;
+	int ok = 1, jitter_ok = 1;
+
+	for (int a = 1; a < DB_WEBHOOK_ATTEMPTS; a++) {
+		ok &= db_webhook_retry_ms(a, 1, 0, 0) == wait_s[a - 1] * 1000;
+		jitter_ok &= db_webhook_retry_ms(a, 1, 1, 0) == wait_s[a - 1] * 1200;
+		total += wait_s[a - 1];
+	}
+	CHECK(ok, "after tries 1..7 a delivery waits 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h");
+	CHECK(total > 27 * 3600 && jitter_ok, "about 27.5 h of waits in all; jitter adds at most 20 %%");
+	CHECK(db_webhook_retry_ms(DB_WEBHOOK_ATTEMPTS, 1, 0, 0) == -1 && db_webhook_retry_ms(0, 1, 0, 0) == -1,
+	      "after the 8th try there is none left: the delivery fails");
+	CHECK(db_webhook_retry_ms(2, 100, 0, 0) == 3000, "webhook_retry_divisor 100 makes 5 min 3 s");
+	CHECK(db_webhook_retry_ms(1, 1, 0, 60000) == 60000 && db_webhook_retry_ms(3, 1, 0, 60000) == 1800000,
+	      "Retry-After lengthens a shorter wait, never shortens a longer one");
+	CHECK(db_webhook_retry_ms(1, 1, 0, 100LL * 3600 * 1000) == 10 * 3600 * 1000,
+	      "a Retry-After beyond the longest wait (10 h) is capped there");
+}
+
 int main(void)
 {
 	test_link_window();
@@ -228,5 +250,6 @@ int main(void)
 	test_reasons();
 	test_chat_caps();
 	test_credentials();
+	test_webhook_retries();
 	TAP_EXIT();
 }

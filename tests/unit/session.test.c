@@ -10,6 +10,9 @@
 #include "db.h"
 #include "tap.h"
 
+/* db/upgrade/ in order, as make compiles them in (build/gen/schema.c). */
+extern const char *const db_upgrades[];
+
 #define T0 1767225600000LL /* 2026-01-01T00:00:00Z */
 #define MIN 60000LL
 
@@ -28,14 +31,14 @@ static struct db *open_db(void)
 	return db;
 }
 
-/* Runs SQL on a second connection, as an attacker or a corrupting bug would. */
-static int64_t sql_int(const char *sql)
+/* Runs SQL on a second connection to file, as an attacker or a corrupting bug would. */
+static int64_t sql_int_in(const char *file, const char *sql)
 {
 	sqlite3 *h;
 	sqlite3_stmt *st;
 	int64_t v = -1;
 
-	sqlite3_open(path, &h);
+	sqlite3_open(file, &h);
 	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			v = sqlite3_column_int64(st, 0);
@@ -43,6 +46,20 @@ static int64_t sql_int(const char *sql)
 	}
 	sqlite3_close(h);
 	return v;
+}
+
+static int64_t sql_int(const char *sql)
+{
+	return sql_int_in(path, sql);
+}
+
+/* The same on the chat file beside the database. */
+static int64_t chat_int(const char *sql)
+{
+	char file[300];
+
+	db_chat_path(path, file, sizeof file);
+	return sql_int_in(file, sql);
 }
 
 /* Whether the database file or its WAL holds these bytes anywhere. */
@@ -180,10 +197,10 @@ static void test_people(struct db *db)
 	CHECK(db_user_add(db, "bad\nname", 0, T0) == DB_ERR_INVALID,
 	      "a name with a control character is refused");
 	CHECK(db_user_add(db, "Neg", -1, T0) == DB_ERR_INVALID, "a negative balance is refused");
-	CHECK(db_wallet_topup(db, "Ravi", 0, T0) == DB_ERR_INVALID, "a zero top-up is refused");
-	CHECK(db_wallet_topup(db, "Nobody", 100, T0) == DB_ERR_NOT_FOUND,
+	CHECK(db_wallet_topup(db, "Ravi", 0, NULL, T0) == DB_ERR_INVALID, "a zero top-up is refused");
+	CHECK(db_wallet_topup(db, "Nobody", 100, NULL, T0) == DB_ERR_NOT_FOUND,
 	      "a top-up for an unknown customer is refused");
-	CHECK(db_wallet_topup(db, "Ravi", 500, T0) == DB_OK &&
+	CHECK(db_wallet_topup(db, "Ravi", 500, NULL, T0) == DB_OK &&
 	      db_wallet_show(db, "Ravi", &balance, &frozen) == DB_OK && balance == 500 &&
 	      frozen == 0, "a top-up lands in the wallet");
 }
@@ -445,67 +462,113 @@ static int count_msgs(void *arg, const struct db_chat *m)
 static void test_chat(struct db *db)
 {
 	struct db_settlement st;
-	struct db_booking b;
+	struct db_booking b, other;
 	struct db_chat m;
-	char big[DB_CHAT_MAX * 2 + 2];
+	struct db *c;
+	char big[DB_CHAT_MAX * 2 + 2], err[256];
 	int dup;
 	int64_t last = 0;
 
 	book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &b);
 	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "hello", "c1", T0, &m, &dup) ==
+	      DB_ERR_STATE, "the database's own handle stores no chat: chat has a file of its own");
+	CHECK(db_chat_open(path, &c, err, sizeof err) == DB_OK, "the chat file opens beside the database");
+	if (!c)
+		return;
+	*db_config(c) = *db_config(db);
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "hello", "c1", T0, &m, &dup) ==
 	      DB_OK && m.seq == 1 && !dup, "the first message is seq 1");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_ASTROLOGER, "namaste", "c2", T0, &m, &dup)
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_ASTROLOGER, "namaste", "c2", T0, &m, &dup)
 	      == DB_OK && m.seq == 2 && m.sender == DB_ROLE_ASTROLOGER, "the reply is seq 2");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "hello", "c1", T0 + 5, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "hello", "c1", T0 + 5, &m, &dup) ==
 	      DB_OK && dup && m.seq == 1 && m.at_ms == T0, "a resent client id lands once");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_ASTROLOGER, "mine", "c1", T0 + 6, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_ASTROLOGER, "mine", "c1", T0 + 6, &m, &dup) ==
 	      DB_OK && !dup && m.seq == 3 && m.sender == DB_ROLE_ASTROLOGER,
 	      "the other side's message with the same client id is its own, not swallowed");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "no id", NULL, T0, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "no id", NULL, T0, &m, &dup) ==
 	      DB_OK && m.seq == 4, "a message without a client id is stored");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "", "c4", T0, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "", "c4", T0, &m, &dup) ==
 	      DB_ERR_INVALID, "an empty message is refused");
 	memset(big, 'a', DB_CHAT_MAX);
 	big[DB_CHAT_MAX] = 0;
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, big, "c5", T0, &m, &dup) == DB_OK,
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, big, "c5", T0, &m, &dup) == DB_OK,
 	      "a message of exactly 4000 characters is stored");
 	big[DB_CHAT_MAX] = 'a';
 	big[DB_CHAT_MAX + 1] = 0;
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, big, "c6", T0, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, big, "c6", T0, &m, &dup) ==
 	      DB_ERR_INVALID, "4001 characters are refused");
 	for (int i = 0; i < DB_CHAT_MAX; i++)
 		memcpy(big + 2 * i, "\xc3\xa9", 2); /* é: 2 bytes, 1 character */
 	big[2 * DB_CHAT_MAX] = 0;
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, big, "c7", T0, &m, &dup) == DB_OK,
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, big, "c7", T0, &m, &dup) == DB_OK,
 	      "the limit counts characters, not bytes");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "\xff\xfe", "c8", T0, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "\xff\xfe", "c8", T0, &m, &dup) ==
 	      DB_ERR_INVALID, "bytes that are not UTF-8 are refused");
-	CHECK(db_chat_history(db, b.session.id, 0, 100, count_msgs, &last) == DB_OK && last == 6,
+	CHECK(db_chat_history(c, b.session.id, 0, 100, count_msgs, &last) == DB_OK && last == 6,
 	      "history replays every message once, in order");
 	last = 3;
-	CHECK(db_chat_history(db, b.session.id, 3, 100, count_msgs, &last) == DB_OK && last == 6,
+	CHECK(db_chat_history(c, b.session.id, 3, 100, count_msgs, &last) == DB_OK && last == 6,
 	      "history resumes after a given seq");
-	CHECK(db_chat_append(db, "nope", DB_ROLE_USER, "x", NULL, T0, &m, &dup) ==
+	CHECK(db_chat_append(c, "nope", DB_ROLE_USER, "x", NULL, T0, &m, &dup) ==
 	      DB_ERR_NOT_FOUND, "a message for an unknown session is refused");
 	/* Not started: the small allowance (20 a participant) is used up by now for the user. */
 	for (int i = 0; i < 20; i++)
-		db_chat_append(db, b.session.id, DB_ROLE_USER, "more", NULL, T0, &m, &dup);
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "one too many", "c10", T0, &m, &dup) ==
-	      DB_ERR_LIMIT && sql_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c10'") == 0,
+		db_chat_append(c, b.session.id, DB_ROLE_USER, "more", NULL, T0, &m, &dup);
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "one too many", "c10", T0, &m, &dup) ==
+	      DB_ERR_LIMIT && chat_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c10'") == 0,
 	      "before both have joined a participant's allowance is small, and enforced in the write");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "hello", "c1", T0 + 9, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "hello", "c1", T0 + 9, &m, &dup) ==
 	      DB_OK && dup && m.seq == 1, "a resend still finds its stored message at the cap");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_ASTROLOGER, "my turn", NULL, T0, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_ASTROLOGER, "my turn", NULL, T0, &m, &dup) ==
 	      DB_OK, "the other side's allowance is its own");
-	CHECK(sql_int("SELECT messages FROM chat_totals WHERE sender = 'user' AND session_id ="
+	CHECK(chat_int("SELECT messages FROM chat_totals WHERE sender = 'user' AND session_id ="
 	              " (SELECT session_id FROM chat_messages WHERE client_id = 'c1' AND sender = 'user')")
-	      == sql_int("SELECT count(*) FROM chat_messages WHERE sender = 'user' AND session_id ="
+	      == chat_int("SELECT count(*) FROM chat_messages WHERE sender = 'user' AND session_id ="
 	                 " (SELECT session_id FROM chat_messages WHERE client_id = 'c1' AND sender = 'user')"),
 	      "the totals the caps read match the messages stored");
 	db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0 + MIN, &st);
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "too late", "c9", T0 + MIN, &m, &dup) ==
-	      DB_ERR_ENDED && sql_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c9'") == 0,
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "too late", "c9", T0 + MIN, &m, &dup) ==
+	      DB_ERR_ENDED && chat_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c9'") == 0,
 	      "once the session is over nothing more is stored, checked in the write itself");
+	{
+		struct db_booking batch;
+		struct db_join jn;
+		struct db_chat first;
+		int64_t cap = db_config(c)->chat_max_messages;
+
+		book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &batch);
+		db_start_session(db, batch.session.id, DB_ROLE_USER, T0, &jn);
+		db_start_session(db, batch.session.id, DB_ROLE_ASTROLOGER, T0, &jn);
+		db_config(c)->chat_max_messages = 2;
+		CHECK(db_tx_begin(c) == DB_OK &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_USER, "one", "t1", T0, &first, &dup) == DB_OK &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_USER, "one", "t1", T0, &m, &dup) == DB_OK &&
+		      dup && m.seq == first.seq &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_ASTROLOGER, "two", "t1", T0, &m, &dup) == DB_OK &&
+		      !dup && m.seq == first.seq + 1 &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_USER, "three", "t3", T0, &m, &dup) == DB_OK &&
+		      m.seq == first.seq + 2 &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_USER, "four", "t4", T0, &m, &dup) == DB_ERR_LIMIT &&
+		      db_tx_commit(c) == DB_OK,
+		      "in one transaction of many messages seqs follow on, resends land once and the caps count what it stored");
+		CHECK(chat_int("SELECT count(*) FROM chat_messages WHERE client_id IN ('t1', 't3', 't4')") == 3,
+		      "... and the file holds each message once");
+		db_config(c)->chat_max_messages = cap;
+	}
+	book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &other);
+	db_set_busy_timeout(db, 0);
+	CHECK(db_tx_begin(c) == DB_OK &&
+	      db_chat_append(c, other.session.id, DB_ROLE_USER, "held", "h1", T0, &m, &dup) == DB_OK &&
+	      db_end_session(db, other.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0, &st) == DB_OK,
+	      "a chat write's open transaction holds no lock on the database: an end settles meanwhile");
+	CHECK(db_tx_commit(c) == DB_OK && chat_int("SELECT count(*) FROM chat_messages WHERE client_id = 'h1'") == 1,
+	      "... and the message, checked against the database as its transaction began, is stored");
+	CHECK(db_chat_append(c, other.session.id, DB_ROLE_USER, "after", "h2", T0, &m, &dup) == DB_ERR_ENDED,
+	      "the next write sees the end");
+	db_set_busy_timeout(db, 5000);
+	CHECK(sql_int("SELECT count(*) FROM sqlite_master WHERE name LIKE 'chat%'") == 0,
+	      "the database holds no chat tables");
+	db_close(c);
 }
 
 static void test_ledger(struct db *db)
@@ -535,12 +598,15 @@ static void test_store(void)
 	struct stat sb;
 	struct db *db;
 	char err[256];
+	int latest = 1;
 
 	snprintf(key, sizeof key, "%s.key", path);
 	CHECK(stat(key, &sb) == 0 && (sb.st_mode & 0777) == 0600 && sb.st_size == 32,
 	      "the token key is 32 bytes with mode 0600");
-	CHECK(sql_int("PRAGMA user_version") == 6 && sql_int("PRAGMA journal_mode = WAL") != -1,
-	      "the schema version is recorded");
+	while (db_upgrades[latest - 1])
+		latest++;
+	CHECK(sql_int("PRAGMA user_version") == latest && sql_int("PRAGMA journal_mode = WAL") != -1,
+	      "the schema version is recorded (1 and one for each upgrade: %d)", latest);
 	chmod(key, 0644);
 	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "chmod 600"),
 	      "a key others can read is refused");
@@ -549,6 +615,57 @@ static void test_store(void)
 	CHECK(db_open(path, &db, err, sizeof err) == DB_ERR_STORE && strstr(err, "version 99"),
 	      "a database newer than the program is refused");
 	sql_int("PRAGMA user_version = 5");
+}
+
+/* API keys and Idempotency-Key records, on the library's own clock. */
+static void test_api(struct db *db)
+{
+	char key[DB_APIKEY_LEN + 1], other[DB_APIKEY_LEN + 1];
+	struct db_apikey k;
+	struct db_idem c, d;
+	struct db_idem_req q = {0, "order-1", "book", "{\"a\":1}", 7};
+
+	CHECK(db_apikey_add(db, "shop", T0, key) == DB_OK && strncmp(key, "sk_", 3) == 0 &&
+	      strlen(key) == DB_APIKEY_LEN, "a key is sk_ and 43 characters");
+	CHECK(db_apikey_add(db, "shop", T0, other) == DB_ERR_EXISTS && other[0] == '\0',
+	      "a taken key name is refused and no key is shown");
+	CHECK(!file_contains(path, key + 3), "the key itself is not stored");
+	CHECK(db_apikey_verify(db, key, &k) == DB_OK && strcmp(k.name, "shop") == 0 && !k.revoked_ms,
+	      "the key proves its name");
+	key[10] ^= 1;
+	CHECK(db_apikey_verify(db, key, &k) == DB_ERR_NOT_FOUND, "a changed key is unknown");
+	key[10] ^= 1;
+	CHECK(db_apikey_verify(db, "sk_short", &k) == DB_ERR_NOT_FOUND, "a malformed key is unknown");
+	q.key_id = 1;
+
+	CHECK(db_idem_claim(db, &q, T0, &c) == DB_OK && c.state == DB_IDEM_NEW, "a new key is claimed");
+	CHECK(db_idem_claim(db, &q, T0 + DB_IDEM_LEASE_MS - 1, &d) == DB_OK && d.state == DB_IDEM_RUNNING,
+	      "within its lease the claim says running");
+	CHECK(db_tx_begin(db) == DB_OK && db_idem_finish(db, &q, &c, 201, "{\"ok\":true}") == DB_OK &&
+	      db_tx_commit(db) == DB_OK, "the answer is stored with its claim");
+	CHECK(db_idem_claim(db, &q, T0 + 1000, &d) == DB_OK && d.state == DB_IDEM_DONE &&
+	      d.status == 201 && d.body && strcmp(d.body, "{\"ok\":true}") == 0, "the same request replays it");
+	free(d.body);
+	CHECK(!file_contains(path, "{\"ok\":true}"), "the stored answer is sealed");
+	q.body = "{\"a\":2}";
+	CHECK(db_idem_claim(db, &q, T0 + 1000, &d) == DB_OK && d.state == DB_IDEM_MISMATCH,
+	      "another body with the key is a mismatch");
+	q.body = "{\"a\":1}";
+	CHECK(db_idem_claim(db, &q, T0 + DB_IDEM_KEEP_MS, &d) == DB_OK && d.state == DB_IDEM_NEW,
+	      "after 24 hours the key is new again");
+	CHECK(db_idem_claim(db, &q, T0 + DB_IDEM_KEEP_MS + DB_IDEM_LEASE_MS, &c) == DB_OK &&
+	      c.state == DB_IDEM_NEW, "a claim past its lease is taken over");
+	CHECK(db_tx_begin(db) == DB_OK && db_idem_finish(db, &q, &d, 200, "{}") == DB_ERR_STATE,
+	      "the request that lost its claim cannot store an answer");
+	db_tx_rollback(db);
+	CHECK(db_idem_release(db, &q, &c) == DB_OK &&
+	      db_idem_claim(db, &q, T0 + DB_IDEM_KEEP_MS + DB_IDEM_LEASE_MS, &d) == DB_OK &&
+	      d.state == DB_IDEM_NEW, "a released claim frees the key");
+
+	CHECK(db_apikey_revoke(db, "shop", T0) == DB_OK && db_apikey_verify(db, key, &k) == DB_OK &&
+	      k.revoked_ms == T0, "a revoked key is known, and marked revoked");
+	CHECK(db_apikey_revoke(db, "shop", T0) == DB_ERR_STATE, "revoking twice is refused");
+	CHECK(db_apikey_revoke(db, "nobody", T0) == DB_ERR_NOT_FOUND, "revoking an unknown key is refused");
 }
 
 int main(void)
@@ -582,6 +699,7 @@ int main(void)
 	test_end_due(db);
 	test_chat(db);
 	test_ledger(db);
+	test_api(db);
 	db_close(db);
 	test_store();
 	{
