@@ -71,6 +71,7 @@ int db_actor_parse(const char *s);
 struct db_config {
 	int commission_bps;      /* platform share of a charge, basis points */
 	int64_t grace_ms;        /* active sessions end this long after their paid time */
+	int64_t turn_credential_ms; /* TURN credentials expire this long after they are handed out */
 	int64_t opens_before_ms; /* a link opens this long before the scheduled start */
 	int64_t valid_after_ms;  /* and stays valid this long after the paid time would end */
 	int64_t minute_ms;       /* length of a paid minute: 60000 except in tests */
@@ -225,8 +226,9 @@ enum db_reason db_session_due(const struct db_config *c, const struct db_session
 /* What a link of the session allows at now_ms: DB_OK, DB_ERR_EXPIRED, DB_ERR_ENDED or DB_ERR_NOT_OPEN. */
 int db_session_link_verdict(const struct db_config *c, const struct db_session *s,
                             int64_t now_ms);
-/* How long TURN credentials for the session may live. */
-int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s);
+/* Until when TURN credentials handed out at now_ms for the session may be used. */
+int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s,
+                                        int64_t now_ms);
 
 struct db_join {
 	int already_joined; /* this participant had joined before */
@@ -488,6 +490,16 @@ int db_link_reissue(struct db *db, const char *session_id, enum db_role role,
 typedef void db_problem_cb(void *arg, const char *problem);
 int db_ledger_check(struct db *db, db_problem_cb *cb, void *arg, int *problems);
 
+/*
+ * Chat lives in a file of its own beside the database (db_chat_path), so
+ * its writes never wait for or hold the database's write lock. A chat
+ * handle is a struct db opened with db_chat_open on the database's path
+ * (creating the chat file when missing): db_chat_* and db_tx_* work on
+ * it, nothing else does.
+ */
+int db_chat_path(const char *path, char *out, size_t outlen); /* x.db -> x-chat.db */
+int db_chat_open(const char *path, struct db **out, char *err, size_t errlen);
+
 /* Chat: stored before it is delivered. */
 struct db_chat {
 	int64_t seq;
@@ -508,6 +520,17 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
                    const char *body, const char *client_id, int64_t now_ms,
                    struct db_chat *out, int *duplicate);
 
+/*
+ * Checkpoints of the chat file kept off the commits that acknowledge
+ * messages: db_chat_wal_watch turns off this handle's own checkpoints
+ * and counts the WAL's frames after each of its commits
+ * (db_chat_wal_frames); db_chat_checkpoint, on another handle (another
+ * thread), copies the WAL into the file without waiting for the writer.
+ */
+void db_chat_wal_watch(struct db *db);
+int db_chat_wal_frames(const struct db *db);
+int db_chat_checkpoint(struct db *db);
+
 /* Calls cb for each message with seq > after_seq, in order, at most limit. */
 typedef int db_chat_cb(void *arg, const struct db_chat *m);
 int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
@@ -521,6 +544,33 @@ void db_tx_rollback(struct db *db);
 /* Sessions for sessionctl list; cb gets each, newest first. */
 typedef void db_session_cb(void *arg, const struct db_session *s);
 int db_session_list(struct db *db, int limit, db_session_cb *cb, void *arg);
+
+/*
+ * What a participant's page found about the network path (network_reports
+ * in schema.sql). Strings are the names the schema allows; NULL where the
+ * phase has none.
+ */
+struct db_network_report {
+	const char *phase;          /* "preflight" or "call" */
+	const char *reach;          /* preflight: "direct", "relay" or "none" */
+	const char *local, *remote; /* call: "host", "srflx", "prflx" or "relay" */
+	const char *protocol;       /* call: "udp" or "tcp" */
+	const char *relay_protocol; /* call from a local relay candidate: "udp", "tcp" or "tls" */
+};
+
+#define DB_NETWORK_REPORTS_MAX 20 /* one participant's reports in one session */
+
+/*
+ * Stores a report of a voice or video session's participant: DB_ERR_INVALID
+ * for a value the schema does not allow, DB_ERR_STATE for a chat session
+ * (it has no network path), DB_ERR_ENDED once it is over, DB_ERR_LIMIT
+ * past DB_NETWORK_REPORTS_MAX.
+ */
+int db_network_report(struct db *db, const struct db_session *s, enum db_role role,
+                      const struct db_network_report *r, int64_t now_ms);
+typedef void db_network_cb(void *arg, const char *participant,
+                           const struct db_network_report *r, int64_t at_ms);
+int db_session_network(struct db *db, const char *session_id, db_network_cb *cb, void *arg);
 
 /*
  * Sessions by scheduled start, oldest first, one page at a time: those of
@@ -614,14 +664,17 @@ int db_session_events(struct db *db, const char *session_id, db_event_cb *cb,
 int db_settlement_get(struct db *db, const char *session_id,
                       struct db_settlement *out);
 
-/* A consistent copy of the live database into file (not the key), safe while others write. */
+/*
+ * A consistent copy of the live database into file (not the key), and of
+ * its chat file into db_chat_path(file), safe while others write.
+ */
 int db_backup(struct db *db, const char *file);
 
 /* Money at the edges: "97.00" <-> 9700. Refuses signs, >2 decimals, > DB_AMOUNT_MAX. */
 int db_money_parse(const char *s, int64_t *out);
 void db_money_format(int64_t amount, char buf[32]);
 
-/* ISO 8601 in UTC at the edges: "2024-01-01T10:00:00Z" <-> ms. */
+/* ISO 8601 in UTC at the edges: "2024-01-01T10:00:00Z" <-> ms; the years 1970..9999 once any offset applies. */
 int db_time_parse(const char *s, int64_t *out_ms);
 void db_time_format(int64_t ms, char buf[32]);
 

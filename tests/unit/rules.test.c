@@ -10,6 +10,7 @@
 static const struct db_config config = {
 	.commission_bps = 2000,
 	.grace_ms = 2 * MIN,
+	.turn_credential_ms = 10 * MIN,
 	.opens_before_ms = 15 * MIN,
 	.valid_after_ms = 30 * MIN,
 	.minute_ms = MIN,
@@ -205,12 +206,16 @@ static void test_credentials(void)
 {
 	struct db_session s = booked();
 
-	CHECK(db_session_credentials_until_ms(&config, &s) == T0 + 60 * MIN + 30 * MIN + 2 * MIN,
+	CHECK(db_session_credentials_until_ms(&config, &s, T0 + 85 * MIN) == T0 + 60 * MIN + 30 * MIN + 2 * MIN,
 	      "credentials for a session not started last until it could end if joined at the last moment, plus the grace");
+	CHECK(db_session_credentials_until_ms(&config, &s, T0 - 15 * MIN) == T0 - 5 * MIN,
+	      "... and never longer than turn_credential_seconds from when they are handed out");
 	s.status = DB_STATUS_ACTIVE;
 	s.started_ms = T0;
-	CHECK(db_session_credentials_until_ms(&config, &s) == T0 + 30 * MIN + 2 * MIN,
+	CHECK(db_session_credentials_until_ms(&config, &s, T0 + 25 * MIN) == T0 + 30 * MIN + 2 * MIN,
 	      "credentials for a started session last until its deadline plus the grace");
+	CHECK(db_session_credentials_until_ms(&config, &s, T0 + MIN) == T0 + 11 * MIN,
+	      "... and early in the call, turn_credential_seconds");
 }
 
 static void test_webhook_retries(void)
