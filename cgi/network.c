@@ -16,7 +16,7 @@ static int network_handle(struct http_req *r, json_object *o)
 	if (s.type == DB_TYPE_CHAT)
 		return WIRE_MEDIA_NOT_ALLOWED;
 	for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-		if ((rc = http_body_string(r, fields[i], 16, &v[i])) < 0)
+		if ((rc = http_json_string(r->body, fields[i], 16, &v[i])) < 0)
 			return rc;
 	rep = (struct db_network_report){v[0], v[1], v[2], v[3], v[4], v[5]};
 	if ((rc = db_network_report(r->db, &s, role, &rep, r->now_ms)) != DB_OK) {

@@ -294,7 +294,7 @@ static void network_one(void *arg, const char *participant, const struct db_netw
 	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
 		if (pairs[i][1])
 			add_str(e, pairs[i][0], pairs[i][1]);
-	add_time(e, "at", at_ms);
+	wire_add_time(e, "at", at_ms);
 	json_object_array_add(arg, e);
 }
 
