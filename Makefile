@@ -59,8 +59,8 @@ FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit
 # clang also warns of designated initializers that leave fields out; -iquote keeps
 # relay/limits.h from standing in for <limits.h>.
 FUZZ_CFLAGS  := $(CSTD) $(WARN) -Wno-missing-field-initializers -O1 -g $(FUZZ_SAN) -Idb -Iwire \
-                -iquote cgi -iquote relay $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-FUZZ_UNITS   := $(DB_SRC) $(WIRE_SRC) cgi/request.c relay/frame.c relay/sdp.c relay/buf.c
+                -iquote cgi -iquote cgi/v1 -iquote relay $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_UNITS   := $(DB_SRC) $(WIRE_SRC) cgi/request.c cgi/v1/input.c relay/frame.c relay/sdp.c relay/buf.c
 FUZZ_OBJ     := $(FUZZ_UNITS:%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/gen/schema.o
 FUZZ_RUNS    ?= 10000000
 FUZZ_SECONDS ?= 600
