@@ -54,6 +54,9 @@ static struct setting {
 	[CONF_CHAT_MAX_BYTES] = {"chat_max_bytes", "SESSIONS_CHAT_MAX_BYTES", CONF_T_INT, 4096, 67108864, "1048576"},
 	[CONF_CHAT_BEFORE_START_MESSAGES] = {"chat_before_start_messages", "SESSIONS_CHAT_BEFORE_START_MESSAGES",
 	                                     CONF_T_INT, 0, 1000, "20"},
+	/* A version travels in one request body of 16 KiB, with room for JSON escapes. */
+	[CONF_NOTES_MAX_BYTES] = {"notes_max_bytes", "SESSIONS_NOTES_MAX_BYTES", CONF_T_INT, 100, 12000, "10000"},
+	[CONF_NOTES_MAX_VERSIONS] = {"notes_max_versions", "SESSIONS_NOTES_MAX_VERSIONS", CONF_T_INT, 1, 10000, "200"},
 	[CONF_WEBHOOK_ALLOW_PRIVATE] = {"webhook_allow_private", "SESSIONS_WEBHOOK_ALLOW_PRIVATE",
 	                                CONF_T_INT, 0, 1, "0"},
 	[CONF_WEBHOOK_TIMEOUT_SECONDS] = {"webhook_timeout_seconds", "SESSIONS_WEBHOOK_TIMEOUT_SECONDS",

@@ -312,6 +312,8 @@ static int config_load(struct db *db, const char *path)
 	c->chat_max_messages = conf_int(CONF_CHAT_MAX_MESSAGES);
 	c->chat_max_bytes = conf_int(CONF_CHAT_MAX_BYTES);
 	c->chat_before_start_messages = conf_int(CONF_CHAT_BEFORE_START_MESSAGES);
+	c->notes_max_bytes = conf_int(CONF_NOTES_MAX_BYTES);
+	c->notes_max_versions = conf_int(CONF_NOTES_MAX_VERSIONS);
 	c->webhook_allow_private = (int)conf_int(CONF_WEBHOOK_ALLOW_PRIVATE);
 	c->webhook_retry_divisor = conf_int(CONF_WEBHOOK_RETRY_DIVISOR);
 	c->webhook_timeout_ms = conf_int(CONF_WEBHOOK_TIMEOUT_SECONDS) * 1000;

@@ -29,6 +29,7 @@ enum db_err {
 	DB_ERR_UNKNOWN_LINK = -11, /* the token is malformed or opens no session */
 	DB_ERR_LIMIT = -12,    /* a cap on what one participant may store is reached */
 	DB_ERR_FULL = -13,     /* the disk is full: the transaction was rolled back, nothing written */
+	DB_ERR_ROLE = -14,     /* the participant's role does not allow this */
 };
 
 enum db_role { DB_ROLE_USER, DB_ROLE_ASTROLOGER };
@@ -80,6 +81,8 @@ struct db_config {
 	int64_t chat_max_messages;          /* one participant's chat in one session ... */
 	int64_t chat_max_bytes;             /* ... and its bytes */
 	int64_t chat_before_start_messages; /* ... and its messages before both have joined */
+	int64_t notes_max_bytes;    /* one version of a session's notes, and its summary */
+	int64_t notes_max_versions; /* the versions of one session's notes */
 	int webhook_allow_private;      /* endpoints may resolve to private addresses */
 	int64_t webhook_retry_divisor;  /* shortens the retry schedule: tests only */
 	int64_t webhook_timeout_ms;     /* one delivery attempt's limit */
@@ -226,6 +229,16 @@ enum db_reason db_session_due(const struct db_config *c, const struct db_session
 /* What a link of the session allows at now_ms: DB_OK, DB_ERR_EXPIRED, DB_ERR_ENDED or DB_ERR_NOT_OPEN. */
 int db_session_link_verdict(const struct db_config *c, const struct db_session *s,
                             int64_t now_ms);
+/*
+ * Session notes are the astrologer's alone (DB_ERR_ROLE for the customer).
+ * Readable with the link whatever its state; writable, as is the summary
+ * published for the customer, from when the link opens (DB_ERR_NOT_OPEN)
+ * until it runs out or, for a session that ended later, valid_after past
+ * the end (DB_ERR_EXPIRED).
+ */
+int db_notes_readable(enum db_role role);
+int db_notes_writable(const struct db_config *c, const struct db_session *s, enum db_role role,
+                      int64_t now_ms);
 /* Until when TURN credentials handed out at now_ms for the session may be used. */
 int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s,
                                         int64_t now_ms);
@@ -535,6 +548,34 @@ int db_chat_checkpoint(struct db *db);
 typedef int db_chat_cb(void *arg, const struct db_chat *m);
 int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
                     int limit, db_chat_cb *cb, void *arg);
+
+/*
+ * Session notes (notes.c): each save of the astrologer's notes is a
+ * version; the latest is the note. Refusals follow db_notes_readable and
+ * db_notes_writable; a text over notes_max_bytes, or a version past
+ * notes_max_versions, is DB_ERR_LIMIT.
+ */
+struct db_note {
+	int64_t version; /* 1, 2, ... within the session; 0: no notes yet */
+	int64_t at_ms;
+	int64_t bytes;
+};
+/* Stores text as the next version, unless it is the latest already (*unchanged set); *out: the latest. */
+int db_note_save(struct db *db, const struct db_session *s, enum db_role role, const char *text,
+                 int64_t now_ms, struct db_note *out, int *unchanged);
+/*
+ * The text of a version (0: the latest; "" when there are none) in *text,
+ * malloc'd for the caller to free, with *out, and cb for every version,
+ * oldest first. DB_ERR_NOT_FOUND for a version that does not exist.
+ */
+typedef void db_note_cb(void *arg, const struct db_note *n);
+int db_note_read(struct db *db, const struct db_session *s, enum db_role role, int64_t version,
+                 char **text, struct db_note *out, db_note_cb *cb, void *arg);
+/* The summary for the customer: 1..notes_max_bytes bytes; publishing again replaces it. */
+int db_summary_publish(struct db *db, const struct db_session *s, enum db_role role,
+                       const char *text, int64_t now_ms);
+/* Either participant: the summary, malloc'd, or NULL with *at_ms 0 when none is published. */
+int db_summary_get(struct db *db, const struct db_session *s, char **text, int64_t *at_ms);
 
 /* An explicit IMMEDIATE transaction around several calls that allow it. */
 int db_tx_begin(struct db *db);

@@ -172,6 +172,26 @@ int db_session_link_verdict(const struct db_config *c, const struct db_session *
 	return DB_OK;
 }
 
+int db_notes_readable(enum db_role role)
+{
+	return role == DB_ROLE_ASTROLOGER ? DB_OK : DB_ERR_ROLE;
+}
+
+/* What the astrologer writes after a session needs the time a link gives after one. */
+int db_notes_writable(const struct db_config *c, const struct db_session *s, enum db_role role,
+                      int64_t now_ms)
+{
+	int64_t until = s->link_valid_until_ms;
+
+	if (role != DB_ROLE_ASTROLOGER)
+		return DB_ERR_ROLE;
+	if (now_ms < s->link_opens_ms)
+		return DB_ERR_NOT_OPEN;
+	if (s->ended_ms && s->ended_ms + c->valid_after_ms > until)
+		until = s->ended_ms + c->valid_after_ms;
+	return now_ms < until ? DB_OK : DB_ERR_EXPIRED;
+}
+
 /*
  * A session not started yet can last until it starts as its link runs out
  * and uses all its paid time: a credential that died with the link would

@@ -285,6 +285,24 @@ CREATE TABLE network_reports (
 ) STRICT;
 CREATE INDEX network_reports_session ON network_reports(session_id, participant, id);
 
+-- An astrologer's private notes on a session: every save is a version,
+-- the newest is the note. The customer never reads them.
+CREATE TABLE note_versions (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
+    body        TEXT    NOT NULL,
+    at_ms       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX note_versions_session ON note_versions(session_id, id);
+
+-- What the astrologer published for the customer to read after the
+-- session: one a session, a new one replaces it.
+CREATE TABLE session_summaries (
+    session_id  TEXT    PRIMARY KEY REFERENCES webrtc_sessions(id),
+    body        TEXT    NOT NULL CHECK (length(body) > 0),
+    at_ms       INTEGER NOT NULL
+) STRICT;
+
 -- The booking API's keys. A key is shown once when it is made; only its
 -- keyed digest is kept (the key file beside the database, as for links),
 -- so this table alone lets no one in. A revoked key stays for the audit.

@@ -29,6 +29,8 @@ no_show_minutes|1441|
 chat_max_messages|0|
 chat_max_bytes|100|
 chat_before_start_messages|1001|
+notes_max_bytes|12001|
+notes_max_versions|0|
 minute_ms|99|
 webhook_allow_private|yes|
 webhook_timeout_seconds|16|

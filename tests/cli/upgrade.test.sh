@@ -14,7 +14,7 @@ sid=$(sessionctl --db "$old" book --user Asha --astrologer Vega --type chat --mi
 	--price 20.00 | jq -r .sessionId)
 sqlite3 "$old" <<'SQL'
 DROP INDEX bookings_created; DROP INDEX webrtc_sessions_open; DROP TABLE presence;
-DROP TABLE network_reports;
+DROP TABLE network_reports; DROP TABLE note_versions; DROP TABLE session_summaries;
 ALTER TABLE webrtc_sessions DROP COLUMN ended_by; ALTER TABLE settlements DROP COLUMN billed_seconds;
 CREATE TABLE chat_messages (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL REFERENCES webrtc_sessions(id),
     seq INTEGER NOT NULL, sender TEXT NOT NULL, body TEXT NOT NULL, client_id TEXT,
