@@ -19,6 +19,8 @@ static int summary_handle(struct http_req *r, json_object *o)
 		return rc == DB_ERR_NOT_OPEN ? http_link_error(r, &s, rc) : wire_from_db(rc);
 	if ((rc = db_summary_get(r->db, &s, &stored, &at_ms)) != DB_OK)
 		return wire_from_db(rc);
+	/* The page learns from this whether to offer the notes, also on a link that has ended. */
+	json_object_object_add(o, "participantType", json_object_new_string(db_role_name(role)));
 	json_object_object_add(o, "summary", stored ? json_object_new_string(stored) : NULL);
 	wire_add_time(o, "publishedAt", at_ms);
 	free(stored);

@@ -3,6 +3,7 @@ import { $, setState, otherRole } from './ui.js';
 import { call } from './api.js';
 import { showError } from './error.js';
 import { prejoin } from './prejoin.js';
+import { showPublished } from './notes.js';
 
 // What every state shares, made once here and handed on: the link, who is who, and the server's clock.
 function newSession(token) {
@@ -37,7 +38,12 @@ async function boot() {
   if (!ctx.token) { showError(ctx, 'unknown_link'); return; }
   setState('loading');
   let v;
-  try { v = await call('validate', ctx.token); } catch (e) { showError(ctx, e); return; }
+  try { v = await call('validate', ctx.token); } catch (e) {
+    showError(ctx, e);
+    // A link opened after the end still shows what the astrologer published, and the astrologer's notes.
+    if (e.code === 'session_ended' || e.code === 'link_expired') showPublished(ctx.token, $('s-error'));
+    return;
+  }
   if (!v.valid) { showError(ctx, 'unknown_link'); return; }
   ctx.v = v;
   ctx.kind = v.sessionType;

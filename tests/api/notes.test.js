@@ -85,7 +85,8 @@ async function main() {
 	r = await summary(chat.astrologerToken, { text: 'Good months ahead; move in spring.' });
 	check('publishing again replaces it', r.status === 200 && rows('session_summaries') === 1, r.text);
 	r = await summary(chat.userToken);
-	check('the customer reads the published summary', r.status === 200 && r.json.summary === 'Good months ahead; move in spring.', r.text);
+	check('the customer reads the published summary, told it is the customer',
+		r.status === 200 && r.json.summary === 'Good months ahead; move in spring.' && r.json.participantType === 'user', r.text);
 
 	// Every session type keeps notes.
 	for (const type of ['voice', 'video']) {
