@@ -128,10 +128,14 @@ int db_note_read(struct db *db, const struct db_session *s, enum db_role role, i
 		goto fail;
 	}
 	sqlite3_reset(st);
-	if (version && !out->version)
-		return db_fail(db, DB_ERR_NOT_FOUND, "the notes have no version %lld", (long long)version);
-	if (!*text && !(*text = calloc(1, 1)))
-		return db_fail(db, DB_ERR_STORE, "out of memory");
+	if (version && !out->version) {
+		err = db_fail(db, DB_ERR_NOT_FOUND, "the notes have no version %lld", (long long)version);
+		goto fail;
+	}
+	if (!*text && !(*text = calloc(1, 1))) {
+		err = db_fail(db, DB_ERR_STORE, "out of memory");
+		goto fail;
+	}
 	return DB_OK;
 fail:
 	sqlite3_reset(st);

@@ -3,7 +3,6 @@ import { $, setState, otherRole } from './ui.js';
 import { call } from './api.js';
 import { showError } from './error.js';
 import { prejoin } from './prejoin.js';
-import { showPublished } from './notes.js';
 
 // What every state shares, made once here and handed on: the link, who is who, and the server's clock.
 function newSession(token) {
@@ -40,8 +39,11 @@ async function boot() {
   let v;
   try { v = await call('validate', ctx.token); } catch (e) {
     showError(ctx, e);
-    // A link opened after the end still shows what the astrologer published, and the astrologer's notes.
-    if (e.code === 'session_ended' || e.code === 'link_expired') showPublished(ctx.token, $('s-error'));
+    // A link opened after the end still shows what the astrologer published, and the astrologer's notes;
+    // their code loads only then, so the pre-join stays as small as it was.
+    if (e.code === 'session_ended' || e.code === 'link_expired') {
+      import('./notes.js').then((m) => m.showPublished(ctx.token, $('s-error')), () => {});
+    }
     return;
   }
   if (!v.valid) { showError(ctx, 'unknown_link'); return; }
