@@ -28,7 +28,7 @@ WIRE_OBJ := $(WIRE_SRC:%.c=$(B)/obj/%.o)
 CTL_SRC := $(wildcard ctl/*.c)
 
 # cgi/: one program per endpoint, over the helpers they share.
-CGI_HELPER := $(wildcard cgi/http.c cgi/ice_servers.c)
+CGI_HELPER := $(wildcard cgi/http.c cgi/ice_servers.c cgi/request.c)
 CGI_SRC := $(filter-out $(CGI_HELPER),$(wildcard cgi/*.c))
 CGI_BIN := $(CGI_SRC:cgi/%.c=$(B)/bin/api-%)
 # cgi/NAME/: an API of several files (one per resource) is one program, api-NAME.
@@ -50,13 +50,28 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.test.c=$(B)/tests/%) \
 HELPER_SRC := $(wildcard tests/helpers/*.c)
 HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(B)/tests/%)
 
+# tests/fuzz/: one libFuzzer harness per parser, built by clang under ASan+UBSan for
+# make test (which replays the committed corpora) and make fuzz only, so make all needs no clang.
+FUZZ_CC      ?= clang
+FUZZ_SRC     := $(wildcard tests/fuzz/*.c)
+FUZZ_BIN     := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz/%)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# clang also warns of designated initializers that leave fields out; -iquote keeps
+# relay/limits.h from standing in for <limits.h>.
+FUZZ_CFLAGS  := $(CSTD) $(WARN) -Wno-missing-field-initializers -O1 -g $(FUZZ_SAN) -Idb -Iwire \
+                -iquote cgi -iquote cgi/v1 -iquote relay $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_UNITS   := $(DB_SRC) $(WIRE_SRC) cgi/request.c cgi/v1/input.c relay/frame.c relay/sdp.c relay/buf.c
+FUZZ_OBJ     := $(FUZZ_UNITS:%.c=$(B)/fuzz/obj/%.o) $(B)/fuzz/obj/gen/schema.o
+FUZZ_RUNS    ?= 10000000
+FUZZ_SECONDS ?= 600
+
 # bench/: load generators and measuring programs for make bench.
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 BINS := $(B)/bin/sessionctl $(CGI_BIN) $(RELAY_BIN) $(HOOKS_BIN)
 
-.PHONY: all deps test-deps run test bench clean install
+.PHONY: all deps test-deps fuzz-deps run test fuzz bench clean install
 all: deps $(BINS)
 
 # Installs the Debian packages that are missing (needs root; otherwise says what to run).
@@ -66,6 +81,9 @@ deps:
 test-deps: deps
 	@sh deploy/deps.sh test
 
+fuzz-deps: deps
+	@sh deploy/deps.sh fuzz
+
 $(B)/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h cgi/*/*.h relay/*.h ctl/*.h hooks/*.h) | deps
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -c -o $@ $<
@@ -74,16 +92,22 @@ $(B)/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h cgi/*/*.h relay/*.h ctl/*.h
 $(CGI_DIRS:%=$(B)/obj/%/%.o): CFLAGS += -Icgi
 
 # The schema and its upgrades are compiled in from db/, so they are written down once.
+# schema.sql's two parts, split at its "-- @chat-file" line: the database's, the chat file's.
 UPGRADES := $(sort $(wildcard db/upgrade/*.sql))
 define c_bytes
 { od -An -v -tx1 $(1) | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0x00 };'; }
 endef
 $(B)/gen/schema.c: db/schema.sql $(UPGRADES)
 	@mkdir -p $(@D)
+	sed '/^-- @chat-file$$/,$$d' $< > $(@D)/money.sql
+	sed -n '/^-- @chat-file$$/,$$p' $< > $(@D)/chat.sql
+	test -s $(@D)/chat.sql
 	{ echo '/* schema.c: generated from db/schema.sql and db/upgrade/ by make; do not edit. */'; \
 	  echo 'extern const char db_schema_sql[];'; \
+	  echo 'extern const char db_chat_schema_sql[];'; \
 	  echo 'extern const char *const db_upgrades[];'; \
-	  echo 'const char db_schema_sql[] = {'; $(call c_bytes,$<); \
+	  echo 'const char db_schema_sql[] = {'; $(call c_bytes,$(@D)/money.sql); \
+	  echo 'const char db_chat_schema_sql[] = {'; $(call c_bytes,$(@D)/chat.sql); \
 	  n=0; for f in $(UPGRADES); do n=$$((n + 1)); \
 	    echo "static const char upgrade_$$n[] = {"; $(call c_bytes,$$f); done; \
 	  printf 'const char *const db_upgrades[] = {'; \
@@ -148,6 +172,21 @@ $(B)/tests/%: tests/helpers/%.c $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The parsers are compiled again with coverage for libFuzzer; harnesses link what they call.
+$(B)/fuzz/obj/gen/schema.o: $(B)/gen/schema.c | fuzz-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CSTD) -O1 -g $(FUZZ_SAN) -c -o $@ $<
+
+$(B)/fuzz/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h relay/*.h) | fuzz-deps
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(B)/fuzz/libfuzzed.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/libfuzzed.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
 $(B)/bench/%: bench/%.c $(DB_LIB)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null)
@@ -155,8 +194,12 @@ $(B)/bench/%: bench/%.c $(DB_LIB)
 run: all
 	@sh deploy/run.sh
 
-test: test-deps all $(UNIT_BIN) $(HELPER_BIN) $(SAN_RELAY)
+test: test-deps all $(UNIT_BIN) $(HELPER_BIN) $(SAN_RELAY) $(FUZZ_BIN)
 	@bash tests/run
+
+# Each harness for FUZZ_RUNS executions or FUZZ_SECONDS, whichever comes first.
+fuzz: fuzz-deps $(FUZZ_BIN)
+	@FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/fuzz.sh $(FUZZ_BIN)
 
 bench: test-deps all $(HELPER_BIN) $(BENCH_BIN)
 	@bash bench/run
@@ -182,13 +225,17 @@ install: all
 	install -m 0755 $(CGI_BIN) $(RELAY_BIN) $(HOOKS_BIN) $(D)$(LIBDIR)/
 	install -m 0755 deploy/sessions-run $(D)$(LIBDIR)/
 	if [ -d html ]; then cp -R html/. $(D)$(SHARE)/html/; fi
-	# The page names its files by their version, so browsers that keep them for a year fetch new ones.
-	sed -i "s|@VERSION@|$$(sh deploy/page-version.sh html)|g" $(D)$(SHARE)/html/session.html
+	# The pages name their files by their version, so browsers that keep them for a year fetch new ones.
+	sed -i "s|@VERSION@|$$(sh deploy/page-version.sh html)|g" $(D)$(SHARE)/html/session.html \
+		$(D)$(SHARE)/html/console.html
 	install -m 0644 db/schema.sql deploy/sessions.conf.example deploy/coturn/turnserver.conf \
 		$(wildcard docs/*.md) $(D)$(SHARE)/
 	$(SUBST) nginx/sessions.conf > $(D)$(SHARE)/nginx-sessions.conf
 	for u in deploy/systemd/*; do \
 		$(SUBST) $$u > $(D)$(SYSCONF)/systemd/system/$${u##*/} || exit 1; done
+	# coturn (Debian's unit) beside the site: what it needs from systemd to relay calls.
+	install -d $(D)$(SYSCONF)/systemd/system/coturn.service.d
+	install -m 0644 deploy/coturn/coturn-sessions.conf $(D)$(SYSCONF)/systemd/system/coturn.service.d/sessions.conf
 	$(SUBST) deploy/cron.d/sessions > $(D)$(SYSCONF)/cron.d/sessions
 	[ -e $(D)$(SYSCONF)/nginx/sites-available/sessions ] || \
 		install -m 0644 $(D)$(SHARE)/nginx-sessions.conf $(D)$(SYSCONF)/nginx/sites-available/sessions

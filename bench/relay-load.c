@@ -63,6 +63,7 @@ static struct {
 	struct room *room;
 	int ep;
 	uint64_t sent, delivered, hist_n;
+	uint64_t acked; /* chat: the sender's own messages back, its acknowledgements */
 	uint64_t *hist;
 	uint64_t seq;
 	int ready_rooms, joined;
@@ -268,8 +269,12 @@ static void on_text(struct conn *c, const char *p, size_t n)
 		}
 		return;
 	}
-	if (c->role != 1)
-		return; /* the sender's own echo (chat) or other room news */
+	if (c->role != 1) {
+		/* the sender's own echo (chat: its acknowledgement) or other room news */
+		if (g.measuring && g.kind == K_CHAT && memmem(p, n, "\"type\":\"message\"", 16))
+			g.acked++;
+		return;
+	}
 	if (memmem(p, n, g.kind == K_SIGNAL ? "ice-candidate" : "\"message\"", g.kind == K_SIGNAL ? 13 : 9)) {
 		on_delivered(p, n);
 		if (r->inflight > 0)
@@ -557,9 +562,9 @@ int main(int argc, char **argv)
 	cpu1 = server_cpu();
 	self1 = self_cpu();
 	secs = (double)(now_ns() - t0) / 1e9;
-	printf("sent=%" PRIu64 " delivered=%" PRIu64 " seconds=%.2f msgs_per_s=%.0f p50_us=%" PRIu64
+	printf("sent=%" PRIu64 " delivered=%" PRIu64 " acked=%" PRIu64 " seconds=%.2f msgs_per_s=%.0f p50_us=%" PRIu64
 	       " p99_us=%" PRIu64 " server_cpu_s=%.2f server_us_per_msg=%.2f loadgen_cpu_pct=%.0f\n",
-	       g.sent, g.delivered, secs, (double)g.delivered / secs, percentile(0.50), percentile(0.99),
+	       g.sent, g.delivered, g.acked, secs, (double)g.delivered / secs, percentile(0.50), percentile(0.99),
 	       cpu1 - cpu0, g.delivered ? (cpu1 - cpu0) * 1e6 / (double)g.delivered : 0.0,
 	       (self1 - self0) * 100.0 / secs);
 	return 0;

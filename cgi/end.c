@@ -13,7 +13,7 @@ static int end_handle(struct http_req *r, json_object *o)
 		return rc;
 	/* A participant's own reason is kept when it is one they may give;
 	 * anything else (time_up, no_show, ...) is the rules' to say. */
-	if ((rc = http_body_string(r, "reason", 32, &reason)) < 0)
+	if ((rc = http_json_string(r->body, "reason", 32, &reason)) < 0)
 		return rc;
 	if (reason && (given = db_reason_parse(reason)) < 0) {
 		r->detail = "reason is not a known end reason.";

@@ -2,7 +2,6 @@
 #include "http.h"
 #include "conf.h"
 
-#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,24 +101,12 @@ static void http_send_error(struct http_req *r, const struct http_endpoint *ep, 
 	json_object_put(body);
 }
 
-/* "application/json", any case, alone or followed by parameters. */
-static int http_is_json(const char *type)
-{
-	static const char want[] = "application/json";
-
-	if (!type || strncasecmp(type, want, sizeof want - 1) != 0)
-		return 0;
-	type += sizeof want - 1;
-	return *type == '\0' || *type == ';' || *type == ' ' || *type == '\t';
-}
-
 /* Checks the method, type and size, then reads and parses the body. */
 static int http_read(struct http_req *r, const struct http_endpoint *ep)
 {
 	static char buf[HTTP_BODY_MAX + 1];
 	const char *len_param;
-	json_object *obj;
-	long len = 0;
+	long len;
 	int got = 0, rc;
 
 	if (!ep->method) {
@@ -135,24 +122,9 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 	/* A router's POST may carry nothing, where nothing needs saying (a cancel). */
 	if (!ep->method && (!len_param || !*len_param || strcmp(len_param, "0") == 0))
 		return 0;
-	if (!http_is_json(FCGX_GetParam("CONTENT_TYPE", r->fcgi.envp)))
-		return WIRE_MEDIA_TYPE;
-
-	if (len_param && *len_param) {
-		char *end;
-		errno = 0;
-		len = strtol(len_param, &end, 10);
-		if (errno || *end || len < 0) {
-			r->detail = "The Content-Length is not a number.";
-			return WIRE_BAD_JSON;
-		}
-	}
-	if (len > HTTP_BODY_MAX)
-		return WIRE_TOO_LARGE; /* never read: nginx already refuses these */
-	if (len == 0) {
-		r->detail = "The body is empty: send a JSON object.";
-		return WIRE_BAD_JSON;
-	}
+	if ((rc = http_body_length(FCGX_GetParam("CONTENT_TYPE", r->fcgi.envp), len_param, &len,
+				   &r->detail)) < 0)
+		return rc;
 	while (got < len) {
 		int n = FCGX_GetStr(buf + got, (int)len - got, r->fcgi.in);
 		if (n <= 0)
@@ -163,114 +135,30 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 		r->detail = "The body is shorter than its Content-Length.";
 		return WIRE_BAD_JSON;
 	}
-
-	/* A body is a flat object; the depth cap stops nesting bombs early. */
-	if ((rc = http_json_parse(buf, (size_t)len, 8, &obj)) < 0)
+	if ((rc = http_body_parse(buf, (size_t)len, &r->body)) < 0)
 		return rc;
-	if (!json_object_is_type(obj, json_type_object)) {
-		json_object_put(obj);
-		return WIRE_NOT_OBJECT;
-	}
-	r->body = obj;
 	r->raw = buf;
 	r->raw_len = (size_t)len;
 	return 0;
 }
 
-int http_json_parse(const char *text, size_t len, int depth, json_object **out)
-{
-	json_tokener *tok = json_tokener_new_ex(depth);
-	json_object *obj;
-
-	*out = NULL;
-	if (!tok)
-		return WIRE_INTERNAL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, text, (int)len);
-	if (!obj || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		json_object_put(obj);
-		json_tokener_free(tok);
-		return WIRE_BAD_JSON;
-	}
-	json_tokener_free(tok);
-	*out = obj;
-	return 0;
-}
-
-int http_body_string(struct http_req *r, const char *key, size_t max, const char **out)
-{
-	json_object *v;
-	int len;
-
-	*out = NULL;
-	if (!r->body || !json_object_object_get_ex(r->body, key, &v))
-		return 0;
-	if (!json_object_is_type(v, json_type_string))
-		goto bad;
-	len = json_object_get_string_len(v);
-	*out = json_object_get_string(v);
-	/* An embedded NUL would let "valid\u0000junk" pass as "valid". */
-	if ((size_t)len > max || strlen(*out) != (size_t)len)
-		goto bad;
-	return 0;
-bad:
-	*out = NULL;
-	return WIRE_BAD_FIELD;
-}
-
-/* The Bearer token of the Authorization header: 0 with *out NULL when absent. */
-static int http_bearer(struct http_req *r, const char **out)
-{
-	const char *auth = FCGX_GetParam("HTTP_AUTHORIZATION", r->fcgi.envp);
-
-	*out = NULL;
-	if (!auth)
-		return 0;
-	if (strncasecmp(auth, "Bearer ", 7) != 0) {
-		r->detail = "The Authorization header must use the Bearer scheme.";
-		return WIRE_NO_TOKEN;
-	}
-	auth += 7;
-	while (*auth == ' ')
-		auth++;
-	*out = auth;
-	return 0;
-}
-
 int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role, int *link_rc)
 {
-	const char *header, *field, *claim_id, *claim_role;
-	int rc, want_role = -1;
+	struct http_claims cl;
+	int rc;
 
-	if ((rc = http_body_string(r, "token", HTTP_BODY_MAX, &field)) < 0 ||
-	    (rc = http_body_string(r, "sessionId", HTTP_BODY_MAX, &claim_id)) < 0 ||
-	    (rc = http_body_string(r, "participantType", HTTP_BODY_MAX, &claim_role)) < 0)
+	if ((rc = http_claims_read(r->body, FCGX_GetParam("HTTP_AUTHORIZATION", r->fcgi.envp), &cl,
+				   &r->detail)) < 0)
 		return rc;
-	if (claim_role && (want_role = db_role_parse(claim_role)) < 0) {
-		r->detail = "participantType must be \"user\" or \"astrologer\".";
-		return WIRE_BAD_FIELD;
-	}
-	if ((rc = http_bearer(r, &header)) < 0)
-		return rc;
-	if (header && *header && field && strcmp(header, field) != 0) {
-		r->detail = "The token field and the Authorization header differ.";
-		return WIRE_BAD_FIELD;
-	}
-	r->token = header && *header ? header : field;
-	if (!r->token || !*r->token)
-		return WIRE_NO_TOKEN;
-	if (strlen(r->token) > HTTP_TOKEN_MAX)
-		return WIRE_UNKNOWN_LINK;
-
+	r->token = cl.token;
 	rc = db_is_session_link_valid(r->db, r->token, r->now_ms, s, role);
 	if (rc != DB_OK && rc != DB_ERR_EXPIRED && rc != DB_ERR_ENDED && rc != DB_ERR_NOT_OPEN)
 		return wire_from_db(rc);
-	if (claim_id && strcmp(claim_id, s->id) != 0) {
+	if (cl.session_id && strcmp(cl.session_id, s->id) != 0) {
 		r->detail = "The sessionId is not the session of this token.";
 		return WIRE_FORBIDDEN;
 	}
-	if (want_role >= 0 && (enum db_role)want_role != *role) {
+	if (cl.role >= 0 && (enum db_role)cl.role != *role) {
 		r->detail = "The participantType is not the role of this token.";
 		return WIRE_FORBIDDEN;
 	}

@@ -9,9 +9,7 @@
 #include "db.h"
 #include "errors.h"
 #include "render.h"
-
-#define HTTP_BODY_MAX 16384 /* bytes of a request body; nginx enforces the same */
-#define HTTP_TOKEN_MAX 128  /* longer is no token of ours: refused unread */
+#include "request.h"
 
 /* One request while it is being answered. */
 struct http_req {
@@ -79,19 +77,5 @@ int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role)
 
 /* The text every answer body is: compact JSON, slashes as they are. */
 const char *http_json_text(json_object *o, size_t *len);
-
-/*
- * Parses len bytes as one strict JSON value in valid UTF-8 with at most
- * depth levels of nesting and nothing after it. 0 with *out owned by the
- * caller, or WIRE_BAD_JSON.
- */
-int http_json_parse(const char *text, size_t len, int depth, json_object **out);
-
-/*
- * Reads an optional string field of the body: 0 with *out NULL when absent,
- * WIRE_BAD_FIELD when it is not a string, holds a NUL or is over max bytes.
- */
-int http_body_string(struct http_req *r, const char *key, size_t max, const char **out);
-
 
 #endif

@@ -15,6 +15,7 @@ static int ice_handle(struct http_req *r, json_object *o)
 		return rc;
 	json_object_object_add(o, "iceServers", servers);
 	wire_add_time(o, "expiresAt", until_ms / 1000 * 1000);
+	wire_add_time(o, "serverTime", r->now_ms);
 	return 0;
 }
 

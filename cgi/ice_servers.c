@@ -41,7 +41,7 @@ int ice_servers(struct http_req *r, const struct db_session *s, enum db_role rol
 {
 	json_object *configured = conf_json(CONF_ICE_SERVERS), *list, *turn;
 
-	*until_ms = db_session_credentials_until_ms(db_config(r->db), s);
+	*until_ms = db_session_credentials_until_ms(db_config(r->db), s, r->now_ms);
 	if (!(list = json_object_new_array()))
 		return WIRE_INTERNAL;
 	/* A chat carries no media: it gets no servers, and above all no TURN credentials. */

@@ -50,6 +50,7 @@ static int validate_handle(struct http_req *r, json_object *o)
 	json_object_object_add(o, "joined", joined);
 	wire_add_money(o, "price", s.price);
 	json_object_object_add(o, "iceServers", ice);
+	wire_add_time(o, "iceExpiresAt", ice_until / 1000 * 1000);
 	json_object_object_add(o, "wsPath", json_object_new_string("/ws"));
 	json_object_object_add(o, "returnUrl", *conf_str(CONF_RETURN_URL) ?
 			       json_object_new_string(conf_str(CONF_RETURN_URL)) : NULL);

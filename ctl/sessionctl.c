@@ -282,6 +282,22 @@ static void event_one(void *arg, const char *kind, const char *participant,
 	json_object_array_add(arg, e);
 }
 
+static void network_one(void *arg, const char *participant, const struct db_network_report *r,
+                        int64_t at_ms)
+{
+	struct json_object *e = json_object_new_object();
+	const char *const pairs[][2] = {{"phase", r->phase}, {"reach", r->reach}, {"local", r->local},
+	                                {"remote", r->remote}, {"protocol", r->protocol},
+	                                {"relayProtocol", r->relay_protocol}};
+
+	add_str(e, "participant", participant);
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+		if (pairs[i][1])
+			add_str(e, pairs[i][0], pairs[i][1]);
+	wire_add_time(e, "at", at_ms);
+	json_object_array_add(arg, e);
+}
+
 static void presence_one(void *arg, enum db_role role, int64_t joined_ms, int64_t seen_ms,
                          int64_t left_ms)
 {
@@ -313,6 +329,13 @@ static int cmd_show(struct db *db, int argc, char **argv)
 	struct json_object *events = json_object_new_array();
 	json_object_object_add(j, "events", events);
 	if ((err = db_session_events(db, argv[0], event_one, events)) != DB_OK) {
+		json_object_put(j);
+		return fail(db, err);
+	}
+	/* What the pages found about the network: the pre-flight and the path each call took. */
+	struct json_object *network = json_object_new_array();
+	json_object_object_add(j, "network", network);
+	if ((err = db_session_network(db, argv[0], network_one, network)) != DB_OK) {
 		json_object_put(j);
 		return fail(db, err);
 	}
@@ -425,6 +448,24 @@ static int cmd_expire(struct db *db, int argc, char **argv)
 	return err == DB_OK ? 0 : fail(db, err);
 }
 
+static int cmd_purge(struct db *db, int argc, char **argv)
+{
+	struct db_purged n;
+	int err;
+
+	if ((err = parse_opts(argc, argv, NULL, 0)))
+		return err;
+	if ((err = db_purge(db, db_now_ms(), &n)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "audit", n.audit);
+	add_int(j, "deliveries", n.deliveries);
+	add_int(j, "attempts", n.attempts);
+	add_int(j, "events", n.events);
+	print_json(j);
+	return 0;
+}
+
 static void problem_one(void *arg, const char *problem)
 {
 	json_object_array_add(arg, json_object_new_string(problem));
@@ -478,51 +519,202 @@ static void setting_one(void *arg, enum conf_key key, const char *env, const cha
 	json_object_object_add(arg, conf_name(key), o);
 }
 
+/* --quiet: for the scripts that read the settings at every start (sessions-run), whose log would repeat it. */
 static int cmd_config(struct db *db, int argc, char **argv)
 {
+	struct opt o[] = {{"--quiet", NULL, 1}};
 	int err;
 
 	(void)db; /* a no_db command */
-	if ((err = parse_opts(argc, argv, NULL, 0)))
+	if ((err = parse_opts(argc, argv, o, 1)))
 		return err;
 	struct json_object *j = json_object_new_object();
 	conf_each(setting_one, j);
 	print_json(j);
+	if (!o[0].value && conf_warning())
+		fprintf(stderr, "sessionctl: warning: %s\n", conf_warning());
 	return 0;
 }
 
-/* Hands the database, its WAL and its key to the service user; the key stays 0600. */
+/* The host part of public_url ("https://host:port/..." -> "host"), for the TURN URLs beside the site. */
+static int turn_host(char *out, size_t len)
+{
+	const char *h = strstr(conf_str(CONF_PUBLIC_URL), "://");
+	size_t n;
+
+	if (!h)
+		return -1;
+	h += 3;
+	n = *h == '[' ? strcspn(h, "]") + 1 : strcspn(h, ":/");
+	if (n == 0 || n >= len)
+		return -1;
+	memcpy(out, h, n);
+	out[n] = 0;
+	return 0;
+}
+
+/*
+ * Puts the secret and realm into coturn's configuration (the recipe's
+ * static-auth-secret= and realm= lines), through a new file that takes the
+ * old one's owner and mode (coturn's group reads it), renamed over it.
+ */
+static int turn_write_coturn(const char *path, const char *secret, const char *realm)
+{
+	char tmp[4096], line[4096];
+	FILE *in = NULL, *out = NULL;
+	struct stat st;
+	int found = 0, rc = -1;
+
+	snprintf(tmp, sizeof tmp, "%s.sessionctl", path);
+	if (!(in = fopen(path, "r")) || fstat(fileno(in), &st) != 0 || !(out = fopen(tmp, "w")) ||
+	    fchmod(fileno(out), st.st_mode & 07777) != 0 ||
+	    fchown(fileno(out), st.st_uid, st.st_gid) != 0) {
+		fprintf(stderr, "sessionctl: %s: %s\n", out ? tmp : path, strerror(errno));
+		goto fail;
+	}
+	while (fgets(line, sizeof line, in)) {
+		if (!strncmp(line, "static-auth-secret=", 19)) {
+			fprintf(out, "static-auth-secret=%s\n", secret);
+			found = 1;
+		} else if (!strncmp(line, "realm=", 6)) {
+			fprintf(out, "realm=%s\n", realm);
+		} else {
+			fputs(line, out);
+		}
+	}
+	if (!found) {
+		fprintf(stderr, "sessionctl: %s has no static-auth-secret= line "
+		        "(start from the recipe, turnserver.conf)\n", path);
+		goto fail;
+	}
+	if (ferror(in) || fflush(out) != 0 || fsync(fileno(out)) != 0 || rename(tmp, path) != 0) {
+		fprintf(stderr, "sessionctl: %s: %s\n", path, strerror(errno));
+		goto fail;
+	}
+	rc = 0;
+fail:
+	if (out && fclose(out) != 0)
+		rc = -1;
+	if (rc < 0 && out)
+		unlink(tmp);
+	if (in)
+		fclose(in);
+	return rc;
+}
+
+/*
+ * init --turn FILE: coturn beside the site. Settings without TURN get a
+ * new shared secret, the TURN URLs of public_url's host (UDP and TCP on
+ * 3478, TLS on 5349 for networks that let only TLS out) and, while
+ * ice_servers is left at its default, that host as STUN server. coturn's
+ * FILE then gets the secret in force, so running init again changes nothing.
+ */
+static int init_turn(const char *coturn, struct json_object *answer)
+{
+	const char *settings = conf_file(), *secret = conf_str(CONF_TURN_SECRET);
+	unsigned char raw[32];
+	char fresh[2 * sizeof raw + 1], host[256];
+	struct json_object *t;
+	FILE *f;
+
+	if (turn_host(host, sizeof host) < 0)
+		return usage_error("public_url has no host to serve TURN from");
+	if (!*secret) {
+		if (!settings) {
+			fprintf(stderr, "sessionctl: no settings file to keep the TURN secret in "
+			        "(/etc/sessions/sessions.conf or $SESSIONS_CONF)\n");
+			return 1;
+		}
+		randombytes_buf(raw, sizeof raw);
+		sodium_bin2hex(fresh, sizeof fresh, raw, sizeof raw);
+		sodium_memzero(raw, sizeof raw);
+		secret = fresh;
+	}
+	if (turn_write_coturn(coturn, secret, host) < 0)
+		return 1;
+	t = json_object_new_object();
+	add_str(t, "coturn", coturn);
+	add_str(t, "secret", secret == fresh ? "generated" : "kept");
+	json_object_object_add(answer, "turn", t);
+	if (secret != fresh)
+		return 0;
+	if (!(f = fopen(settings, "a"))) {
+		fprintf(stderr, "sessionctl: %s: %s\n", settings, strerror(errno));
+		return 1;
+	}
+	fprintf(f, "\n# TURN beside the site (sessionctl init --turn %s): coturn's static-auth-secret\n"
+	        "# is the same secret.\n"
+	        "turn_urls = turn:%s:3478?transport=udp, turn:%s:3478?transport=tcp, turns:%s:5349?transport=tcp\n"
+	        "turn_secret = %s\n", coturn, host, host, host, secret);
+	if (!strcmp(conf_str(CONF_ICE_SERVERS), "[]"))
+		fprintf(f, "ice_servers = [{\"urls\":\"stun:%s:3478\"}]\n", host);
+	sodium_memzero(fresh, sizeof fresh);
+	if (fclose(f) != 0) {
+		fprintf(stderr, "sessionctl: %s: %s\n", settings, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/* Gives an existing file its mode and, with --owner, its owner; 0 when done or absent. */
+static int hand_over(const char *file, mode_t mode, const struct passwd *pw)
+{
+	if (access(file, F_OK) != 0)
+		return 0;
+	if (chmod(file, mode) != 0 || (pw && chown(file, pw->pw_uid, pw->pw_gid) != 0)) {
+		fprintf(stderr, "sessionctl: %s: cannot set owner and mode\n", file);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Hands the database, the chat file (created here), their WALs and the
+ * key to the service user; the key stays 0600.
+ */
 static int cmd_init(struct db *db, int argc, char **argv)
 {
-	static const char *const suffix[] = {"", "-wal", "-shm", ".key"};
-	struct opt o[] = {{"--owner", NULL, 0}};
+	static const char *const suffix[] = {"", "-wal", "-shm"};
+	struct opt o[] = {{"--owner", NULL, 0}, {"--turn", NULL, 0}};
 	const char *path = db_path;
 	struct passwd *pw = NULL;
-	char file[4096];
+	struct db *chat;
+	char chat_path[4096], key[4096 + 4], file[4096 + 4], msg[256];
 	int err;
 
-	if ((err = parse_opts(argc, argv, o, 1)))
+	if ((err = parse_opts(argc, argv, o, 2)))
 		return err;
 	if (o[0].value && !(pw = getpwnam(o[0].value)))
 		return usage_error("no such user '%s'", o[0].value);
 	if ((err = db_ping(db)) != DB_OK)
 		return fail(db, err);
+	if (db_chat_open(path, &chat, msg, sizeof msg) != DB_OK) {
+		fprintf(stderr, "sessionctl: %s\n", msg);
+		return 1;
+	}
+	db_close(chat);
+	db_chat_path(path, chat_path, sizeof chat_path);
 	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
 		snprintf(file, sizeof file, "%s%s", path, suffix[i]);
-		if (access(file, F_OK) != 0)
-			continue;
-		if (chmod(file, i == 3 ? 0600 : 0640) != 0 ||
-		    (pw && chown(file, pw->pw_uid, pw->pw_gid) != 0)) {
-			fprintf(stderr, "sessionctl: %s: cannot set owner and mode\n", file);
+		if (hand_over(file, 0640, pw))
 			return 1;
-		}
+		snprintf(file, sizeof file, "%s%s", chat_path, suffix[i]);
+		if (hand_over(file, 0640, pw))
+			return 1;
 	}
+	snprintf(key, sizeof key, "%s.key", path);
+	if (hand_over(key, 0600, pw))
+		return 1;
 	struct json_object *j = json_object_new_object();
 	add_str(j, "database", path);
-	snprintf(file, sizeof file, "%s.key", path);
-	add_str(j, "key", file);
+	add_str(j, "chat", chat_path);
+	add_str(j, "key", key);
 	if (pw)
 		add_str(j, "owner", pw->pw_name);
+	if (o[1].value && (err = init_turn(o[1].value, j))) {
+		json_object_put(j);
+		return err;
+	}
 	print_json(j);
 	return 0;
 }
@@ -596,31 +788,15 @@ static int cmd_webhook_add(struct db *db, int argc, char **argv)
 		return err;
 	if ((err = db_webhook_add(db, argv[0], db_now_ms(), &id, secret)) != DB_OK)
 		return fail(db, err);
-	struct json_object *j = json_object_new_object();
-	add_int(j, "id", id);
-	add_str(j, "url", argv[0]);
-	add_str(j, "secret", secret); /* shown this once: only its sealed form is kept */
-	print_json(j);
+	/* shown this once: only its sealed form is kept */
+	print_json(wire_webhook_secret_json(id, argv[0], secret, 0));
 	memset(secret, 0, sizeof secret);
 	return 0;
 }
 
 static void webhook_one(void *arg, const struct db_webhook *w)
 {
-	struct json_object *j = json_object_new_object();
-
-	add_int(j, "id", w->id);
-	add_str(j, "url", w->url);
-	wire_add_time(j, "createdAt", w->created_ms);
-	json_object_object_add(j, "enabled", json_object_new_boolean(!w->disabled_ms));
-	wire_add_time(j, "disabledAt", w->disabled_ms);
-	if (w->disabled_ms)
-		add_str(j, "disabledReason", w->disabled_reason);
-	wire_add_time(j, "previousSecretUntil", w->previous_until_ms);
-	add_int(j, "pending", w->pending);
-	add_int(j, "delivered", w->delivered);
-	add_int(j, "failed", w->failed);
-	json_object_array_add(arg, j);
+	json_object_array_add(arg, wire_webhook_json(w));
 }
 
 static int cmd_webhook_list(struct db *db, int argc, char **argv)
@@ -665,37 +841,14 @@ static int cmd_webhook_rotate(struct db *db, int argc, char **argv)
 		return err;
 	if ((err = db_webhook_rotate(db, id, now, secret)) != DB_OK)
 		return fail(db, err);
-	struct json_object *j = json_object_new_object();
-	add_int(j, "id", id);
-	add_str(j, "secret", secret);
-	wire_add_time(j, "previousSecretUntil", now + DB_WEBHOOK_OVERLAP_MS);
-	print_json(j);
+	print_json(wire_webhook_secret_json(id, NULL, secret, now + DB_WEBHOOK_OVERLAP_MS));
 	memset(secret, 0, sizeof secret);
 	return 0;
 }
 
 static void delivery_one(void *arg, const struct db_delivery *d)
 {
-	static const char *const status[] = {"pending", "delivered", "failed"};
-	struct json_object *j = json_object_new_object();
-
-	add_int(j, "id", d->id);
-	add_int(j, "endpoint", d->endpoint_id);
-	add_str(j, "eventId", d->event_id);
-	add_str(j, "type", d->type);
-	add_str(j, "subject", d->subject);
-	add_int(j, "sequence", d->sequence);
-	add_str(j, "status", status[d->status]);
-	add_int(j, "attempts", d->attempts);
-	wire_add_time(j, "createdAt", d->created_ms);
-	wire_add_time(j, "lastAttemptAt", d->last_attempt_ms);
-	wire_add_time(j, "nextAttemptAt", d->status == DB_DELIVERY_PENDING ? d->next_attempt_ms : 0);
-	wire_add_time(j, "doneAt", d->done_ms);
-	json_object_object_add(j, "lastStatus", d->last_status ? json_object_new_int(d->last_status)
-	                                                       : NULL);
-	json_object_object_add(j, "lastError", *d->last_error ? json_object_new_string(d->last_error)
-	                                                      : NULL);
-	json_object_array_add(arg, j);
+	json_object_array_add(arg, wire_delivery_json(d));
 }
 
 static int cmd_webhook_deliveries(struct db *db, int argc, char **argv)
@@ -708,8 +861,8 @@ static int cmd_webhook_deliveries(struct db *db, int argc, char **argv)
 	    (o[1].value && (err = parse_count(o[1].value, "--limit", 1, 100000, &limit))))
 		return err;
 	struct json_object *list = json_object_new_array();
-	if ((err = db_webhook_deliveries(db, o[0].value != NULL, (int)limit, delivery_one, list)) !=
-	    DB_OK) {
+	if ((err = db_webhook_deliveries(db, o[0].value ? DB_DELIVERY_FAILED : -1, (int)limit,
+	                                 delivery_one, list)) != DB_OK) {
 		json_object_put(list);
 		return fail(db, err);
 	}
@@ -734,8 +887,8 @@ static int cmd_webhook_retry(struct db *db, int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{NULL, "init", cmd_init, "init [--owner USER]", .nargs = 0},
-	{NULL, "config", cmd_config, "config", 0, .no_db = 1},
+	{NULL, "init", cmd_init, "init [--owner USER] [--turn COTURN_CONF]", .nargs = 0},
+	{NULL, "config", cmd_config, "config [--quiet]", 0, .no_db = 1},
 	{NULL, "backup", cmd_backup, "backup FILE", .nargs = 1},
 	{"user", "add", cmd_user_add, "user add NAME [--balance AMOUNT]", .nargs = 1},
 	{"astrologer", "add", cmd_astrologer_add, "astrologer add NAME", .nargs = 1},
@@ -751,6 +904,7 @@ static const struct cmd cmds[] = {
 	{NULL, "join", cmd_join, "join SESSION --role user|astrologer", .nargs = 1},
 	{NULL, "end", cmd_end, "end SESSION [--reason REASON]", .nargs = 1},
 	{NULL, "expire", cmd_expire, "expire", .nargs = 0},
+	{NULL, "purge", cmd_purge, "purge", .nargs = 0},
 	{"ledger", "check", cmd_ledger_check, "ledger check", .nargs = 0},
 	{"apikey", "add", cmd_apikey_add, "apikey add NAME", .nargs = 1},
 	{"apikey", "list", cmd_apikey_list, "apikey list", .nargs = 0},

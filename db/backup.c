@@ -1,4 +1,4 @@
-/* backup.c: a consistent copy of the live database through SQLite's online backup API. */
+/* backup.c: a consistent copy of the live database and its chat file through SQLite's online backup API. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -7,10 +7,11 @@
 #include "internal.h"
 
 /*
- * Copies page by page so writers are held up only briefly, then fsyncs
- * and renames into place: FILE is either the old file or a whole backup.
+ * Copies src's main file page by page so writers are held up only
+ * briefly, then fsyncs and renames into place: file is either the old
+ * file or a whole backup. Errors are recorded on db.
  */
-int db_backup(struct db *db, const char *file)
+static int backup_file(struct db *db, sqlite3 *src, const char *file)
 {
 	char tmp[4096];
 	sqlite3 *dst = NULL;
@@ -26,7 +27,7 @@ int db_backup(struct db *db, const char *file)
 		goto fail;
 	}
 	chmod(tmp, 0600); /* it holds everything the database holds */
-	if (!(b = sqlite3_backup_init(dst, "main", db->sql, "main"))) {
+	if (!(b = sqlite3_backup_init(dst, "main", src, "main"))) {
 		err = db_fail(db, DB_ERR_STORE, "backup: %s", sqlite3_errmsg(dst));
 		goto fail;
 	}
@@ -62,4 +63,28 @@ fail:
 	sqlite3_close(dst);
 	unlink(tmp);
 	return err;
+}
+
+/*
+ * The chat file first: every session its messages name existed before,
+ * so the database's copy, taken after, holds them all.
+ */
+int db_backup(struct db *db, const char *file)
+{
+	char live[4096], chat_file[4096], err[256];
+	struct db *chat = NULL;
+	int rc;
+
+	if (db->chat_file)
+		return db_fail(db, DB_ERR_STATE, "back up through the database's handle");
+	if (db_chat_path(file, chat_file, sizeof chat_file) != DB_OK ||
+	    snprintf(live, sizeof live, "%s", sqlite3_db_filename(db->sql, "main")) >= (int)sizeof live)
+		return db_fail(db, DB_ERR_INVALID, "backup path too long");
+	if ((rc = db_chat_open(live, &chat, err, sizeof err)) != DB_OK)
+		return db_fail(db, rc, "%s", err);
+	rc = backup_file(db, chat->sql, chat_file);
+	db_close(chat);
+	if (rc != DB_OK)
+		return rc;
+	return backup_file(db, db->sql, file);
 }

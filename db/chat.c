@@ -1,4 +1,4 @@
-/* chat.c: a room's stored chat: appended once per sender's client id, replayed in order. */
+/* chat.c: a room's stored chat, in the chat file: appended once per sender's client id, replayed in order. */
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +25,11 @@ static long utf8_chars(const char *s)
 			return n; /* enough to refuse */
 	}
 	return n;
+}
+
+static int not_chat(struct db *db)
+{
+	return db_fail(db, DB_ERR_STATE, "chat is in the chat file: open it with db_chat_open");
 }
 
 static void chat_read(sqlite3_stmt *st, struct db_chat *m)
@@ -60,60 +65,115 @@ static int chat_seen(struct db *db, const char *session_id, enum db_role sender,
 	return found;
 }
 
+/* The room's entry in the transaction's cache, or NULL when it is not there. */
+static struct db_chat_room *room_cached(struct db *db, const char *session_id)
+{
+	for (int i = 0; i < db->nchat_rooms; i++)
+		if (strcmp(db->chat_rooms[i].session_id, session_id) == 0)
+			return &db->chat_rooms[i];
+	return NULL;
+}
+
+/*
+ * Reads what a write must know of a room: the session's state in the
+ * database (as of this transaction's snapshot), the next seq and both
+ * senders' totals. Kept for the rest of the transaction, which holds the
+ * chat file's write lock, so a batch reads each room once. *room points
+ * at the cache's entry, or at tmp when the cache is full.
+ */
+static int room_read(struct db *db, const char *session_id, struct db_chat_room *tmp,
+                     struct db_chat_room **room)
+{
+	static const char q[] =
+		"SELECT s.ended_ms IS NULL, s.status,"
+		" (SELECT coalesce(max(seq), 0) FROM chat_messages WHERE session_id = ?1),"
+		" coalesce(u.messages, 0), coalesce(u.bytes, 0), coalesce(a.messages, 0), coalesce(a.bytes, 0)"
+		" FROM money.webrtc_sessions s"
+		" LEFT JOIN chat_totals u ON u.session_id = s.id AND u.sender = 'user'"
+		" LEFT JOIN chat_totals a ON a.session_id = s.id AND a.sender = 'astrologer'"
+		" WHERE s.id = ?1";
+	struct db_chat_room *r;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((*room = room_cached(db, session_id)))
+		return DB_OK;
+	if (!(st = db_stmt(db, q)))
+		return DB_ERR_STORE;
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		rc = rc == SQLITE_DONE ? db_fail(db, DB_ERR_NOT_FOUND, "no such session")
+		                       : db_fail_sql(db, "chat");
+		sqlite3_reset(st);
+		return rc;
+	}
+	r = db->nchat_rooms < DB_CHAT_ROOMS ? &db->chat_rooms[db->nchat_rooms++] : tmp;
+	snprintf(r->session_id, sizeof r->session_id, "%s", session_id);
+	r->open = sqlite3_column_int(st, 0);
+	r->status = (enum db_status)db_status_parse((const char *)sqlite3_column_text(st, 1));
+	r->next_seq = sqlite3_column_int64(st, 2) + 1;
+	for (int i = 0; i < 2; i++) {
+		r->messages[i] = sqlite3_column_int64(st, 3 + 2 * i);
+		r->bytes[i] = sqlite3_column_int64(st, 4 + 2 * i);
+	}
+	sqlite3_reset(st);
+	*room = r;
+	return DB_OK;
+}
+
+/*
+ * One INSERT is the only write, atomic by itself, so inside a caller's
+ * transaction no savepoint is needed; alone it gets its own IMMEDIATE
+ * transaction, so the checks and the write see the same state.
+ */
 int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
                    const char *body, const char *client_id, int64_t now_ms,
                    struct db_chat *out, int *duplicate)
 {
-	/* A resend's insert does nothing and returns no row; only then is the first copy read. */
+	/* A resend's insert does nothing (no change); only then is the first copy read. */
 	static const char ins[] =
 		"INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)"
-		" SELECT ?1, coalesce(max(seq), 0) + 1, ?2, ?3, ?4, ?5"
-		" FROM chat_messages WHERE session_id = ?1"
-		" ON CONFLICT (session_id, sender, client_id) DO NOTHING"
-		" RETURNING " CHAT_COLUMNS;
-	static const char state[] =
-		"SELECT s.ended_ms IS NULL, s.status, coalesce(t.messages, 0), coalesce(t.bytes, 0)"
-		" FROM webrtc_sessions s LEFT JOIN chat_totals t ON t.session_id = s.id AND t.sender = ?2"
-		" WHERE s.id = ?1";
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		" ON CONFLICT (session_id, sender, client_id) DO NOTHING";
 	long chars = body ? utf8_chars(body) : -1;
 	size_t cid_len = client_id ? strnlen(client_id, DB_CLIENT_ID_MAX + 1) : 0;
+	struct db_chat_room *room, tmp;
+	int own_tx = !db->in_tx, err;
+	size_t body_len;
 	sqlite3_stmt *st;
-	int rc, err;
 
 	*duplicate = 0;
+	if (!db->chat_file)
+		return not_chat(db);
 	if (chars < 1 || chars > DB_CHAT_MAX)
 		return db_fail(db, DB_ERR_INVALID, "a message is 1 to %d characters of UTF-8",
 		               DB_CHAT_MAX);
 	if (cid_len > DB_CLIENT_ID_MAX)
 		return db_fail(db, DB_ERR_INVALID, "a client id is at most %d characters",
 		               DB_CLIENT_ID_MAX);
-	if ((err = db_write_begin(db)) != DB_OK)
+	/* A failed write (a full disk) may have rolled back the caller's whole transaction. */
+	if (!own_tx && sqlite3_get_autocommit(db->sql))
+		return db_fail(db, DB_ERR_STORE, "chat: the transaction ended after an earlier error");
+	if (own_tx && (err = db_write_begin(db)) != DB_OK)
 		return err;
-	/*
-	 * Checked under the write lock: an end committed a moment ago stops the
-	 * message, and so does a full allowance (unless it is a resend).
-	 */
-	if (!(st = db_stmt(db, state))) {
-		err = DB_ERR_STORE;
+	if (own_tx)
+		db->nchat_rooms = 0;
+	if ((err = room_read(db, session_id, &tmp, &room)) != DB_OK)
 		goto fail;
-	}
-	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, db_role_name(sender), -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW)
-		err = rc == SQLITE_DONE ? db_fail(db, DB_ERR_NOT_FOUND, "no such session")
-		                        : db_fail_sql(db, "chat");
-	else if (!sqlite3_column_int(st, 0))
+	/*
+	 * Checked in the write's own transaction, on the database as it was at
+	 * its start: an end committed before it stops the message, and so does
+	 * a full allowance (unless it is a resend).
+	 */
+	if (!room->open)
 		err = db_fail(db, DB_ERR_ENDED, "this session has ended");
 	else
-		err = db_chat_allowed(&db->config,
-		                      (enum db_status)db_status_parse((const char *)sqlite3_column_text(st, 1)),
-		                      sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-		                      (int64_t)strlen(body));
-	sqlite3_reset(st);
+		err = db_chat_allowed(&db->config, room->status, room->messages[sender],
+		                      room->bytes[sender], (int64_t)strlen(body));
 	if (err == DB_ERR_LIMIT && cid_len && chat_seen(db, session_id, sender, client_id, out)) {
 		*duplicate = 1;
-		return db_write_commit(db);
+		goto done;
 	}
 	if (err == DB_ERR_LIMIT)
 		err = db_fail(db, DB_ERR_LIMIT, "this participant's chat allowance for the session is used up");
@@ -124,28 +184,40 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 		goto fail;
 	}
 	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, db_role_name(sender), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, body, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, room->next_seq);
+	sqlite3_bind_text(st, 3, db_role_name(sender), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
 	if (cid_len)
-		sqlite3_bind_text(st, 4, client_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, now_ms);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		chat_read(st, out);
-	sqlite3_reset(st); /* RETURNING finishes the insert on reset */
-	if (rc == SQLITE_DONE && cid_len && chat_seen(db, session_id, sender, client_id, out)) {
-		rc = SQLITE_ROW;
-		*duplicate = 1;
-	}
-	if (rc != SQLITE_ROW) {
-		err = sqlite3_extended_errcode(db->sql) == SQLITE_CONSTRAINT_FOREIGNKEY
-		    ? db_fail(db, DB_ERR_NOT_FOUND, "no such session")
-		    : db_fail_sql(db, "chat");
+		sqlite3_bind_text(st, 5, client_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, now_ms);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		err = db_fail_sql(db, "chat");
+		sqlite3_reset(st);
 		goto fail;
 	}
-	return db_write_commit(db);
+	sqlite3_reset(st);
+	if (sqlite3_changes(db->sql) == 0) {
+		if (!cid_len || !chat_seen(db, session_id, sender, client_id, out)) {
+			err = db_fail(db, DB_ERR_STORE, "chat: a resend whose first copy cannot be read");
+			goto fail;
+		}
+		*duplicate = 1;
+		goto done;
+	}
+	/* Both lengths were checked above: at most 4 bytes a character, DB_CLIENT_ID_MAX bytes. */
+	body_len = strlen(body);
+	out->seq = room->next_seq++;
+	out->sender = sender;
+	memcpy(out->body, body, body_len + 1);
+	memcpy(out->client_id, cid_len ? client_id : "", cid_len + 1);
+	out->at_ms = now_ms;
+	room->messages[sender]++;
+	room->bytes[sender] += (int64_t)body_len;
+done:
+	return own_tx ? db_write_commit(db) : DB_OK;
 fail:
-	db_write_rollback(db);
+	if (own_tx)
+		db_write_rollback(db);
 	return err;
 }
 
@@ -154,11 +226,13 @@ int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
 {
 	static const char q[] = "SELECT " CHAT_COLUMNS " FROM chat_messages"
 		" WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?";
-	sqlite3_stmt *st = db_stmt(db, q);
+	sqlite3_stmt *st;
 	struct db_chat m;
 	int rc, err = DB_OK;
 
-	if (!st)
+	if (!db->chat_file)
+		return not_chat(db);
+	if (!(st = db_stmt(db, q)))
 		return DB_ERR_STORE;
 	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, after_seq);
@@ -172,4 +246,32 @@ int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
 		err = db_fail_sql(db, "history");
 	sqlite3_reset(st);
 	return err;
+}
+
+static int wal_counted(void *arg, sqlite3 *h, const char *name, int frames)
+{
+	struct db *db = arg;
+
+	(void)h;
+	if (strcmp(name, "main") == 0)
+		db->wal_frames = frames;
+	return SQLITE_OK;
+}
+
+void db_chat_wal_watch(struct db *db)
+{
+	sqlite3_wal_hook(db->sql, wal_counted, db); /* replaces the automatic checkpoint */
+}
+
+int db_chat_wal_frames(const struct db *db)
+{
+	return db->wal_frames;
+}
+
+int db_chat_checkpoint(struct db *db)
+{
+	if (sqlite3_wal_checkpoint_v2(db->sql, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
+	    SQLITE_OK)
+		return db_fail_sql(db, "checkpoint");
+	return DB_OK;
 }

@@ -9,7 +9,7 @@
 #include "conf.h"
 
 #define CONF_DEFAULT_PATH "/etc/sessions/sessions.conf"
-#define CONF_LINE_MAX 4096
+#define CONF_LINE_MAX 4094 /* bytes of a line, its newline not counted */
 
 enum conf_type {
 	CONF_T_INT,     /* a whole number from min to max */
@@ -45,6 +45,8 @@ static struct setting {
 	[CONF_ICE_SERVERS] = {"ice_servers", "SESSIONS_ICE_SERVERS", CONF_T_ICE, 0, 0, "[]"},
 	[CONF_TURN_URLS] = {"turn_urls", "SESSIONS_TURN_URLS", CONF_T_TURN, 0, 0, ""},
 	[CONF_TURN_SECRET] = {"turn_secret", "SESSIONS_TURN_SECRET", CONF_T_SECRET, 0, 0, ""},
+	[CONF_TURN_CREDENTIAL_SECONDS] = {"turn_credential_seconds", "SESSIONS_TURN_CREDENTIAL_SECONDS",
+	                                  CONF_T_INT, 10, 86400, "600"},
 	[CONF_EMPTY_TIMEOUT_SECONDS] = {"empty_timeout_seconds", "SESSIONS_EMPTY_TIMEOUT_SECONDS",
 	                                CONF_T_INT, 1, 86400, "180"},
 	[CONF_NO_SHOW_MINUTES] = {"no_show_minutes", "SESSIONS_NO_SHOW_MINUTES", CONF_T_INT, 1, 1440, "10"},
@@ -52,12 +54,19 @@ static struct setting {
 	[CONF_CHAT_MAX_BYTES] = {"chat_max_bytes", "SESSIONS_CHAT_MAX_BYTES", CONF_T_INT, 4096, 67108864, "1048576"},
 	[CONF_CHAT_BEFORE_START_MESSAGES] = {"chat_before_start_messages", "SESSIONS_CHAT_BEFORE_START_MESSAGES",
 	                                     CONF_T_INT, 0, 1000, "20"},
+	/* A version travels in one request body of 16 KiB, with room for JSON escapes. */
+	[CONF_NOTES_MAX_BYTES] = {"notes_max_bytes", "SESSIONS_NOTES_MAX_BYTES", CONF_T_INT, 100, 12000, "10000"},
+	[CONF_NOTES_MAX_VERSIONS] = {"notes_max_versions", "SESSIONS_NOTES_MAX_VERSIONS", CONF_T_INT, 1, 10000, "200"},
 	[CONF_WEBHOOK_ALLOW_PRIVATE] = {"webhook_allow_private", "SESSIONS_WEBHOOK_ALLOW_PRIVATE",
 	                                CONF_T_INT, 0, 1, "0"},
 	[CONF_WEBHOOK_TIMEOUT_SECONDS] = {"webhook_timeout_seconds", "SESSIONS_WEBHOOK_TIMEOUT_SECONDS",
 	                                  CONF_T_INT, 1, 15, "15"},
 	[CONF_WEBHOOK_RETRY_DIVISOR] = {"webhook_retry_divisor", "SESSIONS_WEBHOOK_RETRY_DIVISOR",
 	                                CONF_T_INT, 1, 10000, "1"},
+	[CONF_AUDIT_RETENTION_DAYS] = {"audit_retention_days", "SESSIONS_AUDIT_RETENTION_DAYS",
+	                              CONF_T_INT, 1, 3650, "90"},
+	[CONF_WEBHOOK_RETENTION_DAYS] = {"webhook_retention_days", "SESSIONS_WEBHOOK_RETENTION_DAYS",
+	                                CONF_T_INT, 1, 3650, "30"},
 	[CONF_MINUTE_MS] = {"minute_ms", "SESSIONS_MINUTE_MS", CONF_T_INT, 100, 60000, "60000"},
 };
 
@@ -99,31 +108,50 @@ static struct setting *conf_find(const char *key)
 
 static int conf_parse(FILE *f, const char *path)
 {
-	char line[CONF_LINE_MAX];
-	int n = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	int n = 0, rc = 0;
 
-	while (fgets(line, sizeof line, f)) {
+	while ((len = getline(&line, &cap, f)) >= 0) {
 		char *key, *value, *eq;
 		struct setting *s;
 
 		n++;
-		if (!strchr(line, '\n') && !feof(f))
-			return conf_fail("%s:%d: line too long", path, n);
+		if ((size_t)len - (line[len - 1] == '\n') > CONF_LINE_MAX) {
+			rc = conf_fail("%s:%d: line too long (at most %d bytes)", path, n, CONF_LINE_MAX);
+			goto done;
+		}
+		/* A NUL would cut the line short, silently dropping what follows it. */
+		if (strlen(line) != (size_t)len) {
+			rc = conf_fail("%s:%d: a NUL byte in the line", path, n);
+			goto done;
+		}
 		key = trim(line);
 		if (*key == '#' || *key == 0)
 			continue;
-		if (!(eq = strchr(key, '=')))
-			return conf_fail("%s:%d: expected key = value", path, n);
+		if (!(eq = strchr(key, '='))) {
+			rc = conf_fail("%s:%d: expected key = value", path, n);
+			goto done;
+		}
 		*eq = 0;
 		key = trim(key);
 		value = trim(eq + 1);
-		if (!(s = conf_find(key)))
-			return conf_fail("%s:%d: unknown setting '%s'", path, n, key);
+		if (!(s = conf_find(key))) {
+			rc = conf_fail("%s:%d: unknown setting '%s'", path, n, key);
+			goto done;
+		}
 		free(s->file);
-		if (!(s->file = strdup(value)))
-			return conf_fail("out of memory");
+		if (!(s->file = strdup(value))) {
+			rc = conf_fail("out of memory");
+			goto done;
+		}
 	}
-	return ferror(f) ? conf_fail("%s: %s", path, strerror(errno)) : 0;
+	if (ferror(f))
+		rc = conf_fail("%s: %s", path, strerror(errno));
+done:
+	free(line);
+	return rc;
 }
 
 /* Printable ASCII or UTF-8, no controls: a value that prints and logs as it is. */
@@ -353,35 +381,70 @@ static int conf_read(const char *db_path)
 	return rc;
 }
 
+/* Puts the file's, the environment's or the default value of every key in force, and checks each. */
+static int conf_apply(void)
+{
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < CONF_NKEYS; i++) {
+		struct setting *s = &settings[i];
+		const char *env = getenv(s->env);
+
+		if (env && *env) {
+			s->value = env;
+			s->source = "environment";
+		} else if (s->file) {
+			s->value = s->file;
+			s->source = "file";
+		} else {
+			s->value = s->def;
+			s->source = "default";
+		}
+		rc = conf_check(s);
+	}
+	/* coturn's credentials need both halves, or neither is used. */
+	if (rc == 0 && !*settings[CONF_TURN_URLS].value != !*settings[CONF_TURN_SECRET].value)
+		rc = conf_fail("settings turn_urls (SESSIONS_TURN_URLS) and turn_secret "
+		               "(SESSIONS_TURN_SECRET) are set together or not at all");
+	return rc;
+}
+
+static int conf_result(char *err, size_t errlen)
+{
+	if (load_rc && err)
+		snprintf(err, errlen, "%s", load_err);
+	return load_rc;
+}
+
 int conf_load(const char *db_path, char *err, size_t errlen)
 {
 	if (!loaded) {
 		loaded = 1;
 		load_rc = conf_read(db_path);
-		for (size_t i = 0; load_rc == 0 && i < CONF_NKEYS; i++) {
-			struct setting *s = &settings[i];
-			const char *env = getenv(s->env);
-
-			if (env && *env) {
-				s->value = env;
-				s->source = "environment";
-			} else if (s->file) {
-				s->value = s->file;
-				s->source = "file";
-			} else {
-				s->value = s->def;
-				s->source = "default";
-			}
-			load_rc = conf_check(s);
-		}
-		/* coturn's credentials need both halves, or neither is used. */
-		if (load_rc == 0 && !*settings[CONF_TURN_URLS].value != !*settings[CONF_TURN_SECRET].value)
-			load_rc = conf_fail("settings turn_urls (SESSIONS_TURN_URLS) and turn_secret "
-			                    "(SESSIONS_TURN_SECRET) are set together or not at all");
+		if (load_rc == 0)
+			load_rc = conf_apply();
 	}
-	if (load_rc && err)
-		snprintf(err, errlen, "%s", load_err);
-	return load_rc;
+	return conf_result(err, errlen);
+}
+
+int conf_load_stream(FILE *f, const char *name, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		struct setting *s = &settings[i];
+
+		free(s->file);
+		json_object_put(s->json);
+		s->file = NULL;
+		s->json = NULL;
+		s->value = s->source = NULL;
+		s->number = 0;
+	}
+	snprintf(file_path, sizeof file_path, "%s", name);
+	loaded = 1;
+	load_rc = conf_parse(f, name);
+	if (load_rc == 0)
+		load_rc = conf_apply();
+	return conf_result(err, errlen);
 }
 
 const char *conf_str(enum conf_key key)
@@ -407,6 +470,15 @@ const char *conf_name(enum conf_key key)
 const char *conf_file(void)
 {
 	return file_path[0] ? file_path : NULL;
+}
+
+const char *conf_warning(void)
+{
+	/* turn_urls and turn_secret come both or neither: conf_load refuses one alone. */
+	if (*conf_str(CONF_TURN_SECRET))
+		return NULL;
+	return "no TURN server is configured (turn_urls, turn_secret): a call between two networks "
+	       "that let no direct connection through (phone networks, strict routers) will not connect";
 }
 
 void conf_each(conf_cb *cb, void *arg)

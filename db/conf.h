@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <json-c/json.h>
 
@@ -19,14 +20,19 @@ enum conf_key {
 	CONF_ICE_SERVERS,
 	CONF_TURN_URLS,
 	CONF_TURN_SECRET,
+	CONF_TURN_CREDENTIAL_SECONDS,
 	CONF_EMPTY_TIMEOUT_SECONDS,
 	CONF_NO_SHOW_MINUTES,
 	CONF_CHAT_MAX_MESSAGES,
 	CONF_CHAT_MAX_BYTES,
 	CONF_CHAT_BEFORE_START_MESSAGES,
+	CONF_NOTES_MAX_BYTES,
+	CONF_NOTES_MAX_VERSIONS,
 	CONF_WEBHOOK_ALLOW_PRIVATE,
 	CONF_WEBHOOK_TIMEOUT_SECONDS,
 	CONF_WEBHOOK_RETRY_DIVISOR, /* tests only */
+	CONF_AUDIT_RETENTION_DAYS,
+	CONF_WEBHOOK_RETENTION_DAYS,
 	CONF_MINUTE_MS, /* tests only */
 	CONF_NKEYS
 };
@@ -50,6 +56,13 @@ enum conf_key {
  */
 int conf_load(const char *db_path, char *err, size_t errlen);
 
+/*
+ * Reads the configuration from f (called name in messages) in place of
+ * whatever was loaded before, with the same checks and the environment's
+ * overrides, so a configuration can be checked from bytes in hand.
+ */
+int conf_load_stream(FILE *f, const char *name, char *err, size_t errlen);
+
 /* A checked value; call conf_load first (db_open does). "" when unset. */
 const char *conf_str(enum conf_key key);
 /* A whole-number setting. */
@@ -60,6 +73,9 @@ json_object *conf_json(enum conf_key key);
 const char *conf_name(enum conf_key key);
 /* The file that was read, or NULL when none was. */
 const char *conf_file(void);
+
+/* A sentence on what the settings leave out that a shop most likely wants, or NULL. */
+const char *conf_warning(void);
 
 /* Every setting with its source ("default", "file", "environment"), for sessionctl config. */
 typedef void conf_cb(void *arg, enum conf_key key, const char *env, const char *value,

@@ -14,7 +14,8 @@
 #include "conf.h"
 #include "internal.h"
 
-extern const char db_schema_sql[];         /* db/schema.sql, compiled in by make */
+extern const char db_schema_sql[];         /* db/schema.sql above "-- @chat-file", compiled in by make */
+extern const char db_chat_schema_sql[];    /* db/schema.sql from "-- @chat-file" on */
 extern const char *const db_upgrades[];    /* db/upgrade/NNNN.sql in order, then NULL */
 
 static const char *const role_names[] = {"user", "astrologer"};
@@ -22,6 +23,7 @@ static const char *const type_names[] = {"chat", "voice", "video"};
 static const char *const status_names[] = {"scheduled", "active", "completed",
                                            "expired", "cancelled"};
 static const char *const actor_names[] = {"system", "user", "astrologer"};
+static const char *const delivery_names[] = {"pending", "delivered", "failed"};
 static const char *const reason_names[] = {"", "completed", "user_ended",
                                            "astrologer_ended", "time_up",
                                            "no_show", "cancelled", "disconnected"};
@@ -44,6 +46,8 @@ int db_role_parse(const char *s) { return name_index(role_names, COUNT(role_name
 int db_type_parse(const char *s) { return name_index(type_names, COUNT(type_names), s); }
 int db_reason_parse(const char *s) { return name_index(reason_names, COUNT(reason_names), s); }
 int db_status_parse(const char *s) { return name_index(status_names, COUNT(status_names), s); }
+const char *db_delivery_name(enum db_delivery_status d) { return delivery_names[d]; }
+int db_delivery_parse(const char *s) { return name_index(delivery_names, COUNT(delivery_names), s); }
 const char *db_actor_name(enum db_actor a) { return actor_names[a]; }
 int db_actor_parse(const char *s) { return name_index(actor_names, COUNT(actor_names), s); }
 enum db_actor db_actor_of(enum db_role r)
@@ -148,6 +152,7 @@ int db_tx_begin(struct db *db)
 	if ((err = run(db, sql_begin)) != DB_OK)
 		return err;
 	db->in_tx = 1;
+	db->nchat_rooms = 0;
 	return DB_OK;
 }
 
@@ -158,6 +163,7 @@ int db_tx_commit(struct db *db)
 	if (!db->in_tx)
 		return db_fail(db, DB_ERR_STATE, "no transaction is open");
 	db->in_tx = 0;
+	db->nchat_rooms = 0;
 	if ((err = run(db, sql_commit)) != DB_OK &&
 	    !sqlite3_get_autocommit(db->sql))
 		run(db, sql_rollback);
@@ -169,6 +175,7 @@ void db_tx_rollback(struct db *db)
 	if (!db->in_tx)
 		return;
 	db->in_tx = 0;
+	db->nchat_rooms = 0;
 	if (!sqlite3_get_autocommit(db->sql))
 		run(db, sql_rollback);
 }
@@ -329,6 +336,7 @@ static int config_load(struct db *db, const char *path)
 	c->commission_bps = (int)conf_int(CONF_COMMISSION_BPS);
 	c->minute_ms = conf_int(CONF_MINUTE_MS);
 	c->grace_ms = conf_int(CONF_GRACE_SECONDS) * 1000;
+	c->turn_credential_ms = conf_int(CONF_TURN_CREDENTIAL_SECONDS) * 1000;
 	c->opens_before_ms = conf_int(CONF_OPENS_BEFORE_MINUTES) * 60000;
 	c->valid_after_ms = conf_int(CONF_VALID_AFTER_MINUTES) * 60000;
 	/* Real time, not paid minutes: minute_ms does not scale these. */
@@ -337,66 +345,93 @@ static int config_load(struct db *db, const char *path)
 	c->chat_max_messages = conf_int(CONF_CHAT_MAX_MESSAGES);
 	c->chat_max_bytes = conf_int(CONF_CHAT_MAX_BYTES);
 	c->chat_before_start_messages = conf_int(CONF_CHAT_BEFORE_START_MESSAGES);
+	c->notes_max_bytes = conf_int(CONF_NOTES_MAX_BYTES);
+	c->notes_max_versions = conf_int(CONF_NOTES_MAX_VERSIONS);
 	c->webhook_allow_private = (int)conf_int(CONF_WEBHOOK_ALLOW_PRIVATE);
 	c->webhook_retry_divisor = conf_int(CONF_WEBHOOK_RETRY_DIVISOR);
 	c->webhook_timeout_ms = conf_int(CONF_WEBHOOK_TIMEOUT_SECONDS) * 1000;
+	c->audit_retention_ms = conf_int(CONF_AUDIT_RETENTION_DAYS) * 86400000;
+	c->webhook_retention_ms = conf_int(CONF_WEBHOOK_RETENTION_DAYS) * 86400000;
 	return DB_OK;
 }
 
-/* The version schema.sql describes: 1, and one more for each upgrade. */
-static int schema_latest(void)
+/* The version a part of schema.sql describes: 1, and one more for each upgrade. */
+static int schema_latest(const char *const *upgrades)
 {
 	int n = 1;
 
-	while (db_upgrades[n - 1])
+	while (upgrades[n - 1])
 		n++;
 	return n;
 }
 
-/*
- * Creates the schema in an empty database, or upgrades an older one in
- * place, in one IMMEDIATE transaction so a crash leaves the old version
- * whole; refuses a database newer than this program.
- */
-static int schema_apply(struct db *db)
+static int user_version(struct db *db, int *version)
 {
 	sqlite3_stmt *st = NULL;
-	int version, latest = schema_latest(), err;
+	int err = DB_OK;
+
+	if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW)
+		err = db_fail_sql(db, "user_version");
+	else
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* From this version of the database its chat lives in the chat file. */
+#define DB_VERSION_CHAT_FILE 6
+
+static int chat_adopt(struct db *db, const char *path);
+
+/*
+ * Creates a part of the schema in an empty file, or upgrades an older
+ * one in place, one IMMEDIATE transaction a version so a crash leaves
+ * some version whole; refuses a file newer than this program. A file
+ * already up to date is only read, so opening takes no write lock. path
+ * is the database's when db is the database, NULL for the chat file.
+ */
+static int schema_apply(struct db *db, const char *schema, const char *const *upgrades,
+                        const char *path)
+{
+	int version, latest = schema_latest(upgrades), err;
 	char sql[64];
 
-	if ((err = db_write_begin(db)) != DB_OK)
+	if ((err = user_version(db, &version)) != DB_OK || version == latest)
 		return err;
-	if (sqlite3_prepare_v2(db->sql, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		err = db_fail_sql(db, "user_version");
-		goto fail;
-	}
-	version = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	st = NULL;
-	if (version == latest)
-		goto done;
-	if (version > latest) {
-		err = db_fail(db, DB_ERR_STORE,
-		              "database schema version %d, this program knows %d",
-		              version, latest);
-		goto fail;
-	}
-	if (version == 0) {
-		if ((err = exec(db, db_schema_sql, "schema")) != DB_OK)
+	for (;;) {
+		if ((err = db_write_begin(db)) != DB_OK)
+			return err;
+		if ((err = user_version(db, &version)) != DB_OK)
 			goto fail;
-	} else {
-		for (int v = version; v < latest; v++)
-			if ((err = exec(db, db_upgrades[v - 1], "upgrade")) != DB_OK)
-				goto fail;
+		if (version == latest)
+			break;
+		if (version > latest) {
+			err = db_fail(db, DB_ERR_STORE, "database schema version %d, this program knows %d",
+			              version, latest);
+			goto fail;
+		}
+		if (version == 0) {
+			err = exec(db, schema, "schema");
+			version = latest;
+		} else {
+			/* Under this write lock no older program can add chat to the database after the copy. */
+			if (path && version + 1 == DB_VERSION_CHAT_FILE)
+				err = chat_adopt(db, path);
+			if (err == DB_OK)
+				err = exec(db, upgrades[version - 1], "upgrade");
+			version++;
+		}
+		if (err != DB_OK)
+			goto fail;
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", version);
+		if ((err = exec(db, sql, "user_version")) != DB_OK)
+			goto fail;
+		if ((err = db_write_commit(db)) != DB_OK)
+			return err;
 	}
-	snprintf(sql, sizeof sql, "PRAGMA user_version = %d", latest);
-	if ((err = exec(db, sql, "user_version")) != DB_OK)
-		goto fail;
-done:
 	return db_write_commit(db);
 fail:
-	sqlite3_finalize(st);
 	db_write_rollback(db);
 	return err;
 }
@@ -435,47 +470,158 @@ static int busy_wait(void *arg, int tries)
 	return 1;
 }
 
+/* What the database and the chat file share: the configuration, the connection and its settings. */
+static int handle_open(const char *config_path, const char *file, int flags, struct db **out)
+{
+	struct db *db;
+	int rc;
+
+	*out = NULL;
+	if (sodium_init() < 0 || !(db = calloc(1, sizeof *db)))
+		return DB_ERR_STORE;
+	*out = db;
+	if ((rc = config_load(db, config_path)) != DB_OK)
+		return rc;
+	if (sqlite3_open_v2(file, &db->sql, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	                    SQLITE_OPEN_NOMUTEX | flags, NULL) != SQLITE_OK)
+		return db_fail(db, DB_ERR_STORE, "%s: %s", file,
+		               db->sql ? sqlite3_errmsg(db->sql) : "cannot open");
+	db->busy_timeout_ms = DB_BUSY_TIMEOUT_MS;
+	db->busy_rand = randombytes_random() | 1; /* xorshift stays at 0 once there */
+	sqlite3_busy_handler(db->sql, busy_wait, db);
+	/*
+	 * synchronous=FULL: a settlement must survive a power cut, not only a
+	 * crash, and a chat message is acknowledged only once it is on disk.
+	 */
+	return exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+	                "PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;", file);
+}
+
+/* Where the program ends up when opening fails: the reason in err, nothing left open. */
+static int open_failed(struct db *db, int rc, char *err, size_t errlen)
+{
+	if (err)
+		snprintf(err, errlen, "%s", db ? db->errmsg : "libsodium did not start, or out of memory");
+	db_close(db);
+	return rc;
+}
+
 int db_open(const char *path, struct db **out, char *err, size_t errlen)
 {
 	struct db *db;
 	int rc;
 
 	*out = NULL;
-	if (sodium_init() < 0) {
-		snprintf(err, errlen, "libsodium failed to initialise");
-		return DB_ERR_STORE;
-	}
-	if (!(db = calloc(1, sizeof *db))) {
-		snprintf(err, errlen, "out of memory");
-		return DB_ERR_STORE;
-	}
-	if ((rc = config_load(db, path)) != DB_OK)
-		goto fail;
-	if (sqlite3_open_v2(path, &db->sql,
-	                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-	                    NULL) != SQLITE_OK) {
-		rc = db_fail(db, DB_ERR_STORE, "%s: %s", path,
-		             db->sql ? sqlite3_errmsg(db->sql) : "cannot open");
-		goto fail;
-	}
-	db->busy_timeout_ms = DB_BUSY_TIMEOUT_MS;
-	db->busy_rand = randombytes_random() | 1; /* xorshift stays at 0 once there */
-	sqlite3_busy_handler(db->sql, busy_wait, db);
-	/* synchronous=FULL: a settlement must survive a power cut, not only a crash. */
-	if ((rc = exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-	                   "PRAGMA foreign_keys = ON; PRAGMA trusted_schema = OFF;",
-	               path)) != DB_OK)
-		goto fail;
-	if ((rc = key_load(db, path)) != DB_OK)
-		goto fail;
-	if ((rc = schema_apply(db)) != DB_OK)
-		goto fail;
+	if ((rc = handle_open(path, path, 0, &db)) != DB_OK ||
+	    (rc = key_load(db, path)) != DB_OK ||
+	    (rc = schema_apply(db, db_schema_sql, db_upgrades, path)) != DB_OK)
+		return open_failed(db, rc, err, errlen);
 	*out = db;
 	return DB_OK;
-fail:
-	if (err)
-		snprintf(err, errlen, "%s", db->errmsg);
-	db_close(db);
+}
+
+int db_chat_path(const char *path, char *out, size_t outlen)
+{
+	size_t n = strlen(path);
+
+	if (n > 3 && strcmp(path + n - 3, ".db") == 0)
+		n -= 3;
+	if (snprintf(out, outlen, "%.*s-chat.db", (int)n, path) >= (int)outlen)
+		return DB_ERR_INVALID;
+	return DB_OK;
+}
+
+/* The database as a read-only URI: %-escaped, so no character of the path is read as URI syntax. */
+static int readonly_uri(const char *path, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	o += (size_t)snprintf(out, outlen, "file:");
+	for (const unsigned char *p = (const unsigned char *)path; *p && o + 4 < outlen; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("/._-~", *p)) {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	if (o + sizeof "?mode=ro" > outlen)
+		return DB_ERR_INVALID;
+	memcpy(out + o, "?mode=ro", sizeof "?mode=ro");
+	return DB_OK;
+}
+
+/*
+ * The database attached read-only as "money": a chat write reads the
+ * session's state in its own transaction, and since a read-only file
+ * takes only a read transaction, BEGIN IMMEDIATE locks the chat file alone.
+ */
+static int attach_money(struct db *db, const char *path)
+{
+	char uri[4096 * 3 + 16];
+	sqlite3_stmt *st = NULL;
+	int err = DB_OK;
+
+	if (readonly_uri(path, uri, sizeof uri) != DB_OK)
+		return db_fail(db, DB_ERR_INVALID, "database path too long");
+	if (sqlite3_prepare_v2(db->sql, "ATTACH ?1 AS money", -1, &st, NULL) != SQLITE_OK)
+		return db_fail_sql(db, "attach");
+	sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		err = db_fail(db, DB_ERR_STORE, "%s: %s", path, sqlite3_errmsg(db->sql));
+	sqlite3_finalize(st);
+	return err;
+}
+
+int db_chat_open(const char *path, struct db **out, char *err, size_t errlen)
+{
+	static const char *const chat_upgrades[] = {NULL};
+	char file[4096];
+	struct db *db = NULL;
+	int rc;
+
+	*out = NULL;
+	if (db_chat_path(path, file, sizeof file) != DB_OK) {
+		snprintf(err, errlen, "database path too long");
+		return DB_ERR_INVALID;
+	}
+	if ((rc = handle_open(path, file, SQLITE_OPEN_URI, &db)) != DB_OK ||
+	    (rc = schema_apply(db, db_chat_schema_sql, chat_upgrades, NULL)) != DB_OK ||
+	    (rc = attach_money(db, path)) != DB_OK)
+		return open_failed(db, rc, err, errlen);
+	db->chat_file = 1;
+	*out = db;
+	return DB_OK;
+}
+
+/*
+ * Copies the chat the database held before version 6 into the chat file
+ * and commits it there; the upgrade that drops it from the database
+ * follows. A crash between the two copies again, and each row lands once.
+ */
+static int chat_adopt(struct db *db, const char *path)
+{
+	static const char copy[] =
+		"INSERT OR IGNORE INTO chat_messages(id, session_id, seq, sender, body, client_id, created_ms)"
+		" SELECT id, session_id, seq, sender, body, client_id, created_ms"
+		" FROM money.chat_messages ORDER BY id";
+	struct db *chat;
+	char err[256];
+	int rc;
+
+	if ((rc = db_chat_open(path, &chat, err, sizeof err)) != DB_OK)
+		return db_fail(db, rc, "%s", err);
+	if ((rc = db_write_begin(chat)) == DB_OK &&
+	    (rc = exec(chat, copy, "moving chat to its own file")) == DB_OK)
+		rc = db_write_commit(chat);
+	else
+		db_write_rollback(chat);
+	if (rc != DB_OK)
+		db_fail(db, rc, "%s", chat->errmsg);
+	db_close(chat);
 	return rc;
 }
 

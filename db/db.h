@@ -29,6 +29,7 @@ enum db_err {
 	DB_ERR_UNKNOWN_LINK = -11, /* the token is malformed or opens no session */
 	DB_ERR_LIMIT = -12,    /* a cap on what one participant may store is reached */
 	DB_ERR_FULL = -13,     /* the disk is full: the transaction was rolled back, nothing written */
+	DB_ERR_ROLE = -14,     /* the participant's role does not allow this */
 };
 
 enum db_role { DB_ROLE_USER, DB_ROLE_ASTROLOGER };
@@ -71,6 +72,7 @@ int db_actor_parse(const char *s);
 struct db_config {
 	int commission_bps;      /* platform share of a charge, basis points */
 	int64_t grace_ms;        /* active sessions end this long after their paid time */
+	int64_t turn_credential_ms; /* TURN credentials expire this long after they are handed out */
 	int64_t opens_before_ms; /* a link opens this long before the scheduled start */
 	int64_t valid_after_ms;  /* and stays valid this long after the paid time would end */
 	int64_t minute_ms;       /* length of a paid minute: 60000 except in tests */
@@ -79,9 +81,13 @@ struct db_config {
 	int64_t chat_max_messages;          /* one participant's chat in one session ... */
 	int64_t chat_max_bytes;             /* ... and its bytes */
 	int64_t chat_before_start_messages; /* ... and its messages before both have joined */
+	int64_t notes_max_bytes;    /* one version of a session's notes, and its summary */
+	int64_t notes_max_versions; /* the versions of one session's notes */
 	int webhook_allow_private;      /* endpoints may resolve to private addresses */
 	int64_t webhook_retry_divisor;  /* shortens the retry schedule: tests only */
 	int64_t webhook_timeout_ms;     /* one delivery attempt's limit */
+	int64_t audit_retention_ms;     /* db_purge keeps audit rows this long ... */
+	int64_t webhook_retention_ms;   /* ... and finished webhook deliveries this long */
 };
 
 #define DB_TOKEN_LEN 43  /* 32 random bytes, URL-safe base64 without padding */
@@ -236,8 +242,19 @@ enum db_reason db_session_due(const struct db_config *c, const struct db_session
 /* What a link of the session allows at now_ms: DB_OK, DB_ERR_EXPIRED, DB_ERR_ENDED or DB_ERR_NOT_OPEN. */
 int db_session_link_verdict(const struct db_config *c, const struct db_session *s,
                             int64_t now_ms);
-/* How long TURN credentials for the session may live. */
-int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s);
+/*
+ * Session notes are the astrologer's alone (DB_ERR_ROLE for the customer).
+ * Readable with the link whatever its state; writable, as is the summary
+ * published for the customer, from when the link opens (DB_ERR_NOT_OPEN)
+ * until it runs out or, for a session that ended later, valid_after past
+ * the end (DB_ERR_EXPIRED).
+ */
+int db_notes_readable(enum db_role role);
+int db_notes_writable(const struct db_config *c, const struct db_session *s, enum db_role role,
+                      int64_t now_ms);
+/* Until when TURN credentials handed out at now_ms for the session may be used. */
+int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s,
+                                        int64_t now_ms);
 
 struct db_join {
 	int already_joined; /* this participant had joined before */
@@ -356,6 +373,8 @@ struct db_webhook {
 };
 
 enum db_delivery_status { DB_DELIVERY_PENDING, DB_DELIVERY_DELIVERED, DB_DELIVERY_FAILED };
+const char *db_delivery_name(enum db_delivery_status d);
+int db_delivery_parse(const char *s);
 
 struct db_delivery {
 	int64_t id, endpoint_id;
@@ -392,9 +411,8 @@ int db_webhook_remove(struct db *db, int64_t id);
 int db_webhook_rotate(struct db *db, int64_t id, int64_t now_ms,
                       char secret[DB_WEBHOOK_SECRET_LEN + 1]);
 typedef void db_delivery_cb(void *arg, const struct db_delivery *d);
-/* Newest first, at most limit; only the failed ones when failed_only. */
-int db_webhook_deliveries(struct db *db, int failed_only, int limit, db_delivery_cb *cb,
-                          void *arg);
+/* Newest first, at most limit; only those of one status when status >= 0. */
+int db_webhook_deliveries(struct db *db, int status, int limit, db_delivery_cb *cb, void *arg);
 /* Sends a delivery again from its first try (also re-enables its endpoint). */
 int db_webhook_retry(struct db *db, int64_t delivery_id, int64_t now_ms);
 
@@ -437,6 +455,18 @@ int db_webhook_record(struct db *db, int64_t delivery_id, int64_t started_ms, in
  * the schedule's longest wait); -1 when no try is left.
  */
 int64_t db_webhook_retry_ms(int attempts, int64_t divisor, double jitter, int64_t retry_after_ms);
+
+/*
+ * Retention (purge.c): deletes audit rows older than audit_retention_ms,
+ * and finished (delivered or failed) webhook deliveries with their
+ * attempts older than webhook_retention_ms, then the events left with no
+ * delivery, except each subject's latest: its sequence goes on from there.
+ * Pending deliveries are never touched. One transaction.
+ */
+struct db_purged {
+	int64_t audit, deliveries, attempts, events;
+};
+int db_purge(struct db *db, int64_t now_ms, struct db_purged *out);
 
 /* People and money. Names are 1..DB_NAME_MAX bytes of printable UTF-8. */
 int db_user_add(struct db *db, const char *name, int64_t balance, int64_t now_ms);
@@ -486,6 +516,16 @@ int db_link_reissue(struct db *db, const char *session_id, enum db_role role,
 typedef void db_problem_cb(void *arg, const char *problem);
 int db_ledger_check(struct db *db, db_problem_cb *cb, void *arg, int *problems);
 
+/*
+ * Chat lives in a file of its own beside the database (db_chat_path), so
+ * its writes never wait for or hold the database's write lock. A chat
+ * handle is a struct db opened with db_chat_open on the database's path
+ * (creating the chat file when missing): db_chat_* and db_tx_* work on
+ * it, nothing else does.
+ */
+int db_chat_path(const char *path, char *out, size_t outlen); /* x.db -> x-chat.db */
+int db_chat_open(const char *path, struct db **out, char *err, size_t errlen);
+
 /* Chat: stored before it is delivered. */
 struct db_chat {
 	int64_t seq;
@@ -506,10 +546,49 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
                    const char *body, const char *client_id, int64_t now_ms,
                    struct db_chat *out, int *duplicate);
 
+/*
+ * Checkpoints of the chat file kept off the commits that acknowledge
+ * messages: db_chat_wal_watch turns off this handle's own checkpoints
+ * and counts the WAL's frames after each of its commits
+ * (db_chat_wal_frames); db_chat_checkpoint, on another handle (another
+ * thread), copies the WAL into the file without waiting for the writer.
+ */
+void db_chat_wal_watch(struct db *db);
+int db_chat_wal_frames(const struct db *db);
+int db_chat_checkpoint(struct db *db);
+
 /* Calls cb for each message with seq > after_seq, in order, at most limit. */
 typedef int db_chat_cb(void *arg, const struct db_chat *m);
 int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
                     int limit, db_chat_cb *cb, void *arg);
+
+/*
+ * Session notes (notes.c): each save of the astrologer's notes is a
+ * version; the latest is the note. Refusals follow db_notes_readable and
+ * db_notes_writable; a text over notes_max_bytes, or a version past
+ * notes_max_versions, is DB_ERR_LIMIT.
+ */
+struct db_note {
+	int64_t version; /* 1, 2, ... within the session; 0: no notes yet */
+	int64_t at_ms;
+	int64_t bytes;
+};
+/* Stores text as the next version, unless it is the latest already (*unchanged set); *out: the latest. */
+int db_note_save(struct db *db, const struct db_session *s, enum db_role role, const char *text,
+                 int64_t now_ms, struct db_note *out, int *unchanged);
+/*
+ * The text of a version (0: the latest; "" when there are none) in *text,
+ * malloc'd for the caller to free, with *out, and cb for every version,
+ * oldest first. DB_ERR_NOT_FOUND for a version that does not exist.
+ */
+typedef void db_note_cb(void *arg, const struct db_note *n);
+int db_note_read(struct db *db, const struct db_session *s, enum db_role role, int64_t version,
+                 char **text, struct db_note *out, db_note_cb *cb, void *arg);
+/* The summary for the customer: 1..notes_max_bytes bytes; publishing again replaces it. */
+int db_summary_publish(struct db *db, const struct db_session *s, enum db_role role,
+                       const char *text, int64_t now_ms);
+/* Either participant: the summary, malloc'd, or NULL with *at_ms 0 when none is published. */
+int db_summary_get(struct db *db, const struct db_session *s, char **text, int64_t *at_ms);
 
 /* An explicit IMMEDIATE transaction around several calls that allow it. */
 int db_tx_begin(struct db *db);
@@ -519,6 +598,33 @@ void db_tx_rollback(struct db *db);
 /* Sessions for sessionctl list; cb gets each, newest first. */
 typedef void db_session_cb(void *arg, const struct db_session *s);
 int db_session_list(struct db *db, int limit, db_session_cb *cb, void *arg);
+
+/*
+ * What a participant's page found about the network path (network_reports
+ * in schema.sql). Strings are the names the schema allows; NULL where the
+ * phase has none.
+ */
+struct db_network_report {
+	const char *phase;          /* "preflight" or "call" */
+	const char *reach;          /* preflight: "direct", "relay" or "none" */
+	const char *local, *remote; /* call: "host", "srflx", "prflx" or "relay" */
+	const char *protocol;       /* call: "udp" or "tcp" */
+	const char *relay_protocol; /* call from a local relay candidate: "udp", "tcp" or "tls" */
+};
+
+#define DB_NETWORK_REPORTS_MAX 20 /* one participant's reports in one session */
+
+/*
+ * Stores a report of a voice or video session's participant: DB_ERR_INVALID
+ * for a value the schema does not allow, DB_ERR_STATE for a chat session
+ * (it has no network path), DB_ERR_ENDED once it is over, DB_ERR_LIMIT
+ * past DB_NETWORK_REPORTS_MAX.
+ */
+int db_network_report(struct db *db, const struct db_session *s, enum db_role role,
+                      const struct db_network_report *r, int64_t now_ms);
+typedef void db_network_cb(void *arg, const char *participant,
+                           const struct db_network_report *r, int64_t at_ms);
+int db_session_network(struct db *db, const char *session_id, db_network_cb *cb, void *arg);
 
 /*
  * Sessions by scheduled start, oldest first, one page at a time: those of
@@ -612,14 +718,17 @@ int db_session_events(struct db *db, const char *session_id, db_event_cb *cb,
 int db_settlement_get(struct db *db, const char *session_id,
                       struct db_settlement *out);
 
-/* A consistent copy of the live database into file (not the key), safe while others write. */
+/*
+ * A consistent copy of the live database into file (not the key), and of
+ * its chat file into db_chat_path(file), safe while others write.
+ */
 int db_backup(struct db *db, const char *file);
 
 /* Money at the edges: "97.00" <-> 9700. Refuses signs, >2 decimals, > DB_AMOUNT_MAX. */
 int db_money_parse(const char *s, int64_t *out);
 void db_money_format(int64_t amount, char buf[32]);
 
-/* ISO 8601 in UTC at the edges: "2024-01-01T10:00:00Z" <-> ms. */
+/* ISO 8601 in UTC at the edges: "2024-01-01T10:00:00Z" <-> ms; the years 1970..9999 once any offset applies. */
 int db_time_parse(const char *s, int64_t *out_ms);
 void db_time_format(int64_t ms, char buf[32]);
 

@@ -5,6 +5,9 @@
 
 #include "db.h"
 
+/* 9999-12-31T23:59:59.999Z: the last moment db_time_format prints with four digits. */
+#define TIME_MAX_MS INT64_C(253402300799999)
+
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
 int db_money_parse(const char *s, int64_t *out)
@@ -75,6 +78,7 @@ int db_time_parse(const char *s, int64_t *out_ms)
 {
 	struct tm tm = {0};
 	int y, mo, d, h, mi, sec = 0, ms = 0, off = 0, oh, om;
+	int64_t t_ms;
 	time_t t;
 
 	if (!s || digits(&s, 4, &y) || expect(&s, '-') || digits(&s, 2, &mo) ||
@@ -121,20 +125,42 @@ int db_time_parse(const char *s, int64_t *out_ms)
 	t = timegm(&tm);
 	if (tm.tm_mday != d || tm.tm_mon != mo - 1) /* timegm normalised 31 April */
 		return DB_ERR_INVALID;
-	*out_ms = ((int64_t)t - (int64_t)off * 60) * 1000 + ms;
+	t_ms = ((int64_t)t - (int64_t)off * 60) * 1000 + ms;
+	/* An offset can carry a time in range past either end: 1970-01-01T00:30+01:00. */
+	if (t_ms < 0 || t_ms > TIME_MAX_MS)
+		return DB_ERR_INVALID;
+	*out_ms = t_ms;
 	return DB_OK;
 }
 
+/*
+ * The relay stamps every chat frame: each thread keeps the last second
+ * it formatted, so frames within a second skip gmtime and strftime.
+ */
 void db_time_format(int64_t ms, char buf[32])
 {
-	time_t t;
-	struct tm tm;
-	size_t n;
+	static _Thread_local int64_t last_s = -1;
+	static _Thread_local char last[24];
+	static _Thread_local size_t last_n;
+	int64_t s, milli;
 
 	if (ms < 0)
 		ms = 0;
-	t = (time_t)(ms / 1000);
-	gmtime_r(&t, &tm);
-	n = strftime(buf, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+	s = ms / 1000;
+	milli = ms % 1000;
+	if (s != last_s) {
+		time_t t = (time_t)s;
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		last_n = strftime(last, sizeof last, "%Y-%m-%dT%H:%M:%S", &tm);
+		last_s = s;
+	}
+	memcpy(buf, last, last_n);
+	buf[last_n] = '.';
+	buf[last_n + 1] = (char)('0' + milli / 100);
+	buf[last_n + 2] = (char)('0' + milli / 10 % 10);
+	buf[last_n + 3] = (char)('0' + milli % 10);
+	buf[last_n + 4] = 'Z';
+	buf[last_n + 5] = '\0';
 }

@@ -11,6 +11,16 @@
 
 #define DB_STMT_CACHE 64
 
+/* A room's chat as the current transaction sees it (chat.c). */
+struct db_chat_room {
+	char session_id[DB_ID_LEN + 1];
+	int open;                /* the session has not ended */
+	enum db_status status;
+	int64_t next_seq;
+	int64_t messages[2], bytes[2]; /* by enum db_role: what each has stored */
+};
+#define DB_CHAT_ROOMS 64
+
 struct db {
 	sqlite3 *sql;                      /* owned: closed by db_close */
 	struct {
@@ -21,6 +31,10 @@ struct db {
 	unsigned char key[DB_KEY_LEN];     /* token key; wiped by db_close */
 	struct db_config config;
 	int in_tx;                         /* a caller's db_tx_begin is open */
+	int chat_file;                     /* main is the chat file, the database is attached as "money" */
+	struct db_chat_room chat_rooms[DB_CHAT_ROOMS]; /* the current transaction's rooms; */
+	int nchat_rooms;                   /* emptied when a transaction begins or ends */
+	int wal_frames;                    /* the WAL's frames after this handle's last commit (db_chat_wal_watch) */
 	int64_t busy_since_us;             /* when the current lock wait began */
 	int busy_timeout_ms;               /* how long a lock wait may last */
 	uint32_t busy_rand;                /* xorshift state for the naps: no syscall per nap */

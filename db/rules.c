@@ -172,17 +172,44 @@ int db_session_link_verdict(const struct db_config *c, const struct db_session *
 	return DB_OK;
 }
 
+int db_notes_readable(enum db_role role)
+{
+	return role == DB_ROLE_ASTROLOGER ? DB_OK : DB_ERR_ROLE;
+}
+
+/* What the astrologer writes after a session needs the time a link gives after one. */
+int db_notes_writable(const struct db_config *c, const struct db_session *s, enum db_role role,
+                      int64_t now_ms)
+{
+	int64_t until = s->link_valid_until_ms;
+
+	if (role != DB_ROLE_ASTROLOGER)
+		return DB_ERR_ROLE;
+	if (now_ms < s->link_opens_ms)
+		return DB_ERR_NOT_OPEN;
+	if (s->ended_ms && s->ended_ms + c->valid_after_ms > until)
+		until = s->ended_ms + c->valid_after_ms;
+	return now_ms < until ? DB_OK : DB_ERR_EXPIRED;
+}
+
 /*
  * A session not started yet can last until it starts as its link runs out
  * and uses all its paid time: a credential that died with the link would
  * cut off a call joined late. The grace covers the clocks of this server
- * and the TURN server disagreeing.
+ * and the TURN server disagreeing. coturn cannot revoke a credential, so
+ * each also expires turn_credential_seconds after it is handed out: a page
+ * in a call fetches fresh ones before then, and once the session is over
+ * none are handed out, so what was issued stops working soon after.
  */
-int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s)
+int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s,
+                                        int64_t now_ms)
 {
-	if (s->started_ms)
-		return db_session_deadline_ms(c, s) + c->grace_ms;
-	return s->link_valid_until_ms + s->paid_minutes * c->minute_ms + c->grace_ms;
+	int64_t until = s->started_ms ? db_session_deadline_ms(c, s)
+	                              : s->link_valid_until_ms + s->paid_minutes * c->minute_ms;
+	int64_t fresh = now_ms + c->turn_credential_ms;
+
+	until += c->grace_ms;
+	return until < fresh ? until : fresh;
 }
 
 /*

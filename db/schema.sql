@@ -2,11 +2,18 @@
 --
 -- Conventions: times are INTEGER milliseconds since the Unix epoch (UTC);
 -- money is INTEGER minor units (cents/paise); every table is STRICT.
--- The library applies this file to an empty database inside one
+-- The data lives in two SQLite files, both described here. Everything
+-- above the line "-- @chat-file" is the database (money, sessions,
+-- presence); everything below it is the chat file beside it
+-- (sessions.db -> sessions-chat.db, with its own WAL), so chat's writes
+-- never hold the database's write lock and a full or locked chat file
+-- leaves booking, joins and settlement alone. make compiles each part in
+-- separately. The library applies a part to an empty file inside one
 -- transaction and sets PRAGMA user_version to the latest version. An
 -- existing database is brought up to date by db/upgrade/NNNN.sql, each
--- taking version NNNN-1 to NNNN; a change to the data edits this file and
--- adds the upgrade that does the same to a database in use.
+-- taking version NNNN-1 to NNNN in a transaction of its own; a change to
+-- the data edits this file and adds the upgrade that does the same to a
+-- database in use. The chat file has had one version so far.
 
 -- Customers. Their money lives in two accounts: 'wallet' (what they can
 -- still spend) and 'frozen' (held for booked sessions).
@@ -240,38 +247,6 @@ CREATE TABLE settlements (
     CHECK (commission + released = charged)
 ) STRICT;
 
--- Room chat. seq numbers a room's messages from 1; client_id makes a
--- resend after a reconnect land once, per sender: one side's ids never
--- swallow the other's messages.
-CREATE TABLE chat_messages (
-    id          INTEGER PRIMARY KEY,
-    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
-    seq         INTEGER NOT NULL CHECK (seq >= 1),
-    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
-    body        TEXT    NOT NULL
-                CHECK (length(body) BETWEEN 1 AND 4000),
-    client_id   TEXT    CHECK (length(client_id) BETWEEN 1 AND 64),
-    created_ms  INTEGER NOT NULL,
-    UNIQUE (session_id, seq),
-    UNIQUE (session_id, sender, client_id)
-) STRICT;
-
--- How much each participant has said in a session, for the chat caps:
--- kept by the trigger, so no insert can forget it.
-CREATE TABLE chat_totals (
-    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
-    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
-    messages    INTEGER NOT NULL CHECK (messages >= 0),
-    bytes       INTEGER NOT NULL CHECK (bytes >= 0),
-    PRIMARY KEY (session_id, sender)
-) STRICT, WITHOUT ROWID;
-CREATE TRIGGER chat_messages_totals AFTER INSERT ON chat_messages BEGIN
-    INSERT INTO chat_totals(session_id, sender, messages, bytes)
-    VALUES (NEW.session_id, NEW.sender, 1, length(CAST(NEW.body AS BLOB)))
-    ON CONFLICT (session_id, sender) DO UPDATE
-    SET messages = messages + 1, bytes = bytes + excluded.bytes;
-END;
-
 -- Each live connection of a participant to the relay, as it happened: the
 -- bill is the time both had one. The relay refreshes seen_ms while it is
 -- open, so an interval a dead relay never closed ends at its last sign.
@@ -287,6 +262,46 @@ CREATE TABLE presence (
 ) STRICT;
 CREATE INDEX presence_session ON presence(session_id, participant, joined_ms);
 CREATE INDEX presence_open ON presence(session_id) WHERE left_ms IS NULL;
+
+-- What a participant's page found about the network path, for "why did my
+-- call fail": the pre-flight before joining (the server reached directly,
+-- only through the TURN relay, or not at all) and the candidate pair each
+-- call settled on (each side's candidate type and the transport).
+CREATE TABLE network_reports (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
+    participant TEXT    NOT NULL CHECK (participant IN ('user', 'astrologer')),
+    phase       TEXT    NOT NULL CHECK (phase IN ('preflight', 'call')),
+    reach       TEXT    CHECK (reach IN ('direct', 'relay', 'none')),
+    local_type  TEXT    CHECK (local_type IN ('host', 'srflx', 'prflx', 'relay')),
+    remote_type TEXT    CHECK (remote_type IN ('host', 'srflx', 'prflx', 'relay')),
+    protocol    TEXT    CHECK (protocol IN ('udp', 'tcp')),
+    relay_protocol TEXT CHECK (relay_protocol IN ('udp', 'tcp', 'tls')),
+    at_ms       INTEGER NOT NULL,
+    CHECK ((phase = 'preflight') = (reach IS NOT NULL)),
+    CHECK ((phase = 'call') = (local_type IS NOT NULL AND remote_type IS NOT NULL
+                               AND protocol IS NOT NULL)),
+    CHECK (relay_protocol IS NULL OR local_type = 'relay')
+) STRICT;
+CREATE INDEX network_reports_session ON network_reports(session_id, participant, id);
+
+-- An astrologer's private notes on a session: every save is a version,
+-- the newest is the note. The customer never reads them.
+CREATE TABLE note_versions (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
+    body        TEXT    NOT NULL,
+    at_ms       INTEGER NOT NULL
+) STRICT;
+CREATE INDEX note_versions_session ON note_versions(session_id, id);
+
+-- What the astrologer published for the customer to read after the
+-- session: one a session, a new one replaces it.
+CREATE TABLE session_summaries (
+    session_id  TEXT    PRIMARY KEY REFERENCES webrtc_sessions(id),
+    body        TEXT    NOT NULL CHECK (length(body) > 0),
+    at_ms       INTEGER NOT NULL
+) STRICT;
 
 -- The booking API's keys. A key is shown once when it is made; only its
 -- keyed digest is kept (the key file beside the database, as for links),
@@ -408,4 +423,42 @@ CREATE TRIGGER webhook_events_fanout AFTER INSERT ON webhook_events BEGIN
     INSERT INTO webhook_deliveries(event_id, endpoint_id, next_attempt_ms, created_ms)
     SELECT NEW.id, id, NEW.created_ms, NEW.created_ms FROM webhook_endpoints
      WHERE disabled_ms IS NULL;
+END;
+
+-- @chat-file
+-- The chat file. A key cannot point into another file: session_id names
+-- a webrtc_sessions row of the database, and the library checks that
+-- session's state (open, not ended) in the same transaction as each
+-- insert, reading the database attached read-only.
+
+-- Room chat. seq numbers a room's messages from 1; client_id makes a
+-- resend after a reconnect land once, per sender: one side's ids never
+-- swallow the other's messages.
+CREATE TABLE chat_messages (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL,
+    seq         INTEGER NOT NULL CHECK (seq >= 1),
+    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    body        TEXT    NOT NULL
+                CHECK (length(body) BETWEEN 1 AND 4000),
+    client_id   TEXT    CHECK (length(client_id) BETWEEN 1 AND 64),
+    created_ms  INTEGER NOT NULL,
+    UNIQUE (session_id, seq),
+    UNIQUE (session_id, sender, client_id)
+) STRICT;
+
+-- How much each participant has said in a session, for the chat caps:
+-- kept by the trigger, so no insert can forget it.
+CREATE TABLE chat_totals (
+    session_id  TEXT    NOT NULL,
+    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    messages    INTEGER NOT NULL CHECK (messages >= 0),
+    bytes       INTEGER NOT NULL CHECK (bytes >= 0),
+    PRIMARY KEY (session_id, sender)
+) STRICT, WITHOUT ROWID;
+CREATE TRIGGER chat_messages_totals AFTER INSERT ON chat_messages BEGIN
+    INSERT INTO chat_totals(session_id, sender, messages, bytes)
+    VALUES (NEW.session_id, NEW.sender, 1, length(CAST(NEW.body AS BLOB)))
+    ON CONFLICT (session_id, sender) DO UPDATE
+    SET messages = messages + 1, bytes = bytes + excluded.bytes;
 END;

@@ -223,25 +223,28 @@ int db_webhook_rotate(struct db *db, int64_t id, int64_t now_ms,
 	return secret_done(db, err, secret);
 }
 
-int db_webhook_deliveries(struct db *db, int failed_only, int limit, db_delivery_cb *cb,
-                          void *arg)
+int db_webhook_deliveries(struct db *db, int status, int limit, db_delivery_cb *cb, void *arg)
 {
 	static const char q[] =
 		"SELECT d.id, d.endpoint_id, e.event_id, e.type, e.subject, e.sequence, d.status,"
 		" d.attempts, d.next_attempt_ms, d.last_attempt_ms, d.done_ms, d.created_ms,"
 		" d.last_status, d.last_error"
 		" FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id"
-		" WHERE ?1 = 0 OR d.status = 'failed' ORDER BY d.id DESC LIMIT ?2";
+		" WHERE ?1 IS NULL OR d.status = ?1 ORDER BY d.id DESC LIMIT ?2";
 	sqlite3_stmt *st = db_stmt(db, q);
 	struct db_delivery d;
 	int rc;
 
 	if (!st)
 		return DB_ERR_STORE;
-	sqlite3_bind_int(st, 1, failed_only);
+	if (status >= 0)
+		sqlite3_bind_text(st, 1, db_delivery_name((enum db_delivery_status)status), -1,
+		                  SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 1); /* a cached statement keeps the last call's binding */
 	sqlite3_bind_int(st, 2, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const unsigned char *status = sqlite3_column_text(st, 6), *error = sqlite3_column_text(st, 13);
+		const unsigned char *text = sqlite3_column_text(st, 6), *error = sqlite3_column_text(st, 13);
 
 		memset(&d, 0, sizeof d);
 		d.id = sqlite3_column_int64(st, 0);
@@ -250,9 +253,7 @@ int db_webhook_deliveries(struct db *db, int failed_only, int limit, db_delivery
 		snprintf(d.type, sizeof d.type, "%s", (const char *)sqlite3_column_text(st, 3));
 		snprintf(d.subject, sizeof d.subject, "%s", (const char *)sqlite3_column_text(st, 4));
 		d.sequence = sqlite3_column_int64(st, 5);
-		d.status = strcmp((const char *)status, "pending") == 0 ? DB_DELIVERY_PENDING
-		           : strcmp((const char *)status, "delivered") == 0 ? DB_DELIVERY_DELIVERED
-		                                                            : DB_DELIVERY_FAILED;
+		d.status = (enum db_delivery_status)db_delivery_parse((const char *)text);
 		d.attempts = sqlite3_column_int(st, 7);
 		d.next_attempt_ms = sqlite3_column_int64(st, 8);
 		d.last_attempt_ms = sqlite3_column_int64(st, 9);

@@ -1,14 +1,19 @@
 #!/bin/sh
 # deps.sh: installs the Debian packages (and npm modules) the project needs, only those missing.
-# Usage: deps.sh build|test
+# Usage: deps.sh build|test|fuzz
 set -eu
 
 build="build-essential pkg-config sqlite3 libsqlite3-dev libsodium-dev libjson-c-dev
 libfcgi-dev libfcgi-bin spawn-fcgi libwebsockets-dev libssl-dev libcurl4-openssl-dev nginx curl jq"
-test="chromium ffmpeg wrk iproute2 util-linux procps psmisc openssl coturn systemd python3-yaml"
+# The fuzz harnesses: clang with libFuzzer's runtime.
+fuzz="clang libclang-rt-14-dev"
+test="chromium ffmpeg wrk iproute2 util-linux procps psmisc openssl coturn systemd python3-yaml nftables $fuzz"
 
 want=$build
-[ "${1:-build}" = test ] && want="$build $test"
+case "${1:-build}" in
+test) want="$build $test" ;;
+fuzz) want="$build $fuzz" ;;
+esac
 # Only the tests run node; a server that just builds and installs needs none.
 if [ "${1:-build}" = test ] && ! command -v node >/dev/null 2>&1; then want="$want nodejs npm"; fi
 

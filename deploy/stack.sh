@@ -1,20 +1,22 @@
 #!/bin/sh
 # stack.sh: starts or stops one development stack (API programs, relay, webhook deliverer, nginx) kept in a state dir.
 #
-# Usage: stack.sh start VAR PORT    starts everything on 127.0.0.1:PORT, waits
+# Usage: stack.sh start VAR PORT    starts everything on ADDR:PORT, waits
 #                                   until each part answers, exits 0 (or stops
 #                                   what it started and exits 1)
 #        stack.sh stop VAR          stops every process a start in VAR began
 #
 # The database is VAR/sessions.db; sockets, pids, logs, nginx's rendered
 # config and temp files, and the session page with the version of its files
-# (VAR/page/session.html) all live in VAR, so several stacks can run side by
+# (VAR/page/session.html, console.html) all live in VAR, so several stacks can run side by
 # side. A change to html/css or html/js takes a restart to reach browsers. Environment (all optional):
 #   SESSIONS_API_WORKERS  FastCGI workers per read-only endpoint (4)
 #   SESSIONS_API_WRITERS  FastCGI workers per endpoint that writes: join, end, v1 (1)
 #   SESSIONS_API_RATE     API requests per client address (10r/s)
 #   SESSIONS_API_BURST    requests over the rate served at once (20)
 #   SESSIONS_WS_CONN      WebSocket connections per client address (20)
+#   SESSIONS_LISTEN_ADDR  the IPv4 address nginx listens on (127.0.0.1); pages
+#                         served there may open the relay from it too
 # SESSIONS_MINUTE_MS, SESSIONS_ICE_SERVERS, SESSIONS_COMMISSION_BPS,
 # SESSIONS_PUBLIC_URL and SESSIONS_WEBHOOK_* pass through to the programs.
 set -eu
@@ -73,7 +75,7 @@ wait_for() {
 }
 
 http_code() {
-	curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$port$1" || true
+	curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://$addr:$port$1" || true
 }
 health_ok() { [ "$(http_code /api/health)" = 200 ]; }
 nginx_up() { [ "$(http_code /)" != 000 ]; }
@@ -83,6 +85,7 @@ start() {
 	[ "$port" -ge 1 ] && [ "$port" -le 65535 ] || die "PORT must be 1..65535"
 	# The paths go into nginx's configuration through sed and unquoted.
 	case "$var$root" in *[!A-Za-z0-9_./-]*) die "paths may only hold A-Z a-z 0-9 _ . / -" ;; esac
+	case "$addr" in ''|*[!0-9.]*) die "SESSIONS_LISTEN_ADDR must be an IPv4 address" ;; esac
 	for f in "$var/nginx.pid" "$var/relay.pid" "$var/webhooks.pid" "$var"/api-*.pid; do
 		[ -f "$f" ] || continue
 		for p in $(cat "$f"); do
@@ -93,10 +96,12 @@ start() {
 
 	mkdir -p "$var/tmp" "$var/page"
 	version=$(sh "$root/deploy/page-version.sh" "$root/html")
-	sed "s|@VERSION@|$version|g" "$root/html/session.html" > "$var/page/session.html"
+	for page in session console; do
+		sed "s|@VERSION@|$version|g" "$root/html/$page.html" > "$var/page/$page.html"
+	done
 	user="# nginx runs as the invoking user"
 	[ "$(id -u)" -ne 0 ] || user="user root root;"
-	sed -e "s|@VAR@|$var|g" -e "s|@HTML@|$root/html|g" -e "s|@PAGE@|$var/page|g" -e "s|@PORT@|$port|g" \
+	sed -e "s|@VAR@|$var|g" -e "s|@HTML@|$root/html|g" -e "s|@PAGE@|$var/page|g" -e "s|@PORT@|$port|g" -e "s|@ADDR@|$addr|g" \
 	    -e "s|@API_RATE@|${SESSIONS_API_RATE:-10r/s}|g" \
 	    -e "s|@API_BURST@|${SESSIONS_API_BURST:-20}|g" \
 	    -e "s|@WS_CONN@|${SESSIONS_WS_CONN:-20}|g" \
@@ -125,7 +130,7 @@ start() {
 	done
 	if [ -x "$bin/relay" ]; then
 		"$bin/relay" --db "$db" --socket "$var/relay.sock" \
-			--origin "http://127.0.0.1:$port" --origin "http://localhost:$port" \
+			--origin "http://127.0.0.1:$port" --origin "http://localhost:$port" --origin "http://$addr:$port" \
 			>>"$var/relay.log" 2>&1 &
 		echo $! > "$var/relay.pid"
 	fi
@@ -136,7 +141,7 @@ start() {
 	nginx -p "$var/" -e "$var/nginx-error.log" -c "$var/nginx.conf" ||
 		die "nginx did not start (port $port taken?)"
 
-	wait_for nginx_up || die "nginx does not answer on 127.0.0.1:$port"
+	wait_for nginx_up || die "nginx does not answer on $addr:$port"
 	if [ -x "$bin/api-health" ]; then
 		wait_for health_ok || die "GET /api/health did not answer 200"
 	fi
@@ -157,6 +162,7 @@ case "$1" in
 start)
 	[ $# -eq 3 ] || die "usage: stack.sh start VAR PORT"
 	port=$3
+	addr=${SESSIONS_LISTEN_ADDR:-127.0.0.1}
 	start
 	;;
 stop)

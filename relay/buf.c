@@ -106,8 +106,14 @@ void relay_buf_fmt(struct relay_buf *b, const char *fmt, ...)
 
 	if (b->oom)
 		return;
+	/* A fresh buffer gets its first block now: most frames then format once, not measure and format. */
+	if (!b->cap) {
+		if (buf_grow(b, 0) < 0)
+			return;
+		room = b->cap;
+	}
 	va_start(ap, fmt);
-	n = vsnprintf(room ? b->p + b->len : NULL, room, fmt, ap);
+	n = vsnprintf(b->p + b->len, room, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return;

@@ -1,4 +1,4 @@
-/* chat_writer.c: the chat writer: one thread with its own database connection, so no fsync stalls the loop. */
+/* chat_writer.c: the chat writer: one thread with its own connection to the chat file, so no fsync stalls the loop. */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,21 +8,40 @@
 
 /* Only chat waits on the writer's lock, never a connection: it may wait longer than the loop. */
 #define RELAY_CHAT_WRITER_BUSY_MS 2000
+/* WAL frames (pages) after which the checkpointer copies the WAL into the chat file. */
+#define RELAY_CHAT_CHECKPOINT_FRAMES 1000
 
-/* The writer thread and the two lists it shares with the loop. */
+/* The writer thread, the checkpointer, and the lists they share with the loop. */
 struct relay_chat_writer {
-	struct db *db;                /* owned, used by the writer thread only: struct db is not thread-safe */
+	struct db *db;                /* owned, the chat file's; used by the writer thread only: struct db is not thread-safe */
+	struct db *ckpt_db;           /* owned, the chat file's; used by the checkpointer only */
 	struct lws_context *ctx;      /* for lws_cancel_service, the one lws call safe off the loop */
-	pthread_t thread;
-	pthread_mutex_t lock;         /* guards todo, done, idle and stop */
+	pthread_t thread, ckpt_thread;
+	pthread_mutex_t lock;         /* guards the lists, idle, ckpt_due and stop */
 	pthread_cond_t wake;          /* tells an idle writer about new jobs or stop */
+	pthread_cond_t ckpt_wake;     /* tells the checkpointer the WAL has grown, or stop */
 	struct relay_chat_job *todo_head, *todo_tail; /* needs lock; is malloc'd: waiting for the writer */
 	struct relay_chat_job *done_head, *done_tail; /* needs lock; is malloc'd: answered, for the loop */
 	int idle;                     /* needs lock: the writer waits on wake */
+	int ckpt_due;                 /* needs lock: the checkpointer has work */
 	int stop;                     /* needs lock: store what is queued, then end */
 };
 
-/* Stores one batch in one transaction (one fsync) and writes each job's answer. */
+/* Appends a list (first..last, linked by next) to a head/tail pair; the caller holds the lock. */
+#define APPEND(head, tail, first, last, link) \
+	do { \
+		if (tail) \
+			(tail)->link = (first); \
+		else \
+			(head) = (first); \
+		(tail) = (last); \
+	} while (0)
+
+/*
+ * Stores one batch in one transaction (one fsync) and writes each job's
+ * answer. Nobody hears of a message before its commit is on disk: a
+ * commit that fails (a full disk) leaves nothing anyone has seen.
+ */
 static void store_batch(struct db *db, struct relay_chat_job *batch)
 {
 	struct relay_chat_job *j;
@@ -78,14 +97,35 @@ static void *writer_main(void *arg)
 		store_batch(w->db, batch);
 
 		pthread_mutex_lock(&w->lock);
-		if (w->done_tail)
-			w->done_tail->next = batch;
-		else
-			w->done_head = batch;
-		w->done_tail = last;
+		APPEND(w->done_head, w->done_tail, batch, last, next);
+		if (db_chat_wal_frames(w->db) >= RELAY_CHAT_CHECKPOINT_FRAMES && !w->ckpt_due) {
+			w->ckpt_due = 1;
+			pthread_cond_signal(&w->ckpt_wake);
+		}
 		pthread_mutex_unlock(&w->lock);
 		lws_cancel_service(w->ctx);
 		pthread_mutex_lock(&w->lock);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* The checkpointer: copies the WAL into the chat file while the writer goes on committing. */
+static void *checkpoint_main(void *arg)
+{
+	struct relay_chat_writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		if (!w->ckpt_due) {
+			pthread_cond_wait(&w->ckpt_wake, &w->lock);
+			continue;
+		}
+		pthread_mutex_unlock(&w->lock);
+		if (db_chat_checkpoint(w->ckpt_db) != DB_OK)
+			fprintf(stderr, "relay: chat checkpoint: %s\n", db_errmsg(w->ckpt_db));
+		pthread_mutex_lock(&w->lock);
+		w->ckpt_due = 0;
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
@@ -100,25 +140,42 @@ int relay_chat_writer_start(struct relay_chat_writer **out, const char *path,
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (db_open(path, &w->db, err, errlen) != DB_OK)
+	if (db_chat_open(path, &w->db, err, errlen) != DB_OK)
 		goto fail;
+	if (db_chat_open(path, &w->ckpt_db, err, errlen) != DB_OK)
+		goto fail_db;
 	db_set_busy_timeout(w->db, RELAY_CHAT_WRITER_BUSY_MS);
+	db_chat_wal_watch(w->db);
 	w->ctx = ctx;
 	if (pthread_mutex_init(&w->lock, NULL))
 		goto fail_db;
 	if (pthread_cond_init(&w->wake, NULL))
 		goto fail_lock;
+	if (pthread_cond_init(&w->ckpt_wake, NULL))
+		goto fail_cond;
 	if (pthread_create(&w->thread, NULL, writer_main, w)) {
 		snprintf(err, errlen, "could not start the chat writer");
-		goto fail_cond;
+		goto fail_ckpt_cond;
+	}
+	if (pthread_create(&w->ckpt_thread, NULL, checkpoint_main, w)) {
+		snprintf(err, errlen, "could not start the chat checkpointer");
+		pthread_mutex_lock(&w->lock);
+		w->stop = 1;
+		pthread_cond_signal(&w->wake);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		goto fail_ckpt_cond;
 	}
 	*out = w;
 	return 0;
+fail_ckpt_cond:
+	pthread_cond_destroy(&w->ckpt_wake);
 fail_cond:
 	pthread_cond_destroy(&w->wake);
 fail_lock:
 	pthread_mutex_destroy(&w->lock);
 fail_db:
+	db_close(w->ckpt_db);
 	db_close(w->db);
 fail:
 	free(w);
@@ -155,7 +212,10 @@ struct relay_chat_job *relay_chat_writer_take(struct relay_chat_writer *w)
 	return list;
 }
 
-/* Stores everything still queued, ends the writer and frees it (*w becomes NULL); returns the last answers. */
+/*
+ * Stores everything still queued, ends the writer and the checkpointer
+ * and frees them (*w becomes NULL); returns the last answers.
+ */
 struct relay_chat_job *relay_chat_writer_stop(struct relay_chat_writer **wp)
 {
 	struct relay_chat_writer *w = *wp;
@@ -166,11 +226,15 @@ struct relay_chat_job *relay_chat_writer_stop(struct relay_chat_writer **wp)
 	pthread_mutex_lock(&w->lock);
 	w->stop = 1;
 	pthread_cond_signal(&w->wake);
+	pthread_cond_signal(&w->ckpt_wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
+	pthread_join(w->ckpt_thread, NULL);
 	list = w->done_head;
+	pthread_cond_destroy(&w->ckpt_wake);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
+	db_close(w->ckpt_db);
 	db_close(w->db);
 	free(w);
 	*wp = NULL;

@@ -1,4 +1,4 @@
-/* chat_writer.h: the chat writer: one thread with its own database connection, so no fsync stalls the loop. */
+/* chat_writer.h: the chat writer: one thread with its own connection to the chat file, so no fsync stalls the loop. */
 #ifndef SESSIONS_RELAY_CHAT_WRITER_H
 #define SESSIONS_RELAY_CHAT_WRITER_H
 

@@ -141,12 +141,15 @@ int main(int argc, char **argv)
 	if (db_threads_own_connections() != DB_OK)
 		fprintf(stderr, "relay: SQLite keeps its locks\n");
 	lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
-	if (db_open(a.db, &r.db, err, sizeof err) != DB_OK) {
+	/* The database, then the chat file beside it (history is read from there). */
+	if (db_open(a.db, &r.db, err, sizeof err) != DB_OK ||
+	    db_chat_open(a.db, &r.chat, err, sizeof err) != DB_OK) {
 		fprintf(stderr, "relay: %s\n", err);
-		return 1;
+		goto out;
 	}
 	/* Every connection waits while the loop does: better a refused frame than a stall. */
 	db_set_busy_timeout(r.db, RELAY_BUSY_MS);
+	db_set_busy_timeout(r.chat, RELAY_BUSY_MS);
 	if (relay_proto_init(&r.proto) < 0 || relay_conn_setup(&r.conns) < 0 ||
 	    relay_room_init(&r, a.chat_max) < 0 ||
 	    !(r.limits = relay_limits_new(r.conns.rate, r.conns.burst)))
@@ -182,6 +185,8 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* A file size limit (systemd's LimitFSIZE) fails the write that meets it, as a full disk does. */
+	sigaction(SIGXFSZ, &sa, NULL);
 
 	if (!(r.ctx = lws_create_context(&info))) {
 		fprintf(stderr, "relay: could not listen on %s\n", a.socket ? a.socket : "the port");
@@ -195,6 +200,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	relay_room_start(&r);
+	if (conf_warning())
+		fprintf(stderr, "relay: warning: %s\n", conf_warning());
 	fprintf(stderr, "relay: serving\n");
 	while (!stopping)
 		if (lws_service(r.ctx, 0) < 0)
@@ -221,6 +228,7 @@ out:
 	relay_limits_free(r.limits);
 	relay_conn_teardown(&r.conns);
 	relay_proto_free(&r.proto);
+	db_close(r.chat);
 	db_close(r.db);
 	return rc;
 }

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "frame.h"
 #include "relay.h"
 #include "room.h"
 #include "sdp.h"
@@ -9,48 +10,11 @@
 #define POLICY LWS_CLOSE_STATUS_POLICY_VIOLATION
 #define RELAY_HISTORY_MAX 200           /* messages in one joined/history frame */
 #define RELAY_HISTORY_BYTES (48 * 1024) /* ... and their JSON size */
-#define RELAY_CANDIDATE_MAX 1024        /* bytes of an ICE candidate line */
 
 /* A refused join: the library's reason, in the words every front end uses. */
 static void join_refuse(struct relay_conn *c, int err)
 {
 	relay_conn_error(c, wire_from_db(err), NULL, POLICY);
-}
-
-static const char *str_field(struct json_object *o, const char *key, size_t *len)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	if (len)
-		*len = (size_t)json_object_get_string_len(v);
-	return json_object_get_string(v);
-}
-
-/* 1 when key holds a boolean, stored in *out. */
-static int bool_field(struct json_object *o, const char *key, int *out)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_boolean))
-		return 0;
-	*out = json_object_get_boolean(v);
-	return 1;
-}
-
-/* An optional non-negative integer field; -1 when present and not one. */
-static int64_t seq_field(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	int64_t n;
-
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return 0;
-	if (!json_object_is_type(v, json_type_int))
-		return -1;
-	n = json_object_get_int64(v);
-	return n < 0 ? -1 : n;
 }
 
 int relay_proto_init(struct relay_proto *p)
@@ -114,7 +78,7 @@ static int history_append(struct relay *r, struct relay_room *room, const char *
 	struct history h = {b, 0, 0, after};
 
 	relay_buf_fmt(b, "\"%s\":[", key);
-	if (db_chat_history(r->db, relay_room_session_id(room), after, RELAY_HISTORY_MAX + 1,
+	if (db_chat_history(r->chat, relay_room_session_id(room), after, RELAY_HISTORY_MAX + 1,
 	                    history_add, &h) != DB_OK)
 		return -1;
 	relay_buf_fmt(b, "],\"lastSeq\":%lld,\"more\":%s", (long long)h.last_seq,
@@ -122,30 +86,32 @@ static int history_append(struct relay *r, struct relay_room *room, const char *
 	return 0;
 }
 
-static void on_join(struct relay *r, struct relay_conn *c, struct json_object *o)
+/* Reports what decoding found wrong with the frame's fields: 1 when it did. */
+static int refused(struct relay_conn *c, const struct relay_frame *f, int close_code)
+{
+	if (f->err == WIRE_OK)
+		return 0;
+	relay_conn_error(c, f->err, f->detail, close_code);
+	return 1;
+}
+
+static void on_join(struct relay *r, struct relay_conn *c, const struct relay_frame *f)
 {
 	struct db_session s;
 	struct db_join j;
 	struct relay_room *room;
 	struct relay_buf b;
 	enum db_role role;
-	const char *token;
-	int64_t after, now = db_now_ms();
+	int64_t now = db_now_ms();
 	int err, wait;
 
 	if (c->room) {
 		relay_conn_error(c, WIRE_ALREADY_JOINED, NULL, 0);
 		return;
 	}
-	if (!(token = str_field(o, "token", NULL)) || !*token) {
-		relay_conn_error(c, WIRE_NO_TOKEN, "join-room needs the link's token.", POLICY);
+	if (refused(c, f, POLICY))
 		return;
-	}
-	if ((after = seq_field(o, "after")) < 0) {
-		relay_conn_error(c, WIRE_BAD_FIELD, "after is the last seen seq, an integer >= 0.", POLICY);
-		return;
-	}
-	if ((err = db_is_session_link_valid(r->db, token, now, &s, &role)) != DB_OK) {
+	if ((err = db_is_session_link_valid(r->db, f->token, now, &s, &role)) != DB_OK) {
 		join_refuse(c, err);
 		return;
 	}
@@ -183,7 +149,7 @@ static void on_join(struct relay *r, struct relay_conn *c, struct json_object *o
 	relay_buf_str(&b, ",\"noShowAt\":");
 	relay_buf_time(&b, db_session_no_show_ms(db_config(r->db), &j.session));
 	relay_buf_str(&b, ",");
-	if (history_append(r, room, "history", after, &b) < 0) {
+	if (history_append(r, room, "history", f->after, &b) < 0) {
 		relay_buf_free(&b);
 		relay_room_leave(r, c, 1);
 		relay_conn_error(c, WIRE_INTERNAL, "The history could not be read; try again.", POLICY);
@@ -210,18 +176,15 @@ static void on_ping(struct relay_conn *c)
 	relay_buf_free(&b);
 }
 
-static void on_history(struct relay *r, struct relay_conn *c, struct json_object *o)
+static void on_history(struct relay *r, struct relay_conn *c, const struct relay_frame *f)
 {
 	struct relay_buf b;
-	int64_t after = seq_field(o, "after");
 
-	if (after < 0) {
-		relay_conn_error(c, WIRE_BAD_FIELD, "after is the last seen seq, an integer >= 0.", 0);
+	if (refused(c, f, 0))
 		return;
-	}
 	relay_buf_init(&b);
 	relay_buf_str(&b, "{\"type\":\"history\",");
-	if (history_append(r, c->room, "messages", after, &b) < 0)
+	if (history_append(r, c->room, "messages", f->after, &b) < 0)
 		relay_conn_error(c, WIRE_INTERNAL, "The history could not be read; try again.", 0);
 	else {
 		relay_buf_str(&b, "}");
@@ -230,62 +193,21 @@ static void on_history(struct relay *r, struct relay_conn *c, struct json_object
 	relay_buf_free(&b);
 }
 
-/* Counts UTF-8 characters (the text is valid UTF-8) and says whether any is not blank. */
-static size_t text_chars(const char *s, size_t n, int *blank)
+static void on_message(struct relay *r, struct relay_conn *c, const struct relay_frame *f)
 {
-	size_t i, chars = 0;
-
-	*blank = 1;
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if ((ch & 0xc0) != 0x80)
-			chars++;
-		if (ch != ' ' && ch != '\t' && ch != '\n' && ch != '\r')
-			*blank = 0;
-	}
-	return chars;
-}
-
-static int client_id_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > DB_CLIENT_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-", s[i]))
-			return 0;
-	return 1;
-}
-
-static void on_message(struct relay *r, struct relay_conn *c, struct json_object *o)
-{
-	struct json_object *v;
-	const char *text, *cid = "";
-	size_t len, cid_len = 0;
-	int blank;
 	char *body;
 
-	if (!(text = str_field(o, "message", &len)) || memchr(text, 0, len) ||
-	    text_chars(text, len, &blank) > DB_CHAT_MAX || blank) {
-		relay_conn_error(c, WIRE_BAD_MESSAGE, NULL, 0);
+	if (refused(c, f, 0))
 		return;
-	}
-	if (json_object_object_get_ex(o, "clientId", &v) && !json_object_is_type(v, json_type_null) &&
-	    (!(cid = str_field(o, "clientId", &cid_len)) || !client_id_ok(cid, cid_len))) {
-		relay_conn_error(c, WIRE_BAD_CLIENT_ID, NULL, 0);
-		return;
-	}
 	if (relay_room_ended(c->room)) {
 		relay_conn_error(c, WIRE_ENDED, NULL, 0);
 		return;
 	}
-	if (!(body = strndup(text, len))) {
+	if (!(body = strndup(f->text, f->text_len))) {
 		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", 0);
 		return;
 	}
-	relay_room_chat(r, c, body, cid ? cid : "");
+	relay_room_chat(r, c, body, f->client_id);
 }
 
 /* The other participant's connection, or NULL after telling the sender it is absent. */
@@ -315,24 +237,18 @@ static void relay_to_peer(struct relay_conn *c, struct relay_conn *p, struct rel
 	relay_conn_sendbuf(p, b);
 }
 
-static void on_sdp(struct relay *r, struct relay_conn *c, struct json_object *o, const char *type)
+static void on_sdp(struct relay *r, struct relay_conn *c, const struct relay_frame *f)
 {
-	struct json_object *d;
 	struct relay_conn *p;
 	struct relay_buf *b = &r->proto.scratch;
-	const char *inner, *sdp;
-	size_t sdp_len;
+	const char *type = f->type_name;
 	int v;
 
 	if (!media_allowed(c))
 		return;
-	if (!json_object_object_get_ex(o, type, &d) || !json_object_is_type(d, json_type_object) ||
-	    !(inner = str_field(d, "type", NULL)) || strcmp(inner, type) ||
-	    !(sdp = str_field(d, "sdp", &sdp_len))) {
-		relay_conn_error(c, WIRE_BAD_SDP, NULL, 0);
+	if (refused(c, f, 0))
 		return;
-	}
-	v = relay_sdp_check(sdp, sdp_len, relay_room_type(c->room));
+	v = relay_sdp_check(f->sdp, f->sdp_len, relay_room_type(c->room));
 	if (v == RELAY_SDP_VIDEO) {
 		relay_conn_error(c, WIRE_VIDEO_NOT_ALLOWED, NULL, 0);
 		return;
@@ -349,103 +265,57 @@ static void on_sdp(struct relay *r, struct relay_conn *c, struct json_object *o,
 		return;
 	relay_buf_reset(b);
 	relay_buf_fmt(b, "{\"type\":\"%s\",\"%s\":{\"type\":\"%s\",\"sdp\":", type, type, type);
-	relay_buf_json(b, sdp, sdp_len);
+	relay_buf_json(b, f->sdp, f->sdp_len);
 	relay_buf_str(b, "}");
 	relay_to_peer(c, p, b);
 }
 
-/* An optional string field of at most max bytes: 1 and *s set (NULL when absent or null). */
-static int opt_str(struct json_object *o, const char *key, size_t max, const char **s, size_t *n)
+static void on_candidate(struct relay *r, struct relay_conn *c, const struct relay_frame *f)
 {
-	struct json_object *v;
-
-	*s = NULL;
-	*n = 0;
-	if (!json_object_object_get_ex(o, key, &v) || json_object_is_type(v, json_type_null))
-		return 1;
-	if (!json_object_is_type(v, json_type_string) ||
-	    (size_t)json_object_get_string_len(v) > max)
-		return 0;
-	*s = json_object_get_string(v);
-	*n = (size_t)json_object_get_string_len(v);
-	return 1;
-}
-
-static void on_candidate(struct relay *r, struct relay_conn *c, struct json_object *o)
-{
-	struct json_object *d, *v;
 	struct relay_conn *p;
 	struct relay_buf *b = &r->proto.scratch;
-	const char *cand = NULL, *mid = NULL, *ufrag = NULL;
-	size_t cand_len = 0, mid_len = 0, ufrag_len = 0;
-	int64_t index = -1;
 
 	if (!media_allowed(c))
 		return;
-	if (!json_object_object_get_ex(o, "candidate", &d)) {
-		relay_conn_error(c, WIRE_BAD_CANDIDATE, NULL, 0);
+	if (refused(c, f, 0))
 		return;
-	}
-	if (!json_object_is_type(d, json_type_null)) {
-		if (!json_object_is_type(d, json_type_object) ||
-		    !(cand = str_field(d, "candidate", &cand_len)) || cand_len > RELAY_CANDIDATE_MAX ||
-		    !opt_str(d, "sdpMid", 64, &mid, &mid_len) ||
-		    !opt_str(d, "usernameFragment", 256, &ufrag, &ufrag_len)) {
-			relay_conn_error(c, WIRE_BAD_CANDIDATE, NULL, 0);
-			return;
-		}
-		if (json_object_object_get_ex(d, "sdpMLineIndex", &v) &&
-		    !json_object_is_type(v, json_type_null)) {
-			if (!json_object_is_type(v, json_type_int) ||
-			    (index = json_object_get_int64(v)) < 0 || index > 65535) {
-				relay_conn_error(c, WIRE_BAD_CANDIDATE, "sdpMLineIndex is an integer 0..65535.", 0);
-				return;
-			}
-		}
-	}
 	if (!(p = peer(c, 0)))
 		return;
 	relay_buf_reset(b);
 	relay_buf_str(b, "{\"type\":\"ice-candidate\",\"candidate\":");
-	if (json_object_is_type(d, json_type_null))
+	if (f->end_of_candidates)
 		relay_buf_str(b, "null");
 	else {
 		relay_buf_str(b, "{\"candidate\":");
-		relay_buf_json(b, cand, cand_len);
+		relay_buf_json(b, f->cand, f->cand_len);
 		relay_buf_str(b, ",\"sdpMid\":");
-		if (mid)
-			relay_buf_json(b, mid, mid_len);
+		if (f->mid)
+			relay_buf_json(b, f->mid, f->mid_len);
 		else
 			relay_buf_str(b, "null");
-		if (index >= 0)
-			relay_buf_fmt(b, ",\"sdpMLineIndex\":%lld", (long long)index);
+		if (f->mline_index >= 0)
+			relay_buf_fmt(b, ",\"sdpMLineIndex\":%lld", (long long)f->mline_index);
 		else
 			relay_buf_str(b, ",\"sdpMLineIndex\":null");
-		if (ufrag) {
+		if (f->ufrag) {
 			relay_buf_str(b, ",\"usernameFragment\":");
-			relay_buf_json(b, ufrag, ufrag_len);
+			relay_buf_json(b, f->ufrag, f->ufrag_len);
 		}
 		relay_buf_str(b, "}");
 	}
 	relay_to_peer(c, p, b);
 }
 
-static void on_media_state(struct relay *r, struct relay_conn *c, struct json_object *o)
+static void on_media_state(struct relay *r, struct relay_conn *c, const struct relay_frame *f)
 {
 	struct relay_conn *p;
 	struct relay_buf *b = &r->proto.scratch;
-	int audio, video, screen = 0;
 
-	if (!bool_field(o, "audio", &audio) || !bool_field(o, "video", &video) ||
-	    (json_object_object_get_ex(o, "screen", NULL) && !bool_field(o, "screen", &screen)) ||
-	    (screen && !video)) {
-		relay_conn_error(c, WIRE_BAD_FIELD,
-		                 "media-state needs audio and video booleans (and screen, if any, only with video).", 0);
+	if (refused(c, f, 0))
 		return;
-	}
 	if (!media_allowed(c))
 		return;
-	if (video && relay_room_type(c->room) == DB_TYPE_VOICE) {
+	if (f->video && relay_room_type(c->room) == DB_TYPE_VOICE) {
 		relay_conn_error(c, WIRE_VIDEO_NOT_ALLOWED, NULL, 0);
 		return;
 	}
@@ -454,75 +324,47 @@ static void on_media_state(struct relay *r, struct relay_conn *c, struct json_ob
 	relay_buf_reset(b);
 	relay_buf_fmt(b, "{\"type\":\"media-state\",\"participantType\":\"%s\","
 	              "\"audio\":%s,\"video\":%s,\"screen\":%s}", db_role_name(c->role),
-	              audio ? "true" : "false", video ? "true" : "false", screen ? "true" : "false");
+	              f->audio ? "true" : "false", f->video ? "true" : "false", f->screen ? "true" : "false");
 	relay_conn_sendbuf(p, b);
 }
 
-/*
- * The quick reactions a call may send (html/js/reactions.js offers the
- * same): a fixed few, so a reaction carries no text of the sender's.
- */
-static const char *const quick_reactions[] = {"👍", "❤️", "😂", "😮", "🙏", "👏"};
-
-static void on_reaction(struct relay *r, struct relay_conn *c, struct json_object *o)
+static void on_reaction(struct relay *r, struct relay_conn *c, const struct relay_frame *f)
 {
 	struct relay_conn *p;
 	struct relay_buf *b = &r->proto.scratch;
-	const char *emoji = str_field(o, "emoji", NULL);
-	size_t i, n = sizeof quick_reactions / sizeof quick_reactions[0];
 
-	for (i = 0; emoji && i < n && strcmp(emoji, quick_reactions[i]); i++)
-		;
-	if (!emoji || i == n) {
-		relay_conn_error(c, WIRE_BAD_FIELD, "emoji must be one of the quick reactions.", 0);
-		return;
-	}
-	if (!media_allowed(c) || !(p = peer(c, 1)))
+	if (refused(c, f, 0) || !media_allowed(c) || !(p = peer(c, 1)))
 		return;
 	relay_buf_reset(b);
-	relay_buf_fmt(b, "{\"type\":\"reaction\",\"emoji\":\"%s\"", quick_reactions[i]);
+	relay_buf_fmt(b, "{\"type\":\"reaction\",\"emoji\":\"%s\"", f->emoji);
 	relay_to_peer(c, p, b);
 }
 
 void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, size_t len)
 {
-	struct json_object *o;
-	const char *type;
-	size_t end;
+	struct relay_frame f;
 
-	json_tokener_reset(r->proto.tok);
-	o = json_tokener_parse_ex(r->proto.tok, data, (int)len);
-	end = o ? json_tokener_get_parse_end(r->proto.tok) : 0;
-	while (end < len && strchr(" \t\r\n", data[end]) && data[end])
-		end++;
-	if (!o || json_tokener_get_error(r->proto.tok) != json_tokener_success || end != len ||
-	    !json_object_is_type(o, json_type_object) || !(type = str_field(o, "type", NULL))) {
+	if (relay_frame_decode(r->proto.tok, data, len, &f) < 0) {
 		relay_conn_error(c, WIRE_BAD_JSON, "A frame is a JSON object with a string type.",
 		                 c->room ? 0 : POLICY);
 		goto done;
 	}
-	if (!c->room && strcmp(type, "join-room")) {
+	if (!c->room && f.type != RELAY_FRAME_JOIN) {
 		relay_conn_error(c, WIRE_NOT_JOINED, "The first frame must be join-room.", POLICY);
 		goto done;
 	}
-	if (!strcmp(type, "join-room"))
-		on_join(r, c, o);
-	else if (!strcmp(type, "message"))
-		on_message(r, c, o);
-	else if (!strcmp(type, "offer") || !strcmp(type, "answer"))
-		on_sdp(r, c, o, type);
-	else if (!strcmp(type, "ice-candidate"))
-		on_candidate(r, c, o);
-	else if (!strcmp(type, "media-state"))
-		on_media_state(r, c, o);
-	else if (!strcmp(type, "reaction"))
-		on_reaction(r, c, o);
-	else if (!strcmp(type, "history"))
-		on_history(r, c, o);
-	else if (!strcmp(type, "ping"))
-		on_ping(c);
-	else
-		relay_conn_error(c, WIRE_UNKNOWN_TYPE, NULL, 0);
+	switch (f.type) {
+	case RELAY_FRAME_JOIN: on_join(r, c, &f); break;
+	case RELAY_FRAME_MESSAGE: on_message(r, c, &f); break;
+	case RELAY_FRAME_OFFER:
+	case RELAY_FRAME_ANSWER: on_sdp(r, c, &f); break;
+	case RELAY_FRAME_CANDIDATE: on_candidate(r, c, &f); break;
+	case RELAY_FRAME_MEDIA_STATE: on_media_state(r, c, &f); break;
+	case RELAY_FRAME_REACTION: on_reaction(r, c, &f); break;
+	case RELAY_FRAME_HISTORY: on_history(r, c, &f); break;
+	case RELAY_FRAME_PING: on_ping(c); break;
+	case RELAY_FRAME_UNKNOWN: relay_conn_error(c, WIRE_UNKNOWN_TYPE, NULL, 0); break;
+	}
 done:
-	json_object_put(o);
+	relay_frame_free(&f);
 }

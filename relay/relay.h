@@ -15,6 +15,7 @@ struct relay_rooms;
 struct relay {
 	struct lws_context *ctx;
 	struct db *db;             /* owned: the loop's connection, closed at shutdown */
+	struct db *chat;           /* owned: the loop's connection to the chat file (history) */
 	struct relay_conns conns;  /* conn.c's: origins, rate limit, the write batch */
 	struct relay_proto proto;  /* proto.c's: the parser and the frame being relayed */
 	struct relay_rooms *rooms; /* is malloc'd: room.c's */

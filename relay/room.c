@@ -657,7 +657,7 @@ void relay_room_shutdown(struct relay *r)
 
 	lws_sul_cancel(&rs->watch_sul);
 	lws_sul_cancel(&rs->beat_sul);
-	answers_deliver(r, relay_chat_writer_take(r->writer));
+	relay_room_answers(r);
 	answers_deliver(r, relay_chat_writer_stop(&r->writer));
 	rs->stopping = 1;
 	for (room = rs->all; room; room = next) {

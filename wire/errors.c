@@ -12,7 +12,7 @@ static const struct wire_error wire_errors[] = {
 	{WIRE_BAD_FIELD, DB_ERR_INVALID, 400, "invalid_field", "A field has the wrong type or value."},
 	{WIRE_NO_TOKEN, 0, 401, "missing_token",
 	 "Send the link's token as Authorization: Bearer or as the token field."},
-	{WIRE_FORBIDDEN, 0, 403, "forbidden", "The token does not cover this session or role."},
+	{WIRE_FORBIDDEN, DB_ERR_ROLE, 403, "forbidden", "The token does not cover this session or role."},
 	{WIRE_UNKNOWN_LINK, DB_ERR_UNKNOWN_LINK, 404, "unknown_link", "This link is not valid."},
 	{WIRE_EXPIRED, DB_ERR_EXPIRED, 410, "link_expired", "This link has expired."},
 	{WIRE_ENDED, DB_ERR_ENDED, 410, "session_ended", "This session has ended."},

@@ -1,4 +1,4 @@
-/* render.c: sessions, bills and settlements in JSON, written once for sessionctl and the API. */
+/* render.c: sessions, bills, settlements and webhooks in JSON, written once for sessionctl and the API. */
 #include "render.h"
 
 #include <stdio.h>
@@ -115,5 +115,66 @@ json_object *wire_booking_json(const struct db_booking *b)
 	add_str(o, "astrologerToken", b->astrologer_token);
 	wire_add_link(o, "userUrl", b->user_token);
 	wire_add_link(o, "astrologerUrl", b->astrologer_token);
+	return o;
+}
+
+json_object *wire_webhook_json(const struct db_webhook *w)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	add_int(o, "id", w->id);
+	add_str(o, "url", w->url);
+	wire_add_time(o, "createdAt", w->created_ms);
+	json_object_object_add(o, "enabled", json_object_new_boolean(!w->disabled_ms));
+	wire_add_time(o, "disabledAt", w->disabled_ms);
+	if (w->disabled_ms)
+		add_str(o, "disabledReason", w->disabled_reason);
+	wire_add_time(o, "previousSecretUntil", w->previous_until_ms);
+	add_int(o, "pending", w->pending);
+	add_int(o, "delivered", w->delivered);
+	add_int(o, "failed", w->failed);
+	return o;
+}
+
+json_object *wire_delivery_json(const struct db_delivery *d)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	add_int(o, "id", d->id);
+	add_int(o, "endpoint", d->endpoint_id);
+	add_str(o, "eventId", d->event_id);
+	add_str(o, "type", d->type);
+	add_str(o, "subject", d->subject);
+	add_int(o, "sequence", d->sequence);
+	add_str(o, "status", db_delivery_name(d->status));
+	add_int(o, "attempts", d->attempts);
+	wire_add_time(o, "createdAt", d->created_ms);
+	wire_add_time(o, "lastAttemptAt", d->last_attempt_ms);
+	wire_add_time(o, "nextAttemptAt", d->status == DB_DELIVERY_PENDING ? d->next_attempt_ms : 0);
+	wire_add_time(o, "doneAt", d->done_ms);
+	json_object_object_add(o, "lastStatus", d->last_status ? json_object_new_int(d->last_status)
+	                                                       : NULL);
+	json_object_object_add(o, "lastError", *d->last_error ? json_object_new_string(d->last_error)
+	                                                      : NULL);
+	return o;
+}
+
+json_object *wire_webhook_secret_json(int64_t id, const char *url, const char *secret,
+                                      int64_t previous_until_ms)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	add_int(o, "id", id);
+	if (url)
+		add_str(o, "url", url);
+	add_str(o, "secret", secret);
+	if (previous_until_ms)
+		wire_add_time(o, "previousSecretUntil", previous_until_ms);
 	return o;
 }

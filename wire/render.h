@@ -1,4 +1,4 @@
-/* render.h: a session, its bill and its settlement as every front end writes them in JSON. */
+/* render.h: a session, its bill, its settlement and the webhooks as every front end writes them in JSON. */
 #ifndef SESSIONS_WIRE_RENDER_H
 #define SESSIONS_WIRE_RENDER_H
 
@@ -22,5 +22,13 @@ json_object *wire_settlement_json(const struct db_settlement *st);
 void wire_add_bill(json_object *o, const struct db_session *s, const struct db_settlement *st);
 /* What booking printed: the session, both tokens and both links. */
 json_object *wire_booking_json(const struct db_booking *b);
+
+/* A webhook endpoint as listed: never its secret. */
+json_object *wire_webhook_json(const struct db_webhook *w);
+/* A webhook delivery: its event, where it stands, its last try. */
+json_object *wire_delivery_json(const struct db_delivery *d);
+/* A secret just made by add or rotate: the only time it is shown. */
+json_object *wire_webhook_secret_json(int64_t id, const char *url, const char *secret,
+                                      int64_t previous_until_ms);
 
 #endif

@@ -20,6 +20,12 @@ static const struct v1_route routes[] = {
 	{"POST", "bookings/{}/links", v1_bookings_link, v1_link_fields},
 	{"GET", "reports/earnings", v1_reports_earnings, v1_range_query},
 	{"GET", "ledger/check", v1_ledger_check, NULL},
+	{"POST", "webhooks", v1_webhooks_create, v1_webhook_fields},
+	{"GET", "webhooks", v1_webhooks_list, NULL},
+	{"POST", "webhooks/{}/rotate", v1_webhooks_rotate, NULL},
+	{"POST", "webhooks/{}/remove", v1_webhooks_remove, NULL},
+	{"GET", "webhooks/deliveries", v1_deliveries_list, v1_delivery_query},
+	{"POST", "webhooks/deliveries/{}/retry", v1_deliveries_retry, NULL},
 };
 #define NROUTES ((int)(sizeof routes / sizeof routes[0]))
 

@@ -74,4 +74,15 @@ int v1_reports_earnings(struct http_req *r, const struct v1_args *a, json_object
 int v1_ledger_check(struct http_req *r, const struct v1_args *a, json_object *o);
 extern const struct v1_field v1_range_query[];
 
+/* webhooks.c */
+#define WEBHOOKS_PAGE 50      /* deliveries listed when the caller names no limit */
+#define WEBHOOKS_PAGE_MAX 200 /* and at most */
+int v1_webhooks_create(struct http_req *r, const struct v1_args *a, json_object *o);
+int v1_webhooks_list(struct http_req *r, const struct v1_args *a, json_object *o);
+int v1_webhooks_rotate(struct http_req *r, const struct v1_args *a, json_object *o);
+int v1_webhooks_remove(struct http_req *r, const struct v1_args *a, json_object *o);
+int v1_deliveries_list(struct http_req *r, const struct v1_args *a, json_object *o);
+int v1_deliveries_retry(struct http_req *r, const struct v1_args *a, json_object *o);
+extern const struct v1_field v1_webhook_fields[], v1_delivery_query[];
+
 #endif

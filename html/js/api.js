@@ -1,4 +1,4 @@
-// api.js: the session API (validate, join, end); the link's token travels as a Bearer header.
+// api.js: the session API (validate, join, end, notes, summary); the link's token travels as a Bearer header.
 export class ApiError extends Error {
   constructor(status, code, message, detail = {}) {
     super(message);
@@ -8,7 +8,8 @@ export class ApiError extends Error {
   }
 }
 
-export async function call(name, token, body = {}) {
+// keepalive: the request outlives the page (a save as the tab closes).
+export async function call(name, token, body = {}, { keepalive = false } = {}) {
   let res;
   try {
     res = await fetch(`/api/sessions/${name}`, {
@@ -17,6 +18,7 @@ export async function call(name, token, body = {}) {
       body: JSON.stringify(body),
       cache: 'no-store',
       credentials: 'omit',
+      keepalive,
     });
   } catch {
     throw new ApiError(0, 'network', 'The server could not be reached.');

@@ -3,6 +3,22 @@
 
 const fingerprint = (sdp) => (/a=fingerprint:(\S+ \S+)/.exec(sdp || '') || [])[1] || '';
 
+// The candidate pair the connection uses: each side's type (host, srflx, prflx, relay) and the transport.
+export async function selectedPair(pc) {
+  let report;
+  try { report = await pc.getStats(); } catch { return { relayed: false }; }
+  let pairId = null;
+  report.forEach((s) => { if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId; });
+  const pair = pairId && report.get(pairId);
+  const local = pair && report.get(pair.localCandidateId);
+  const remote = pair && report.get(pair.remoteCandidateId);
+  if (!local || !remote) return { relayed: false };
+  return {
+    local: local.candidateType, remote: remote.candidateType, protocol: local.protocol,
+    relayProtocol: local.relayProtocol || null, relayed: local.candidateType === 'relay' || remote.candidateType === 'relay',
+  };
+}
+
 export class Call {
   constructor({ offerer, kinds, iceServers, send, onTrack, onState, onQuality }) {
     this.offerer = offerer;
@@ -25,6 +41,21 @@ export class Call {
     if (!this.pc) return Promise.resolve();
     const t = this.pc.getTransceivers().find((x) => x.receiver.track.kind === kind);
     return t && t.direction !== 'inactive' && !t.stopped ? t.sender.replaceTrack(track || null) : Promise.resolve();
+  }
+
+  // Fresh TURN credentials: every later gathering (an ICE restart, a new connection) uses them. A path
+  // through a relay keeps its allocation on the old ones, which coturn refuses to refresh once they expire,
+  // so the offerer moves the call onto the fresh ones with an ICE restart while the old ones still work.
+  setIceServers(list) {
+    this.iceServers = list;
+    const pc = this.pc;
+    if (!pc) return;
+    try { pc.setConfiguration({ ...pc.getConfiguration(), iceServers: list }); } catch (e) { console.warn('ice servers:', e && e.message); return; }
+    if (this.offerer) {
+      this.enqueue(async () => {
+        if (this.pc === pc && pc.signalingState === 'stable' && (await selectedPair(pc)).relayed) pc.restartIce();
+      });
+    }
   }
 
   enqueue(job) {

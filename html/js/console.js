@@ -1,6 +1,7 @@
-// console.js: the shop console's shell: sign-in with an API key kept in this tab, the API client, and the live session list.
+// console.js: the shop console's shell: sign-in with an API key kept in this tab, the API client, and the live session list and webhook deliveries.
 import { line } from './codes.js';
 import { setupForms } from './console-forms.js';
+import { refreshHooks, setupHooks } from './console-hooks.js';
 
 const KEY = 'sessions.apiKey';
 const REFRESH_MS = 3000;
@@ -113,6 +114,7 @@ export async function refresh() {
     const r = await api(`/bookings?from=${encodeURIComponent(today.toISOString())}&limit=100`);
     $('sessions').replaceChildren(...r.bookings.map(sessionItem));
     show('sessions-note', r.bookings.length ? 'Refreshed every few seconds.' : 'No sessions today or later.');
+    await refreshHooks();
   } catch (e) {
     show('app-error', e.message);
   }
@@ -162,6 +164,7 @@ function start() {
       () => { b.textContent = 'Copied'; }, () => { document.execCommand('copy'); b.textContent = 'Copied'; });
   });
   setupForms();
+  setupHooks();
   if (sessionStorage.getItem(KEY)) signIn(sessionStorage.getItem(KEY)).catch((err) => signOut(err.message));
 }
 

@@ -1,7 +1,19 @@
 // media.js: a voice or video room's media: the call, local and remote streams, mute, camera and screen, meters, quality.
 import { $, show, text, initials, warn, announce } from './ui.js';
-import { Call } from './call.js';
+import { Call, selectedPair } from './call.js';
 import { openTrack, helpFor, watchLevel, stopStream } from './devices.js';
+import { call } from './api.js';
+import { FATAL } from './codes.js';
+
+// How long until fresh TURN credentials are due: half their life after they were handed out (issuedAt), by
+// the server's clock (serverNow), and no sooner than floor; null when the servers carry none, as without TURN.
+// A page that sat on the pre-join longer than that fetches them at once.
+function refreshIn(servers, expiresAt, issuedAt, serverNow, floor) {
+  if (!Array.isArray(servers) || !servers.some((x) => x && x.credential)) return null;
+  const issued = Date.parse(issuedAt);
+  const life = Date.parse(expiresAt) - issued;
+  return Number.isFinite(life) ? Math.max(floor, issued + life / 2 - serverNow) : null;
+}
 
 export class Media {
   // devices: what the device check opened and chose: the stream (without a device that failed: the room
@@ -42,6 +54,11 @@ export class Media {
       onState: (st) => this.pathState(st),
       onQuality: (q) => this.quality(q),
     });
+    this.token = ctx.token;
+    this.iceTimer = 0;
+    this.reported = null;        // the peer connection whose path was reported
+    this.pathTimer = 0;
+    this.keepIceFresh(refreshIn(ctx.v.iceServers, ctx.v.iceExpiresAt, ctx.v.serverTime, ctx.now(), 0));
     this.call.tracks.audio = this.stream.getAudioTracks()[0] || null;
     if (this.call.tracks.audio) this.call.tracks.audio.enabled = !this.muted;
     else this.muted = true;
@@ -58,6 +75,25 @@ export class Media {
     $('ct-retry-cam').addEventListener('click', () => this.retry('video'));
     $('ct-screen').addEventListener('click', () => (this.screen ? this.stopSharing() : this.share()));
     $('vi-tap').addEventListener('click', () => { show($('vi-tap'), false); this.playRemote(); });
+  }
+
+  // coturn cannot revoke a credential, so the API hands out short-lived ones: a long call keeps fetching
+  // fresh ones. Once the session is over none come; a failure of the network or server is tried again.
+  keepIceFresh(delay) {
+    clearTimeout(this.iceTimer);
+    if (delay === null) return;
+    this.iceTimer = setTimeout(async () => {
+      let a;
+      try {
+        a = await call('ice', this.token);
+      } catch (e) {
+        if (!FATAL.has(e.code)) this.keepIceFresh(10000);
+        return;
+      }
+      this.call.setIceServers(a.iceServers);
+      // Near the end of a session its credentials end with it: the floor keeps the fetches apart.
+      this.keepIceFresh(refreshIn(a.iceServers, a.expiresAt, a.serverTime, Date.parse(a.serverTime), 5000));
+    }, delay);
   }
 
   // The other side is (again) in the room: it hears our state, and the offerer negotiates, on the
@@ -81,8 +117,23 @@ export class Media {
   // The media path itself: while it heals (ICE restart) the other side shows as reconnecting.
   pathState(st) {
     $('app').dataset.pc = st;
+    // The pair may still change in the first moments after connecting: the one in use a little later is reported.
+    clearTimeout(this.pathTimer);
+    if (st === 'connected') this.pathTimer = setTimeout(() => this.reportPath(), 3000);
     if (st === 'failed' || st === 'disconnected') this.quality({ level: 'lost', rttMs: null, frozen: false });
     this.onPath(st);
+  }
+
+  // The path a connection settled on, once per connection, for the shop's "why did my call fail".
+  async reportPath() {
+    const pc = this.call.pc;
+    if (!pc || this.reported === pc || pc.connectionState !== 'connected') return;
+    this.reported = pc;
+    const p = await selectedPair(pc);
+    if (!p.local) return;
+    const body = { phase: 'call', local: p.local, remote: p.remote, protocol: p.protocol };
+    if (p.local === 'relay' && p.relayProtocol) body.relayProtocol = p.relayProtocol;
+    call('network', this.token, body).catch(() => { /* a report lost is no reason to bother anyone */ });
   }
 
   // The element gets the stream once, when every kind has its track: assigning it again (or playing a
@@ -268,6 +319,8 @@ export class Media {
 
   // Everything released: the connection, the camera and microphone, the meters.
   stop() {
+    clearTimeout(this.iceTimer);
+    clearTimeout(this.pathTimer);
     if (this.screen) this.screen.stop();
     this.call.stop();
     this.stopMeter();

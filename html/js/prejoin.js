@@ -1,9 +1,10 @@
-// prejoin.js: the pre-join state: the booking at a glance, a device check for calls, and the join itself.
+// prejoin.js: the pre-join state: the booking at a glance, a device and network check for calls, and the join itself.
 import { $, show, text, setState, localTime, plural, typeName, roleName } from './ui.js';
 import { call } from './api.js';
 import { FATAL } from './codes.js';
 import { showError } from './error.js';
 import { openDevices, listDevices, helpForFailed, canChooseSpeaker, watchLevel, stopStream, audioContext } from './devices.js';
+import { preflight } from './preflight.js';
 
 export function prejoin(ctx) {
   const { v, kind } = ctx;
@@ -24,7 +25,10 @@ export function prejoin(ctx) {
   $('pj-join').addEventListener('click', () => join(pj));
   setState('prejoin');
   pj.room = import('./room.js');
-  if (kind === 'voice' || kind === 'video') deviceCheck(pj);
+  if (kind === 'voice' || kind === 'video') {
+    deviceCheck(pj);
+    preflight(ctx);
+  }
   else if (pj.rejoin && v.status === 'active') join(pj);
 }
 

@@ -8,6 +8,7 @@ import { Media } from './media.js';
 import { Reactions } from './reactions.js';
 import { showError } from './error.js';
 import { showSummary } from './summary.js';
+import { showNotes } from './notes.js';
 
 // How often, once the deadline has passed, the page asks the API whether the session is over.
 const POLL_MS = 3000;
@@ -41,6 +42,7 @@ export function enterRoom(ctx, devices) {
     r.reactions = new Reactions(send, ctx.otherName);
     r.media.focus();
   }
+  if (ctx.me === 'astrologer') showNotes(ctx.token, $('s-active'), true);
   r.ticker = setInterval(() => tick(r), 500);
   tick(r);
   r.relay.start();

@@ -37,7 +37,15 @@ async function boot() {
   if (!ctx.token) { showError(ctx, 'unknown_link'); return; }
   setState('loading');
   let v;
-  try { v = await call('validate', ctx.token); } catch (e) { showError(ctx, e); return; }
+  try { v = await call('validate', ctx.token); } catch (e) {
+    showError(ctx, e);
+    // A link opened after the end still shows what the astrologer published, and the astrologer's notes;
+    // their code loads only then, so the pre-join stays as small as it was.
+    if (e.code === 'session_ended' || e.code === 'link_expired') {
+      import('./notes.js').then((m) => m.showPublished(ctx.token, $('s-error')), () => {});
+    }
+    return;
+  }
   if (!v.valid) { showError(ctx, 'unknown_link'); return; }
   ctx.v = v;
   ctx.kind = v.sessionType;

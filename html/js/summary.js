@@ -1,5 +1,6 @@
-// summary.js: the ended state: who ended the session and why, how long it ran, the talk time billed, and the money for this side.
+// summary.js: the ended state: who ended the session and why, how long it ran, the talk time billed, the money for this side, and the notes or published summary.
 import { $, show, text, setState, durationWords, money } from './ui.js';
+import { showPublished } from './notes.js';
 
 // Ends no participant asked for, in the words of the side reading them.
 const REASONS = {
@@ -65,4 +66,5 @@ export function showSummary(ctx, res, known, problem) {
   }
   document.title = 'Session ended';
   setState('ended', 'en-title');
+  showPublished(ctx.token, $('s-ended'), ctx.otherName);
 }

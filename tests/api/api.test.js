@@ -124,6 +124,8 @@ async function main() {
 		SESSIONS_ICE_SERVERS: JSON.stringify(ICE),
 		SESSIONS_TURN_URLS: TURN_URLS.join(', '),
 		SESSIONS_TURN_SECRET: TURN_SECRET,
+		// Longer than the session can run, so its own bound shows (ice.test and turn.test check the cap).
+		SESSIONS_TURN_CREDENTIAL_SECONDS: '86400',
 		SESSIONS_RETURN_URL: RETURN_URL,
 		// Hundreds of requests come from one address here; the shipped limit
 		// has its own test below, on a stack with the default settings.
@@ -179,7 +181,8 @@ async function main() {
 		const expiry = Math.floor((Date.parse(s2.linkValidUntil) + 10 * MINUTE_MS + GRACE_MS) / 1000);
 		check(`validate (voice, ${role}): then the TURN urls with "<expiry>:<session>-<role>" lasting to the link's end, the paid time and the grace`,
 			ice.length === ICE.length + 1 && JSON.stringify(turn.urls) === JSON.stringify(TURN_URLS) &&
-			turn.username === `${expiry}:${s2.sessionId}-${role}`, JSON.stringify(turn));
+			turn.username === `${expiry}:${s2.sessionId}-${role}` && r.json.iceExpiresAt === new Date(expiry * 1000).toISOString(),
+			JSON.stringify(turn));
 		check(`validate (voice, ${role}): the TURN credential is base64 HMAC-SHA1 of the username under turn_secret`,
 			typeof turn.username === 'string' &&
 			turn.credential === crypto.createHmac('sha1', TURN_SECRET).update(turn.username).digest('base64'));

@@ -230,6 +230,18 @@ const count = (stack, sql) => Number(require('child_process')
 		page.headers.get('cache-control') === 'no-store' &&
 		/frame-ancestors 'none'/.test(page.headers.get('content-security-policy') || '') &&
 		page.headers.get('x-content-type-options') === 'nosniff', `${page.status} ${page.headers.get('cache-control')}`);
+	// Its CSS and JavaScript under /v/<version>/, as the session page's: an upgrade is a new URL, never a stale file.
+	const version = require('child_process').execFileSync('sh', [path.join(__dirname, '../../deploy/page-version.sh'),
+		path.join(__dirname, '../../html')], { encoding: 'utf8' }).trim();
+	check('the console names its files with their version written in', page.text ===
+		fs.readFileSync(path.join(__dirname, '../../html/console.html'), 'utf8').replaceAll('@VERSION@', version) &&
+		page.text.includes(`src="/v/${version}/js/console.js"`), version);
+	const assets = [...page.text.matchAll(/(?:src|href)="(\/[^"]+)"/g)].map((m) => m[1]);
+	const answers = await Promise.all(assets.map((a) => stack.req(a, { method: 'GET' })));
+	check('every file the console names is under /v/<version>/, found, and kept a year as immutable',
+		assets.length >= 4 && assets.every((a) => a.startsWith(`/v/${version}/`)) &&
+		answers.every((a) => a.status === 200 && a.headers.get('cache-control') === 'public, max-age=31536000, immutable'),
+		assets.map((a, i) => `${a} ${answers[i].status} ${answers[i].headers.get('cache-control')}`).join(', '));
 
 	// The audit: every keyed call, with its key's name; never a key, never a link.
 	const audit = require('child_process').execFileSync('sqlite3', [stack.db, 'SELECT * FROM api_audit'], { encoding: 'utf8' });

@@ -3,8 +3,9 @@
 tap_tmpdir
 export SESSIONS_DB="$TAP_TMP/s.db"
 
-check "init creates the database and a 0600 key" \
-	sh -c 'sessionctl init >/dev/null && [ "$(stat -c %a "$SESSIONS_DB.key")" = 600 ] && [ "$(stat -c %a "$SESSIONS_DB")" = 640 ]'
+check "init creates the database, its chat file and a 0600 key" \
+	sh -c 'sessionctl init >/dev/null && [ "$(stat -c %a "$SESSIONS_DB.key")" = 600 ] && [ "$(stat -c %a "$SESSIONS_DB")" = 640 ] &&
+		[ "$(stat -c %a "${SESSIONS_DB%.db}-chat.db")" = 640 ]'
 printf '# the shop\ncommission_bps = 1500\npublic_url = https://shop.example\n' >"$TAP_TMP/good.conf"
 check "settings come from the configuration file" \
 	sh -c "SESSIONS_CONF='$TAP_TMP/good.conf' sessionctl config | jq -e '.commission_bps.value == \"1500\" and .public_url.source == \"file\"' >/dev/null"

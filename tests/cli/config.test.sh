@@ -15,6 +15,8 @@ commission_bps|20%|
 commission_bps|10001|
 grace_seconds|-1|
 grace_seconds|3601|
+turn_credential_seconds|9|
+turn_credential_seconds|86401|
 opens_before_minutes|1441|
 valid_after_minutes|half an hour|
 return_url|javascript:alert(1)|
@@ -27,14 +29,18 @@ no_show_minutes|1441|
 chat_max_messages|0|
 chat_max_bytes|100|
 chat_before_start_messages|1001|
+notes_max_bytes|12001|
+notes_max_versions|0|
 minute_ms|99|
 webhook_allow_private|yes|
 webhook_timeout_seconds|16|
 webhook_retry_divisor|0|
+audit_retention_days|0|
+webhook_retention_days|3651|
 EOF
 }
 
-env_of() { sessionctl config | jq -r ".$1.env"; }
+env_of() { sessionctl config 2>/dev/null | jq -r ".$1.env"; }
 
 # Every program, with one bad setting, must exit non-zero and name the key on stderr.
 refused_by_all() {
@@ -56,7 +62,7 @@ refused_by_all() {
 
 tested=$(bad_values | cut -d'|' -f1 | sort -u | tr '\n' ' ')
 check "every key the programs know has a bad value tested here ($tested)" \
-	test "$(sessionctl config | jq -r 'keys[]' | sort | tr '\n' ' ')" = "$tested"
+	test "$(sessionctl config 2>/dev/null | jq -r 'keys[]' | sort | tr '\n' ' ')" = "$tested"
 
 while IFS='|' read -r key value extra; do
 	shown=$value
@@ -78,9 +84,30 @@ check "a bad value in the file is refused the same way, saying it came from the 
 
 good_ends() {
 	SESSIONS_COMMISSION_BPS=10000 SESSIONS_GRACE_SECONDS=0 SESSIONS_RETURN_URL=https://shop.example/thanks \
-		sessionctl config | jsonok '.commission_bps.value == "10000" and .grace_seconds.value == "0"'
+		sessionctl config 2>/dev/null | jsonok '.commission_bps.value == "10000" and .grace_seconds.value == "0"'
 }
 check "good values at both ends of a range are taken" good_ends
+
+# A shop without TURN hears about it where it looks: sessionctl config and the relay's log.
+turn_env="SESSIONS_TURN_URLS=turn:turn.example SESSIONS_TURN_SECRET=s3cret"
+config_err() { env SESSIONS_CONF=/dev/null "$@" sessionctl config 2>&1 >/dev/null; }
+relay_log() {
+	local pid
+	env SESSIONS_CONF=/dev/null "$@" relay --db "$db" --socket "$TAP_TMP/relay.sock" \
+		--origin http://127.0.0.1:1 2>"$TAP_TMP/relay.log" &
+	pid=$!
+	for _ in $(seq 100); do grep -q serving "$TAP_TMP/relay.log" && break; sleep 0.1; done
+	kill "$pid"
+	wait "$pid" 2>/dev/null
+	cat "$TAP_TMP/relay.log"
+}
+warns() { "$@" | grep -q 'warning: no TURN server is configured (turn_urls, turn_secret)'; }
+quiet_serving() { local out; out=$("$@"); [[ $out != *warning* && $out == *serving* ]]; }
+check "sessionctl config warns on stderr when no TURN server is configured" warns config_err
+check "... and says nothing when one is" test -z "$(config_err $turn_env)"
+check "... nor with --quiet (sessions-run reads the settings at every start)" test -z "$(SESSIONS_CONF=/dev/null sessionctl config --quiet 2>&1 >/dev/null)"
+check "the relay's log warns at start when no TURN server is configured" warns relay_log
+check "... and not when one is" quiet_serving relay_log $turn_env
 
 # A database's folder may hold its own settings: make run keeps var/sessions.conf there.
 mkdir -p "$TAP_TMP/stack"
@@ -93,8 +120,23 @@ beside_db() {
 }
 check "sessions.conf beside the database is read: printed links use its public_url" beside_db
 named_wins() {
-	SESSIONS_CONF=/dev/null sessionctl --db "$TAP_TMP/stack/s.db" config |
+	SESSIONS_CONF=/dev/null sessionctl --db "$TAP_TMP/stack/s.db" config --quiet |
 		jsonok '.public_url.source == "default"'
 }
 check "SESSIONS_CONF still wins over the file beside the database" named_wins
+# A line of the file holds at most 4094 bytes; a NUL byte would cut one short unseen.
+conf_says() { # FILE PATTERN: sessionctl refuses the file, saying PATTERN
+	local out
+	out=$(SESSIONS_CONF=$1 sessionctl --db "$db" list 2>&1 >/dev/null) && return 1
+	printf '%s' "$out" | grep -q "$2"
+}
+{ printf '#'; head -c 4093 /dev/zero | tr '\0' a; printf '\n'; } >"$TAP_TMP/line-4094.conf"
+{ printf '#'; head -c 4094 /dev/zero | tr '\0' a; printf '\n'; } >"$TAP_TMP/line-4095.conf"
+printf 'grace_seconds = 5\npublic_url = https://shop.example\0.evil.example\n' >"$TAP_TMP/nul.conf"
+check "a line of 4094 bytes in the file is read" \
+	sh -c "SESSIONS_CONF='$TAP_TMP/line-4094.conf' sessionctl --db '$db' list >/dev/null"
+check "a line of 4095 bytes is refused as too long, naming the line" \
+	conf_says "$TAP_TMP/line-4095.conf" 'line-4095.conf:1: line too long'
+check "a NUL byte in the file is refused as such, naming the line" \
+	conf_says "$TAP_TMP/nul.conf" 'nul.conf:2: a NUL byte'
 tap_exit

@@ -37,6 +37,11 @@ refused "unknown user" book --user Nobody --astrologer Vega --type chat --minute
 refused "unknown astrologer" book --user Asha --astrologer Nobody --type chat --minutes 5 --price 1.00
 refused "missing --price" book --user Asha --astrologer Vega --type chat --minutes 5
 refused "bad --starts" book --user Asha --astrologer Vega --type chat --minutes 5 --price 1.00 --starts tomorrow
+# The zone's offset must not carry a time outside the years 1970..9999 that the formatter prints.
+refused "--starts before 1970 once its offset applies" book --user Asha --astrologer Vega --type chat \
+	--minutes 5 --price 1.00 --starts 1970-01-01T00:30+01:00
+refused "--starts after 9999 once its offset applies" book --user Asha --astrologer Vega --type chat \
+	--minutes 5 --price 1.00 --starts 9999-12-31T23:59-01:00
 refused "unknown option" book --user Asha --astrologer Vega --type chat --minutes 5 --price 1.00 --free
 refused "duplicate user" user add Asha
 refused "duplicate astrologer" astrologer add Vega

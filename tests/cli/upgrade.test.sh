@@ -14,14 +14,15 @@ sid=$(sessionctl --db "$old" book --user Asha --astrologer Vega --type chat --mi
 	--price 20.00 | jq -r .sessionId)
 sqlite3 "$old" <<'SQL'
 DROP INDEX bookings_created; DROP INDEX webrtc_sessions_open; DROP TABLE presence;
-DROP TRIGGER chat_messages_totals; DROP TABLE chat_totals;
+DROP TABLE network_reports; DROP TABLE note_versions; DROP TABLE session_summaries;
 ALTER TABLE webrtc_sessions DROP COLUMN ended_by; ALTER TABLE settlements DROP COLUMN billed_seconds;
-CREATE TABLE chat_1 (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL REFERENCES webrtc_sessions(id),
+CREATE TABLE chat_messages (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL REFERENCES webrtc_sessions(id),
     seq INTEGER NOT NULL, sender TEXT NOT NULL, body TEXT NOT NULL, client_id TEXT,
     created_ms INTEGER NOT NULL, UNIQUE (session_id, seq), UNIQUE (session_id, client_id)) STRICT;
-DROP TABLE chat_messages; ALTER TABLE chat_1 RENAME TO chat_messages;
 INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)
     SELECT id, 1, 'user', 'kept', 'c1', 1 FROM webrtc_sessions;
+INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)
+    SELECT id, 2, 'astrologer', 'also kept', 'c2', 2 FROM webrtc_sessions;
 CREATE INDEX webrtc_sessions_sweep ON webrtc_sessions(status, link_valid_until_ms);
 DROP TABLE api_idempotency; DROP TABLE api_audit; DROP TABLE api_keys; DROP INDEX webrtc_sessions_start;
 ALTER TABLE ledger_transactions DROP COLUMN reference;
@@ -30,8 +31,10 @@ DROP TABLE webhook_events; DROP TABLE webhook_endpoints;
 PRAGMA user_version = 1;
 SQL
 rows='SELECT id, booking_id, room_id, status, user_joined_ms, ended_ms FROM webrtc_sessions;
-      SELECT * FROM ledger_entries; SELECT * FROM chat_messages'
+      SELECT * FROM ledger_entries'
+chat='SELECT * FROM chat_messages ORDER BY id'
 before=$(sqlite3 "$old" "$rows")
+chat_before=$(sqlite3 "$old" "$chat")
 
 check "an older database opens and works" \
 	sh -c "sessionctl --db '$old' list | jq -e '.[0].sessionId == \"$sid\"' >/dev/null"
@@ -41,6 +44,15 @@ check "the upgraded schema is the one a new database gets" \
 	     "$(sqlite3 "$fresh" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')"
 check "its sessions and ledger are untouched" \
 	test "$(sqlite3 "$old" "$rows")" = "$before"
+check "its chat moved to the chat file beside it, every row as it was" \
+	test "$(sqlite3 "$TAP_TMP/old-chat.db" "$chat")" = "$chat_before"
+check "... with the totals the caps read" \
+	test "$(sqlite3 "$TAP_TMP/old-chat.db" 'SELECT sender, messages, bytes FROM chat_totals ORDER BY sender')" = \
+	     "$(printf 'astrologer|1|9\nuser|1|4')"
+check "the chat file's schema is the one a new chat file gets" \
+	test "$(sqlite3 "$TAP_TMP/old-chat.db" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')" = \
+	     "$(sessionctl --db "$fresh" backup "$TAP_TMP/b.db" >/dev/null &&
+	        sqlite3 "$TAP_TMP/b-chat.db" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')"
 check "and the money still adds up" sh -c "sessionctl --db '$old' ledger check >/dev/null"
 
 sqlite3 "$fresh" 'PRAGMA user_version = 99'

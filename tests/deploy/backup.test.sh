@@ -45,11 +45,12 @@ check "$mid of the backups caught ends in flight (some, not all, settled)" test 
 # Opening a backup (ledger check above) makes it a key of its own: look at a fresh one.
 key_absent() {
 	sessionctl backup "$TAP_TMP/fresh.db" >/dev/null &&
-	[ "$(ls "$TAP_TMP" | grep -c '^fresh')" = 1 ] &&
-		python3 -c 'import sys; sys.exit(open(sys.argv[1],"rb").read() in open(sys.argv[2],"rb").read())' \
-			"$db.key" "$TAP_TMP/fresh.db"
+	[ "$(ls "$TAP_TMP" | grep '^fresh' | tr '\n' ' ')" = "fresh-chat.db fresh.db " ] &&
+		python3 -c 'import sys; k = open(sys.argv[1],"rb").read()
+sys.exit(any(k in open(f,"rb").read() for f in sys.argv[2:]))' \
+			"$db.key" "$TAP_TMP/fresh.db" "$TAP_TMP/fresh-chat.db"
 }
-check "the backup is one file that does not hold the token key" key_absent
+check "the backup is two files, the database and its chat file, neither holding the token key" key_absent
 
 # Restore with the key, as INSTALL.md's steps do it.
 last=$TAP_TMP/b$n.db

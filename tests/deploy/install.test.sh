@@ -34,6 +34,8 @@ check "the units and the cron file point at the installed programs" \
 check "the site serves the installed pages" grep -q "root $prefix/share/sessions/html;" "$dest/etc/nginx/sites-available/sessions"
 check "the installed page names its files by the version of the installed files" \
 	grep -q "src=\"/v/$(sh "$root/deploy/page-version.sh" "$share/html")/js/session.js\"" "$share/html/session.html"
+check "... and so does the installed console" \
+	grep -q "src=\"/v/$(sh "$root/deploy/page-version.sh" "$share/html")/js/console.js\"" "$share/html/console.html"
 
 # Every key the programs know is in the example, commented out with its default.
 documented() {
@@ -43,7 +45,7 @@ documented() {
 		line="# $key = $value"
 		[ -n "$value" ] || line="# $key ="
 		grep -qxF "$line" "$root/deploy/sessions.conf.example" || { echo "# not documented: $line"; return 1; }
-	done < <(env -i PATH="$PATH" SESSIONS_CONF=/dev/null "$ctl" config |
+	done < <(env -i PATH="$PATH" SESSIONS_CONF=/dev/null "$ctl" config --quiet |
 		jq -r 'to_entries[] | [.key, .value.value // ""] | @tsv')
 	grep -q '^database = ' "$root/deploy/sessions.conf.example"
 }
@@ -57,9 +59,41 @@ mkdir -p "$TAP_TMP/state"
 sed -i "s|^database = .*|database = $TAP_TMP/state/sessions.db|; s|^public_url = .*|public_url = https://shop.example|" "$conf"
 export SESSIONS_CONF=$conf
 unset SESSIONS_DB SESSIONS_PUBLIC_URL
-check "sessionctl init makes the database (0640) and its key (0600) where the file says" \
+check "sessionctl init makes the database and its chat file (0640) and its key (0600) where the file says" \
 	sh -c "'$ctl' init >/dev/null && [ \$(stat -c %a '$TAP_TMP/state/sessions.db') = 640 ] &&
+	       [ \$(stat -c %a '$TAP_TMP/state/sessions-chat.db') = 640 ] &&
 	       [ \$(stat -c %a '$TAP_TMP/state/sessions.db.key') = 600 ]"
+# coturn beside the site: init makes the shared secret once and puts it in both files.
+coturn=$TAP_TMP/turnserver.conf
+install -m 0640 "$share/turnserver.conf" "$coturn"
+init_turn() {
+	local out secret
+	out=$("$ctl" init --turn "$coturn") && jsonok '.turn.secret == "generated"' <<<"$out" || return 1
+	secret=$(sed -n 's/^static-auth-secret=//p' "$coturn")
+	[[ $secret =~ ^[0-9a-f]{64}$ ]] && grep -qxF "turn_secret = $secret" "$conf" &&
+		[[ $out != *"$secret"* ]] && [ "$(stat -c %a "$coturn")" = 640 ] && grep -qx 'realm=shop.example' "$coturn"
+}
+check "sessionctl init --turn puts a new TURN secret in the settings and the same one in coturn's file (mode kept, never printed)" init_turn
+check "... with TURN over UDP and TCP on 3478 and TLS on 5349 at public_url's host, and that host as STUN server" \
+	jsonok '.turn_urls.value == "turn:shop.example:3478?transport=udp, turn:shop.example:3478?transport=tcp, turns:shop.example:5349?transport=tcp" and
+	        .ice_servers.value == "[{\"urls\":\"stun:shop.example:3478\"}]" and .turn_secret.value == "(set)"' \
+	<<<"$("$ctl" config)"
+init_again() {
+	local before
+	before=$(sed -n 's/^static-auth-secret=//p' "$coturn")
+	sed -i "s/^static-auth-secret=.*/static-auth-secret=stale/" "$coturn"
+	"$ctl" init --turn "$coturn" | jsonok '.turn.secret == "kept"' &&
+		[ "$(sed -n 's/^static-auth-secret=//p' "$coturn")" = "$before" ] && [ "$(grep -c '^turn_secret' "$conf")" = 1 ]
+}
+check "init --turn again keeps the secret in force and writes it to coturn's file again" init_again
+not_recipe() {
+	local out
+	printf 'listening-port=3478\n' >"$TAP_TMP/other.conf"
+	out=$("$ctl" init --turn "$TAP_TMP/other.conf" 2>&1) && return 1
+	grep -q 'no static-auth-secret= line' <<<"$out" && [ "$(cat "$TAP_TMP/other.conf")" = listening-port=3478 ]
+}
+check "init --turn on a file that is not coturn's recipe fails, saying so, and leaves it as it was" not_recipe
+
 booking=$("$ctl" user add Asha --balance 100.00 >/dev/null && "$ctl" astrologer add Vega >/dev/null &&
 	"$ctl" book --user Asha --astrologer Vega --type voice --minutes 5 --price 10.00)
 check "the installed sessionctl books a session with links on the configured site" \

@@ -33,6 +33,32 @@ rules_of() {
 check "the production site caches and maps /v/<version>/ exactly as nginx/dev.conf.in" \
 	sh -c "[ -n \"\$1\" ] && [ \"\$1\" = \"\$2\" ]" - "$(rules_of "$root/nginx/dev.conf.in")" "$(rules_of "$root/nginx/sessions.conf")"
 
+# Every location of the site's server, as rules: comments, blank lines and
+# indentation dropped, and what may differ between the two (the names of
+# zones and maps, socket paths, template values, the address list and its
+# 403) written the same way, so any other difference is a rule one lacks.
+# locations_of FILE N: from the Nth "location / {" to the end of its server.
+locations_of() {
+	awk -v want="$2" '/^ *location \/ \{/ { n++ }
+		n == want { d += gsub(/\{/, "{") - gsub(/\}/, "}"); if (d < 0) exit; print }' "$1" |
+	sed -e 's/^ *//' -e '/^#/d' -e '/^$/d' \
+	    -e '/^include \/etc\/sessions\/api-access\*\.conf;$/d' -e '/^error_page 403 = @forbidden;$/d' \
+	    -e '/^root @PAGE@;$/d' \
+	    -e 's/\$sessions_api_program/$api_program/g' -e 's/zone=sessions_api /zone=api /' \
+	    -e 's/burst=\(@API_BURST@\|[0-9]*\)/burst=N/' -e 's/^limit_conn \(sessions_ws\|ws\) \(@WS_CONN@\|[0-9]*\);/limit_conn ws N;/' \
+	    -e 's|unix:@VAR@/api-|unix:API/|' -e 's|unix:/run/sessions-api/|unix:API/|' \
+	    -e 's|unix:@VAR@/relay.sock:|unix:RELAY:|' -e 's|unix:/run/sessions-relay/relay.sock:|unix:RELAY:|' |
+	awk '/^location @forbidden \{/ { skip = 1 } !skip { print } skip && /^\}/ { skip = 0 }'
+}
+same_locations() {
+	local d
+	d=$(diff <(locations_of "$root/nginx/dev.conf.in" 1) <(locations_of "$root/nginx/sessions.conf" 2)) &&
+		[ "$(locations_of "$root/nginx/sessions.conf" 2 | grep -c '^location ')" -ge 10 ] && return 0
+	echo "$d" | sed 's/^/# /'
+	return 1
+}
+check "every location of the production site has the rules of nginx/dev.conf.in, line for line" same_locations
+
 check "the production site renders with every listen moved to loopback" \
 	site_render "$site" "$(free_port)" "$(free_port)"
 check "nginx -t accepts the production site with a self-signed certificate" \
@@ -84,6 +110,22 @@ gone=$(headers_of /v/0123abcdef01/js/nope.js)
 check "a missing file under /v/ is a 404 that nothing keeps" \
 	sh -c "grep -q '^HTTP/2 404' && ! grep -qi '^cache-control: public'" <<<"$gone"
 check "the join page names its files under /v/" grep -q 'src="/v/[^/]*/js/session.js"' <<<"$(https "/session/$tok")"
+console_files() { https /console | grep -o '\(src\|href\)="/[^"]*"' | cut -d'"' -f2; }
+all_versioned() {
+	local files
+	files=$(console_files)
+	[ "$(grep -c '^/v/[^/]*/\(css\|js\)/' <<<"$files")" -ge 4 ] && ! grep -qv '^/v/' <<<"$files"
+}
+all_immutable() {
+	local f h
+	for f in $(console_files); do
+		h=$(headers_of "$f")
+		grep -q '^HTTP/2 200' <<<"$h" &&
+			grep -qi '^cache-control: public, max-age=31536000, immutable$' <<<"$h" || return 1
+	done
+}
+check "the console names its files under /v/ too, none at a path kept without a version" all_versioned
+check "... each found and kept a year as immutable" all_immutable
 missing=$(headers_of /api/nope)
 check "an error answer (404) carries the same headers" grep -q '^HTTP/2 404' <<<"$missing"
 check "... all of them" has_headers "$missing"

@@ -25,6 +25,8 @@ as daemon sessionctl init >/dev/null && as daemon sessionctl user add Asha --bal
 	as daemon sessionctl astrologer add Vega >/dev/null
 tok=$(as daemon sessionctl book --user Asha --astrologer Vega --type chat --minutes 10 --price 5.00 | jq -r .userToken)
 check "the service user made the database in its own 0700 directory" test ${#tok} -eq 43
+check "... and the chat file beside it, its own and 0640" \
+	test "$(stat -c '%U %a' "$state/sessions-chat.db")" = "daemon 640"
 
 # sessions-api@.socket: a root-owned directory, sockets SocketUser:SocketGroup SocketMode.
 site_render "$site" "$(free_port)" "$(free_port)"

@@ -6,11 +6,17 @@ mkdir -p "$site"
 secret=$(openssl rand -hex 32)
 turn_port=$(free_port udp)
 alt_port=$(free_port udp)
+tls_port=$(free_port tcp)
+# A throwaway certificate where certbot's deploy hook would copy the site's.
+mkdir -p "$TAP_TMP/certs"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=sessions.example.com \
+	-keyout "$TAP_TMP/certs/privkey.pem" -out "$TAP_TMP/certs/fullchain.pem" 2>/dev/null
 
 # The recipe as shipped, moved to loopback: the test's peers are on
 # 127.0.0.1, which the recipe denies, so exactly that line is lifted.
 sed -e "s|^static-auth-secret=.*|static-auth-secret=$secret|" \
     -e "s|^listening-port=.*|listening-port=$turn_port|" \
+    -e "s|^tls-listening-port=.*|tls-listening-port=$tls_port|" -e "s|/etc/coturn/certs|$TAP_TMP/certs|" \
     -e '/^denied-peer-ip=127\./d' -e '/^syslog$/d' \
     "$root/deploy/coturn/turnserver.conf" >"$TAP_TMP/turnserver.conf"
 cat >>"$TAP_TMP/turnserver.conf" <<EOF
@@ -19,7 +25,6 @@ relay-ip=127.0.0.1
 allow-loopback-peers
 alt-listening-port=$alt_port
 no-rfc5780
-no-tls
 no-dtls
 log-file=$TAP_TMP/turn.log
 pidfile=$TAP_TMP/turnserver.pid
@@ -37,9 +42,12 @@ public_url = https://sessions.example.com
 ice_servers = [{"urls":"stun:127.0.0.1:$turn_port"}]
 turn_urls = turn:127.0.0.1:$turn_port?transport=udp, turn:127.0.0.1:$turn_port?transport=tcp
 turn_secret = $secret
+# Long enough that the session's own bounds show below; fresh-credential lifetimes are checked further on.
+turn_credential_seconds = 86400
 EOF
 export SESSIONS_CONF=$TAP_TMP/sessions.conf
-unset SESSIONS_DB SESSIONS_TURN_SECRET SESSIONS_TURN_URLS SESSIONS_ICE_SERVERS SESSIONS_MINUTE_MS
+unset SESSIONS_DB SESSIONS_TURN_SECRET SESSIONS_TURN_URLS SESSIONS_ICE_SERVERS SESSIONS_MINUTE_MS \
+	SESSIONS_TURN_CREDENTIAL_SECONDS
 sessionctl init >/dev/null && sessionctl user add Asha --balance 100.00 >/dev/null &&
 	sessionctl astrologer add Vega >/dev/null
 booking=$(sessionctl book --user Asha --astrologer Vega --type video --minutes 30 --price 50.00)
@@ -77,7 +85,7 @@ bearer_same() {
 	local other
 	other=$(https /api/sessions/ice -X POST -H 'Content-Type: application/json' \
 		-H "Authorization: Bearer $user_tok" -d '{}')
-	[ -n "$other" ] && [ "$(jq -c . <<<"$other")" = "$(jq -c . <<<"$user_ice")" ]
+	[ -n "$other" ] && [ "$(jq -c 'del(.serverTime)' <<<"$other")" = "$(jq -c 'del(.serverTime)' <<<"$user_ice")" ]
 }
 check "a bearer token gets the same answer as a body token" bearer_same
 
@@ -89,6 +97,12 @@ allocate() {
 check "coturn allocates a relay for the user's credentials from the API" allocate "$user_name" "$user_pass"
 check "... and relays data through it" grep -q 'tot_recv_bytes ~ [1-9]' "$TAP_TMP/uclient.log"
 check "coturn allocates a relay for the astrologer's credentials" allocate "$astro_name" "$astro_pass"
+tls_subject() {
+	timeout 10 openssl s_client -connect "127.0.0.1:$tls_port" </dev/null 2>/dev/null |
+		openssl x509 -noout -subject 2>/dev/null
+}
+check "coturn answers TLS (turns:) on the recipe's tls-listening-port with the site's certificate" \
+	sh -c "$(declare -f tls_subject); tls_port=$tls_port; tls_subject | grep -q 'CN = sessions.example.com'"
 check "a wrong credential is refused" fails allocate "$user_name" "$(hmac "$user_name-x")"
 check "... as an authentication failure" grep -q 'Cannot complete Allocation' "$TAP_TMP/uclient.log"
 check "an expiry moved later is refused (the credential signs the expiry)" \
@@ -115,6 +129,30 @@ check "credentials for a session about to run out end with it ($short_until)" \
 check "... are accepted while it can still run" allocate "$short_name" "$short_pass"
 while [ "$(date +%s)" -le "$short_until" ]; do sleep 0.2; done
 check "... and refused once it cannot" fails allocate "$short_name" "$short_pass"
+
+# coturn cannot revoke a credential: each lasts turn_credential_seconds from
+# when it is handed out, so one issued before a cancel stops working soon after.
+SESSIONS_TURN_CREDENTIAL_SECONDS=10 spawn-fcgi -s "$TAP_TMP/fresh.sock" -P "$TAP_TMP/fresh.pid" -- \
+	"$bin/api-ice" --db "$site/sessions.db" >/dev/null 2>&1
+soon=$(sessionctl book --user Asha --astrologer Vega --type video --minutes 30 --price 1.00)
+soon_tok=$(jq -r .userToken <<<"$soon")
+asked=$(date +%s)
+soon_ice=$(wait_for fcgi_post "$TAP_TMP/fresh.sock" "$soon_tok")
+soon_name=$(jq -r '.iceServers[1].username' <<<"$soon_ice")
+soon_pass=$(jq -r '.iceServers[1].credential' <<<"$soon_ice")
+soon_until=${soon_name%%:*}
+check "with turn_credential_seconds = 10 a credential expires 10 s after it is handed out (at $soon_until, asked at $asked), not with the session" \
+	test "$soon_until" -ge $((asked + 9)) -a "$soon_until" -le $((asked + 11))
+check "... and expiresAt says so" \
+	jsonok ".expiresAt == \"$(date -u -d "@$soon_until" +%Y-%m-%dT%H:%M:%S.000Z)\"" <<<"$soon_ice"
+check "... it works while fresh" allocate "$soon_name" "$soon_pass"
+sessionctl end "$(jq -r .sessionId <<<"$soon")" >/dev/null
+check "once the session is cancelled no new credentials are handed out" \
+	jsonok '.error.code == "session_ended" and (has("iceServers") | not)' \
+	<<<"$(fcgi_post "$TAP_TMP/fresh.sock" "$soon_tok")"
+while [ "$(date +%s)" -le "$soon_until" ] && [ "$(date +%s)" -le $((asked + 12)) ]; do sleep 0.2; done
+check "... and the one handed out before the cancel stops working within 10 s" \
+	fails allocate "$soon_name" "$soon_pass"
 
 # Started, the session ends at the latest at its deadline plus the grace.
 sessionctl join "$sid" --role user >/dev/null

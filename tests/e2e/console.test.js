@@ -1,9 +1,11 @@
 // console.test.js: the shop console in Chromium over the real API: a bad key, sign-in, booking with its
-// two links, a session going live as the participants join, rotate, cancel, earnings, the ledger, a phone.
+// two links, a session going live as the participants join, rotate, cancel, earnings, the ledger, a webhook
+// endpoint with its deliveries (a failure marked, then retried), a phone.
 'use strict';
 const WebSocket = require('ws');
 const L = require('./lib');
 const { themeProblems } = require('./theme');
+const { Receiver } = require('../lib/receiver.js');
 
 const SUITE = 'console';
 
@@ -20,7 +22,12 @@ function joinRoom(s, url) {
 }
 
 L.main(SUITE, 180000, async (t) => {
-  const s = await L.stack({ SESSIONS_API_RATE: '100r/s', SESSIONS_API_BURST: '200' });
+  // Webhooks to a receiver on this machine, with the retry schedule shortened to about ten seconds.
+  const s = await L.stack({ SESSIONS_API_RATE: '100r/s', SESSIONS_API_BURST: '200', SESSIONS_WEBHOOK_ALLOW_PRIVATE: '1',
+    SESSIONS_WEBHOOK_RETRY_DIVISOR: '10000', SESSIONS_WEBHOOK_TIMEOUT_SECONDS: '1' });
+  const rx = new Receiver();
+  await rx.start();
+  L.onCleanup(() => rx.stop());
   const key = s.ctl('apikey', 'add', 'console').key;
   s.ctl('user', 'add', 'Asha Rao', '--balance', '200.00');
   s.ctl('astrologer', 'add', 'Vega');
@@ -43,6 +50,21 @@ L.main(SUITE, 180000, async (t) => {
   await t.check('the right key signs in', () => p.waitForSelector('#app:not([hidden])'));
   const storage = await p.evaluate(() => ({ s: sessionStorage.length, l: localStorage.length, c: document.cookie }));
   t.ok(storage.s === 1 && storage.l === 0 && storage.c === '', 'the key is kept in sessionStorage only', JSON.stringify(storage));
+
+  // The shop's site as a webhook endpoint: the secret is shown once, with a copy button.
+  await p.fill('#hook-form [name=url]', rx.url());
+  await p.click('#hook-form button[type=submit]');
+  await t.check('adding an endpoint shows its whsec_ secret once, with a copy button, and lists it', async () => {
+    await p.waitForSelector('#hook-secret:not([hidden])');
+    rx.secrets = [await p.inputValue('#hook-secret-value')];
+    if (!/^whsec_[A-Za-z0-9+/]{43}=$/.test(rx.secrets[0])) throw new Error(rx.secrets[0]);
+    if (await p.locator('#hook-secret button.copy').count() !== 1) throw new Error('no copy button');
+    await L.waitFor(async () => (await p.locator('#hook-endpoints li').count()) === 1, 10000, 'endpoint listed');
+    if (!(await p.textContent('#hook-endpoints')).includes(rx.url())) throw new Error(await p.textContent('#hook-endpoints'));
+  });
+  await L.shot(p, SUITE, 'webhook-secret-360');
+  await p.click('#hook-secret-done');
+  t.ok(await p.inputValue('#hook-secret-value') === '' && !(await p.isVisible('#hook-secret')), 'the secret is gone from the page once kept');
 
   // Book through the form: the two links, each with a copy button.
   await p.fill('#book-form [name=user]', 'Asha Rao');
@@ -110,7 +132,10 @@ L.main(SUITE, 180000, async (t) => {
   await t.check('a top-up shows the new balance', () => p.waitForFunction(() => document.getElementById('wallet-balance').textContent === '185.00'));
 
   // Earnings after the live session ends.
-  s.ctl('end', sid, '--reason', 'completed');
+  // The customer ends it from their page's API, with their link's token.
+  const ended = await fetch(`${s.base}/api/sessions/end`, { method: 'POST', headers: { 'Content-Type': 'application/json',
+    Authorization: `Bearer ${links.user.split('/session/')[1]}` }, body: JSON.stringify({ reason: 'user_ended' }) });
+  t.ok(ended.status === 200, 'the customer ends the session through the API', String(ended.status));
   await p.click('#earn-form button[type=submit]');
   await t.check('earnings per astrologer over the days, with a bar', async () => {
     await p.waitForSelector('#earnings li');
@@ -119,6 +144,46 @@ L.main(SUITE, 180000, async (t) => {
   });
   await p.click('#ledger-check');
   await t.check('the ledger check says the money adds up', () => p.waitForFunction(() => /adds up/.test(document.getElementById('ledger-result').textContent)));
+  // The session's events reached the receiver, signed, and the console lists them as delivered.
+  const delivery = (type, status) => p.locator(`#deliveries li[data-status="${status}"]`, { hasText: type });
+  await t.check('the booked session\'s events show as delivered: created, joined, started, ended', async () => {
+    for (const type of ['booking.created', 'participant.joined', 'session.started', 'session.ended']) {
+      await L.waitFor(async () => (await delivery(type, 'delivered').count()) > 0, 15000, `${type} delivered`);
+    }
+  });
+  // The first five: a participant.left may follow when the relay closes the room.
+  const got = rx.got.filter((r) => r.event.data && r.event.data.session && r.event.data.session.id === sid).slice(0, 5);
+  t.ok(rx.badSignatures === 0 && got.map((r) => r.event.type).join(' ') ===
+    'booking.created participant.joined participant.joined session.started session.ended' &&
+    got.every((r, i) => r.event.sequence === i + 1) && got[4].event.data.session.settlement.endedBy === 'user',
+    'the receiver got them in order, each signed with the secret, the end with its settlement by the customer',
+    `${rx.badSignatures} bad; ${got.map((r) => `${r.event.sequence}:${r.event.type}`).join(' ')}`);
+  await L.shot(p, SUITE, 'deliveries-360');
+
+  // The receiver answers 500: the top-up's delivery is retried, then marked failed with a way to send it again.
+  rx.mode = '500';
+  await p.fill('#topup-form [name=amount]', '5.00');
+  await p.fill('#topup-form [name=reference]', 'cash-18');
+  await p.click('#topup-form button[type=submit]');
+  const failedRow = p.locator('#deliveries li.failing[data-status="failed"]', { hasText: 'wallet.topped_up' });
+  await t.check('a delivery the receiver refused is marked failed, with its status and a retry button', async () => {
+    await L.waitFor(async () => (await failedRow.count()) === 1, 45000, 'failed delivery');
+    const text = await failedRow.textContent();
+    if (!/Failed after 8 tries \(HTTP 500\)/.test(text)) throw new Error(text);
+    if (await failedRow.locator('button.retry').count() !== 1) throw new Error('no retry button');
+  });
+  await L.shot(p, SUITE, 'delivery-failed-360');
+  const failedProblems = await themeProblems(p);
+  t.ok(failedProblems.length === 0, 'a failure marked at 360 px: AA contrast, no sideways scroll', failedProblems.join('; '));
+  const failedId = await failedRow.getAttribute('data-delivery');
+  rx.mode = 'ok';
+  await failedRow.locator('button.retry').click();
+  await t.check('sent again once the receiver is back: delivered', async () => {
+    await L.waitFor(async () => await p.getAttribute(`#deliveries li[data-delivery="${failedId}"]`, 'data-status') === 'delivered', 15000, 'redelivered');
+    if (!rx.got.some((r) => r.event.type === 'wallet.topped_up' && r.event.data.amount === '5.00' && r.signers.length === 1)) throw new Error('not received');
+  });
+  await L.shot(p, SUITE, 'delivery-retried-360');
+
   await L.shot(p, SUITE, 'console-360');
   const problems = await themeProblems(p);
   t.ok(problems.length === 0, 'the console at 360 px: AA contrast, no dark blue, no sideways scroll', problems.join('; '));

@@ -94,7 +94,8 @@ async function stack(env = {}) {
   onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
   const port = await freePort();
   const varDir = path.join(dir, 'var');
-  const base = `http://127.0.0.1:${port}`;
+  // SESSIONS_LISTEN_ADDR: nginx on another address of the namespace than loopback (deploy/stack.sh).
+  const base = `http://${env.SESSIONS_LISTEN_ADDR || '127.0.0.1'}:${port}`;
   const fullEnv = { ...process.env, SESSIONS_PUBLIC_URL: base, ...env };
   const s = {
     dir, port, base, var: varDir, db: path.join(varDir, 'sessions.db'), env: fullEnv,
@@ -151,9 +152,10 @@ function book(s, type, minutes = 30, price = '60.00', extra = []) {
 
 const FAKE = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--allow-loopback-in-peer-connection'];
 
-async function browser(args = FAKE) {
+// executablePath: another way to start Debian's Chromium (e.g. inside a network namespace of its own).
+async function browser(args = FAKE, executablePath = CHROMIUM) {
   const { chromium } = require('playwright-core');
-  const b = await chromium.launch({ executablePath: CHROMIUM, args, timeout: 30000 });
+  const b = await chromium.launch({ executablePath, args, timeout: 30000 });
   onCleanup(() => b.close().catch(() => {}));
   return b;
 }

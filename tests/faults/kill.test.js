@@ -85,7 +85,8 @@ async function main() {
 
   // 1. The end worker stopped while it holds the write transaction, then killed -9.
   {
-    const pool = await ready(12);
+    // Enough sessions to aim at the worker's transaction many times on a busy machine.
+    const pool = await ready(40);
     const toJoin = stack.ctl('book', '--user', 'Asha', '--astrologer', 'Vega', '--type', 'chat', '--minutes', '30', '--price', '10.00');
     // How long an end takes here: the stops are aimed across that time, a millisecond apart.
     const tried = [pool.shift()];

@@ -10,6 +10,7 @@
 static const struct db_config config = {
 	.commission_bps = 2000,
 	.grace_ms = 2 * MIN,
+	.turn_credential_ms = 10 * MIN,
 	.opens_before_ms = 15 * MIN,
 	.valid_after_ms = 30 * MIN,
 	.minute_ms = MIN,
@@ -188,6 +189,29 @@ static void test_chat_caps(void)
 	      "and 1 MiB of text, to the byte");
 }
 
+static void test_notes(void)
+{
+	struct db_session s = booked();
+	enum db_role a = DB_ROLE_ASTROLOGER;
+
+	CHECK(db_notes_readable(a) == DB_OK && db_notes_readable(DB_ROLE_USER) == DB_ERR_ROLE,
+	      "only the astrologer reads the notes");
+	CHECK(db_notes_writable(&config, &s, DB_ROLE_USER, T0) == DB_ERR_ROLE,
+	      "the customer never writes them, not even while the link is good");
+	CHECK(db_notes_writable(&config, &s, a, T0 - 15 * MIN - 1) == DB_ERR_NOT_OPEN &&
+	      db_notes_writable(&config, &s, a, T0 - 15 * MIN) == DB_OK,
+	      "written from the moment the link opens");
+	s.status = DB_STATUS_COMPLETED;
+	s.ended_ms = T0 + 10 * MIN;
+	CHECK(db_notes_writable(&config, &s, a, T0 + 60 * MIN - 1) == DB_OK &&
+	      db_notes_writable(&config, &s, a, T0 + 60 * MIN) == DB_ERR_EXPIRED,
+	      "after an early end, until the link runs out");
+	s.ended_ms = T0 + 70 * MIN;
+	CHECK(db_notes_writable(&config, &s, a, T0 + 100 * MIN - 1) == DB_OK &&
+	      db_notes_writable(&config, &s, a, T0 + 100 * MIN) == DB_ERR_EXPIRED,
+	      "after an end past the link's window, valid_after from the end");
+}
+
 static void test_reasons(void)
 {
 	CHECK(db_reason_given_ok(DB_ROLE_USER, DB_REASON_COMPLETED) &&
@@ -205,12 +229,16 @@ static void test_credentials(void)
 {
 	struct db_session s = booked();
 
-	CHECK(db_session_credentials_until_ms(&config, &s) == T0 + 60 * MIN + 30 * MIN + 2 * MIN,
+	CHECK(db_session_credentials_until_ms(&config, &s, T0 + 85 * MIN) == T0 + 60 * MIN + 30 * MIN + 2 * MIN,
 	      "credentials for a session not started last until it could end if joined at the last moment, plus the grace");
+	CHECK(db_session_credentials_until_ms(&config, &s, T0 - 15 * MIN) == T0 - 5 * MIN,
+	      "... and never longer than turn_credential_seconds from when they are handed out");
 	s.status = DB_STATUS_ACTIVE;
 	s.started_ms = T0;
-	CHECK(db_session_credentials_until_ms(&config, &s) == T0 + 30 * MIN + 2 * MIN,
+	CHECK(db_session_credentials_until_ms(&config, &s, T0 + 25 * MIN) == T0 + 30 * MIN + 2 * MIN,
 	      "credentials for a started session last until its deadline plus the grace");
+	CHECK(db_session_credentials_until_ms(&config, &s, T0 + MIN) == T0 + 11 * MIN,
+	      "... and early in the call, turn_credential_seconds");
 }
 
 static void test_webhook_retries(void)
@@ -244,6 +272,7 @@ int main(void)
 	test_no_show();
 	test_reasons();
 	test_chat_caps();
+	test_notes();
 	test_credentials();
 	test_webhook_retries();
 	TAP_EXIT();

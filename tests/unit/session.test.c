@@ -31,14 +31,14 @@ static struct db *open_db(void)
 	return db;
 }
 
-/* Runs SQL on a second connection, as an attacker or a corrupting bug would. */
-static int64_t sql_int(const char *sql)
+/* Runs SQL on a second connection to file, as an attacker or a corrupting bug would. */
+static int64_t sql_int_in(const char *file, const char *sql)
 {
 	sqlite3 *h;
 	sqlite3_stmt *st;
 	int64_t v = -1;
 
-	sqlite3_open(path, &h);
+	sqlite3_open(file, &h);
 	if (sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK) {
 		if (sqlite3_step(st) == SQLITE_ROW)
 			v = sqlite3_column_int64(st, 0);
@@ -46,6 +46,20 @@ static int64_t sql_int(const char *sql)
 	}
 	sqlite3_close(h);
 	return v;
+}
+
+static int64_t sql_int(const char *sql)
+{
+	return sql_int_in(path, sql);
+}
+
+/* The same on the chat file beside the database. */
+static int64_t chat_int(const char *sql)
+{
+	char file[300];
+
+	db_chat_path(path, file, sizeof file);
+	return sql_int_in(file, sql);
 }
 
 /* Whether the database file or its WAL holds these bytes anywhere. */
@@ -448,67 +462,113 @@ static int count_msgs(void *arg, const struct db_chat *m)
 static void test_chat(struct db *db)
 {
 	struct db_settlement st;
-	struct db_booking b;
+	struct db_booking b, other;
 	struct db_chat m;
-	char big[DB_CHAT_MAX * 2 + 2];
+	struct db *c;
+	char big[DB_CHAT_MAX * 2 + 2], err[256];
 	int dup;
 	int64_t last = 0;
 
 	book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &b);
 	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "hello", "c1", T0, &m, &dup) ==
+	      DB_ERR_STATE, "the database's own handle stores no chat: chat has a file of its own");
+	CHECK(db_chat_open(path, &c, err, sizeof err) == DB_OK, "the chat file opens beside the database");
+	if (!c)
+		return;
+	*db_config(c) = *db_config(db);
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "hello", "c1", T0, &m, &dup) ==
 	      DB_OK && m.seq == 1 && !dup, "the first message is seq 1");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_ASTROLOGER, "namaste", "c2", T0, &m, &dup)
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_ASTROLOGER, "namaste", "c2", T0, &m, &dup)
 	      == DB_OK && m.seq == 2 && m.sender == DB_ROLE_ASTROLOGER, "the reply is seq 2");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "hello", "c1", T0 + 5, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "hello", "c1", T0 + 5, &m, &dup) ==
 	      DB_OK && dup && m.seq == 1 && m.at_ms == T0, "a resent client id lands once");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_ASTROLOGER, "mine", "c1", T0 + 6, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_ASTROLOGER, "mine", "c1", T0 + 6, &m, &dup) ==
 	      DB_OK && !dup && m.seq == 3 && m.sender == DB_ROLE_ASTROLOGER,
 	      "the other side's message with the same client id is its own, not swallowed");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "no id", NULL, T0, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "no id", NULL, T0, &m, &dup) ==
 	      DB_OK && m.seq == 4, "a message without a client id is stored");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "", "c4", T0, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "", "c4", T0, &m, &dup) ==
 	      DB_ERR_INVALID, "an empty message is refused");
 	memset(big, 'a', DB_CHAT_MAX);
 	big[DB_CHAT_MAX] = 0;
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, big, "c5", T0, &m, &dup) == DB_OK,
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, big, "c5", T0, &m, &dup) == DB_OK,
 	      "a message of exactly 4000 characters is stored");
 	big[DB_CHAT_MAX] = 'a';
 	big[DB_CHAT_MAX + 1] = 0;
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, big, "c6", T0, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, big, "c6", T0, &m, &dup) ==
 	      DB_ERR_INVALID, "4001 characters are refused");
 	for (int i = 0; i < DB_CHAT_MAX; i++)
 		memcpy(big + 2 * i, "\xc3\xa9", 2); /* é: 2 bytes, 1 character */
 	big[2 * DB_CHAT_MAX] = 0;
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, big, "c7", T0, &m, &dup) == DB_OK,
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, big, "c7", T0, &m, &dup) == DB_OK,
 	      "the limit counts characters, not bytes");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "\xff\xfe", "c8", T0, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "\xff\xfe", "c8", T0, &m, &dup) ==
 	      DB_ERR_INVALID, "bytes that are not UTF-8 are refused");
-	CHECK(db_chat_history(db, b.session.id, 0, 100, count_msgs, &last) == DB_OK && last == 6,
+	CHECK(db_chat_history(c, b.session.id, 0, 100, count_msgs, &last) == DB_OK && last == 6,
 	      "history replays every message once, in order");
 	last = 3;
-	CHECK(db_chat_history(db, b.session.id, 3, 100, count_msgs, &last) == DB_OK && last == 6,
+	CHECK(db_chat_history(c, b.session.id, 3, 100, count_msgs, &last) == DB_OK && last == 6,
 	      "history resumes after a given seq");
-	CHECK(db_chat_append(db, "nope", DB_ROLE_USER, "x", NULL, T0, &m, &dup) ==
+	CHECK(db_chat_append(c, "nope", DB_ROLE_USER, "x", NULL, T0, &m, &dup) ==
 	      DB_ERR_NOT_FOUND, "a message for an unknown session is refused");
 	/* Not started: the small allowance (20 a participant) is used up by now for the user. */
 	for (int i = 0; i < 20; i++)
-		db_chat_append(db, b.session.id, DB_ROLE_USER, "more", NULL, T0, &m, &dup);
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "one too many", "c10", T0, &m, &dup) ==
-	      DB_ERR_LIMIT && sql_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c10'") == 0,
+		db_chat_append(c, b.session.id, DB_ROLE_USER, "more", NULL, T0, &m, &dup);
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "one too many", "c10", T0, &m, &dup) ==
+	      DB_ERR_LIMIT && chat_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c10'") == 0,
 	      "before both have joined a participant's allowance is small, and enforced in the write");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "hello", "c1", T0 + 9, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "hello", "c1", T0 + 9, &m, &dup) ==
 	      DB_OK && dup && m.seq == 1, "a resend still finds its stored message at the cap");
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_ASTROLOGER, "my turn", NULL, T0, &m, &dup) ==
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_ASTROLOGER, "my turn", NULL, T0, &m, &dup) ==
 	      DB_OK, "the other side's allowance is its own");
-	CHECK(sql_int("SELECT messages FROM chat_totals WHERE sender = 'user' AND session_id ="
+	CHECK(chat_int("SELECT messages FROM chat_totals WHERE sender = 'user' AND session_id ="
 	              " (SELECT session_id FROM chat_messages WHERE client_id = 'c1' AND sender = 'user')")
-	      == sql_int("SELECT count(*) FROM chat_messages WHERE sender = 'user' AND session_id ="
+	      == chat_int("SELECT count(*) FROM chat_messages WHERE sender = 'user' AND session_id ="
 	                 " (SELECT session_id FROM chat_messages WHERE client_id = 'c1' AND sender = 'user')"),
 	      "the totals the caps read match the messages stored");
 	db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0 + MIN, &st);
-	CHECK(db_chat_append(db, b.session.id, DB_ROLE_USER, "too late", "c9", T0 + MIN, &m, &dup) ==
-	      DB_ERR_ENDED && sql_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c9'") == 0,
+	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "too late", "c9", T0 + MIN, &m, &dup) ==
+	      DB_ERR_ENDED && chat_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c9'") == 0,
 	      "once the session is over nothing more is stored, checked in the write itself");
+	{
+		struct db_booking batch;
+		struct db_join jn;
+		struct db_chat first;
+		int64_t cap = db_config(c)->chat_max_messages;
+
+		book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &batch);
+		db_start_session(db, batch.session.id, DB_ROLE_USER, T0, &jn);
+		db_start_session(db, batch.session.id, DB_ROLE_ASTROLOGER, T0, &jn);
+		db_config(c)->chat_max_messages = 2;
+		CHECK(db_tx_begin(c) == DB_OK &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_USER, "one", "t1", T0, &first, &dup) == DB_OK &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_USER, "one", "t1", T0, &m, &dup) == DB_OK &&
+		      dup && m.seq == first.seq &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_ASTROLOGER, "two", "t1", T0, &m, &dup) == DB_OK &&
+		      !dup && m.seq == first.seq + 1 &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_USER, "three", "t3", T0, &m, &dup) == DB_OK &&
+		      m.seq == first.seq + 2 &&
+		      db_chat_append(c, batch.session.id, DB_ROLE_USER, "four", "t4", T0, &m, &dup) == DB_ERR_LIMIT &&
+		      db_tx_commit(c) == DB_OK,
+		      "in one transaction of many messages seqs follow on, resends land once and the caps count what it stored");
+		CHECK(chat_int("SELECT count(*) FROM chat_messages WHERE client_id IN ('t1', 't3', 't4')") == 3,
+		      "... and the file holds each message once");
+		db_config(c)->chat_max_messages = cap;
+	}
+	book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &other);
+	db_set_busy_timeout(db, 0);
+	CHECK(db_tx_begin(c) == DB_OK &&
+	      db_chat_append(c, other.session.id, DB_ROLE_USER, "held", "h1", T0, &m, &dup) == DB_OK &&
+	      db_end_session(db, other.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0, &st) == DB_OK,
+	      "a chat write's open transaction holds no lock on the database: an end settles meanwhile");
+	CHECK(db_tx_commit(c) == DB_OK && chat_int("SELECT count(*) FROM chat_messages WHERE client_id = 'h1'") == 1,
+	      "... and the message, checked against the database as its transaction began, is stored");
+	CHECK(db_chat_append(c, other.session.id, DB_ROLE_USER, "after", "h2", T0, &m, &dup) == DB_ERR_ENDED,
+	      "the next write sees the end");
+	db_set_busy_timeout(db, 5000);
+	CHECK(sql_int("SELECT count(*) FROM sqlite_master WHERE name LIKE 'chat%'") == 0,
+	      "the database holds no chat tables");
+	db_close(c);
 }
 
 static void test_ledger(struct db *db)
