@@ -248,30 +248,3 @@ int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
 	return err;
 }
 
-static int wal_counted(void *arg, sqlite3 *h, const char *name, int frames)
-{
-	struct db *db = arg;
-
-	(void)h;
-	if (strcmp(name, "main") == 0)
-		db->wal_frames = frames;
-	return SQLITE_OK;
-}
-
-void db_chat_wal_watch(struct db *db)
-{
-	sqlite3_wal_hook(db->sql, wal_counted, db); /* replaces the automatic checkpoint */
-}
-
-int db_chat_wal_frames(const struct db *db)
-{
-	return db->wal_frames;
-}
-
-int db_chat_checkpoint(struct db *db)
-{
-	if (sqlite3_wal_checkpoint_v2(db->sql, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) !=
-	    SQLITE_OK)
-		return db_fail_sql(db, "checkpoint");
-	return DB_OK;
-}

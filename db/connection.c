@@ -226,13 +226,14 @@ void db_set_busy_timeout(struct db *db, int ms)
 /* SQLite's default wal_autocheckpoint: the same WAL length, checkpointed elsewhere. */
 #define DB_CHECKPOINT_FRAMES 1000
 
+/* Counts the handle's own file's WAL (a chat handle's attached database is read-only). */
 static int wal_note(void *arg, sqlite3 *sql, const char *name, int frames)
 {
 	struct db *db = arg;
 
 	(void)sql;
-	(void)name;
-	db->wal_frames = frames;
+	if (strcmp(name, "main") == 0)
+		db->wal_frames = frames;
 	return SQLITE_OK;
 }
 
@@ -242,18 +243,27 @@ void db_checkpoint_deferred(struct db *db)
 	sqlite3_wal_hook(db->sql, wal_note, db);
 }
 
-int db_checkpoint_idle(struct db *db)
+int db_wal_frames(const struct db *db)
 {
-	int rc;
+	return db->wal_frames;
+}
 
-	if (db->wal_frames < DB_CHECKPOINT_FRAMES)
-		return DB_OK;
-	db->wal_frames = 0;
-	rc = sqlite3_wal_checkpoint_v2(db->sql, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	/* Busy: another connection is checkpointing now; the next commit asks again. */
+int db_checkpoint(struct db *db)
+{
+	int rc = sqlite3_wal_checkpoint_v2(db->sql, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	/* Busy: another connection is checkpointing now; a later call goes on from there. */
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY)
 		return db_fail_sql(db, "checkpoint");
 	return DB_OK;
+}
+
+int db_checkpoint_idle(struct db *db)
+{
+	if (db->wal_frames < DB_CHECKPOINT_FRAMES)
+		return DB_OK;
+	db->wal_frames = 0;
+	return db_checkpoint(db);
 }
 
 int db_changed(struct db *db, int *changed)

@@ -134,6 +134,14 @@ void db_checkpoint_deferred(struct db *db);
  * threshold of 1,000 pages or more; otherwise nothing. DB_OK, or an error.
  */
 int db_checkpoint_idle(struct db *db);
+/* The WAL's frames after this handle's last commit (with db_checkpoint_deferred). */
+int db_wal_frames(const struct db *db);
+/*
+ * A passive checkpoint now: it copies what it can of the WAL into the file
+ * and waits for nobody. The relay's chat file runs it on a handle of its
+ * own, beside the writer whose commits db_checkpoint_deferred left alone.
+ */
+int db_checkpoint(struct db *db);
 /*
  * Whether another connection has committed since the previous call (the
  * first call says yes): lets a watcher skip its reads while nothing changed.
@@ -546,16 +554,6 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
                    const char *body, const char *client_id, int64_t now_ms,
                    struct db_chat *out, int *duplicate);
 
-/*
- * Checkpoints of the chat file kept off the commits that acknowledge
- * messages: db_chat_wal_watch turns off this handle's own checkpoints
- * and counts the WAL's frames after each of its commits
- * (db_chat_wal_frames); db_chat_checkpoint, on another handle (another
- * thread), copies the WAL into the file without waiting for the writer.
- */
-void db_chat_wal_watch(struct db *db);
-int db_chat_wal_frames(const struct db *db);
-int db_chat_checkpoint(struct db *db);
 
 /* Calls cb for each message with seq > after_seq, in order, at most limit. */
 typedef int db_chat_cb(void *arg, const struct db_chat *m);

@@ -34,12 +34,11 @@ struct db {
 	int chat_file;                     /* main is the chat file, the database is attached as "money" */
 	struct db_chat_room chat_rooms[DB_CHAT_ROOMS]; /* the current transaction's rooms; */
 	int nchat_rooms;                   /* emptied when a transaction begins or ends */
-	int wal_frames;                    /* the WAL's frames after this handle's last commit (db_chat_wal_watch) */
 	int64_t busy_since_us;             /* when the current lock wait began */
 	int busy_timeout_ms;               /* how long a lock wait may last */
 	uint32_t busy_rand;                /* xorshift state for the naps: no syscall per nap */
 	int64_t data_version;              /* last PRAGMA data_version seen by db_changed */
-	int wal_frames;                    /* WAL length after this connection's last commit, when deferred */
+	int wal_frames;                    /* the WAL's frames after this handle's last commit, when deferred */
 	char errmsg[256];
 };
 

@@ -98,7 +98,7 @@ static void *writer_main(void *arg)
 
 		pthread_mutex_lock(&w->lock);
 		APPEND(w->done_head, w->done_tail, batch, last, next);
-		if (db_chat_wal_frames(w->db) >= RELAY_CHAT_CHECKPOINT_FRAMES && !w->ckpt_due) {
+		if (db_wal_frames(w->db) >= RELAY_CHAT_CHECKPOINT_FRAMES && !w->ckpt_due) {
 			w->ckpt_due = 1;
 			pthread_cond_signal(&w->ckpt_wake);
 		}
@@ -122,7 +122,7 @@ static void *checkpoint_main(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&w->lock);
-		if (db_chat_checkpoint(w->ckpt_db) != DB_OK)
+		if (db_checkpoint(w->ckpt_db) != DB_OK)
 			fprintf(stderr, "relay: chat checkpoint: %s\n", db_errmsg(w->ckpt_db));
 		pthread_mutex_lock(&w->lock);
 		w->ckpt_due = 0;
@@ -145,7 +145,7 @@ int relay_chat_writer_start(struct relay_chat_writer **out, const char *path,
 	if (db_chat_open(path, &w->ckpt_db, err, errlen) != DB_OK)
 		goto fail_db;
 	db_set_busy_timeout(w->db, RELAY_CHAT_WRITER_BUSY_MS);
-	db_chat_wal_watch(w->db);
+	db_checkpoint_deferred(w->db);
 	w->ctx = ctx;
 	if (pthread_mutex_init(&w->lock, NULL))
 		goto fail_db;
