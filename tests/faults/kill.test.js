@@ -20,7 +20,6 @@ const signal = (pid, sig) => { try { process.kill(pid, sig); } catch (e) { /* go
 const stateOf = (pid) => {
   try { return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0]; } catch (e) { return ''; }
 };
-const stopped = (pid) => stateOf(pid) === 'T';
 const alive = (pid) => {
   const st = stateOf(pid);
   return st !== '' && st !== 'Z';
@@ -83,48 +82,43 @@ async function main() {
   const end = (b) => stack.req('/api/sessions/end', { body: { token: b.userToken } });
   const settled = () => Number(sql(stack.db, 'SELECT count(*) FROM settlements').trim());
 
-  // 1. The end worker stopped while it holds the write transaction, then killed -9.
+  // 1. The end worker held in its write transaction, then killed -9.
   {
     // Enough sessions to aim at the worker's transaction many times on a busy machine.
     const pool = await ready(40);
     const toJoin = stack.ctl('book', '--user', 'Asha', '--astrologer', 'Vega', '--type', 'chat', '--minutes', '30', '--price', '10.00');
-    // How long an end takes here: the stops are aimed across that time, a millisecond apart.
+    // The worker is held at its first write of the transaction: strace delays that call, so it holds the
+    // write lock and has written nothing yet, every time (a stop aimed by timing missed on a busy machine).
     const tried = [pool.shift()];
-    const t0 = Date.now();
     const first = await end(tried[0]);
-    const span = Math.max(2, 2 * (Date.now() - t0));
-    const victim = pidsOf(stack, 'api-end')[0];
     const sent = [first];
+    const victim = pidsOf(stack, 'api-end')[0];
+    const tracer = spawn('strace', ['-qq', '-p', String(victim), '-e', 'trace=pwrite64,write',
+      '-e', 'inject=pwrite64,write:delay_enter=30000000', '-o', '/dev/null'], { stdio: 'ignore' });
+    const traced = () => /^TracerPid:\s+[1-9]/m.test((() => { try { return fs.readFileSync(`/proc/${victim}/status`, 'utf8'); } catch (e) { return ''; } })());
+    for (let i = 0; i < 100 && !traced(); i++) await sleep(50);
     let caught = null;
-    let tries = 0;
-    for (; !caught && pool.length && tries < 3 * span; tries++) {
-      const x = { answer: null };
-      tried.push(pool[0]);
-      x.done = end(pool.shift()).then((r) => { x.answer = r; });
-      await sleep(tries % span);
-      signal(victim, 'SIGSTOP');
-      for (let i = 0; i < 100 && !stopped(victim); i++) await sleep(1);
-      // The one end worker is the only writer here: a held lock is its transaction.
-      if (!x.answer && writeLocked(stack.db)) {
-        caught = x;
-      } else {
-        signal(victim, 'SIGCONT');
-        await x.done;
-        sent.push(x.answer);
-      }
+    const x = { answer: null };
+    tried.push(pool[0]);
+    x.done = end(pool.shift()).then((r) => { x.answer = r; });
+    for (let i = 0; i < 100 && !caught; i++) {
+      await sleep(30);
+      if (!x.answer && writeLocked(stack.db)) caught = x;
     }
-    check(`the end worker was caught holding the write transaction (SIGSTOP, try ${tries})`, caught);
+    check('the end worker was caught holding the write transaction, before writing any of it (strace holds its first write)', caught);
+    if (!caught) tracer.kill('SIGKILL');
     if (caught) {
       const t1 = Date.now();
       const blocked = await stack.req('/api/sessions/join', { body: { token: toJoin.userToken } });
       check(`while it holds the lock, a join (another worker) waits out the busy timeout and gets 503 JSON busy (${Date.now() - t1} ms)`,
         jsonError(blocked, 503, 'busy'), blocked.text);
-      note('end worker SIGSTOPped in the write transaction', 'join (another worker)', `${blocked.status} ${blocked.text.trim()}`, 'unchanged');
+      note('end worker held in its write transaction', 'join (another worker)', `${blocked.status} ${blocked.text.trim()}`, 'unchanged');
       const v = await stack.req('/api/sessions/validate', { body: { token: toJoin.userToken } });
       check('... while reads go on being served (validate 200, not joined)', v.status === 200 && v.json.valid === true &&
         v.json.status === 'scheduled', v.text);
       const before = snapshot(stack.db);
       signal(victim, 'SIGKILL');
+      tracer.kill('SIGKILL');
       await caught.done;
       check('the client whose end the killed worker held gets 503 JSON unavailable from nginx',
         jsonError(caught.answer, 503, 'unavailable'), `${caught.answer.status} ${caught.answer.text}`);
