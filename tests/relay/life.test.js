@@ -68,6 +68,21 @@ const checks = [
     eq((await late.next('error')).code, 'session_ended', 'no joining after the end');
   }],
 
+  ['a cancel (the shop ends it before both joined) closes the one waiting in the room within a second', async () => {
+    const b = s.book('video');
+    const u = await joinT(b.userToken);
+    const t0 = Date.now();
+    const r = s.ctl('end', b.sessionId);
+    eq(r.status, 'cancelled', 'sessionctl cancels it while the customer waits');
+    await u.next('session-ended', 1500);
+    assert(Date.now() - t0 < 1100, `within a second (${Date.now() - t0} ms)`);
+    eq(await u.waitClose(), 1000, 'and its connection is closed');
+    const u2 = track(new (require('./lib').Client)(s));
+    await u2.opened;
+    u2.send({ type: 'join-room', token: b.userToken });
+    eq((await u2.next('error')).code, 'session_ended', 'no joining a cancelled session');
+  }],
+
   ['a message sent in the moment after an end is refused, not stored, and never reaches the other side', async () => {
     const b = s.book('chat');
     const u = await joinT(b.userToken);
