@@ -33,9 +33,13 @@ site_render "$site" "$(free_port)" "$(free_port)"
 chmod 0755 "$site" "$site/api"
 sock_mode=$(unit_value sessions-api@.socket SocketMode)
 sock_group=$(unit_value sessions-api@.socket SocketGroup)
+# The programs run as daemon from a copy, as installed programs are: the checkout may sit in a
+# directory only root can enter (mktemp -d makes it 0700).
+install -d -m 0755 "$site/bin"
 for name in health validate; do
+	install -m 0755 "$bin/api-$name" "$site/bin/"
 	spawn-fcgi -s "$site/api/$name.sock" -M "$sock_mode" -U daemon -G "$sock_group" -u daemon -g daemon \
-		-P "$site/api-$name.pid" -- "$bin/api-$name" --db "$SESSIONS_DB" >/dev/null 2>&1
+		-P "$site/api-$name.pid" -- "$site/bin/api-$name" --db "$SESSIONS_DB" >/dev/null 2>&1
 done
 check "an API socket is daemon:$sock_group, mode ${sock_mode#0}" \
 	test "$(stat -c '%U:%G %a' "$site/api/health.sock")" = "daemon:$sock_group ${sock_mode#0}"
