@@ -92,12 +92,22 @@ $(B)/obj/%.o: %.c $(wildcard db/*.h wire/*.h cgi/*.h cgi/*/*.h relay/*.h ctl/*.h
 $(CGI_DIRS:%=$(B)/obj/%/%.o): CFLAGS += -Icgi
 
 # The schema and its upgrades are compiled in from db/, so they are written down once.
-# schema.sql's two parts, split at its "-- @chat-file" line: the database's, the chat file's.
+# schema.sql's two parts, split at its "-- @chat-file" line: the database's, the chat file's;
+# db/upgrade/NNNN.sql upgrade the database, db/upgrade/chat/NNNN.sql the chat file.
 UPGRADES := $(sort $(wildcard db/upgrade/*.sql))
+CHAT_UPGRADES := $(sort $(wildcard db/upgrade/chat/*.sql))
 define c_bytes
 { od -An -v -tx1 $(1) | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0x00 };'; }
 endef
-$(B)/gen/schema.c: db/schema.sql $(UPGRADES)
+# $(1): the array's name, $(2): its files in order.
+define c_upgrades
+{ n=0; for f in $(2); do n=$$((n + 1)); \
+    echo "static const char $(1)_$$n[] = {"; $(call c_bytes,$$f); done; \
+  printf 'const char *const $(1)s[] = {'; \
+  i=0; while [ $$i -lt $$n ]; do i=$$((i + 1)); printf ' $(1)_%d,' $$i; done; \
+  echo ' 0 };'; }
+endef
+$(B)/gen/schema.c: db/schema.sql $(UPGRADES) $(CHAT_UPGRADES)
 	@mkdir -p $(@D)
 	sed '/^-- @chat-file$$/,$$d' $< > $(@D)/money.sql
 	sed -n '/^-- @chat-file$$/,$$p' $< > $(@D)/chat.sql
@@ -106,13 +116,11 @@ $(B)/gen/schema.c: db/schema.sql $(UPGRADES)
 	  echo 'extern const char db_schema_sql[];'; \
 	  echo 'extern const char db_chat_schema_sql[];'; \
 	  echo 'extern const char *const db_upgrades[];'; \
+	  echo 'extern const char *const db_chat_upgrades[];'; \
 	  echo 'const char db_schema_sql[] = {'; $(call c_bytes,$(@D)/money.sql); \
 	  echo 'const char db_chat_schema_sql[] = {'; $(call c_bytes,$(@D)/chat.sql); \
-	  n=0; for f in $(UPGRADES); do n=$$((n + 1)); \
-	    echo "static const char upgrade_$$n[] = {"; $(call c_bytes,$$f); done; \
-	  printf 'const char *const db_upgrades[] = {'; \
-	  i=0; while [ $$i -lt $$n ]; do i=$$((i + 1)); printf ' upgrade_%d,' $$i; done; \
-	  echo ' 0 };'; } > $@.tmp && mv $@.tmp $@
+	  $(call c_upgrades,db_upgrade,$(UPGRADES)); \
+	  $(call c_upgrades,db_chat_upgrade,$(CHAT_UPGRADES)); } > $@.tmp && mv $@.tmp $@
 
 $(B)/obj/gen/schema.o: $(B)/gen/schema.c
 	@mkdir -p $(@D)

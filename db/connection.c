@@ -17,6 +17,7 @@
 extern const char db_schema_sql[];         /* db/schema.sql above "-- @chat-file", compiled in by make */
 extern const char db_chat_schema_sql[];    /* db/schema.sql from "-- @chat-file" on */
 extern const char *const db_upgrades[];    /* db/upgrade/NNNN.sql in order, then NULL */
+extern const char *const db_chat_upgrades[]; /* db/upgrade/chat/NNNN.sql in order, then NULL */
 
 static const char *const role_names[] = {"user", "astrologer"};
 static const char *const type_names[] = {"chat", "voice", "video"};
@@ -588,7 +589,6 @@ static int attach_money(struct db *db, const char *path)
 
 int db_chat_open(const char *path, struct db **out, char *err, size_t errlen)
 {
-	static const char *const chat_upgrades[] = {NULL};
 	char file[4096];
 	struct db *db = NULL;
 	int rc;
@@ -599,7 +599,7 @@ int db_chat_open(const char *path, struct db **out, char *err, size_t errlen)
 		return DB_ERR_INVALID;
 	}
 	if ((rc = handle_open(path, file, SQLITE_OPEN_URI, &db)) != DB_OK ||
-	    (rc = schema_apply(db, db_chat_schema_sql, chat_upgrades, NULL)) != DB_OK ||
+	    (rc = schema_apply(db, db_chat_schema_sql, db_chat_upgrades, NULL)) != DB_OK ||
 	    (rc = attach_money(db, path)) != DB_OK)
 		return open_failed(db, rc, err, errlen);
 	db->chat_file = 1;

@@ -13,7 +13,7 @@
 -- existing database is brought up to date by db/upgrade/NNNN.sql, each
 -- taking version NNNN-1 to NNNN in a transaction of its own; a change to
 -- the data edits this file and adds the upgrade that does the same to a
--- database in use. The chat file has had one version so far.
+-- database in use; the chat file's upgrades are db/upgrade/chat/NNNN.sql.
 
 -- Customers. Their money lives in two accounts: 'wallet' (what they can
 -- still spend) and 'frozen' (held for booked sessions).
