@@ -71,7 +71,7 @@ BENCH_BIN := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 
 BINS := $(B)/bin/sessionctl $(CGI_BIN) $(RELAY_BIN) $(HOOKS_BIN)
 
-.PHONY: all deps test-deps fuzz-deps run test fuzz bench clean install
+.PHONY: all deps test-deps fuzz-deps run test fuzz bench soak clean install
 all: deps $(BINS)
 
 # Installs the Debian packages that are missing (needs root; otherwise says what to run).
@@ -149,7 +149,7 @@ $(foreach d,$(CGI_DIRS:cgi/%=%),$(eval $(call cgi_dir_program,$(d))))
 
 $(B)/bin/relay: $(RELAY_SRC:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null) -pthread
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null) -lev -pthread
 
 $(B)/obj/hooks/%.o: CFLAGS += $(shell pkg-config --cflags libcurl 2>/dev/null)
 $(B)/bin/sessions-webhooks: $(HOOKS_SRC:%.c=$(B)/obj/%.o) $(DB_LIB)
@@ -211,6 +211,10 @@ fuzz: fuzz-deps $(FUZZ_BIN)
 
 bench: test-deps all $(HELPER_BIN) $(BENCH_BIN)
 	@bash bench/run
+
+# Ten minutes; not part of bench. SOAK_SECONDS etc. shorten it (bench/soak.bash).
+soak: test-deps all $(BENCH_BIN)
+	@bash bench/soak.bash
 
 clean:
 	rm -rf $(B)

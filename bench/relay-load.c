@@ -22,6 +22,12 @@
  *   max   each room keeps W messages in flight: throughput
  *   rate  R messages a second in total, spread over the rooms: latency
  *   idle  connect and join, report the server's memory, leave
+ *   soak  signaling at R and chat at C messages a second together for a
+ *         long run: every --interval seconds a line with that interval's
+ *         latency, the server's CPU and its mean RSS (sampled every
+ *         --sample seconds); every message carries its room's sequence
+ *         number for its kind, so the receiver counts what was lost,
+ *         duplicated or out of order
  * Protocols: "relay" (this project's JSON frames; rooms are booked in
  * --db first) and "sio" (Socket.IO 4 / engine.io 4 over WebSocket).
  */
@@ -31,7 +37,7 @@
 
 enum proto { P_RELAY, P_SIO };
 enum kind { K_SIGNAL, K_CHAT };
-enum mode { M_MAX, M_RATE, M_IDLE };
+enum mode { M_MAX, M_RATE, M_IDLE, M_SOAK };
 
 struct conn {
 	int fd;
@@ -50,6 +56,8 @@ struct room {
 	char token[2][DB_TOKEN_LEN + 1];
 	int inflight;
 	int peer_seen; /* the user has seen the astrologer join */
+	uint64_t sent_seq[2]; /* by enum kind: the last sequence number sent ... */
+	uint64_t recv_seq[2]; /* ... and the highest the receiver has seen */
 };
 
 static struct {
@@ -68,7 +76,13 @@ static struct {
 	uint64_t seq;
 	int ready_rooms, joined;
 	int measuring;
-} g = {.origin = "http://127.0.0.1:9", .rooms = 10, .window = 32, .seconds = 5, .rate = 2000};
+	/* soak */
+	long chat_rate;
+	int warmup, interval, sample;
+	uint64_t kind_sent[2], unique[2]; /* by enum kind */
+	uint64_t dup, gaps;
+} g = {.origin = "http://127.0.0.1:9", .rooms = 10, .window = 32, .seconds = 5, .rate = 2000,
+       .chat_rate = 200, .warmup = 60, .interval = 60, .sample = 5};
 
 static uint64_t now_ns(void)
 {
@@ -190,21 +204,22 @@ static void text(struct conn *c, const char *p, size_t n)
 	flush(c);
 }
 
-static void send_one(struct conn *c)
+static void send_kind(struct conn *c, enum kind kind)
 {
 	char m[512];
 	int n;
-	uint64_t t = now_ns();
+	uint64_t t = now_ns(), s = ++g.room[c->room].sent_seq[kind];
 
 	g.seq++;
-	if (g.proto == P_RELAY && g.kind == K_SIGNAL)
+	g.kind_sent[kind]++;
+	if (g.proto == P_RELAY && kind == K_SIGNAL)
 		n = snprintf(m, sizeof m, "{\"type\":\"ice-candidate\",\"candidate\":{\"candidate\":"
-		             "\"candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host t=%" PRIu64 "\","
-		             "\"sdpMid\":\"0\",\"sdpMLineIndex\":0}}", t);
+		             "\"candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host t=%" PRIu64 " s=%" PRIu64
+		             "\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}}", t, s);
 	else if (g.proto == P_RELAY)
 		n = snprintf(m, sizeof m, "{\"type\":\"message\",\"message\":\"hello there t=%" PRIu64
-		             "\",\"clientId\":\"b%" PRIu64 "\"}", t, g.seq);
-	else if (g.kind == K_SIGNAL)
+		             " s=%" PRIu64 "\",\"clientId\":\"b%" PRIu64 "\"}", t, s, g.seq);
+	else if (kind == K_SIGNAL)
 		n = snprintf(m, sizeof m, "42[\"ice-candidate\",{\"roomId\":\"r%d\",\"candidate\":{"
 		             "\"candidate\":\"candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host t=%"
 		             PRIu64 "\",\"sdpMid\":\"0\",\"sdpMLineIndex\":0}}]", c->room, t);
@@ -217,15 +232,45 @@ static void send_one(struct conn *c)
 	text(c, m, (size_t)n);
 }
 
-static void on_delivered(const char *p, size_t n)
+static void send_one(struct conn *c)
 {
-	const char *t = memmem(p, n, "t=", 2);
-	uint64_t sent = 0, lat;
+	send_kind(c, g.kind);
+}
+
+/* The number after key in a delivered frame; 0 when absent. */
+static uint64_t number_after(const char *p, size_t n, const char *key)
+{
+	const char *t = memmem(p, n, key, 2);
+	uint64_t v = 0;
 
 	if (!t)
-		return;
+		return 0;
 	for (t += 2; t < p + n && *t >= '0' && *t <= '9'; t++)
-		sent = sent * 10 + (uint64_t)(*t - '0');
+		v = v * 10 + (uint64_t)(*t - '0');
+	return v;
+}
+
+/* A sequence number at or below the last one seen is a duplicate; one past the next is a gap. */
+static void check_seq(struct room *r, enum kind kind, uint64_t s)
+{
+	if (s <= r->recv_seq[kind]) {
+		g.dup++;
+		return;
+	}
+	if (s > r->recv_seq[kind] + 1)
+		g.gaps++;
+	r->recv_seq[kind] = s;
+	g.unique[kind]++;
+}
+
+static void on_delivered(struct room *r, enum kind kind, const char *p, size_t n)
+{
+	uint64_t sent = number_after(p, n, "t="), lat;
+
+	if (!sent)
+		return;
+	if (g.proto == P_RELAY)
+		check_seq(r, kind, number_after(p, n, "s="));
 	if (!g.measuring)
 		return;
 	g.delivered++;
@@ -271,12 +316,19 @@ static void on_text(struct conn *c, const char *p, size_t n)
 	}
 	if (c->role != 1) {
 		/* the sender's own echo (chat: its acknowledgement) or other room news */
-		if (g.measuring && g.kind == K_CHAT && memmem(p, n, "\"type\":\"message\"", 16))
+		if (g.measuring && (g.kind == K_CHAT || g.mode == M_SOAK) && memmem(p, n, "\"type\":\"message\"", 16))
 			g.acked++;
 		return;
 	}
+	if (g.mode == M_SOAK) {
+		if (memmem(p, n, "ice-candidate", 13))
+			on_delivered(r, K_SIGNAL, p, n);
+		else if (memmem(p, n, "\"type\":\"message\"", 16))
+			on_delivered(r, K_CHAT, p, n);
+		return;
+	}
 	if (memmem(p, n, g.kind == K_SIGNAL ? "ice-candidate" : "\"message\"", g.kind == K_SIGNAL ? 13 : 9)) {
-		on_delivered(p, n);
+		on_delivered(r, g.kind, p, n);
 		if (r->inflight > 0)
 			r->inflight--;
 		if (g.mode == M_MAX && g.measuring)
@@ -428,7 +480,7 @@ static void book(void)
 	}
 	db_user_add(db, req.user, DB_AMOUNT_MAX, now);
 	db_astrologer_add(db, req.astrologer, now);
-	req.type = g.kind == K_CHAT ? DB_TYPE_CHAT : DB_TYPE_VIDEO;
+	req.type = g.kind == K_CHAT && g.mode != M_SOAK ? DB_TYPE_CHAT : DB_TYPE_VIDEO;
 	req.starts_ms = now;
 	for (int i = 0; i < g.rooms; i++) {
 		if (db_book(db, &req, now, &b) != DB_OK) {
@@ -460,11 +512,117 @@ static double self_cpu(void)
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
+/* One interval of a soak: its own latency histogram, the server's CPU over it, its RSS samples. */
+struct soak_interval {
+	uint64_t start_ns;
+	double cpu0;
+	long rss_sum, rss_n;
+	uint64_t sent0[2];
+};
+
+static long soak_report(struct soak_interval *iv, int index, uint64_t t0, uint64_t now)
+{
+	double secs = (double)(now - iv->start_ns) / 1e9, cpu = server_cpu();
+	long rss = iv->rss_n ? iv->rss_sum / iv->rss_n : server_rss_kb();
+	uint64_t max = 0;
+
+	for (uint64_t i = 0; i < HIST_US; i++)
+		if (g.hist[i])
+			max = i;
+	printf("interval=%d end_s=%.0f%s signal_sent=%" PRIu64 " chat_sent=%" PRIu64 " received=%" PRIu64
+	       " p50_us=%" PRIu64 " p99_us=%" PRIu64 " max_us=%" PRIu64 " server_cpu_pct=%.1f rss_kb=%ld\n",
+	       index, (double)(now - t0) / 1e9, (double)(iv->start_ns - t0) / 1e9 < g.warmup ? " warmup" : "",
+	       g.kind_sent[K_SIGNAL] - iv->sent0[K_SIGNAL], g.kind_sent[K_CHAT] - iv->sent0[K_CHAT], g.hist_n,
+	       percentile(0.50), percentile(0.99), max, (cpu - iv->cpu0) * 100.0 / secs, rss);
+	fflush(stdout);
+	memset(g.hist, 0, HIST_US * sizeof *g.hist);
+	g.hist_n = 0;
+	iv->start_ns = now;
+	iv->cpu0 = cpu;
+	iv->rss_sum = iv->rss_n = 0;
+	memcpy(iv->sent0, g.kind_sent, sizeof iv->sent0);
+	return rss;
+}
+
+/* Sends kind at rate a second from the rooms' users in turn, as far as is due by elapsed. */
+static void soak_send(enum kind kind, long rate, uint64_t elapsed, int *next)
+{
+	uint64_t due = elapsed * (uint64_t)rate / 1000000000ull;
+
+	while (g.kind_sent[kind] < due) {
+		send_kind(&g.conns[2 * *next], kind);
+		*next = (*next + 1) % g.rooms;
+	}
+}
+
+/*
+ * Warm-up, then the measured intervals; then sending stops and what is in
+ * flight drains. The judged figures compare the first interval after the
+ * warm-up with the last one.
+ */
+static void soak(void)
+{
+	struct soak_interval iv = {0};
+	uint64_t t0 = now_ns(), t_end, next_sample = t0, next_iv, drain_end, p99_first = 0, p99_last = 0;
+	uint64_t interval_ns = (uint64_t)g.interval * 1000000000ull, lost;
+	long rss_first = 0, rss_last = 0, rss;
+	int next_sig = 0, next_chat = 0, index = 0, first_measured = -1;
+
+	t_end = t0 + (uint64_t)(g.warmup + g.seconds) * 1000000000ull;
+	next_iv = t0 + interval_ns;
+	iv.start_ns = t0;
+	iv.cpu0 = server_cpu();
+	g.measuring = 1;
+	for (;;) {
+		uint64_t now = now_ns();
+		int last = now >= t_end;
+
+		soak_send(K_SIGNAL, g.rate, now - t0, &next_sig);
+		soak_send(K_CHAT, g.chat_rate, now - t0, &next_chat);
+		if (now >= next_sample) {
+			iv.rss_sum += server_rss_kb();
+			iv.rss_n++;
+			next_sample += (uint64_t)g.sample * 1000000000ull;
+		}
+		if (now >= next_iv || last) {
+			int measured = (double)(iv.start_ns - t0) / 1e9 >= g.warmup - 0.5;
+			uint64_t p99 = percentile(0.99);
+
+			rss = soak_report(&iv, ++index, t0, now);
+			if (measured && first_measured < 0) {
+				first_measured = index;
+				rss_first = rss;
+				p99_first = p99;
+			}
+			if (measured) {
+				rss_last = rss;
+				p99_last = p99;
+			}
+			next_iv += interval_ns;
+		}
+		if (last)
+			break;
+		loop_once(1);
+	}
+	drain_end = now_ns() + 10000000000ull;
+	while (g.unique[K_SIGNAL] + g.unique[K_CHAT] + g.dup < g.kind_sent[K_SIGNAL] + g.kind_sent[K_CHAT] &&
+	       now_ns() < drain_end)
+		loop_once(10);
+	lost = g.kind_sent[K_SIGNAL] + g.kind_sent[K_CHAT] - g.unique[K_SIGNAL] - g.unique[K_CHAT];
+	printf("connections=%d signal_sent=%" PRIu64 " chat_sent=%" PRIu64 " chat_acked=%" PRIu64
+	       " lost=%" PRIu64 " duplicated=%" PRIu64 " out_of_order=%" PRIu64 " rss_first_kb=%ld"
+	       " rss_last_kb=%ld rss_growth_pct=%.2f p99_first_us=%" PRIu64 " p99_last_us=%" PRIu64 "\n",
+	       g.rooms * 2, g.kind_sent[K_SIGNAL], g.kind_sent[K_CHAT], g.acked, lost, g.dup, g.gaps,
+	       rss_first, rss_last, rss_first ? (double)(rss_last - rss_first) * 100.0 / (double)rss_first : 0.0,
+	       p99_first, p99_last);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: relay-load --socket PATH --proto relay|sio [--db PATH] --pid SERVER_PID\n"
 	                "       [--kind signal|chat] [--mode max|rate|idle] [--rooms N] [--window N]\n"
-	                "       [--rate MSGS_PER_S] [--seconds N] [--origin URL]\n");
+	                "       [--rate MSGS_PER_S] [--seconds N] [--origin URL]\n"
+	                "       soak: [--chat-rate MSGS_PER_S] [--warmup S] [--interval S] [--sample S]\n");
 	exit(2);
 }
 
@@ -478,15 +636,22 @@ static void parse(int argc, char **argv)
 		else if (!strcmp(k, "--origin")) g.origin = v;
 		else if (!strcmp(k, "--proto")) g.proto = !strcmp(v, "sio") ? P_SIO : P_RELAY;
 		else if (!strcmp(k, "--kind")) g.kind = !strcmp(v, "chat") ? K_CHAT : K_SIGNAL;
-		else if (!strcmp(k, "--mode")) g.mode = !strcmp(v, "rate") ? M_RATE : !strcmp(v, "idle") ? M_IDLE : M_MAX;
+		else if (!strcmp(k, "--mode")) g.mode = !strcmp(v, "rate") ? M_RATE : !strcmp(v, "idle") ? M_IDLE
+		                                  : !strcmp(v, "soak") ? M_SOAK : M_MAX;
 		else if (!strcmp(k, "--rooms")) g.rooms = atoi(v);
 		else if (!strcmp(k, "--window")) g.window = atoi(v);
 		else if (!strcmp(k, "--seconds")) g.seconds = atoi(v);
 		else if (!strcmp(k, "--rate")) g.rate = atol(v);
 		else if (!strcmp(k, "--pid")) g.server_pid = atol(v);
+		else if (!strcmp(k, "--chat-rate")) g.chat_rate = atol(v);
+		else if (!strcmp(k, "--warmup")) g.warmup = atoi(v);
+		else if (!strcmp(k, "--interval")) g.interval = atoi(v);
+		else if (!strcmp(k, "--sample")) g.sample = atoi(v);
 		else usage();
 	}
 	if (!g.socket || !g.server_pid || g.rooms < 1 || g.window < 1 || g.seconds < 1 || g.rate < 1 ||
+	    g.chat_rate < 0 || g.warmup < 0 || g.interval < 1 || g.sample < 1 ||
+	    (g.mode == M_SOAK && g.proto != P_RELAY) ||
 	    (g.proto == P_RELAY && !g.db) || argc % 2 == 0)
 		usage();
 }
@@ -537,6 +702,10 @@ int main(int argc, char **argv)
 		rss1 = server_rss_kb();
 		printf("connections=%d rss_before_kb=%ld rss_after_kb=%ld bytes_per_conn=%.0f\n",
 		       g.rooms * 2, rss0, rss1, (double)(rss1 - rss0) * 1024.0 / (g.rooms * 2));
+		return 0;
+	}
+	if (g.mode == M_SOAK) {
+		soak();
 		return 0;
 	}
 
