@@ -4,7 +4,7 @@
 set -eu
 
 build="build-essential pkg-config sqlite3 libsqlite3-dev libsodium-dev libjson-c-dev
-libfcgi-dev libfcgi-bin spawn-fcgi libwebsockets-dev libssl-dev libcurl4-openssl-dev nginx curl jq"
+libfcgi-dev libfcgi-bin spawn-fcgi libwebsockets-dev libev-dev libssl-dev libcurl4-openssl-dev nginx curl jq"
 # The fuzz harnesses: clang with libFuzzer's runtime.
 fuzz="clang libclang-rt-14-dev"
 test="chromium ffmpeg wrk iproute2 util-linux procps psmisc openssl coturn systemd python3-yaml nftables strace $fuzz"

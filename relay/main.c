@@ -1,5 +1,6 @@
 /* main.c: the relay's process: arguments, the lws context, signals, the loop, shutdown. */
 #include <errno.h>
+#include <ev.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,15 +15,12 @@
 
 #define RELAY_BUSY_MS 500 /* the longest the loop waits for another writer's lock */
 
-static volatile sig_atomic_t stopping;
-static struct lws_context *running;
-
-static void on_signal(int sig)
+/* SIGTERM or SIGINT: leave the loop for the shutdown below. */
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
-	(void)sig;
-	stopping = 1;
-	if (running)
-		lws_cancel_service(running);
+	(void)w;
+	(void)revents;
+	ev_break(loop, EVBREAK_ALL);
 }
 
 static void usage(void)
@@ -127,6 +125,9 @@ int main(int argc, char **argv)
 {
 	static struct relay r = {.conns = {.rate = 50, .burst = 100}};
 	struct lws_context_creation_info info;
+	struct ev_loop *loop = NULL;
+	ev_signal term, intr;
+	void *loops[1];
 	struct args a = {NULL, NULL, 0, 30, RELAY_CHAT_WAITING};
 	lws_retry_bo_t retry;
 	lws_sorted_usec_list_t grace;
@@ -169,7 +170,23 @@ int main(int argc, char **argv)
 	/* One read takes many small frames from a busy peer: fewer system calls a message. */
 	info.pt_serv_buf_size = 32768;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
-	               LWS_SERVER_OPTION_DISABLE_IPV6;
+	               LWS_SERVER_OPTION_DISABLE_IPV6 | LWS_SERVER_OPTION_LIBEV;
+	/*
+	 * libev (epoll) rather than lws's poll(): poll hands the kernel every
+	 * connection on each wakeup, so at thousands of joined connections
+	 * the relay spent most of its CPU there. The loop is ours so that
+	 * signals and the shutdown can break out of it.
+	 */
+	if (!(loop = ev_loop_new(EVFLAG_AUTO))) {
+		fprintf(stderr, "relay: no event loop\n");
+		goto out;
+	}
+	loops[0] = loop;
+	info.foreign_loops = loops;
+	ev_signal_init(&term, on_signal, SIGTERM);
+	ev_signal_start(loop, &term);
+	ev_signal_init(&intr, on_signal, SIGINT);
+	ev_signal_start(loop, &intr);
 	if (a.socket) {
 		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
 		info.iface = a.socket;
@@ -180,9 +197,6 @@ int main(int argc, char **argv)
 	}
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	/* A file size limit (systemd's LimitFSIZE) fails the write that meets it, as a full disk does. */
@@ -192,10 +206,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "relay: could not listen on %s\n", a.socket ? a.socket : "the port");
 		goto out;
 	}
-	running = r.ctx;
 	if (relay_chat_writer_start(&r.writer, a.db, r.ctx, err, sizeof err) < 0) {
 		fprintf(stderr, "relay: %s\n", err);
-		running = NULL;
 		lws_context_destroy(r.ctx);
 		goto out;
 	}
@@ -203,9 +215,7 @@ int main(int argc, char **argv)
 	if (conf_warning())
 		fprintf(stderr, "relay: warning: %s\n", conf_warning());
 	fprintf(stderr, "relay: serving\n");
-	while (!stopping)
-		if (lws_service(r.ctx, 0) < 0)
-			break;
+	ev_run(loop, 0);
 
 	/* Store and deliver waiting chat, then say goodbye (1001) and give the frames a moment to leave. */
 	relay_room_shutdown(&r);
@@ -213,10 +223,8 @@ int main(int argc, char **argv)
 	lws_sul_schedule(r.ctx, 0, &grace, wake, 1000 * LWS_US_PER_MS);
 	until = lws_now_usecs() + 1000 * LWS_US_PER_MS;
 	while (relay_room_count(&r) && lws_now_usecs() < until)
-		if (lws_service(r.ctx, 0) < 0)
-			break;
+		ev_run(loop, EVRUN_ONCE);
 	lws_sul_cancel(&grace);
-	running = NULL;
 	lws_context_destroy(r.ctx);
 	if (a.socket)
 		unlink(a.socket);
@@ -230,5 +238,10 @@ out:
 	relay_proto_free(&r.proto);
 	db_close(r.chat);
 	db_close(r.db);
+	if (loop) {
+		ev_signal_stop(loop, &term);
+		ev_signal_stop(loop, &intr);
+		ev_loop_destroy(loop);
+	}
 	return rc;
 }
