@@ -33,7 +33,7 @@
  */
 
 #define RBUF 65536
-#define HIST_US 1000000 /* latency histogram: 1 us buckets up to 1 s */
+#define HIST_US 1000000 /* latency histogram: 1 us buckets up to 1 s; the last holds all longer */
 
 enum proto { P_RELAY, P_SIO };
 enum kind { K_SIGNAL, K_CHAT };
@@ -499,7 +499,7 @@ static uint64_t percentile(double p)
 
 	for (uint64_t i = 0; i < HIST_US; i++)
 		if ((acc += g.hist[i]) > want)
-			return i;
+			return i < HIST_US - 1 ? i : HIST_US; /* the last bucket: a second or more */
 	return HIST_US;
 }
 
@@ -528,7 +528,7 @@ static long soak_report(struct soak_interval *iv, int index, uint64_t t0, uint64
 
 	for (uint64_t i = 0; i < HIST_US; i++)
 		if (g.hist[i])
-			max = i;
+			max = i < HIST_US - 1 ? i : HIST_US;
 	printf("interval=%d end_s=%.0f%s signal_sent=%" PRIu64 " chat_sent=%" PRIu64 " received=%" PRIu64
 	       " p50_us=%" PRIu64 " p99_us=%" PRIu64 " max_us=%" PRIu64 " server_cpu_pct=%.1f rss_kb=%ld\n",
 	       index, (double)(now - t0) / 1e9, (double)(iv->start_ns - t0) / 1e9 < g.warmup ? " warmup" : "",
