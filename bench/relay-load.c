@@ -27,7 +27,8 @@
  *         latency, the server's CPU and its mean RSS (sampled every
  *         --sample seconds); every message carries its room's sequence
  *         number for its kind, so the receiver counts what was lost,
- *         duplicated or out of order
+ *         duplicated or out of order; with --ping-ms every connection
+ *         (both sides) also sends the page's keep-alive ping that often
  * Protocols: "relay" (this project's JSON frames; rooms are booked in
  * --db first) and "sio" (Socket.IO 4 / engine.io 4 over WebSocket).
  */
@@ -78,7 +79,8 @@ static struct {
 	int measuring;
 	/* soak */
 	long chat_rate;
-	int warmup, interval, sample;
+	int warmup, interval, sample, ping_ms;
+	uint64_t pings;
 	uint64_t kind_sent[2], unique[2]; /* by enum kind */
 	uint64_t dup, gaps;
 } g = {.origin = "http://127.0.0.1:9", .rooms = 10, .window = 32, .seconds = 5, .rate = 2000,
@@ -555,6 +557,18 @@ static void soak_send(enum kind kind, long rate, uint64_t elapsed, int *next)
 	}
 }
 
+/* The page's keep-alive, from every connection in turn: conns * 1000 / ping_ms a second. */
+static void soak_ping(uint64_t elapsed, int *next)
+{
+	uint64_t due = elapsed / 1000000u * (uint64_t)g.rooms * 2 / (uint64_t)g.ping_ms;
+
+	while (g.pings < due) {
+		text(&g.conns[*next], "{\"type\":\"ping\"}", 15);
+		g.pings++;
+		*next = (*next + 1) % (g.rooms * 2);
+	}
+}
+
 /*
  * Warm-up, then the measured intervals; then sending stops and what is in
  * flight drains. The judged figures compare the first interval after the
@@ -566,7 +580,7 @@ static void soak(void)
 	uint64_t t0 = now_ns(), t_end, next_sample = t0, next_iv, drain_end, p99_first = 0, p99_last = 0;
 	uint64_t interval_ns = (uint64_t)g.interval * 1000000000ull, lost;
 	long rss_first = 0, rss_last = 0, rss;
-	int next_sig = 0, next_chat = 0, index = 0, first_measured = -1;
+	int next_sig = 0, next_chat = 0, next_ping = 0, index = 0, first_measured = -1;
 
 	t_end = t0 + (uint64_t)(g.warmup + g.seconds) * 1000000000ull;
 	next_iv = t0 + interval_ns;
@@ -579,6 +593,8 @@ static void soak(void)
 
 		soak_send(K_SIGNAL, g.rate, now - t0, &next_sig);
 		soak_send(K_CHAT, g.chat_rate, now - t0, &next_chat);
+		if (g.ping_ms)
+			soak_ping(now - t0, &next_ping);
 		if (now >= next_sample) {
 			iv.rss_sum += server_rss_kb();
 			iv.rss_n++;
@@ -609,10 +625,10 @@ static void soak(void)
 	       now_ns() < drain_end)
 		loop_once(10);
 	lost = g.kind_sent[K_SIGNAL] + g.kind_sent[K_CHAT] - g.unique[K_SIGNAL] - g.unique[K_CHAT];
-	printf("connections=%d signal_sent=%" PRIu64 " chat_sent=%" PRIu64 " chat_acked=%" PRIu64
+	printf("connections=%d pings=%" PRIu64 " signal_sent=%" PRIu64 " chat_sent=%" PRIu64 " chat_acked=%" PRIu64
 	       " lost=%" PRIu64 " duplicated=%" PRIu64 " out_of_order=%" PRIu64 " rss_first_kb=%ld"
 	       " rss_last_kb=%ld rss_growth_pct=%.2f p99_first_us=%" PRIu64 " p99_last_us=%" PRIu64 "\n",
-	       g.rooms * 2, g.kind_sent[K_SIGNAL], g.kind_sent[K_CHAT], g.acked, lost, g.dup, g.gaps,
+	       g.rooms * 2, g.pings, g.kind_sent[K_SIGNAL], g.kind_sent[K_CHAT], g.acked, lost, g.dup, g.gaps,
 	       rss_first, rss_last, rss_first ? (double)(rss_last - rss_first) * 100.0 / (double)rss_first : 0.0,
 	       p99_first, p99_last);
 }
@@ -622,7 +638,8 @@ static void usage(void)
 	fprintf(stderr, "usage: relay-load --socket PATH --proto relay|sio [--db PATH] --pid SERVER_PID\n"
 	                "       [--kind signal|chat] [--mode max|rate|idle] [--rooms N] [--window N]\n"
 	                "       [--rate MSGS_PER_S] [--seconds N] [--origin URL]\n"
-	                "       soak: [--chat-rate MSGS_PER_S] [--warmup S] [--interval S] [--sample S]\n");
+	                "       soak: [--chat-rate MSGS_PER_S] [--warmup S] [--interval S] [--sample S]\n"
+	                "             [--ping-ms MS]\n");
 	exit(2);
 }
 
@@ -647,10 +664,11 @@ static void parse(int argc, char **argv)
 		else if (!strcmp(k, "--warmup")) g.warmup = atoi(v);
 		else if (!strcmp(k, "--interval")) g.interval = atoi(v);
 		else if (!strcmp(k, "--sample")) g.sample = atoi(v);
+		else if (!strcmp(k, "--ping-ms")) g.ping_ms = atoi(v);
 		else usage();
 	}
 	if (!g.socket || !g.server_pid || g.rooms < 1 || g.window < 1 || g.seconds < 1 || g.rate < 1 ||
-	    g.chat_rate < 0 || g.warmup < 0 || g.interval < 1 || g.sample < 1 ||
+	    g.chat_rate < 0 || g.warmup < 0 || g.interval < 1 || g.sample < 1 || g.ping_ms < 0 ||
 	    (g.mode == M_SOAK && g.proto != P_RELAY) ||
 	    (g.proto == P_RELAY && !g.db) || argc % 2 == 0)
 		usage();

@@ -17,7 +17,8 @@
 #   latency: the last interval's p99 one-way within 1.5x of the first's
 # Env: SOAK_SECONDS (600, after the warm-up), SOAK_WARMUP (60),
 # SOAK_INTERVAL (60), SOAK_SAMPLE (5), SOAK_ROOMS (5000),
-# SOAK_SIGNAL_RATE (2000), SOAK_CHAT_RATE (200), SOAK_RELAY_ARGS (more relay
+# SOAK_SIGNAL_RATE (2000), SOAK_CHAT_RATE (200), SOAK_PING_MS (0: none; the
+# page pings every 2000 ms from each side), SOAK_RELAY_ARGS (more relay
 # options). Latencies of a second or more show as 1000000 (the histogram's end).
 set -eu
 cd "$(dirname "$0")/.."
@@ -28,6 +29,7 @@ sample=${SOAK_SAMPLE:-5}
 rooms=${SOAK_ROOMS:-5000}
 signal=${SOAK_SIGNAL_RATE:-2000}
 chat=${SOAK_CHAT_RATE:-200}
+ping=${SOAK_PING_MS:-0}
 origin=http://127.0.0.1:9
 
 dir=$(mktemp -d)
@@ -51,12 +53,12 @@ for _ in $(seq 100); do [ -S "$dir/relay.sock" ] && break; sleep 0.05; done
 
 echo "# $(nproc) cores, $(awk '/MemTotal/ { print int($2 / 1024) " MB" }' /proc/meminfo);" \
 	"load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "# $((rooms * 2)) connections, signaling $signal/s, chat $chat/s, warm-up ${warmup} s, then ${secs} s"
+echo "# $((rooms * 2)) connections, signaling $signal/s, chat $chat/s, pings every ${ping} ms each, warm-up ${warmup} s, then ${secs} s"
 started=$(date +%s)
 # Each interval's line as it comes (to stderr, through the descriptor: reopening it would truncate a log file).
 $pin_load build/bench/relay-load --socket "$dir/relay.sock" --proto relay --db "$dir/relay.db" \
 	--pid "$relay" --origin "$origin" --mode soak --rooms "$rooms" --rate "$signal" --chat-rate "$chat" \
-	--seconds "$secs" --warmup "$warmup" --interval "$interval" --sample "$sample" | tee "$dir/load.out" >&2
+	--seconds "$secs" --warmup "$warmup" --interval "$interval" --sample "$sample" --ping-ms "$ping" | tee "$dir/load.out" >&2
 out=$(cat "$dir/load.out")
 kept=$(sqlite3 "$dir/relay-chat.db" 'SELECT count(*) FROM chat_messages')
 echo "# load average after: $(cut -d' ' -f1-3 /proc/loadavg); $(( $(date +%s) - started )) s with joining"
