@@ -38,14 +38,7 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "$dir"' EXIT
 
-# 10,000 connections on each side need more descriptors than the default.
-ulimit -n "$(ulimit -Hn)"
-if [ "$(nproc)" -ge 2 ]; then
-	pin_server="taskset -c 0" pin_load="taskset -c 1"
-else
-	pin_server="" pin_load=""
-	echo "# one core only: server and load generator are not pinned apart"
-fi
+. bench/pin.bash
 
 wait_socket() {
 	for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done

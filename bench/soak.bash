@@ -36,14 +36,7 @@ dir=$(mktemp -d)
 relay=""
 trap '[ -n "$relay" ] && kill "$relay" 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 
-# Both ends hold 10,000 descriptors.
-ulimit -n "$(ulimit -Hn)"
-if [ "$(nproc)" -ge 2 ]; then
-	pin_server="taskset -c 0" pin_load="taskset -c 1"
-else
-	pin_server="" pin_load=""
-	echo "# one core only: relay and load generator are not pinned apart"
-fi
+. bench/pin.bash
 
 $pin_server build/bin/relay --db "$dir/relay.db" --socket "$dir/relay.sock" --origin "$origin" ${SOAK_RELAY_ARGS:-} \
 	2>>"$dir/relay.log" &
