@@ -147,9 +147,11 @@ $(B)/bin/api-$(1): $(patsubst %.c,$(B)/obj/%.o,$(wildcard cgi/$(1)/*.c)) $(CGI_H
 endef
 $(foreach d,$(CGI_DIRS:cgi/%=%),$(eval $(call cgi_dir_program,$(d))))
 
+# The relay's loop is libev's (epoll), which lws joins.
+RELAY_LIBS = $(shell pkg-config --libs libwebsockets 2>/dev/null) -lev -pthread
 $(B)/bin/relay: $(RELAY_SRC:%.c=$(B)/obj/%.o) $(WIRE_OBJ) $(DB_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null) -lev -pthread
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(RELAY_LIBS)
 
 $(B)/obj/hooks/%.o: CFLAGS += $(shell pkg-config --cflags libcurl 2>/dev/null)
 $(B)/bin/sessions-webhooks: $(HOOKS_SRC:%.c=$(B)/obj/%.o) $(DB_LIB)
@@ -173,7 +175,7 @@ SAN_RELAY := $(B)/tests/asan-relay
 $(SAN_RELAY): $(RELAY_SRC) $(DB_SRC) $(WIRE_SRC) $(B)/gen/schema.c $(wildcard relay/*.h db/*.h wire/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 $(SANITIZE) -o $@ $(RELAY_SRC) $(DB_SRC) $(WIRE_SRC) $(B)/gen/schema.c \
-		$(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null) -pthread
+		$(LDLIBS) $(RELAY_LIBS)
 
 # Small C programs the black-box tests drive (e.g. the crash loop).
 $(B)/tests/%: tests/helpers/%.c $(WIRE_OBJ) $(DB_LIB)
