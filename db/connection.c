@@ -244,11 +244,6 @@ void db_checkpoint_deferred(struct db *db)
 	sqlite3_wal_hook(db->sql, wal_note, db);
 }
 
-int db_commits_unflushed(struct db *db)
-{
-	return exec(db, "PRAGMA synchronous = NORMAL", "synchronous");
-}
-
 int db_wal_frames(const struct db *db)
 {
 	return db->wal_frames;

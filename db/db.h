@@ -129,14 +129,6 @@ void db_set_busy_timeout(struct db *db, int ms);
  */
 void db_checkpoint_deferred(struct db *db);
 /*
- * This connection's commits are not flushed to disk one by one
- * (synchronous=NORMAL: the next flushed commit or checkpoint carries them),
- * so its writes hold the write lock for no fsync. A power cut may undo its
- * last commits: only for writes that are safe to lose and do again (the
- * deliverer's records: a lost one means the event is sent again), never money.
- */
-int db_commits_unflushed(struct db *db);
-/*
  * A passive checkpoint (it never waits for a lock, nor holds up writers)
  * once this connection's commits have left the WAL at SQLite's usual
  * threshold of 1,000 pages or more; otherwise nothing. DB_OK, or an error.

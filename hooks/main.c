@@ -144,16 +144,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sessions-webhooks: %s\n", err);
 		goto out;
 	}
-	/*
-	 * What it records is not money, and a record a power cut takes back
-	 * only means that delivery is sent again (receivers deduplicate by
-	 * event id): its commits need no fsync of their own, which under load
-	 * held the write lock that joins and settlements wait for.
-	 */
-	if (db_commits_unflushed(db) != DB_OK) {
-		fprintf(stderr, "sessions-webhooks: %s\n", db_errmsg(db));
-		goto out;
-	}
 	if (hooks_poster_new(&poster, db_config(db)->webhook_allow_private,
 	                     db_config(db)->webhook_timeout_ms) < 0) {
 		fprintf(stderr, "sessions-webhooks: out of memory\n");
