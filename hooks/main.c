@@ -61,12 +61,15 @@ static int64_t until(int64_t next_ms, int64_t now)
 static int64_t round_once(struct db *db, struct hooks_poster *poster)
 {
 	static int64_t next_ms;
+	static int64_t quiet_until; /* after a look that found nothing to send: no other look before */
 	static int posted = 1; /* its own writes may have made something due */
 	struct db_webhook_job jobs[HOOKS_BATCH];
 	struct hooks_result res[HOOKS_BATCH];
 	int64_t now = db_now_ms();
 	int n, changed;
 
+	if (now < quiet_until)
+		return quiet_until - now;
 	if (db_changed(db, &changed) != DB_OK)
 		changed = 1;
 	if (!changed && !posted && (!next_ms || now < next_ms))
@@ -75,8 +78,17 @@ static int64_t round_once(struct db *db, struct hooks_poster *poster)
 		fprintf(stderr, "sessions-webhooks: %s\n", db_errmsg(db));
 		return BACKOFF_MS;
 	}
-	if (!(posted = n > 0))
-		return until(next_ms, now);
+	if (!(posted = n > 0)) {
+		/*
+		 * Nothing sendable. Deliveries held back behind an earlier event
+		 * of their subject that is being retried (its endpoint failing)
+		 * make next_ms look due, yet stay unsendable: without this pause
+		 * every commit of the API, or nothing at all, started another
+		 * scan of them, over a millisecond of CPU for each join.
+		 */
+		quiet_until = now + POLL_MS;
+		return POLL_MS;
+	}
 	/*
 	 * The batch's results commit together: one fsync for the batch, not
 	 * one for each delivery, which under load took the write lock from
