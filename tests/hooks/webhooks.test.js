@@ -344,6 +344,29 @@ const checks = [
     }
   }],
 
+  ['a later event of a subject waits behind the one being retried, and the deliverer sleeps meanwhile instead of looking again and again', async () => {
+    const r = new Receiver();
+    r.mode = '500';
+    await endpoint(r);
+    const user = payer();
+    stack.ctl('wallet', 'topup', user, '1.00');
+    await waitFor('two tries', () => r.got.length >= 2, 5000); // the third is 3 s (5 min / DIVISOR) away
+    stack.ctl('wallet', 'topup', user, '2.00');
+    const pid = Number(fs.readFileSync(path.join(stack.var, 'webhooks.pid'), 'utf8'));
+    const hz = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout);
+    const cpu = () => {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return (Number(f[11]) + Number(f[12])) / hz;
+    };
+    await sleep(300);
+    const before = cpu();
+    await sleep(1500);
+    const used = cpu() - before;
+    eq(new Set(r.ids()).size, 1, 'events received while the first is retried');
+    assert(used < 0.3, `the deliverer used ${used.toFixed(2)} s of CPU in 1.5 s with nothing it could send`);
+    await done(r);
+  }],
+
   ['at most 16 endpoints; remove forgets one; unknown ids are refused', async () => {
     for (const w of stack.ctl('webhook', 'list')) stack.ctl('webhook', 'remove', String(w.id));
     const ids = [];
