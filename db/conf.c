@@ -57,6 +57,11 @@ static struct setting {
 	/* A version travels in one request body of 16 KiB, with room for JSON escapes. */
 	[CONF_NOTES_MAX_BYTES] = {"notes_max_bytes", "SESSIONS_NOTES_MAX_BYTES", CONF_T_INT, 100, 12000, "10000"},
 	[CONF_NOTES_MAX_VERSIONS] = {"notes_max_versions", "SESSIONS_NOTES_MAX_VERSIONS", CONF_T_INT, 1, 10000, "200"},
+	/* nginx's client_max_body_size on the upload location sits just above the top of this range. */
+	[CONF_FILE_MAX_BYTES] = {"file_max_bytes", "SESSIONS_FILE_MAX_BYTES", CONF_T_INT, 1024, 10485760, "10485760"},
+	[CONF_SESSION_FILES_MAX_BYTES] = {"session_files_max_bytes", "SESSIONS_SESSION_FILES_MAX_BYTES",
+	                                  CONF_T_INT, 1024, 1073741824, "52428800"},
+	[CONF_FILE_RETENTION_DAYS] = {"file_retention_days", "SESSIONS_FILE_RETENTION_DAYS", CONF_T_INT, 1, 3650, "90"},
 	[CONF_WEBHOOK_ALLOW_PRIVATE] = {"webhook_allow_private", "SESSIONS_WEBHOOK_ALLOW_PRIVATE",
 	                                CONF_T_INT, 0, 1, "0"},
 	[CONF_WEBHOOK_TIMEOUT_SECONDS] = {"webhook_timeout_seconds", "SESSIONS_WEBHOOK_TIMEOUT_SECONDS",

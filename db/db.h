@@ -30,6 +30,10 @@ enum db_err {
 	DB_ERR_LIMIT = -12,    /* a cap on what one participant may store is reached */
 	DB_ERR_FULL = -13,     /* the disk is full: the transaction was rolled back, nothing written */
 	DB_ERR_ROLE = -14,     /* the participant's role does not allow this */
+	DB_ERR_FILE_TYPE = -15,  /* a file's bytes are not of a type that may be shared */
+	DB_ERR_TOO_LARGE = -16,  /* a file is over file_max_bytes */
+	DB_ERR_FILES_FULL = -17, /* a file would take the session over session_files_max_bytes */
+	DB_ERR_GONE = -18,       /* the file was deleted after its retention */
 };
 
 enum db_role { DB_ROLE_USER, DB_ROLE_ASTROLOGER };
@@ -83,6 +87,9 @@ struct db_config {
 	int64_t chat_before_start_messages; /* ... and its messages before both have joined */
 	int64_t notes_max_bytes;    /* one version of a session's notes, and its summary */
 	int64_t notes_max_versions; /* the versions of one session's notes */
+	int64_t file_max_bytes;          /* one shared file ... */
+	int64_t session_files_max_bytes; /* ... and all of one session's */
+	int64_t file_retention_ms;       /* db_files_purge deletes files this old */
 	int webhook_allow_private;      /* endpoints may resolve to private addresses */
 	int64_t webhook_retry_divisor;  /* shortens the retry schedule: tests only */
 	int64_t webhook_timeout_ms;     /* one delivery attempt's limit */
@@ -260,6 +267,25 @@ int db_session_link_verdict(const struct db_config *c, const struct db_session *
 int db_notes_readable(enum db_role role);
 int db_notes_writable(const struct db_config *c, const struct db_session *s, enum db_role role,
                       int64_t now_ms);
+/* The types a shared file may have, told from its first DB_FILE_SNIFF bytes. */
+enum db_file_type { DB_FILE_JPEG, DB_FILE_PNG, DB_FILE_WEBP, DB_FILE_PDF };
+#define DB_FILE_SNIFF 12
+/* The type of a file that starts with head (n bytes of it, fewer for a shorter file), or DB_ERR_FILE_TYPE. */
+int db_file_type_of(const unsigned char *head, size_t n);
+const char *db_file_type_name(enum db_file_type t); /* its media type: "image/png" */
+int db_file_type_parse(const char *s);
+/*
+ * Whether a file of bytes fits: DB_ERR_TOO_LARGE over file_max_bytes,
+ * DB_ERR_FILES_FULL when the session's files (session_bytes so far)
+ * would go over session_files_max_bytes; exactly at a cap fits.
+ */
+int db_file_fits(const struct db_config *c, int64_t session_bytes, int64_t bytes);
+/*
+ * Whether a file is deleted at now_ms: once it is file_retention old, or a
+ * day old when no message ever announced it (an upload the page never
+ * showed).
+ */
+int db_file_expired(const struct db_config *c, int64_t created_ms, int announced, int64_t now_ms);
 /* Until when TURN credentials handed out at now_ms for the session may be used. */
 int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s,
                                         int64_t now_ms);
@@ -538,9 +564,13 @@ int db_chat_open(const char *path, struct db **out, char *err, size_t errlen);
 struct db_chat {
 	int64_t seq;
 	enum db_role sender;
-	char body[DB_CHAT_MAX * 4 + 1]; /* UTF-8: up to 4 bytes a character */
+	char body[DB_CHAT_MAX * 4 + 1]; /* UTF-8: up to 4 bytes a character; a file's name */
 	char client_id[DB_CLIENT_ID_MAX + 1]; /* "" when the sender gave none */
 	int64_t at_ms;
+	int64_t file_id;                /* a message of kind file: the file it announces; else 0 */
+	enum db_file_type file_type;
+	int64_t file_bytes;
+	int file_gone;                  /* the file was purged: its name stays, its bytes do not */
 };
 
 /*
@@ -554,6 +584,15 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
                    const char *body, const char *client_id, int64_t now_ms,
                    struct db_chat *out, int *duplicate);
 
+/*
+ * Appends a message of kind file announcing file_id, which this sender
+ * uploaded in this session and nothing announced yet (else
+ * DB_ERR_NOT_FOUND, or DB_ERR_GONE once purged). Its body is the file's
+ * name; otherwise as db_chat_append.
+ */
+int db_chat_append_file(struct db *db, const char *session_id, enum db_role sender,
+                        int64_t file_id, const char *client_id, int64_t now_ms,
+                        struct db_chat *out, int *duplicate);
 
 /* Calls cb for each message with seq > after_seq, in order, at most limit. */
 typedef int db_chat_cb(void *arg, const struct db_chat *m);
@@ -715,6 +754,60 @@ int db_session_events(struct db *db, const char *session_id, db_event_cb *cb,
                       void *arg);
 int db_settlement_get(struct db *db, const char *session_id,
                       struct db_settlement *out);
+
+/*
+ * Shared files. The bytes live in a directory beside the database
+ * (db_files_dir), each under a random name, written to a temporary name,
+ * synced and renamed only in the transaction that records them in the
+ * chat file, so a refused or broken upload leaves nothing behind. Calls
+ * that take a struct db take a chat handle (db_chat_open).
+ */
+#define DB_FILE_NAME_MAX 120  /* bytes of a file's name as shown */
+#define DB_FILE_STORAGE_LEN 32 /* hex digits of its name on disk */
+int db_files_dir(const char *path, char *out, size_t outlen); /* x.db -> x-files */
+
+struct db_file {
+	int64_t id;
+	char session_id[DB_ID_LEN + 1];
+	enum db_role sender;
+	char name[DB_FILE_NAME_MAX + 1];
+	int64_t bytes;
+	enum db_file_type type;
+	char storage[DB_FILE_STORAGE_LEN + 1]; /* its name in the files directory */
+	int64_t created_ms;
+	int gone;                  /* purged: the bytes are deleted */
+};
+
+/* An upload on its way to disk. */
+struct db_upload;
+/*
+ * Opens a temporary file for an upload of the database at path (making
+ * the files directory, 0750, when it is missing). DB_ERR_STORE or
+ * DB_ERR_FULL when the file system refuses.
+ */
+int db_upload_begin(struct db *db, const char *path, struct db_upload **out);
+/* Appends bytes; DB_ERR_TOO_LARGE past file_max_bytes, DB_ERR_FILE_TYPE once the first bytes show the type is not allowed. */
+int db_upload_write(struct db *db, struct db_upload *u, const void *p, size_t n);
+/*
+ * Records the upload as a file of the session from sender with the
+ * given name (cleaned: no path, no control characters, at most
+ * DB_FILE_NAME_MAX bytes; DB_ERR_INVALID when it is not UTF-8), in one
+ * IMMEDIATE transaction that checks the session has not ended
+ * (DB_ERR_ENDED) and the session's cap (DB_ERR_FILES_FULL). Frees u
+ * whatever the outcome; nothing stays on disk unless it answers DB_OK.
+ */
+int db_upload_finish(struct db *db, struct db_upload *u, const char *session_id,
+                     enum db_role sender, const char *name, int64_t now_ms, struct db_file *out);
+/* Drops an upload: its temporary file is deleted. */
+void db_upload_abort(struct db_upload *u);
+/* The file with this id in this session: DB_ERR_NOT_FOUND when there is none, DB_ERR_GONE once purged. */
+int db_file_get(struct db *db, const char *session_id, int64_t id, struct db_file *out);
+/*
+ * Deletes the files db_file_expired says are due at now_ms (their rows
+ * stay, marked purged) and temporary files a day old that no upload
+ * finished; *count is how many files went.
+ */
+int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *count);
 
 /*
  * A consistent copy of the live database into file (not the key), and of

@@ -1,4 +1,6 @@
 /* rules.c: the session rules, each answered once, from a session as read: what every front end asks. */
+#include <string.h>
+
 #include "db.h"
 
 int db_session_is_over(const struct db_session *s)
@@ -235,4 +237,37 @@ int64_t db_webhook_retry_ms(int attempts, int64_t divisor, double jitter, int64_
 	if (retry_after_ms > longest)
 		retry_after_ms = longest;
 	return retry_after_ms > ms ? retry_after_ms : ms;
+}
+
+/* The magic numbers of the types that may be shared; a name or a declared type counts for nothing. */
+int db_file_type_of(const unsigned char *head, size_t n)
+{
+	if (n >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff)
+		return DB_FILE_JPEG;
+	if (n >= 8 && memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return DB_FILE_PNG;
+	if (n >= 12 && memcmp(head, "RIFF", 4) == 0 && memcmp(head + 8, "WEBP", 4) == 0)
+		return DB_FILE_WEBP;
+	if (n >= 5 && memcmp(head, "%PDF-", 5) == 0)
+		return DB_FILE_PDF;
+	return DB_ERR_FILE_TYPE;
+}
+
+int db_file_fits(const struct db_config *c, int64_t session_bytes, int64_t bytes)
+{
+	if (bytes > c->file_max_bytes)
+		return DB_ERR_TOO_LARGE;
+	if (session_bytes + bytes > c->session_files_max_bytes)
+		return DB_ERR_FILES_FULL;
+	return DB_OK;
+}
+
+/* An upload nobody announced was abandoned: a day is far longer than any page takes to announce it. */
+#define DB_FILE_ORPHAN_MS 86400000
+
+int db_file_expired(const struct db_config *c, int64_t created_ms, int announced, int64_t now_ms)
+{
+	int64_t keep = announced ? c->file_retention_ms : DB_FILE_ORPHAN_MS;
+
+	return now_ms - created_ms >= keep;
 }

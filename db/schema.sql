@@ -431,6 +431,27 @@ END;
 -- session's state (open, not ended) in the same transaction as each
 -- insert, reading the database attached read-only.
 
+-- Files shared in a room's chat: the bytes are on disk in the files
+-- directory beside the database (sessions.db -> sessions-files/) under
+-- storage, a random name the client never chooses; never in SQLite. type
+-- is what the bytes are (their magic numbers), not what the name says.
+-- Purged files keep their row, so the message that announced one still
+-- shows its name: purged_ms set, the bytes gone.
+CREATE TABLE chat_files (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL,
+    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    name        TEXT    NOT NULL CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 120),
+    bytes       INTEGER NOT NULL CHECK (bytes >= 1),
+    type        TEXT    NOT NULL CHECK (type IN ('image/jpeg', 'image/png',
+                                                 'image/webp', 'application/pdf')),
+    storage     TEXT    NOT NULL UNIQUE CHECK (length(storage) = 32),
+    created_ms  INTEGER NOT NULL,
+    purged_ms   INTEGER
+) STRICT;
+CREATE INDEX chat_files_session ON chat_files(session_id);
+CREATE INDEX chat_files_kept ON chat_files(created_ms) WHERE purged_ms IS NULL;
+
 -- Room chat. seq numbers a room's messages from 1; client_id makes a
 -- resend after a reconnect land once, per sender: one side's ids never
 -- swallow the other's messages.
@@ -443,9 +464,12 @@ CREATE TABLE chat_messages (
                 CHECK (length(body) BETWEEN 1 AND 4000),
     client_id   TEXT    CHECK (length(client_id) BETWEEN 1 AND 64),
     created_ms  INTEGER NOT NULL,
+    file_id     INTEGER REFERENCES chat_files(id), -- a message of kind file; body is its name
     UNIQUE (session_id, seq),
     UNIQUE (session_id, sender, client_id)
 ) STRICT;
+-- A file is announced by one message at most.
+CREATE UNIQUE INDEX chat_messages_file ON chat_messages(file_id) WHERE file_id IS NOT NULL;
 
 -- How much each participant has said in a session, for the chat caps:
 -- kept by the trigger, so no insert can forget it.

@@ -50,6 +50,10 @@ enum wire_err {
 	WIRE_BAD_KEY = -37,
 	WIRE_IDEM_REUSED = -38,
 	WIRE_IDEM_RUNNING = -39,
+	WIRE_FILE_TYPE = -40,
+	WIRE_FILE_TOO_LARGE = -41,
+	WIRE_FILES_FULL = -42,
+	WIRE_FILE_GONE = -43,
 };
 
 struct wire_error {

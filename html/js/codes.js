@@ -41,6 +41,10 @@ const LINES = {
   invalid_api_key: 'This API key does not work: it is mistyped or was revoked.',
   idempotency_key_reused: 'This request was already made with different details.',
   idempotency_key_in_use: 'The same request is still being handled. Try again in a moment.',
+  file_type_not_allowed: 'Only JPEG, PNG and WebP pictures and PDF documents can be shared.',
+  file_too_large: 'That file is too large to share.',
+  session_files_full: 'This session has no room for more files.',
+  file_gone: 'This file is no longer available.',
 };
 
 export const CODES = Object.freeze(Object.keys(LINES));

@@ -31,6 +31,9 @@ chat_max_bytes|100|
 chat_before_start_messages|1001|
 notes_max_bytes|12001|
 notes_max_versions|0|
+file_max_bytes|10485761|
+session_files_max_bytes|1023|
+file_retention_days|0|
 minute_ms|99|
 webhook_allow_private|yes|
 webhook_timeout_seconds|16|
