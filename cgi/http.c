@@ -69,6 +69,45 @@ static void http_send(struct http_req *r, int status, const char *extra_header,
 	http_send_text(r, status, extra_header, text, len);
 }
 
+/*
+ * Content-Disposition for a name of UTF-8 without control characters:
+ * an ASCII fallback for old clients and the exact name in RFC 8187 form.
+ */
+static void http_disposition(struct http_req *r, const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	FCGX_PutS("Content-Disposition: attachment; filename=\"", r->fcgi.out);
+	for (p = (const unsigned char *)name; *p; p++)
+		FCGX_PutChar(*p >= 0x80 || *p == '"' || *p == '\\' ? '_' : *p, r->fcgi.out);
+	FCGX_PutS("\"; filename*=UTF-8''", r->fcgi.out);
+	for (p = (const unsigned char *)name; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("!#$&+-.^_`|~", *p)) {
+			FCGX_PutChar(*p, r->fcgi.out);
+		} else {
+			FCGX_PutChar('%', r->fcgi.out);
+			FCGX_PutChar(hex[*p >> 4], r->fcgi.out);
+			FCGX_PutChar(hex[*p & 15], r->fcgi.out);
+		}
+	}
+	FCGX_PutS("\r\n", r->fcgi.out);
+}
+
+void http_send_stored(struct http_req *r, const char *internal_uri, const char *content_type,
+                      const char *attachment_name)
+{
+	FCGX_FPrintF(r->fcgi.out, "Status: 200 OK\r\nContent-Type: %s\r\nX-Accel-Redirect: %s\r\n",
+	             content_type, internal_uri);
+	if (attachment_name)
+		http_disposition(r, attachment_name);
+	else
+		FCGX_PutS("Content-Disposition: inline\r\n", r->fcgi.out);
+	FCGX_PutS("\r\n", r->fcgi.out);
+	r->answered = 1;
+}
+
 static void http_send_error(struct http_req *r, const struct http_endpoint *ep, int err)
 {
 	const struct wire_error *e = wire_error((enum wire_err)err);
@@ -212,6 +251,8 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 	r->replay = NULL;
 	r->allow = NULL;
 	r->read_rc = 0;
+	r->answered = 0;
+	r->db_path = db_path;
 	r->now_ms = db_now_ms();
 	r->method = FCGX_GetParam("REQUEST_METHOD", r->fcgi.envp);
 	if (!r->method)
@@ -226,12 +267,12 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 		rc = http_open_db(r, db_path);
 	if (rc == 0)
 		rc = ep->handle(r, answer);
-	if (rc == 0 && r->replay)
-		http_send_text(r, r->status, NULL, r->replay, strlen(r->replay));
-	else if (rc == 0)
-		http_send(r, r->status, NULL, answer);
-	else
+	if (rc != 0)
 		http_send_error(r, ep, rc);
+	else if (r->replay)
+		http_send_text(r, r->status, NULL, r->replay, strlen(r->replay));
+	else if (!r->answered)
+		http_send(r, r->status, NULL, answer);
 	json_object_put(answer);
 	json_object_put(r->body);
 	json_object_put(r->error_extra);

@@ -466,6 +466,33 @@ static int cmd_purge(struct db *db, int argc, char **argv)
 	return 0;
 }
 
+/* Files shared in chat past file_retention_days (and uploads never announced after a day) go; their messages stay. */
+static int cmd_files_purge(struct db *db, int argc, char **argv)
+{
+	struct db *chat;
+	int64_t count;
+	char msg[256];
+	int err;
+
+	(void)db; /* files are recorded in the chat file */
+	if ((err = parse_opts(argc, argv, NULL, 0)))
+		return err;
+	if (db_chat_open(db_path, &chat, msg, sizeof msg) != DB_OK) {
+		fprintf(stderr, "sessionctl: %s\n", msg);
+		return 1;
+	}
+	if ((err = db_files_purge(chat, db_path, db_now_ms(), &count)) != DB_OK) {
+		err = fail(chat, err);
+		db_close(chat);
+		return err;
+	}
+	db_close(chat);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "files", count);
+	print_json(j);
+	return 0;
+}
+
 static void problem_one(void *arg, const char *problem)
 {
 	json_object_array_add(arg, json_object_new_string(problem));
@@ -905,6 +932,7 @@ static const struct cmd cmds[] = {
 	{NULL, "end", cmd_end, "end SESSION [--reason REASON]", .nargs = 1},
 	{NULL, "expire", cmd_expire, "expire", .nargs = 0},
 	{NULL, "purge", cmd_purge, "purge", .nargs = 0},
+	{"files", "purge", cmd_files_purge, "files purge", .nargs = 0},
 	{"ledger", "check", cmd_ledger_check, "ledger check", .nargs = 0},
 	{"apikey", "add", cmd_apikey_add, "apikey add NAME", .nargs = 1},
 	{"apikey", "list", cmd_apikey_list, "apikey list", .nargs = 0},
