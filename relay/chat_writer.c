@@ -53,9 +53,14 @@ static void store_batch(struct db *db, struct relay_chat_job *batch)
 			j->err = tx;
 			continue;
 		}
-		j->err = db_chat_append(db, j->session_id, j->role, j->body,
-		                        j->client_id[0] ? j->client_id : NULL, j->at_ms, &stored,
-		                        &j->duplicate);
+		if (j->file_id)
+			j->err = db_chat_append_file(db, j->session_id, j->role, j->file_id,
+			                             j->client_id[0] ? j->client_id : NULL, j->at_ms, &stored,
+			                             &j->duplicate);
+		else
+			j->err = db_chat_append(db, j->session_id, j->role, j->body,
+			                        j->client_id[0] ? j->client_id : NULL, j->at_ms, &stored,
+			                        &j->duplicate);
 		if (j->err == DB_OK)
 			relay_proto_message(&j->frame, &stored);
 	}
@@ -64,7 +69,9 @@ static void store_batch(struct db *db, struct relay_chat_job *batch)
 		for (j = batch; j; j = j->next)
 			j->err = err;
 	for (j = batch; j; j = j->next)
-		if (j->err != DB_OK && j->err != DB_ERR_INVALID) {
+		/* A refused file (not this sender's, announced, purged) is the sender's mistake, not the store's. */
+		if (j->err != DB_OK && j->err != DB_ERR_INVALID && j->err != DB_ERR_NOT_FOUND &&
+		    j->err != DB_ERR_GONE) {
 			fprintf(stderr, "relay: chat not stored: %s\n", db_errmsg(db));
 			break;
 		}

@@ -23,7 +23,8 @@ struct relay_chat_job {
 	char session_id[DB_ID_LEN + 1];
 	enum db_role role;
 	char client_id[DB_CLIENT_ID_MAX + 1];
-	char *body;                   /* is malloc'd */
+	char *body;                   /* is malloc'd; NULL for a file's announcement */
+	int64_t file_id;              /* the file a message of kind file announces, else 0 */
 	int64_t at_ms;
 	int err;                      /* the answer: DB_OK or a db error */
 	int duplicate;                /* the clientId was stored before: the frame is the old row */

@@ -112,7 +112,15 @@ static void check_message(struct relay_frame *f)
 	int blank;
 
 	f->client_id = "";
-	if (!(f->text = str_field(f->o, "message", &f->text_len)) ||
+	f->file_id = 0;
+	/* A file is announced by its id alone: its name and type come from what the upload stored. */
+	if (json_object_object_get_ex(f->o, "file", &v) && !json_object_is_type(v, json_type_null)) {
+		if (!json_object_is_type(v, json_type_int) || (f->file_id = json_object_get_int64(v)) < 1 ||
+		    json_object_object_get_ex(f->o, "message", NULL)) {
+			refuse(f, WIRE_BAD_MESSAGE, "file is the id an upload answered, with no message beside it.");
+			return;
+		}
+	} else if (!(f->text = str_field(f->o, "message", &f->text_len)) ||
 	    memchr(f->text, 0, f->text_len) || text_chars(f->text, f->text_len, &blank) > DB_CHAT_MAX ||
 	    blank) {
 		refuse(f, WIRE_BAD_MESSAGE, NULL);

@@ -38,9 +38,10 @@ struct relay_frame {
 	const char *detail;    /* a static sentence for err, or NULL for its default */
 	const char *token;     /* join-room */
 	int64_t after;         /* join-room, history: the last seq seen, 0 when absent */
-	const char *text;      /* message: valid UTF-8 of text_len bytes, no NUL */
+	const char *text;      /* message: valid UTF-8 of text_len bytes, no NUL; NULL for a file */
 	size_t text_len;
 	const char *client_id; /* message: "" when none was given */
+	int64_t file_id;       /* message: the uploaded file it announces, 0 for text */
 	size_t client_id_len;
 	const char *sdp;       /* offer, answer */
 	size_t sdp_len;

@@ -43,6 +43,15 @@ void relay_proto_message(struct relay_buf *b, const struct db_chat *m)
 		relay_buf_json(b, m->client_id, strlen(m->client_id));
 	else
 		relay_buf_str(b, "null");
+	/* A file's message carries what the page shows of it; message is its name. */
+	if (m->file_id) {
+		relay_buf_fmt(b, ",\"kind\":\"file\",\"file\":{\"id\":%lld,\"name\":", (long long)m->file_id);
+		relay_buf_json(b, m->body, strlen(m->body));
+		relay_buf_fmt(b, ",\"bytes\":%lld,\"type\":\"%s\",\"available\":%s}", (long long)m->file_bytes,
+		              db_file_type_name(m->file_type), m->file_gone ? "false" : "true");
+	} else {
+		relay_buf_str(b, ",\"kind\":\"text\"");
+	}
 	relay_buf_str(b, "}");
 }
 
@@ -203,11 +212,11 @@ static void on_message(struct relay *r, struct relay_conn *c, const struct relay
 		relay_conn_error(c, WIRE_ENDED, NULL, 0);
 		return;
 	}
-	if (!(body = strndup(f->text, f->text_len))) {
+	if (!f->file_id && !(body = strndup(f->text, f->text_len))) {
 		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", 0);
 		return;
 	}
-	relay_room_chat(r, c, body, f->client_id);
+	relay_room_chat(r, c, f->file_id ? NULL : body, f->file_id, f->client_id);
 }
 
 /* The other participant's connection, or NULL after telling the sender it is absent. */

@@ -563,11 +563,13 @@ void relay_room_answers(struct relay *r)
 }
 
 /*
- * Sends a chat message to the writer (takes body). The answer comes back
+ * Sends a chat message to the writer (takes body; NULL with the file_id
+ * of a file's announcement). The answer comes back
  * through relay_room_answers; until then the message counts against the
  * relay-wide cap, which bounds the writer's queue whatever the rate limit.
  */
-void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const char *client_id)
+void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, int64_t file_id,
+                     const char *client_id)
 {
 	struct relay_rooms *rs = r->rooms;
 	struct relay_chat_job *j = NULL;
@@ -590,6 +592,7 @@ void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const ch
 	j->role = c->role;
 	strncpy(j->client_id, client_id, DB_CLIENT_ID_MAX);
 	j->body = body;
+	j->file_id = file_id;
 	j->at_ms = db_now_ms();
 	relay_buf_init(&j->frame);
 	relay_chat_writer_put(r->writer, j);
