@@ -1,6 +1,7 @@
-// chat.js: the chat view: stored history, pending/sent own messages, links, the reader's place, and screen-reader announcements.
+// chat.js: the chat view: stored history, pending/sent own messages and files, links, the reader's place, and screen-reader announcements.
 import { $, show, localTime } from './ui.js';
 import { emojiPicker } from './emoji.js';
+import { attach, fileCard } from './files.js';
 
 // Within this distance of the bottom a reader counts as following the conversation.
 const NEAR_END = 80;
@@ -37,13 +38,14 @@ const newId = () => (crypto.randomUUID ? crypto.randomUUID()
   : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(''));
 
 export class Chat {
-  constructor({ me, names, send, announce }) {
+  constructor({ me, names, send, announce, token }) {
     this.me = me;          // 'user' | 'astrologer'
+    this.token = token;    // the link's: uploads and downloads of shared files
     this.names = names;    // { user: 'Asha', astrologer: 'Ravi' }
     this.send = send;      // returns false while the socket is down
     this.announce = announce;
     this.seen = new Set(); // seqs already shown, so history and live frames never repeat
-    this.pending = new Map(); // clientId -> { el, text } not yet confirmed by the relay
+    this.pending = new Map(); // clientId -> { el, text } or { el, file } not yet confirmed by the relay
     this.list = $('msgs');
     this.input = $('msg-input');
     this.newBtn = $('msgs-new');
@@ -60,6 +62,7 @@ export class Chat {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.submit(); }
     });
     this.input.addEventListener('input', () => this.grow());
+    attach(token, (file) => this.sendFile(file));
   }
 
   atEnd() {
@@ -99,9 +102,17 @@ export class Chat {
     this.post(clientId, this.pending.get(clientId));
   }
 
+  // An uploaded file is announced to both as a message that names it by id.
+  sendFile(file) {
+    const clientId = newId();
+    const el = this.render({ senderType: this.me, kind: 'file', message: file.name, file: { ...file, available: true }, timestamp: null }, true);
+    this.pending.set(clientId, { el, file });
+    this.post(clientId, this.pending.get(clientId));
+  }
+
   // A message the socket could not take says so; it goes out when the room is joined again.
   post(clientId, p) {
-    const sent = this.send({ type: 'message', message: p.text, clientId });
+    const sent = this.send(p.file ? { type: 'message', file: p.file.id, clientId } : { type: 'message', message: p.text, clientId });
     p.el.querySelector('.st').textContent = sent ? 'Sending…' : NOT_SENT;
   }
 
@@ -126,7 +137,9 @@ export class Chat {
       return;
     }
     this.render(f, false);
-    if (live && f.senderType !== this.me) this.announce(`${this.names[f.senderType] || 'Message'} says: ${f.message}`);
+    if (live && f.senderType !== this.me) {
+      this.announce(`${this.names[f.senderType] || 'Message'} ${f.kind === 'file' ? 'shared a file:' : 'says:'} ${f.message}`);
+    }
   }
 
   mark(el, f) {
@@ -154,9 +167,14 @@ export class Chat {
       st.textContent = pending ? 'Sending…' : 'Sent';
       meta.append(st);
     }
-    const body = document.createElement('span');
-    body.className = 'text';
-    body.append(...withLinks(f.message));
+    let body;
+    if (f.kind === 'file') {
+      body = fileCard(f, this.token);
+    } else {
+      body = document.createElement('span');
+      body.className = 'text';
+      body.append(...withLinks(f.message));
+    }
     li.append(meta, body);
     if (f.seq !== undefined) li.dataset.seq = f.seq;
     const following = this.atEnd();

@@ -35,7 +35,7 @@ export function enterRoom(ctx, devices) {
   const send = (f) => r.relay.send(f);
   if (ctx.kind === 'chat') {
     show($('v-chat'));
-    r.chat = new Chat({ me: ctx.me, names: ctx.names, send, announce });
+    r.chat = new Chat({ me: ctx.me, names: ctx.names, send, announce, token: ctx.token });
     $('msg-input').focus();
   } else {
     r.media = new Media(ctx, devices, { send, onPath: (st) => mediaPath(r, st) });
