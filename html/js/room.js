@@ -33,13 +33,14 @@ export function enterRoom(ctx, devices) {
   presence(r, 'waiting');
   r.relay = new Relay(ctx.v.wsPath, ctx.token, { onFrame: (f) => onFrame(r, f), onStatus: (st) => relayStatus(r, st) });
   const send = (f) => r.relay.send(f);
+  r.chat = new Chat({ me: ctx.me, names: ctx.names, send, announce, token: ctx.token });
   if (ctx.kind === 'chat') {
     show($('v-chat'));
-    r.chat = new Chat({ me: ctx.me, names: ctx.names, send, announce, token: ctx.token });
     $('msg-input').focus();
   } else {
     r.media = new Media(ctx, devices, { send, onPath: (st) => mediaPath(r, st) });
     r.reactions = new Reactions(send, ctx.otherName);
+    callChat();
     r.media.focus();
   }
   if (ctx.me === 'astrologer') showNotes(ctx.token, $('s-active'), true);
@@ -47,6 +48,23 @@ export function enterRoom(ctx, devices) {
   tick(r);
   r.relay.start();
   addEventListener('pagehide', () => { if (!r.ending) { r.relay.close(); if (r.media) r.media.call.stop(); } });
+}
+
+// In a call the chat, and the files shared in it, opens beside the picture from the bar's Chat button.
+function callChat() {
+  const btn = $('ac-chat');
+  const panel = $('v-chat');
+  panel.classList.add('in-call');
+  show(btn);
+  btn.addEventListener('click', () => {
+    const open = panel.hidden;
+    // The call's buttons stay in reach below it, however many rows they wrap to.
+    panel.style.bottom = `${$('controls').offsetHeight}px`;
+    show(panel, open);
+    btn.setAttribute('aria-expanded', String(open));
+    delete btn.dataset.unread;
+    if (open) $('msg-input').focus();
+  });
 }
 
 // Once the session runs, the server bills only the time both are connected: an absence pauses the clock.
@@ -107,6 +125,7 @@ const FRAMES = {
     if (!r.chat) return;
     r.chat.receive(f, true);
     seen(r, f);
+    if ($('v-chat').hidden && f.senderType !== r.ctx.me) $('ac-chat').dataset.unread = 'true';
   },
   offer: signal,
   answer: signal,

@@ -137,8 +137,30 @@ L.main(SUITE, 240000, async (t) => {
   });
 
   await L.shot(user, SUITE, '04-history-after-reload-390');
+
+  // In a video call the chat, with its attach button, opens from the bar beside the picture.
+  const v = L.book(s, 'video', 30, '60.00');
+  const vu = await L.page(browser, { viewport: { width: 1000, height: 700 } });
+  const va = await L.page(browser);
+  await vu.goto(v.userUrl);
+  await va.goto(v.astrologerUrl);
+  await vu.waitForFunction(() => document.getElementById('dc-mic').options.length > 0);
+  await va.waitForFunction(() => document.getElementById('dc-mic').options.length > 0);
+  await Promise.all([vu.click('#pj-join'), va.click('#pj-join')]);
+  await L.waitState(vu, 'active');
+  await L.waitState(va, 'active');
+  await t.check('in a video call a Chat button opens the chat with the attach button; a shared picture reaches the other side', async () => {
+    if (await vu.isVisible('#v-chat')) throw new Error('the chat covers the call before it is asked for');
+    await vu.click('#ac-chat');
+    if (!await vu.isVisible('#attach-btn')) throw new Error('no attach button in the call');
+    await vu.setInputFiles('#attach-input', png);
+    await va.waitForFunction(() => document.getElementById('ac-chat').dataset.unread === 'true');
+    await va.click('#ac-chat');
+    await previewShown(va, 1);
+  });
+  await L.shot(vu, SUITE, '05-video-call-chat-desktop');
   await t.check('no script errors on either page', async () => {
-    const errs = [...user.__errors, ...astro.__errors];
+    const errs = [...user.__errors, ...astro.__errors, ...vu.__errors, ...va.__errors];
     if (errs.length) throw new Error(errs.join(' | '));
   });
 });
