@@ -50,21 +50,25 @@ export function enterRoom(ctx, devices) {
   addEventListener('pagehide', () => { if (!r.ending) { r.relay.close(); if (r.media) r.media.call.stop(); } });
 }
 
-// In a call the chat, and the files shared in it, opens beside the picture from the bar's Chat button.
+// In a call the chat, and the files shared in it, opens beside the picture from a Chat button: the
+// bar's, or on a narrow phone's video the one over the picture.
+const CHAT_BUTTONS = ['ac-chat', 'vi-chat'];
 function callChat() {
-  const btn = $('ac-chat');
   const panel = $('v-chat');
   panel.classList.add('in-call');
-  show(btn);
-  btn.addEventListener('click', () => {
+  show($('ac-chat'));
+  const toggle = () => {
     const open = panel.hidden;
     // The call's buttons stay in reach below it, however many rows they wrap to.
     panel.style.bottom = `${$('controls').offsetHeight}px`;
     show(panel, open);
-    btn.setAttribute('aria-expanded', String(open));
-    delete btn.dataset.unread;
+    for (const id of CHAT_BUTTONS) {
+      $(id).setAttribute('aria-expanded', String(open));
+      delete $(id).dataset.unread;
+    }
     if (open) $('msg-input').focus();
-  });
+  };
+  for (const id of CHAT_BUTTONS) $(id).addEventListener('click', toggle);
 }
 
 // Once the session runs, the server bills only the time both are connected: an absence pauses the clock.
@@ -125,7 +129,7 @@ const FRAMES = {
     if (!r.chat) return;
     r.chat.receive(f, true);
     seen(r, f);
-    if ($('v-chat').hidden && f.senderType !== r.ctx.me) $('ac-chat').dataset.unread = 'true';
+    if ($('v-chat').hidden && f.senderType !== r.ctx.me) for (const id of CHAT_BUTTONS) $(id).dataset.unread = 'true';
   },
   offer: signal,
   answer: signal,
