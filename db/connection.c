@@ -537,15 +537,20 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
 	return DB_OK;
 }
 
-int db_chat_path(const char *path, char *out, size_t outlen)
+int db_path_beside(const char *path, const char *suffix, char *out, size_t outlen)
 {
 	size_t n = strlen(path);
 
 	if (n > 3 && strcmp(path + n - 3, ".db") == 0)
 		n -= 3;
-	if (snprintf(out, outlen, "%.*s-chat.db", (int)n, path) >= (int)outlen)
+	if (snprintf(out, outlen, "%.*s%s", (int)n, path, suffix) >= (int)outlen)
 		return DB_ERR_INVALID;
 	return DB_OK;
+}
+
+int db_chat_path(const char *path, char *out, size_t outlen)
+{
+	return db_path_beside(path, "-chat.db", out, outlen);
 }
 
 /* The database as a read-only URI: %-escaped, so no character of the path is read as URI syntax. */

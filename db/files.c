@@ -25,13 +25,7 @@ struct db_upload {
 
 int db_files_dir(const char *path, char *out, size_t outlen)
 {
-	size_t n = strlen(path);
-
-	if (n > 3 && strcmp(path + n - 3, ".db") == 0)
-		n -= 3;
-	if (snprintf(out, outlen, "%.*s-files", (int)n, path) >= (int)outlen)
-		return DB_ERR_INVALID;
-	return DB_OK;
+	return db_path_beside(path, "-files", out, outlen);
 }
 
 /* A file system's refusal: a full disk is told apart, as SQLite's is. */

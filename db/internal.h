@@ -64,6 +64,9 @@ int db_write_begin(struct db *db);
 int db_write_commit(struct db *db);
 void db_write_rollback(struct db *db);
 
+/* What lives beside the database is named after it: x.db (or x) and suffix give x<suffix>. */
+int db_path_beside(const char *path, const char *suffix, char *out, size_t outlen);
+
 /* A name a person gives (customer, astrologer, key, reference): 1..DB_NAME_MAX printable bytes. */
 int db_name_ok(const char *name);
 

@@ -263,6 +263,30 @@ static void test_webhook_retries(void)
 	      "a Retry-After beyond the longest wait (10 h) is capped there");
 }
 
+static void test_files(void)
+{
+	static const unsigned char jpeg[] = {0xff, 0xd8, 0xff, 0xe0}, png[] = "\x89PNG\r\n\x1a\n",
+		webp[] = "RIFF\x10\0\0\0WEBP", pdf[] = "%PDF-1.7", html[] = "<!doctype html>",
+		riff_wav[] = "RIFF\x10\0\0\0WAVE", short_png[] = "\x89PNG\r\n\x1a";
+	struct db_config c = {.file_max_bytes = 4096, .session_files_max_bytes = 10000,
+	                      .file_retention_ms = 2 * 86400000LL};
+
+	CHECK(db_file_type_of(jpeg, sizeof jpeg) == DB_FILE_JPEG && db_file_type_of(png, 8) == DB_FILE_PNG &&
+	      db_file_type_of(webp, 12) == DB_FILE_WEBP && db_file_type_of(pdf, 8) == DB_FILE_PDF,
+	      "JPEG, PNG, WebP (RIFF....WEBP) and PDF are told by their first bytes");
+	CHECK(db_file_type_of(html, 12) == DB_ERR_FILE_TYPE && db_file_type_of(riff_wav, 12) == DB_ERR_FILE_TYPE &&
+	      db_file_type_of(short_png, 7) == DB_ERR_FILE_TYPE && db_file_type_of(png, 0) == DB_ERR_FILE_TYPE,
+	      "HTML, another RIFF, a cut-off signature and nothing are refused");
+	CHECK(db_file_fits(&c, 0, 4096) == DB_OK && db_file_fits(&c, 0, 4097) == DB_ERR_TOO_LARGE,
+	      "file_max_bytes: exactly at it fits, a byte more does not");
+	CHECK(db_file_fits(&c, 5904, 4096) == DB_OK && db_file_fits(&c, 5905, 4096) == DB_ERR_FILES_FULL,
+	      "session_files_max_bytes: up to exactly the cap fits, a byte more does not");
+	CHECK(!db_file_expired(&c, T0, 1, T0 + 2 * 86400000LL - 1) && db_file_expired(&c, T0, 1, T0 + 2 * 86400000LL),
+	      "an announced file is kept a millisecond short of file_retention, deleted at it");
+	CHECK(!db_file_expired(&c, T0, 0, T0 + 86400000LL - 1) && db_file_expired(&c, T0, 0, T0 + 86400000LL),
+	      "an upload never announced goes after a day");
+}
+
 int main(void)
 {
 	test_link_window();
@@ -275,5 +299,6 @@ int main(void)
 	test_notes();
 	test_credentials();
 	test_webhook_retries();
+	test_files();
 	TAP_EXIT();
 }
