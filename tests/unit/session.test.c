@@ -668,6 +668,86 @@ static void test_api(struct db *db)
 	CHECK(db_apikey_revoke(db, "nobody", T0) == DB_ERR_NOT_FOUND, "revoking an unknown key is refused");
 }
 
+/* Entries of the files directory: stored files and temporary ones alike. */
+static int files_on_disk(void)
+{
+	char cmd[300];
+	FILE *f;
+	int n = -1;
+
+	snprintf(cmd, sizeof cmd, "ls -A %s/sessions-files | wc -l", dir);
+	if ((f = popen(cmd, "r"))) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		pclose(f);
+	}
+	return n;
+}
+
+static void test_files(struct db *db)
+{
+	static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+	static const char html[] = "<!doctype html><p>hi";
+	unsigned char body[1000];
+	struct db_settlement st;
+	struct db_booking b;
+	struct db_upload *u;
+	struct db_file f, got;
+	struct db_chat m;
+	struct db *c;
+	char err[256];
+	int64_t purged;
+	int dup;
+
+	book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &b);
+	if (db_chat_open(path, &c, err, sizeof err) != DB_OK)
+		return;
+	*db_config(c) = *db_config(db);
+	db_config(c)->file_max_bytes = 2000;
+	db_config(c)->session_files_max_bytes = 3000;
+	db_config(c)->file_retention_ms = 2 * 86400000LL;
+	memset(body, 'x', sizeof body);
+	memcpy(body, png, sizeof png);
+	CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 3) == DB_OK &&
+	      db_upload_write(c, u, body + 3, sizeof body - 3) == DB_OK &&
+	      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "../x/chart\x01.png", T0, &f) == DB_OK &&
+	      f.type == DB_FILE_PNG && f.bytes == 1000 && strcmp(f.name, "chart_.png") == 0 && files_on_disk() == 1,
+	      "an upload written in pieces is stored as one file under its cleaned name");
+	CHECK(db_file_get(c, b.session.id, f.id, &got) == DB_OK && strcmp(got.storage, f.storage) == 0 &&
+	      db_file_get(c, "other", f.id, &got) == DB_ERR_NOT_FOUND, "it is found in its session only");
+	CHECK(db_upload_begin(c, path, &u) == DB_OK &&
+	      db_upload_write(c, u, html, sizeof html - 1) == DB_ERR_FILE_TYPE && (db_upload_abort(u), files_on_disk() == 1),
+	      "bytes that are not an allowed type are refused as they arrive, and the aborted upload leaves nothing");
+	CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, sizeof body) == DB_OK &&
+	      db_upload_write(c, u, body, sizeof body) == DB_OK && db_upload_write(c, u, body, 1) == DB_ERR_TOO_LARGE &&
+	      (db_upload_abort(u), files_on_disk() == 1), "a byte past file_max_bytes is refused");
+	CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, sizeof body) == DB_OK &&
+	      db_upload_write(c, u, body, sizeof body) == DB_OK &&
+	      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "two.png", T0, &got) == DB_OK &&
+	      db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
+	      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "one more.png", T0, &got) == DB_ERR_FILES_FULL &&
+	      files_on_disk() == 2, "the session's cap is checked as the file is recorded; a refused one leaves nothing");
+	CHECK(db_chat_append_file(c, b.session.id, DB_ROLE_ASTROLOGER, f.id, "f0", T0, &m, &dup) == DB_ERR_NOT_FOUND &&
+	      db_chat_append_file(c, b.session.id, DB_ROLE_USER, f.id, "f1", T0, &m, &dup) == DB_OK &&
+	      m.file_id == f.id && m.file_type == DB_FILE_PNG && m.file_bytes == 1000 &&
+	      strcmp(m.body, "chart_.png") == 0 &&
+	      db_chat_append_file(c, b.session.id, DB_ROLE_USER, f.id, "f1", T0, &m, &dup) == DB_OK && dup &&
+	      db_chat_append_file(c, b.session.id, DB_ROLE_USER, f.id, "f2", T0, &m, &dup) == DB_ERR_NOT_FOUND,
+	      "only the uploader announces a file, once; a resend answers the first copy");
+	CHECK(db_files_purge(c, path, T0 + 86400000LL, &purged) == DB_OK && purged == 1 && files_on_disk() == 1,
+	      "a day on, the upload nobody announced goes and the announced one stays");
+	CHECK(db_files_purge(c, path, T0 + 2 * 86400000LL, &purged) == DB_OK && purged == 1 && files_on_disk() == 0 &&
+	      db_file_get(c, b.session.id, f.id, &got) == DB_ERR_GONE &&
+	      chat_int("SELECT count(*) FROM chat_messages m JOIN chat_files f ON f.id = m.file_id"
+	               " WHERE f.purged_ms IS NOT NULL") == 1,
+	      "at file_retention the announced one goes too; its row says gone and its message stays");
+	db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0 + MIN, &st);
+	CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
+	      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "late.png", T0 + MIN, &got) == DB_ERR_ENDED &&
+	      files_on_disk() == 0, "an ended session takes no upload");
+	db_close(c);
+}
+
 int main(void)
 {
 	struct db *db;
@@ -698,6 +778,7 @@ int main(void)
 	test_expire(db);
 	test_end_due(db);
 	test_chat(db);
+	test_files(db);
 	test_ledger(db);
 	test_api(db);
 	db_close(db);
