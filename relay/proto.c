@@ -204,7 +204,7 @@ static void on_history(struct relay *r, struct relay_conn *c, const struct relay
 
 static void on_message(struct relay *r, struct relay_conn *c, const struct relay_frame *f)
 {
-	char *body;
+	char *body = NULL; /* a file's announcement has none */
 
 	if (refused(c, f, 0))
 		return;
@@ -216,7 +216,7 @@ static void on_message(struct relay *r, struct relay_conn *c, const struct relay
 		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", 0);
 		return;
 	}
-	relay_room_chat(r, c, f->file_id ? NULL : body, f->file_id, f->client_id);
+	relay_room_chat(r, c, body, f->file_id, f->client_id);
 }
 
 /* The other participant's connection, or NULL after telling the sender it is absent. */
