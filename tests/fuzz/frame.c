@@ -87,9 +87,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case RELAY_FRAME_MESSAGE:
-		if (!f.text_len || memchr(f.text, 0, f.text_len) || f.client_id_len > 64)
+		/* A file's announcement is its id alone; a text message has its text. */
+		if (f.file_id ? f.file_id < 1 || f.text : !f.text_len || memchr(f.text, 0, f.text_len))
 			abort();
-		relayed_intact(check, f.text, f.text_len);
+		if (f.client_id_len > 64)
+			abort();
+		if (f.text)
+			relayed_intact(check, f.text, f.text_len);
 		relayed_intact(check, f.client_id, f.client_id_len);
 		break;
 	case RELAY_FRAME_OFFER:
