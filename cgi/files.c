@@ -141,7 +141,7 @@ static int files_upload(struct http_req *r, json_object *o)
 	rc = db_upload_finish(files_chat, u, s.id, role, name, r->now_ms, &f);
 	u = NULL; /* finish frees it, whatever it answers */
 	if (rc != DB_OK) {
-		rc = rc == DB_ERR_ENDED ? WIRE_ENDED : wire_from_db(rc);
+		rc = wire_from_db(rc);
 		goto fail;
 	}
 	files_json(o, &f);
