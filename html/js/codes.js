@@ -56,7 +56,7 @@ export const FATAL = new Set(['unknown_link', 'missing_token', 'link_expired', '
 export const RETRY = new Set(['replaced', 'network']);
 
 // A refusal from the relay that the user should hear about while the room carries on.
-export const WARN = new Set(['rate_limited', 'internal', 'storage_full', 'busy', 'bad_message', 'limit_reached']);
+export const WARN = new Set(['rate_limited', 'internal', 'storage_full', 'busy', 'bad_message', 'limit_reached', 'file_gone']);
 
 // The error state's title, what happened and what to do next. `network` is the page's own: no server answered.
 const PAGES = {

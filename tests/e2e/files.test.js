@@ -6,6 +6,7 @@ const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
 const L = require('./lib');
+const { themeProblems } = require('./theme');
 
 const SUITE = 'files';
 
@@ -86,6 +87,8 @@ L.main(SUITE, 240000, async (t) => {
     if (!await user.isHidden('#upload')) throw new Error('the progress bar stayed');
   });
   await L.shot(user, SUITE, '02-shared-customer-390');
+  t.ok((await themeProblems(user)).length === 0, 'a shared file at 390 px: AA contrast, no dark blue, no sideways scroll',
+    (await themeProblems(user)).join('; '));
   await L.shot(astro, SUITE, '03-shared-astrologer-desktop');
 
   await t.check('the astrologer downloads the picture and gets the same bytes', async () => {
