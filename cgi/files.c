@@ -25,7 +25,6 @@ static int files_chat_open(struct http_req *r)
 		files_chat = NULL;
 		return WIRE_UNAVAILABLE;
 	}
-	db_checkpoint_deferred(files_chat);
 	return 0;
 }
 

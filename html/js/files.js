@@ -39,6 +39,8 @@ export function fileCard(f, token) {
     const img = document.createElement('img');
     img.alt = f.file.name;
     img.className = 'thumb';
+    // A decoded picture no longer needs its object URL.
+    img.addEventListener('load', () => URL.revokeObjectURL(img.src), { once: true });
     fetchFile(token, f.file.id).then((blob) => { img.src = URL.createObjectURL(blob); }).catch(() => { img.remove(); });
     box.append(img);
   }
