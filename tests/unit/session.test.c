@@ -741,6 +741,34 @@ static void test_files(struct db *db)
 	      chat_int("SELECT count(*) FROM chat_messages m JOIN chat_files f ON f.id = m.file_id"
 	               " WHERE f.purged_ms IS NOT NULL") == 1,
 	      "at file_retention the announced one goes too; its row says gone and its message stays");
+	{
+		int stored = 0;
+
+		/* More than one pass of the purge's batch (64). */
+		for (int i = 0; i < 70; i++)
+			stored += db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
+			          db_upload_finish(c, u, b.session.id, DB_ROLE_ASTROLOGER, "p.png", T0, &got) == DB_OK;
+		CHECK(stored == 70 && files_on_disk() == 70 &&
+		      db_files_purge(c, path, T0 + 86400000LL, &purged) == DB_OK && purged == 70 && files_on_disk() == 0,
+		      "a purge deletes every file due, however many passes its batches take");
+	}
+	{
+		char name[400] = "";
+
+		for (int i = 0; i < 100; i++)
+			strcat(name, "\xc3\xa9"); /* é: 2 bytes */
+		CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
+		      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, name, T0, &got) == DB_OK &&
+		      strlen(got.name) == DB_FILE_NAME_MAX && strncmp(got.name, name, DB_FILE_NAME_MAX) == 0,
+		      "a long name is cut at a character within 120 bytes");
+		CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
+		      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "bad\xff.png", T0, &got) == DB_ERR_INVALID &&
+		      db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
+		      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "...", T0, &got) == DB_OK &&
+		      strcmp(got.name, "file") == 0 && files_on_disk() == 2,
+		      "a name that is not UTF-8 is refused; one with nothing left is called file");
+		db_files_purge(c, path, T0 + 86400000LL, &purged);
+	}
 	db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0 + MIN, &st);
 	CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
 	      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "late.png", T0 + MIN, &got) == DB_ERR_ENDED &&
