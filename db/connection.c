@@ -358,6 +358,10 @@ static int config_load(struct db *db, const char *path)
 	c->chat_before_start_messages = conf_int(CONF_CHAT_BEFORE_START_MESSAGES);
 	c->notes_max_bytes = conf_int(CONF_NOTES_MAX_BYTES);
 	c->notes_max_versions = conf_int(CONF_NOTES_MAX_VERSIONS);
+	c->recording_max_bytes = conf_int(CONF_RECORDING_MAX_BYTES);
+	c->recordings_max_bytes = conf_int(CONF_RECORDINGS_MAX_BYTES);
+	c->recordings_min_free = conf_int(CONF_RECORDINGS_MIN_FREE_MB) * 1048576;
+	c->recording_retention_ms = conf_int(CONF_RECORDING_RETENTION_DAYS) * 86400000;
 	c->webhook_allow_private = (int)conf_int(CONF_WEBHOOK_ALLOW_PRIVATE);
 	c->webhook_retry_divisor = conf_int(CONF_WEBHOOK_RETRY_DIVISOR);
 	c->webhook_timeout_ms = conf_int(CONF_WEBHOOK_TIMEOUT_SECONDS) * 1000;
@@ -525,21 +529,33 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
 	*out = NULL;
 	if ((rc = handle_open(path, path, 0, &db)) != DB_OK ||
 	    (rc = key_load(db, path)) != DB_OK ||
-	    (rc = schema_apply(db, db_schema_sql, db_upgrades, path)) != DB_OK)
+	    (rc = schema_apply(db, db_schema_sql, db_upgrades, path)) != DB_OK ||
+	    (rc = db_recordings_path(path, db->recordings_dir, sizeof db->recordings_dir)) != DB_OK)
 		return open_failed(db, rc, err, errlen);
 	*out = db;
 	return DB_OK;
 }
 
-int db_chat_path(const char *path, char *out, size_t outlen)
+/* A name beside the database's: x.db -> x<suffix>. */
+static int beside(const char *path, const char *suffix, char *out, size_t outlen)
 {
 	size_t n = strlen(path);
 
 	if (n > 3 && strcmp(path + n - 3, ".db") == 0)
 		n -= 3;
-	if (snprintf(out, outlen, "%.*s-chat.db", (int)n, path) >= (int)outlen)
+	if (snprintf(out, outlen, "%.*s%s", (int)n, path, suffix) >= (int)outlen)
 		return DB_ERR_INVALID;
 	return DB_OK;
+}
+
+int db_chat_path(const char *path, char *out, size_t outlen)
+{
+	return beside(path, "-chat.db", out, outlen);
+}
+
+int db_recordings_path(const char *path, char *out, size_t outlen)
+{
+	return beside(path, "-recordings", out, outlen);
 }
 
 /* The database as a read-only URI: %-escaped, so no character of the path is read as URI syntax. */
