@@ -2,6 +2,7 @@
 #include "http.h"
 #include "conf.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ static const char *http_reason(int status)
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
 	default: return "Internal Server Error";
 	}
 }
@@ -142,6 +144,63 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 	return 0;
 }
 
+int http_body_raw(struct http_req *r, size_t max, char **out, size_t *len)
+{
+	const char *param = FCGX_GetParam("CONTENT_LENGTH", r->fcgi.envp);
+	char *end, *buf;
+	long n;
+	int got = 0;
+
+	*out = NULL;
+	*len = 0;
+	errno = 0;
+	n = param ? strtol(param, &end, 10) : 0;
+	if (!param || errno || *end || n < 1) {
+		r->detail = "The body is empty or its Content-Length is not a number.";
+		return WIRE_BAD_FIELD;
+	}
+	if ((size_t)n > max)
+		return WIRE_TOO_LARGE; /* never read: nginx already refuses these */
+	if (!(buf = malloc((size_t)n)))
+		return WIRE_INTERNAL;
+	while (got < n) {
+		int k = FCGX_GetStr(buf + got, (int)(n - got), r->fcgi.in);
+
+		if (k <= 0)
+			break;
+		got += k;
+	}
+	if (got != n) {
+		free(buf);
+		r->detail = "The body is shorter than its Content-Length.";
+		return WIRE_BAD_FIELD;
+	}
+	*out = buf;
+	*len = (size_t)n;
+	return 0;
+}
+
+int http_send_stored(struct http_req *r, const char *internal_uri, const char *content_type,
+                     const char *attachment)
+{
+	char disposition[160] = "";
+
+	if (strpbrk(internal_uri, "\r\n") || strpbrk(content_type, "\r\n"))
+		return WIRE_INTERNAL;
+	if (attachment) {
+		if (!*attachment || strspn(attachment, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		                           "0123456789._-") != strlen(attachment) ||
+		    snprintf(disposition, sizeof disposition,
+		             "Content-Disposition: attachment; filename=\"%s\"\r\n", attachment) >=
+		            (int)sizeof disposition)
+			return WIRE_INTERNAL;
+	}
+	FCGX_FPrintF(r->fcgi.out, "Status: 200 OK\r\nContent-Type: %s\r\nX-Accel-Redirect: %s\r\n%s\r\n",
+	             content_type, internal_uri, disposition);
+	r->sent = 1;
+	return 0;
+}
+
 int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role, int *link_rc)
 {
 	struct http_claims cl;
@@ -212,6 +271,7 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 	r->replay = NULL;
 	r->allow = NULL;
 	r->read_rc = 0;
+	r->sent = 0;
 	r->now_ms = db_now_ms();
 	r->method = FCGX_GetParam("REQUEST_METHOD", r->fcgi.envp);
 	if (!r->method)
@@ -226,12 +286,12 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 		rc = http_open_db(r, db_path);
 	if (rc == 0)
 		rc = ep->handle(r, answer);
-	if (rc == 0 && r->replay)
-		http_send_text(r, r->status, NULL, r->replay, strlen(r->replay));
-	else if (rc == 0)
-		http_send(r, r->status, NULL, answer);
-	else
+	if (rc != 0)
 		http_send_error(r, ep, rc);
+	else if (r->replay)
+		http_send_text(r, r->status, NULL, r->replay, strlen(r->replay));
+	else if (!r->sent)
+		http_send(r, r->status, NULL, answer);
 	json_object_put(answer);
 	json_object_put(r->body);
 	json_object_put(r->error_extra);

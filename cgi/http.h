@@ -27,6 +27,7 @@ struct http_req {
 	char *replay;           /* is owned (free): an answer given before, sent as it is instead */
 	const char *allow;      /* a router's Allow header for its 405, e.g. "GET, HEAD" */
 	int read_rc;            /* a router's: what reading the body said (0 or a wire error) */
+	int sent;               /* the handler answered itself (http_send_stored): nothing more is sent */
 };
 
 /*
@@ -74,6 +75,23 @@ int http_link_error(struct http_req *r, const struct db_session *s, int link_rc)
 
 /* http_authorize for the endpoints that need a link usable now. */
 int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role);
+
+/*
+ * For a router's POST that is not JSON (read_rc WIRE_MEDIA_TYPE: the body
+ * is left unread), such as a recording's chunk: reads the body of 1..max
+ * bytes into *out (malloc'd, the caller frees it). 0, or WIRE_TOO_LARGE
+ * over max, or WIRE_BAD_FIELD for a missing, empty or short body.
+ */
+int http_body_raw(struct http_req *r, size_t max, char **out, size_t *len);
+
+/*
+ * Answers with a stored file that nginx sends from an internal location
+ * (X-Accel-Redirect to internal_uri), as content_type, never sniffed, and
+ * as an attachment named attachment unless it is NULL. The name is ours:
+ * [A-Za-z0-9._-] only. 0, or WIRE_INTERNAL for a name or URI it refuses.
+ */
+int http_send_stored(struct http_req *r, const char *internal_uri, const char *content_type,
+                     const char *attachment);
 
 /* The text every answer body is: compact JSON, slashes as they are. */
 const char *http_json_text(json_object *o, size_t *len);

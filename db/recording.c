@@ -125,10 +125,10 @@ static int rec_stop(struct db *db, int64_t id, int64_t now_ms)
 }
 
 static const char *const rec_refusals[] = {
-	[DB_REC_ASK] = "a recording is already asked for or running",
-	[DB_REC_ACCEPT] = "there is no ask of the other participant's to accept",
-	[DB_REC_DECLINE] = "there is no ask of the other participant's to decline",
-	[DB_REC_STOP] = "no recording is asked for or running",
+	[DB_REC_ASK] = "A recording is already asked for or running.",
+	[DB_REC_ACCEPT] = "There is no ask of the other participant's to accept.",
+	[DB_REC_DECLINE] = "There is no ask of the other participant's to decline.",
+	[DB_REC_STOP] = "No recording is asked for or running.",
 };
 
 int db_recording_act(struct db *db, const char *session_id, enum db_role role,
@@ -147,8 +147,8 @@ int db_recording_act(struct db *db, const char *session_id, enum db_role role,
 		goto fail;
 	/* A stop is always allowed: it is how a recording ends with its session. */
 	if (a != DB_REC_STOP && (err = db_recording_allowed(&s)) != DB_OK) {
-		err = db_fail(db, err, err == DB_ERR_ENDED ? "the session has ended"
-		                       : "only a voice or video session both have joined is recorded");
+		err = db_fail(db, err, err == DB_ERR_ENDED ? "The session has ended."
+		                       : "Recording starts once both have joined a voice or video call.");
 		goto fail;
 	}
 	if ((err = db_recording_next(cur.state, cur.by, role, a, &next)) != DB_OK) {

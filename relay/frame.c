@@ -188,6 +188,21 @@ static void check_reaction(struct relay_frame *f)
 	refuse(f, WIRE_BAD_FIELD, "emoji must be one of the quick reactions.");
 }
 
+static void check_recording(struct relay_frame *f)
+{
+	static const char *const actions[] = {
+		[DB_REC_ASK] = "ask", [DB_REC_ACCEPT] = "accept", [DB_REC_DECLINE] = "decline",
+		[DB_REC_STOP] = "stop"};
+	const char *action = str_field(f->o, "action", NULL);
+
+	for (int i = 0; action && i < (int)(sizeof actions / sizeof actions[0]); i++)
+		if (strcmp(action, actions[i]) == 0) {
+			f->rec_action = i;
+			return;
+		}
+	refuse(f, WIRE_BAD_FIELD, "recording needs an action: ask, accept, decline or stop.");
+}
+
 static const struct {
 	const char *name;
 	enum relay_frame_type type;
@@ -200,6 +215,7 @@ static const struct {
 	{"ice-candidate", RELAY_FRAME_CANDIDATE, check_candidate},
 	{"media-state", RELAY_FRAME_MEDIA_STATE, check_media_state},
 	{"reaction", RELAY_FRAME_REACTION, check_reaction},
+	{"recording", RELAY_FRAME_RECORDING, check_recording},
 	{"history", RELAY_FRAME_HISTORY, check_history},
 	{"ping", RELAY_FRAME_PING, NULL},
 };

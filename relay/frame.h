@@ -19,6 +19,7 @@ enum relay_frame_type {
 	RELAY_FRAME_CANDIDATE,
 	RELAY_FRAME_MEDIA_STATE,
 	RELAY_FRAME_REACTION,
+	RELAY_FRAME_RECORDING,
 	RELAY_FRAME_HISTORY,
 	RELAY_FRAME_PING,
 	RELAY_FRAME_UNKNOWN,
@@ -50,6 +51,7 @@ struct relay_frame {
 	int64_t mline_index;   /* ice-candidate: -1 when absent */
 	int audio, video, screen; /* media-state */
 	const char *emoji;     /* reaction: one of the quick reactions (static) */
+	int rec_action;        /* recording: an enum db_rec_action */
 };
 
 /*

@@ -1,8 +1,9 @@
-/* proto.c: the client frames: join-room, history, chat, signaling; see PROTOCOL.md. */
+/* proto.c: the client frames: join-room, history, chat, signaling, recording consent; see PROTOCOL.md. */
 #include <stdio.h>
 #include <string.h>
 
 #include "frame.h"
+#include "recording.h"
 #include "relay.h"
 #include "room.h"
 #include "sdp.h"
@@ -361,6 +362,10 @@ void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, 
 	case RELAY_FRAME_CANDIDATE: on_candidate(r, c, &f); break;
 	case RELAY_FRAME_MEDIA_STATE: on_media_state(r, c, &f); break;
 	case RELAY_FRAME_REACTION: on_reaction(r, c, &f); break;
+	case RELAY_FRAME_RECORDING:
+		if (!refused(c, &f, 0))
+			relay_recording_act(r, c, (enum db_rec_action)f.rec_action);
+		break;
 	case RELAY_FRAME_HISTORY: on_history(r, c, &f); break;
 	case RELAY_FRAME_PING: on_ping(c); break;
 	case RELAY_FRAME_UNKNOWN: relay_conn_error(c, WIRE_UNKNOWN_TYPE, NULL, 0); break;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "chat_writer.h"
+#include "recording.h"
 #include "relay.h"
 #include "room.h"
 #include "waiting.h"
@@ -443,6 +444,8 @@ int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_sess
 	c->role = role;
 	room_presence(r, room, role, 1);
 	presence(room, role, "participant-joined");
+	if (old)
+		relay_recording_gone(r, room, role);
 	*out = room;
 	return 0;
 }
@@ -477,6 +480,8 @@ void relay_room_leave(struct relay *r, struct relay_conn *c, int announce)
 	if (room->conn[c->role] == c) {
 		room->conn[c->role] = NULL;
 		room_presence(r, room, c->role, 0);
+		if (!room->ended && !r->rooms->stopping)
+			relay_recording_gone(r, room, c->role);
 	}
 	if (announce && !r->rooms->stopping) {
 		presence(room, c->role, "participant-left");

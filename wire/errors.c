@@ -50,6 +50,12 @@ static const struct wire_error wire_errors[] = {
 	 "This Idempotency-Key was used for another request."},
 	{WIRE_IDEM_RUNNING, 0, 409, "idempotency_key_in_use",
 	 "A request with this Idempotency-Key is still running: retry in a moment."},
+	{WIRE_RECORDING_LIMIT, 0, 413, "recording_limit",
+	 "This session's recording has reached its size limit; the chunk was not stored."},
+	{WIRE_RECORDING_FULL, 0, 507, "recording_storage_full",
+	 "The server has no room for more recordings; the chunk was not stored."},
+	{WIRE_RECORDING_NOT_RUNNING, 0, 409, "recording_not_running",
+	 "No recording is running in this session: both must consent first."},
 	{WIRE_INTERNAL, DB_ERR_STORE, 500, "internal", "Something went wrong on the server."},
 };
 #define WIRE_NERRORS ((int)(sizeof wire_errors / sizeof wire_errors[0]))

@@ -50,6 +50,9 @@ enum wire_err {
 	WIRE_BAD_KEY = -37,
 	WIRE_IDEM_REUSED = -38,
 	WIRE_IDEM_RUNNING = -39,
+	WIRE_RECORDING_LIMIT = -40,
+	WIRE_RECORDING_FULL = -41,
+	WIRE_RECORDING_NOT_RUNNING = -42,
 };
 
 struct wire_error {

@@ -41,6 +41,9 @@ const LINES = {
   invalid_api_key: 'This API key does not work: it is mistyped or was revoked.',
   idempotency_key_reused: 'This request was already made with different details.',
   idempotency_key_in_use: 'The same request is still being handled. Try again in a moment.',
+  recording_limit: 'The recording has reached its size limit, so it stopped.',
+  recording_storage_full: 'The server has no room for more recordings, so it stopped.',
+  recording_not_running: 'The recording is not running.',
 };
 
 export const CODES = Object.freeze(Object.keys(LINES));
