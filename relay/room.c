@@ -480,7 +480,8 @@ void relay_room_leave(struct relay *r, struct relay_conn *c, int announce)
 	if (room->conn[c->role] == c) {
 		room->conn[c->role] = NULL;
 		room_presence(r, room, c->role, 0);
-		if (!room->ended && !r->rooms->stopping)
+		/* Also when the session ended: its recording stops with it, by whoever was still there. */
+		if (!r->rooms->stopping)
 			relay_recording_gone(r, room, c->role);
 	}
 	if (announce && !r->rooms->stopping) {

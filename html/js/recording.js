@@ -69,6 +69,11 @@ export class Recording {
     }
   }
 
+  // This page joined again: whatever was asked for or running stopped when its earlier connection went.
+  reset() {
+    if (this.state !== 'idle') this.frame({ type: 'recording', state: 'stopped', by: this.ctx.me });
+  }
+
   status(words, button) {
     text('rec-status', words);
     show($('rec-status'), !!words);

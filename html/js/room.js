@@ -90,6 +90,8 @@ const FRAMES = {
     r.present = !!(f.present && f.present[r.ctx.otherRole]);
     presence(r, r.present ? 'joined' : 'waiting');
     if (r.chat) addHistory(r, f.history, f.more);
+    // A recording never outlives this page's connection: the relay stopped it when the connection went.
+    if (r.recording) r.recording.reset();
     if (r.media) {
       if (r.present) r.media.peerHere();
       else r.media.sendState();

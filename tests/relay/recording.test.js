@@ -174,6 +174,21 @@ const checks = [
     u.close();
   }],
 
+  ['a session that ends stops its recording: the stop is stored as its connections close', async () => {
+    const { b, u, a, id } = await running(s);
+    s.ctl('end', b.sessionId);
+    await u.next('session-ended');
+    await u.waitClose();
+    let last;
+    for (let i = 0; i < 40 && (!last || last.kind !== 'recording_stopped'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      last = events(s, b.sessionId).pop();
+    }
+    eq([last.kind, last.detail], ['recording_stopped', 'left'], 'the stop is stored as the connections go');
+    assert(sql(s, `SELECT stopped_ms IS NOT NULL FROM recordings WHERE id = ${id}`) === '1', 'the row is closed');
+    a.close();
+  }],
+
   ['both sides list and fetch it with its type, never sniffed, as an attachment; a third party gets nothing', async () => {
     const { b, u, a, id } = await running(s);
     const bytes = Buffer.from('\x1aE\xdf\xa3 not really webm <html>', 'binary');
