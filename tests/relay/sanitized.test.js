@@ -33,6 +33,23 @@ const checks = [
     u.close(); a.close();
   }],
 
+  ['recording frames, odd ones among them, and a side leaving while it records', async () => {
+    const b = s.book('video');
+    const u = track(await join(s, b.userToken));
+    const a = track(await join(s, b.astrologerToken));
+    for (const action of [null, 7, 'x'.repeat(5000), 'accept', 'stop']) {
+      u.send({ type: 'recording', action });
+      assert((await u.next('error')).code, `refused: ${String(action).slice(0, 20)}`);
+    }
+    u.send({ type: 'recording', action: 'ask' });
+    await a.next('recording');
+    a.send({ type: 'recording', action: 'accept' });
+    eq((await u.next((f) => f.type === 'recording' && f.state === 'recording')).media, 'video', 'it runs');
+    a.close();
+    eq((await u.next((f) => f.type === 'recording' && f.state === 'stopped')).by, 'astrologer', 'a leave stops it');
+    u.close();
+  }],
+
   ['the sanitized relay stops cleanly with nothing reported', async () => {
     const code = await s.stopRelay();
     const log = s.relayLog;
