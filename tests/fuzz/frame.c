@@ -123,6 +123,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		relayed_intact(check, f.emoji, strlen(f.emoji));
 		break;
+	case RELAY_FRAME_RECORDING:
+		/* The relay indexes its actions with it: only one of the four gets through. */
+		if (f.rec_action < DB_REC_ASK || f.rec_action > DB_REC_STOP)
+			abort();
+		break;
 	case RELAY_FRAME_PING:
 	case RELAY_FRAME_UNKNOWN:
 		break;
