@@ -9,7 +9,7 @@ const { Stack, join, run, assert, eq, bin } = require('./lib');
 const KIB = 1024;
 const CAP = 64 * KIB;          // recording_max_bytes of the capped stack
 const STORE = 100 * KIB;       // recordings_max_bytes of the capped stack
-let s, capped;
+let s, capped, tight;
 const open = [];
 const joinT = async (st, token) => { const c = await join(st, token); open.push(c); return c; };
 
@@ -233,14 +233,25 @@ const checks = [
     two.u.close(); two.a.close();
   }],
 
+  ['a chunk that would leave less than recordings_min_free_mb on the disk is refused, nothing appended', async () => {
+    const { b, u, a, id } = await running(tight);
+    const r = await upload(tight, b.astrologerToken, id, 0, chunk(1000));
+    eq([r.status, r.body.error.code], [507, 'recording_storage_full'], 'a disk that cannot keep 1 TiB free takes no chunk');
+    eq(files(tight).length, 0, 'no file was written');
+    eq(sql(tight, `SELECT bytes FROM recordings WHERE id = ${id}`), '0', 'the row counts nothing');
+    u.close(); a.close();
+  }],
+
   ['purge at the retention boundary: files and rows past it go, newer stay, the events stay', async () => {
     const DAY = 86400000;
     const { b, u, a, id } = await running(s);
     await upload(s, b.astrologerToken, id, 0, chunk(100));
+    const state = (want) => (f) => f.type === 'recording' && f.state === want;
     u.send({ type: 'recording', action: 'stop' });
-    await a.next('recording');
+    await a.next(state('stopped'));
+    await u.next(state('stopped'));
     a.send({ type: 'recording', action: 'ask' });
-    await u.next('recording');
+    await u.next(state('asked'));
     u.send({ type: 'recording', action: 'accept' });
     const id2 = (await a.next((f) => f.type === 'recording' && f.state === 'recording')).recordingId;
     await upload(s, b.astrologerToken, id2, 0, chunk(200));
@@ -266,7 +277,11 @@ run(checks, {
   before: async () => {
     s = await Stack.start();
     capped = await Stack.start({ SESSIONS_RECORDING_MAX_BYTES: String(CAP), SESSIONS_RECORDINGS_MAX_BYTES: String(STORE) });
+    tight = await Stack.start({ SESSIONS_RECORDINGS_MIN_FREE_MB: '1048576' });
   },
-  after: async () => { open.forEach((c) => c.close()); if (s) await s.stop(); if (capped) await capped.stop(); },
+  after: async () => {
+    open.forEach((c) => c.close());
+    for (const st of [s, capped, tight]) if (st) await st.stop();
+  },
   timeoutMs: 120000,
 });
