@@ -95,6 +95,12 @@ routed() {
 				{ echo "# /api/$name/ is not routed to its socket"; return 1; }
 			continue
 		fi
+		# A program whose paths go on past its name (recording/ID) has a location of its own.
+		if grep -qF "location ~ \"^/api/sessions/$name(" "$site"; then
+			grep -q "fastcgi_pass unix:/run/sessions-api/$name.sock;" "$site" ||
+				{ echo "# /api/sessions/$name is not routed to its socket"; return 1; }
+			continue
+		fi
 		path=/api/sessions/$name
 		[ "$name" = health ] && path=/api/health
 		grep -qE "^ +$path +$name;$" "$site" || { echo "# $path is not in the site's map"; return 1; }
