@@ -104,4 +104,41 @@ L.main(SUITE, 240000, async (t) => {
   await user.goto(b.userUrl);
   await t.check('a later visit to the link lists it too', () => user.waitForSelector('#recs:not([hidden]) #recs-list li', { timeout: 10000 }));
   t.ok(user.__errors.length === 0 && astro.__errors.length === 0, 'no script errors on either page', [...user.__errors, ...astro.__errors].join('; '));
+
+  // A voice call: the astrologer asks, the customer declines on screen; asked again, agrees; the astrologer's
+  // tab closes mid-recording and the customer's mark goes.
+  const v = L.book(s, 'voice', 20, '40.00');
+  const vEvents = () => sql(`SELECT group_concat(kind || ':' || participant || ':' || coalesce(detail, ''), ' ') FROM session_events
+    WHERE session_id = '${v.sessionId}' AND kind LIKE 'recording%' ORDER BY id`);
+  const vu = await L.page(browser, { viewport: { width: 360, height: 740 } });
+  const va = await L.page(browser);
+  await vu.goto(v.userUrl);
+  await va.goto(v.astrologerUrl);
+  for (const p of [vu, va]) await p.waitForFunction(() => document.getElementById('dc-mic').options.length > 0);
+  await Promise.all([vu.click('#pj-join'), va.click('#pj-join')]);
+  await t.check('the voice call connects', async () => { await L.pcState(vu, 'connected'); await L.pcState(va, 'connected'); });
+  await va.click('#ct-rec');
+  t.ok(/both voices on the server/.test(await va.textContent('#ra-text')), 'in a voice call the explanation names both voices only');
+  await va.click('#ra-yes');
+  await vu.waitForSelector('#rec-prompt:not([hidden])', { timeout: 5000 });
+  await L.shot(vu, SUITE, '06-voice-prompt-360');
+  await vu.click('#rec-decline');
+  await t.check('a decline on screen reaches the astrologer', () =>
+    va.waitForFunction(() => /declined recording/.test(document.getElementById('rec-status').textContent), null, { timeout: 5000 }));
+  t.ok(!(await vu.isVisible('#rec-mark')) && !(await va.isVisible('#rec-mark')) &&
+    sql(`SELECT count(*) FROM recordings WHERE session_id = '${v.sessionId}'`) === '0', 'declined: no mark, no recording');
+  await va.click('#ct-rec');
+  await va.click('#ra-yes');
+  await vu.waitForSelector('#rec-prompt:not([hidden])', { timeout: 5000 });
+  await vu.click('#rec-accept');
+  await t.check('the voice recording runs with the mark on the phone too', () => vu.waitForSelector('#rec-mark:not([hidden])', { timeout: 5000 }));
+  t.ok(await vu.$eval('#rec-mark', (e) => { const r = e.getBoundingClientRect(); return r.right <= innerWidth && r.width > 0; }), 'the mark fits on a 360 px phone');
+  await t.check('mixed audio chunks land as audio/webm', () => L.waitFor(() =>
+    Number(sql(`SELECT coalesce(sum(bytes), 0) FROM recordings WHERE session_id = '${v.sessionId}' AND media = 'audio'`)) > 0, 15000, 'an audio chunk'));
+  await L.shot(vu, SUITE, '07-voice-recording-360');
+  await va.close();
+  await t.check('the astrologer\'s tab closing stops it: the customer\'s mark goes', () => vu.waitForSelector('#rec-mark', { state: 'hidden', timeout: 10000 }));
+  t.ok(/recording_declined:user: .*recording_started:user: recording_stopped:astrologer:left$/.test(vEvents()),
+    'the decline, the start and the stop on leaving are stored in order', vEvents());
+  t.ok(vu.__errors.length === 0, 'no script errors on the phone', vu.__errors.join('; '));
 });
