@@ -264,18 +264,24 @@ fail:
 	return err;
 }
 
-/* The recordings directory, made on first use; its entry fsync'd so a new directory survives a crash. */
+/* The recordings directory, made on first use. */
 static int rec_dir(struct db *db)
 {
-	int fd;
-
 	if (mkdir(db->recordings_dir, 0750) != 0 && errno != EEXIST)
 		return db_fail(db, DB_ERR_STORE, "%s: %s", db->recordings_dir, strerror(errno));
+	return DB_OK;
+}
+
+/* A new file's name is only durable once its directory is fsync'd too. */
+static int rec_dir_sync(struct db *db)
+{
+	int fd, rc;
+
 	if ((fd = open(db->recordings_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return db_fail(db, DB_ERR_STORE, "%s: %s", db->recordings_dir, strerror(errno));
-	fsync(fd);
+	rc = fsync(fd);
 	close(fd);
-	return DB_OK;
+	return rc == 0 ? DB_OK : db_fail(db, DB_ERR_STORE, "%s: %s", db->recordings_dir, strerror(errno));
 }
 
 static int rec_find(struct db *db, const char *session_id, int64_t id, struct db_recording *out)
@@ -318,11 +324,13 @@ int db_recording_append(struct db *db, const struct db_session *s, enum db_role 
 		return err;
 	if ((err = db_session_get(db, s->id, &cur)) != DB_OK)
 		goto fail;
-	if ((err = rec_find(db, s->id, id, out)) != DB_OK ||
-	    !db_recording_appendable(out->stopped_ms, cur.ended_ms, now_ms)) {
+	if ((err = rec_find(db, s->id, id, out)) == DB_ERR_NOT_FOUND ||
+	    (err == DB_OK && !db_recording_appendable(out->stopped_ms, cur.ended_ms, now_ms))) {
 		err = db_fail(db, DB_ERR_STATE, "no recording %lld is running in this session", (long long)id);
 		goto fail;
 	}
+	if (err != DB_OK)
+		goto fail;
 	if (seq < out->next_seq) {
 		*duplicate = 1;
 		db_write_rollback(db);
@@ -333,7 +341,8 @@ int db_recording_append(struct db *db, const struct db_session *s, enum db_role 
 		goto fail;
 	}
 	if ((err = rec_dir(db)) != DB_OK || (err = rec_room(db, s->id, len)) != DB_OK ||
-	    (err = rec_write(db, out->file, out->bytes, data, len)) != DB_OK)
+	    (err = rec_write(db, out->file, out->bytes, data, len)) != DB_OK ||
+	    (seq == 0 && (err = rec_dir_sync(db)) != DB_OK))
 		goto fail;
 	if (!(st = db_stmt(db, up))) {
 		err = DB_ERR_STORE;
