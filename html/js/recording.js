@@ -77,7 +77,7 @@ export class Recording {
   status(words, button) {
     text('rec-status', words);
     show($('rec-status'), !!words);
-    text('ct-rec', button);
+    text('ct-rec-label', ` ${button}`);
     $('ct-rec').setAttribute('aria-pressed', String(this.state === 'recording'));
   }
 
