@@ -1,4 +1,4 @@
-// emoji.js: emoji pickers (the composer's, a call's quick reactions): a small built-in grid, used by mouse, touch or keyboard.
+// emoji.js: emoji pickers (the composer's, reactions): a small built-in grid, used by mouse, touch or keyboard.
 import { show } from './ui.js';
 
 // Names for screen readers, which do not all speak every emoji.
@@ -9,6 +9,9 @@ const EMOJI = [
   ['🌸', 'flower'], ['🍀', 'four-leaf clover'], ['🎉', 'celebration'], ['✅', 'check mark'], ['❓', 'question mark'], ['⏳', 'hourglass'],
 ];
 const COLS = 6;
+
+// Reactions, on a chat message or floating in a call: the relay takes these and no others (db/chat.c, db_reactions).
+export const REACTIONS = ['👍', '❤️', '😂', '😮', '🙏', '👏'];
 
 // The name a screen reader says for one of the built-in emoji.
 export const emojiName = (e) => (EMOJI.find(([x]) => x === e) || [e, e])[1];
