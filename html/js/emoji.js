@@ -17,7 +17,7 @@ export const REACTIONS = ['👍', '❤️', '😂', '😮', '🙏', '👏'];
 export const emojiName = (e) => (EMOJI.find(([x]) => x === e) || [e, e])[1];
 
 // A grid of emoji in panel, opened by btn; pick(emoji) is called with the one chosen, after the grid closes.
-// only: the emoji to offer (all the built-in ones when absent).
+// only: the emoji to offer (all the built-in ones when absent). Returns what a click on btn does, to open it from code.
 export function emojiPicker(btn, panel, pick, only) {
   const keys = (only || EMOJI.map(([e]) => e)).map((e) => {
     const b = document.createElement('button');
@@ -42,11 +42,12 @@ export function emojiPicker(btn, panel, pick, only) {
     k.focus();
   };
 
-  btn.addEventListener('click', () => {
+  const toggle = () => {
     const on = panel.hidden;
     open(on);
     if (on) focusKey(Math.max(0, keys.findIndex((k) => k.tabIndex === 0)));
-  });
+  };
+  btn.addEventListener('click', toggle);
   panel.addEventListener('click', (e) => {
     const k = e.target.closest('button.emoji');
     if (!k) return;
@@ -65,4 +66,5 @@ export function emojiPicker(btn, panel, pick, only) {
   document.addEventListener('pointerdown', (e) => {
     if (!panel.hidden && !panel.contains(e.target) && !btn.contains(e.target)) open(false);
   });
+  return toggle;
 }
