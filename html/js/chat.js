@@ -130,13 +130,14 @@ export class Chat {
     if (typeof f.seq !== 'number' || this.seen.has(f.seq)) return;
     this.seen.add(f.seq);
     const p = f.clientId && f.senderType === this.me ? this.pending.get(f.clientId) : null;
+    // A message stored before a lost acknowledgement may have been reacted to meanwhile.
+    for (const { emoji, by } of f.reactions || []) this.reacted(f.seq, emoji, by, true);
     if (p) {
       this.pending.delete(f.clientId);
       this.mark(p.el, f);
       return;
     }
     this.render(f, false);
-    for (const { emoji, by } of f.reactions || []) this.reacted(f.seq, emoji, by, true);
     if (live && f.senderType !== this.me) this.announce(`${this.names[f.senderType] || 'Message'} says: ${f.message}`);
   }
 
@@ -171,6 +172,7 @@ export class Chat {
     // The picker handles the clicks after this one; this one it is made by, and opened.
     btn.addEventListener('click', () => emojiPicker(btn, panel, (e) => { this.toggle(seq, e); btn.focus(); }, REACTIONS)(),
       { once: true });
+    this.chips(seq);
   }
 
   mine(seq, emoji) {
