@@ -570,6 +570,21 @@ int db_ledger_check(struct db *db, db_problem_cb *cb, void *arg, int *problems);
 int db_chat_path(const char *path, char *out, size_t outlen); /* x.db -> x-chat.db */
 int db_chat_open(const char *path, struct db **out, char *err, size_t errlen);
 
+/*
+ * The emoji a chat message may be reacted with, and a call's quick
+ * reactions: a fixed few, so a reaction carries no text of the sender's.
+ * db_reaction_find gives the set's own copy of s (len bytes), or NULL.
+ */
+#define DB_REACTIONS 6
+extern const char *const db_reactions[DB_REACTIONS];
+const char *db_reaction_find(const char *s, size_t len);
+
+/* One person's reaction on a message. */
+struct db_chat_reaction {
+	enum db_role by;
+	const char *emoji; /* one of db_reactions */
+};
+
 /* Chat: stored before it is delivered. */
 struct db_chat {
 	int64_t seq;
@@ -577,6 +592,8 @@ struct db_chat {
 	char body[DB_CHAT_MAX * 4 + 1]; /* UTF-8: up to 4 bytes a character */
 	char client_id[DB_CLIENT_ID_MAX + 1]; /* "" when the sender gave none */
 	int64_t at_ms;
+	int nreactions; /* filled by db_chat_history only; 0 elsewhere */
+	struct db_chat_reaction reactions[2 * DB_REACTIONS]; /* in the order they were put */
 };
 
 /*
@@ -591,7 +608,19 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
                    struct db_chat *out, int *duplicate);
 
 
-/* Calls cb for each message with seq > after_seq, in order, at most limit. */
+/*
+ * Puts (on) or takes back (!on) the reaction emoji of by on the message
+ * seq of the session, in the same transaction as the check that the
+ * session is open (DB_ERR_ENDED otherwise). DB_ERR_NOT_FOUND when this
+ * session has no message seq; DB_ERR_INVALID for an emoji not in
+ * db_reactions. Putting one that is there, or taking back one that is
+ * not, changes nothing: DB_OK with *changed 0. Batches like
+ * db_chat_append inside db_tx_begin/db_tx_commit.
+ */
+int db_chat_react(struct db *db, const char *session_id, enum db_role by, int64_t seq,
+                  const char *emoji, int on, int64_t now_ms, int *changed);
+
+/* Calls cb for each message with seq > after_seq, in order, at most limit, with its reactions. */
 typedef int db_chat_cb(void *arg, const struct db_chat *m);
 int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
                     int limit, db_chat_cb *cb, void *arg);

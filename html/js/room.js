@@ -112,6 +112,9 @@ const FRAMES = {
     r.chat.receive(f, true);
     seen(r, f);
   },
+  'message-reaction'(r, f) {
+    if (r.chat) r.chat.reaction(f, true);
+  },
   offer: signal,
   answer: signal,
   'ice-candidate': signal,

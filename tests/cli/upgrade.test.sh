@@ -75,6 +75,30 @@ check "... and the booking's triggers still write into the rebuilt table" \
 	       [ \$(sqlite3 '$old' \"SELECT count(*) FROM session_events WHERE kind = 'joined'\") = 1 ]"
 check "and the money still adds up" sh -c "sessionctl --db '$old' ledger check >/dev/null"
 
+# Chat file version 1 is today's chat file without what db/upgrade/chat/ adds.
+chat1="$TAP_TMP/c1.db" chat1_file="$TAP_TMP/c1-chat.db"
+sessionctl --db "$chat1" init >/dev/null
+sessionctl --db "$TAP_TMP/c2.db" init >/dev/null
+chat_latest=$(sqlite3 "$TAP_TMP/c2-chat.db" 'PRAGMA user_version')
+check "a new chat file gets the latest chat version ($chat_latest)" test "$chat_latest" -ge 2
+sqlite3 "$chat1_file" <<'SQL'
+DROP TABLE chat_reactions;
+INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)
+    VALUES ('s-1', 1, 'user', 'kept', 'c1', 1), ('s-1', 2, 'astrologer', 'also kept', NULL, 2);
+PRAGMA user_version = 1;
+SQL
+chat1_rows='SELECT * FROM chat_messages ORDER BY id; SELECT * FROM chat_totals ORDER BY sender'
+chat1_before=$(sqlite3 "$chat1_file" "$chat1_rows")
+sessionctl --db "$chat1" init >/dev/null
+check "a chat file at version 1 is brought to the latest chat version" \
+	test "$(sqlite3 "$chat1_file" 'PRAGMA user_version')" = "$chat_latest"
+check "... its messages and totals as they were" test "$(sqlite3 "$chat1_file" "$chat1_rows")" = "$chat1_before"
+check "... with the schema a new chat file gets" \
+	test "$(sqlite3 "$chat1_file" 'SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name')" = \
+	     "$(sqlite3 "$TAP_TMP/c2-chat.db" 'SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name')"
+check "... in which a reaction is stored" sqlite3 "$chat1_file" \
+	"INSERT INTO chat_reactions VALUES ('s-1', 1, 'astrologer', '👍', 3)"
+
 sqlite3 "$fresh" 'PRAGMA user_version = 99'
 check "a database newer than the program is refused, unchanged" \
 	sh -c "! sessionctl --db '$fresh' list 2>/dev/null && [ \$(sqlite3 '$fresh' 'PRAGMA user_version') = 99 ]"

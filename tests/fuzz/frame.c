@@ -128,6 +128,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f.rec_action < DB_REC_ASK || f.rec_action > DB_REC_STOP)
 			abort();
 		break;
+	case RELAY_FRAME_MESSAGE_REACTION:
+		/* Stored and relayed as it is: the library's own copy of one of the set, a real seq. */
+		if (f.seq < 1 || (f.on != 0 && f.on != 1) || !f.emoji ||
+		    db_reaction_find(f.emoji, strlen(f.emoji)) != f.emoji)
+			abort();
+		break;
 	case RELAY_FRAME_PING:
 	case RELAY_FRAME_UNKNOWN:
 		break;

@@ -1,4 +1,4 @@
--- 0012.sql: recording with consent: the consent kinds of session_events, and the recordings' metadata.
+-- 0011.sql: recording with consent: the consent kinds of session_events, and the recordings' metadata.
 -- SQLite cannot change a CHECK, so session_events is rebuilt: its rows are
 -- copied aside, the table is made again under its own name (so the
 -- triggers that write into it, which name it, keep working unchanged),
