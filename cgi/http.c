@@ -2,6 +2,7 @@
 #include "http.h"
 #include "conf.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ static const char *http_reason(int status)
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
 	default: return "Internal Server Error";
 	}
 }
@@ -178,6 +180,42 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 		return rc;
 	r->raw = buf;
 	r->raw_len = (size_t)len;
+	return 0;
+}
+
+int http_body_raw(struct http_req *r, size_t max, char **out, size_t *len)
+{
+	const char *param = FCGX_GetParam("CONTENT_LENGTH", r->fcgi.envp);
+	char *end, *buf;
+	long n;
+	int got = 0;
+
+	*out = NULL;
+	*len = 0;
+	errno = 0;
+	n = param ? strtol(param, &end, 10) : 0;
+	if (!param || errno || *end || n < 1) {
+		r->detail = "The body is empty or its Content-Length is not a number.";
+		return WIRE_BAD_FIELD;
+	}
+	if ((size_t)n > max)
+		return WIRE_TOO_LARGE; /* never read: nginx already refuses these */
+	if (!(buf = malloc((size_t)n)))
+		return WIRE_INTERNAL;
+	while (got < n) {
+		int k = FCGX_GetStr(buf + got, (int)(n - got), r->fcgi.in);
+
+		if (k <= 0)
+			break;
+		got += k;
+	}
+	if (got != n) {
+		free(buf);
+		r->detail = "The body is shorter than its Content-Length.";
+		return WIRE_BAD_FIELD;
+	}
+	*out = buf;
+	*len = (size_t)n;
 	return 0;
 }
 

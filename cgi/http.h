@@ -80,6 +80,14 @@ int http_link_error(struct http_req *r, const struct db_session *s, int link_rc)
 int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role);
 
 /*
+ * For a router's POST that is not JSON (read_rc WIRE_MEDIA_TYPE: the body
+ * is left unread), such as a recording's chunk: reads the body of 1..max
+ * bytes into *out (malloc'd, the caller frees it). 0, or WIRE_TOO_LARGE
+ * over max, or WIRE_BAD_FIELD for a missing, empty or short body.
+ */
+int http_body_raw(struct http_req *r, size_t max, char **out, size_t *len);
+
+/*
  * Answers with a file nginx sends itself: X-Accel-Redirect to
  * internal_uri (an internal location), with content_type as the file's
  * type, as an attachment saved as attachment_name, or inline when NULL.

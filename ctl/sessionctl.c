@@ -493,6 +493,23 @@ static int cmd_files_purge(struct db *db, int argc, char **argv)
 	return 0;
 }
 
+/* Recordings past recording_retention_days: their files and rows go; the consent events stay. */
+static int cmd_recordings_purge(struct db *db, int argc, char **argv)
+{
+	int64_t count, bytes;
+	int err;
+
+	if ((err = parse_opts(argc, argv, NULL, 0)))
+		return err;
+	if ((err = db_recording_purge(db, db_now_ms(), &count, &bytes)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "recordings", count);
+	add_int(j, "bytes", bytes);
+	print_json(j);
+	return 0;
+}
+
 static void problem_one(void *arg, const char *problem)
 {
 	json_object_array_add(arg, json_object_new_string(problem));
@@ -933,6 +950,7 @@ static const struct cmd cmds[] = {
 	{NULL, "expire", cmd_expire, "expire", .nargs = 0},
 	{NULL, "purge", cmd_purge, "purge", .nargs = 0},
 	{"files", "purge", cmd_files_purge, "files purge", .nargs = 0},
+	{"recordings", "purge", cmd_recordings_purge, "recordings purge", .nargs = 0},
 	{"ledger", "check", cmd_ledger_check, "ledger check", .nargs = 0},
 	{"apikey", "add", cmd_apikey_add, "apikey add NAME", .nargs = 1},
 	{"apikey", "list", cmd_apikey_list, "apikey list", .nargs = 0},

@@ -1,4 +1,4 @@
-/* chat.c: a room's stored chat, in the chat file: appended once per sender's client id, replayed in order. */
+/* chat.c: a room's stored chat, in the chat file: appended once per sender's client id, reacted to, replayed in order. */
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +27,17 @@ static long utf8_chars(const char *s)
 	return n;
 }
 
+/* The page's emoji picker offers the same (html/js/emoji.js, REACTIONS); a test compares them. */
+const char *const db_reactions[DB_REACTIONS] = {"👍", "❤️", "😂", "😮", "🙏", "👏"};
+
+const char *db_reaction_find(const char *s, size_t len)
+{
+	for (int i = 0; s && i < DB_REACTIONS; i++)
+		if (len == strlen(db_reactions[i]) && !memcmp(s, db_reactions[i], len))
+			return db_reactions[i];
+	return NULL;
+}
+
 static int not_chat(struct db *db)
 {
 	return db_fail(db, DB_ERR_STATE, "chat is in the chat file: open it with db_chat_open");
@@ -46,6 +57,7 @@ static void chat_read(sqlite3_stmt *st, struct db_chat *m)
 	                          : DB_FILE_JPEG;
 	m->file_bytes = sqlite3_column_int64(st, 7);
 	m->file_gone = sqlite3_column_int(st, 8);
+	m->nreactions = 0;
 }
 
 /* A message with the file it announces, if any: alias m, then the clauses. */
@@ -169,6 +181,28 @@ static int chat_file_claim(struct db *db, const char *session_id, enum db_role s
 }
 
 /*
+ * Opens a write on a room: its own IMMEDIATE transaction when own_tx,
+ * else the caller's, then what it must know of the room (room_read).
+ * Nothing is left open when it fails.
+ */
+static int write_start(struct db *db, int own_tx, const char *session_id,
+                       struct db_chat_room *tmp, struct db_chat_room **room)
+{
+	int err;
+
+	/* A failed write (a full disk) may have rolled back the caller's whole transaction. */
+	if (!own_tx && sqlite3_get_autocommit(db->sql))
+		return db_fail(db, DB_ERR_STORE, "chat: the transaction ended after an earlier error");
+	if (own_tx && (err = db_write_begin(db)) != DB_OK)
+		return err;
+	if (own_tx)
+		db->nchat_rooms = 0;
+	if ((err = room_read(db, session_id, tmp, room)) != DB_OK && own_tx)
+		db_write_rollback(db);
+	return err;
+}
+
+/*
  * One INSERT is the only write, atomic by itself, so inside a caller's
  * transaction no savepoint is needed; alone it gets its own IMMEDIATE
  * transaction, so the checks and the write see the same state. A message
@@ -199,15 +233,8 @@ static int chat_insert(struct db *db, const char *session_id, enum db_role sende
 	if (cid_len > DB_CLIENT_ID_MAX)
 		return db_fail(db, DB_ERR_INVALID, "a client id is at most %d characters",
 		               DB_CLIENT_ID_MAX);
-	/* A failed write (a full disk) may have rolled back the caller's whole transaction. */
-	if (!own_tx && sqlite3_get_autocommit(db->sql))
-		return db_fail(db, DB_ERR_STORE, "chat: the transaction ended after an earlier error");
-	if (own_tx && (err = db_write_begin(db)) != DB_OK)
+	if ((err = write_start(db, own_tx, session_id, &tmp, &room)) != DB_OK)
 		return err;
-	if (own_tx)
-		db->nchat_rooms = 0;
-	if ((err = room_read(db, session_id, &tmp, &room)) != DB_OK)
-		goto fail;
 	/* A resend of an announcement finds its file announced: it is the first copy that answers. */
 	if (file_id && cid_len && chat_seen(db, session_id, sender, client_id, out)) {
 		*duplicate = 1;
@@ -275,6 +302,7 @@ static int chat_insert(struct db *db, const char *session_id, enum db_role sende
 		memcpy(out->body, body, body_len + 1);
 	memcpy(out->client_id, cid_len ? client_id : "", cid_len + 1);
 	out->at_ms = now_ms;
+	out->nreactions = 0;
 	room->messages[sender]++;
 	room->bytes[sender] += (int64_t)body_len;
 done:
@@ -301,6 +329,99 @@ int db_chat_append_file(struct db *db, const char *session_id, enum db_role send
 	return chat_insert(db, session_id, sender, NULL, file_id, client_id, now_ms, out, duplicate);
 }
 
+/*
+ * One INSERT or DELETE is the only write, as in db_chat_append; the
+ * message's existence and the session's state are read in the same
+ * transaction, so a reaction never outlives an end committed before it.
+ */
+int db_chat_react(struct db *db, const char *session_id, enum db_role by, int64_t seq,
+                  const char *emoji, int on, int64_t now_ms, int *changed)
+{
+	static const char exists[] = "SELECT 1 FROM chat_messages WHERE session_id = ? AND seq = ?";
+	static const char put[] =
+		"INSERT INTO chat_reactions(session_id, seq, sender, emoji, created_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (session_id, seq, sender, emoji) DO NOTHING";
+	static const char take[] =
+		"DELETE FROM chat_reactions WHERE session_id = ?1 AND seq = ?2 AND sender = ?3"
+		" AND emoji = ?4";
+	struct db_chat_room *room, tmp;
+	int own_tx = !db->in_tx, err, rc;
+	sqlite3_stmt *st;
+
+	*changed = 0;
+	if (!db->chat_file)
+		return not_chat(db);
+	if (!emoji || !db_reaction_find(emoji, strlen(emoji)))
+		return db_fail(db, DB_ERR_INVALID, "a reaction is one of the fixed emoji");
+	if ((err = write_start(db, own_tx, session_id, &tmp, &room)) != DB_OK)
+		return err;
+	if (!room->open) {
+		err = db_fail(db, DB_ERR_ENDED, "this session has ended");
+		goto fail;
+	}
+	if (!(st = db_stmt(db, exists))) {
+		err = DB_ERR_STORE;
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		err = rc == SQLITE_DONE ? db_fail(db, DB_ERR_NOT_FOUND, "no message %lld in this session",
+		                                  (long long)seq)
+		                        : db_fail_sql(db, "reaction");
+		goto fail;
+	}
+	if (!(st = db_stmt(db, on ? put : take))) {
+		err = DB_ERR_STORE;
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_text(st, 3, db_role_name(by), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, emoji, -1, SQLITE_STATIC);
+	if (on)
+		sqlite3_bind_int64(st, 5, now_ms);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		err = db_fail_sql(db, "reaction");
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	*changed = sqlite3_changes(db->sql) > 0;
+	return own_tx ? db_write_commit(db) : DB_OK;
+fail:
+	if (own_tx)
+		db_write_rollback(db);
+	return err;
+}
+
+/* Fills m's reactions, oldest first; a row outside the set (none is written) is skipped. */
+static int chat_reactions_read(struct db *db, const char *session_id, struct db_chat *m)
+{
+	static const char q[] = "SELECT sender = 'astrologer', emoji FROM chat_reactions"
+		" WHERE session_id = ? AND seq = ? ORDER BY created_ms, sender, emoji";
+	sqlite3_stmt *st;
+	const char *emoji;
+	int rc;
+
+	if (!(st = db_stmt(db, q)))
+		return DB_ERR_STORE;
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, m->seq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && m->nreactions < 2 * DB_REACTIONS) {
+		emoji = (const char *)sqlite3_column_text(st, 1);
+		if (!(emoji = db_reaction_find(emoji, (size_t)sqlite3_column_bytes(st, 1))))
+			continue;
+		m->reactions[m->nreactions].by = sqlite3_column_int(st, 0) ? DB_ROLE_ASTROLOGER : DB_ROLE_USER;
+		m->reactions[m->nreactions++].emoji = emoji;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? DB_OK : db_fail_sql(db, "history");
+}
+
 int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
                     int limit, db_chat_cb *cb, void *arg)
 {
@@ -319,10 +440,10 @@ int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
 	sqlite3_bind_int(st, 3, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		chat_read(st, &m);
-		if (cb(arg, &m) != 0)
+		if ((err = chat_reactions_read(db, session_id, &m)) != DB_OK || cb(arg, &m) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (err == DB_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		err = db_fail_sql(db, "history");
 	sqlite3_reset(st);
 	return err;

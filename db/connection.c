@@ -364,6 +364,10 @@ static int config_load(struct db *db, const char *path)
 	c->file_max_bytes = conf_int(CONF_FILE_MAX_BYTES);
 	c->session_files_max_bytes = conf_int(CONF_SESSION_FILES_MAX_BYTES);
 	c->file_retention_ms = conf_int(CONF_FILE_RETENTION_DAYS) * 86400000;
+	c->recording_max_bytes = conf_int(CONF_RECORDING_MAX_BYTES);
+	c->recordings_max_bytes = conf_int(CONF_RECORDINGS_MAX_BYTES);
+	c->recordings_min_free = conf_int(CONF_RECORDINGS_MIN_FREE_MB) * 1048576;
+	c->recording_retention_ms = conf_int(CONF_RECORDING_RETENTION_DAYS) * 86400000;
 	c->webhook_allow_private = (int)conf_int(CONF_WEBHOOK_ALLOW_PRIVATE);
 	c->webhook_retry_divisor = conf_int(CONF_WEBHOOK_RETRY_DIVISOR);
 	c->webhook_timeout_ms = conf_int(CONF_WEBHOOK_TIMEOUT_SECONDS) * 1000;
@@ -531,7 +535,8 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
 	*out = NULL;
 	if ((rc = handle_open(path, path, 0, &db)) != DB_OK ||
 	    (rc = key_load(db, path)) != DB_OK ||
-	    (rc = schema_apply(db, db_schema_sql, db_upgrades, path)) != DB_OK)
+	    (rc = schema_apply(db, db_schema_sql, db_upgrades, path)) != DB_OK ||
+	    (rc = db_recordings_path(path, db->recordings_dir, sizeof db->recordings_dir)) != DB_OK)
 		return open_failed(db, rc, err, errlen);
 	*out = db;
 	return DB_OK;
@@ -551,6 +556,11 @@ int db_path_beside(const char *path, const char *suffix, char *out, size_t outle
 int db_chat_path(const char *path, char *out, size_t outlen)
 {
 	return db_path_beside(path, "-chat.db", out, outlen);
+}
+
+int db_recordings_path(const char *path, char *out, size_t outlen)
+{
+	return db_path_beside(path, "-recordings", out, outlen);
 }
 
 /* The database as a read-only URI: %-escaped, so no character of the path is read as URI syntax. */

@@ -90,6 +90,10 @@ struct db_config {
 	int64_t file_max_bytes;          /* one shared file ... */
 	int64_t session_files_max_bytes; /* ... and all of one session's */
 	int64_t file_retention_ms;       /* db_files_purge deletes files this old */
+	int64_t recording_max_bytes;  /* one session's recordings together */
+	int64_t recordings_max_bytes; /* every recording kept */
+	int64_t recordings_min_free;  /* bytes a chunk must leave free on the recordings' disk */
+	int64_t recording_retention_ms; /* a recording is kept this long after it started */
 	int webhook_allow_private;      /* endpoints may resolve to private addresses */
 	int64_t webhook_retry_divisor;  /* shortens the retry schedule: tests only */
 	int64_t webhook_timeout_ms;     /* one delivery attempt's limit */
@@ -286,6 +290,38 @@ int db_file_fits(const struct db_config *c, int64_t session_bytes, int64_t bytes
  * showed).
  */
 int db_file_expired(const struct db_config *c, int64_t created_ms, int announced, int64_t now_ms);
+/*
+ * Recording with consent. A voice or video session's recording is asked
+ * for by one participant (that is the asker's consent), and runs once the
+ * other accepts; either stops it, and the other may decline. The state is
+ * what session_events hold (db/recording.c reads it); these rules say what
+ * an action does to it.
+ */
+enum db_rec_action { DB_REC_ASK, DB_REC_ACCEPT, DB_REC_DECLINE, DB_REC_STOP };
+enum db_rec_state { DB_REC_IDLE, DB_REC_ASKED, DB_REC_RUNNING };
+/*
+ * Whether the session allows recording now: DB_ERR_STATE for a chat
+ * session or one not both have joined, DB_ERR_ENDED once it is over.
+ */
+int db_recording_allowed(const struct db_session *s);
+/*
+ * The state after role's action in state cur (asked by asker when cur is
+ * DB_REC_ASKED): DB_OK with *next set, or DB_ERR_STATE for an action the
+ * state refuses (a second ask while one is pending or running, the asker
+ * accepting or declining their own ask, nothing to stop).
+ */
+int db_recording_next(enum db_rec_state cur, enum db_role asker, enum db_role role,
+                      enum db_rec_action a, enum db_rec_state *next);
+/*
+ * Whether a chunk may still be appended to a recording that started at
+ * started_ms and stopped at stopped_ms (0: running) in a session that
+ * ended at ended_ms (0: not ended): while it runs, and DB_RECORDING_TAIL_MS
+ * after, since the recorder's last piece reaches the server after the stop.
+ */
+#define DB_RECORDING_TAIL_MS 15000
+int db_recording_appendable(int64_t stopped_ms, int64_t ended_ms, int64_t now_ms);
+/* Whether a recording started at started_ms is kept at now_ms (recording_retention_days). */
+int db_recording_kept(const struct db_config *c, int64_t started_ms, int64_t now_ms);
 /* Until when TURN credentials handed out at now_ms for the session may be used. */
 int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s,
                                         int64_t now_ms);
@@ -560,6 +596,21 @@ int db_ledger_check(struct db *db, db_problem_cb *cb, void *arg, int *problems);
 int db_chat_path(const char *path, char *out, size_t outlen); /* x.db -> x-chat.db */
 int db_chat_open(const char *path, struct db **out, char *err, size_t errlen);
 
+/*
+ * The emoji a chat message may be reacted with, and a call's quick
+ * reactions: a fixed few, so a reaction carries no text of the sender's.
+ * db_reaction_find gives the set's own copy of s (len bytes), or NULL.
+ */
+#define DB_REACTIONS 6
+extern const char *const db_reactions[DB_REACTIONS];
+const char *db_reaction_find(const char *s, size_t len);
+
+/* One person's reaction on a message. */
+struct db_chat_reaction {
+	enum db_role by;
+	const char *emoji; /* one of db_reactions */
+};
+
 /* Chat: stored before it is delivered. */
 struct db_chat {
 	int64_t seq;
@@ -571,6 +622,8 @@ struct db_chat {
 	enum db_file_type file_type;
 	int64_t file_bytes;
 	int file_gone;                  /* the file was purged: its name stays, its bytes do not */
+	int nreactions; /* filled by db_chat_history only; 0 elsewhere */
+	struct db_chat_reaction reactions[2 * DB_REACTIONS]; /* in the order they were put */
 };
 
 /*
@@ -594,7 +647,19 @@ int db_chat_append_file(struct db *db, const char *session_id, enum db_role send
                         int64_t file_id, const char *client_id, int64_t now_ms,
                         struct db_chat *out, int *duplicate);
 
-/* Calls cb for each message with seq > after_seq, in order, at most limit. */
+/*
+ * Puts (on) or takes back (!on) the reaction emoji of by on the message
+ * seq of the session, in the same transaction as the check that the
+ * session is open (DB_ERR_ENDED otherwise). DB_ERR_NOT_FOUND when this
+ * session has no message seq; DB_ERR_INVALID for an emoji not in
+ * db_reactions. Putting one that is there, or taking back one that is
+ * not, changes nothing: DB_OK with *changed 0. Batches like
+ * db_chat_append inside db_tx_begin/db_tx_commit.
+ */
+int db_chat_react(struct db *db, const char *session_id, enum db_role by, int64_t seq,
+                  const char *emoji, int on, int64_t now_ms, int *changed);
+
+/* Calls cb for each message with seq > after_seq, in order, at most limit, with its reactions. */
 typedef int db_chat_cb(void *arg, const struct db_chat *m);
 int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
                     int limit, db_chat_cb *cb, void *arg);
@@ -626,6 +691,63 @@ int db_summary_publish(struct db *db, const struct db_session *s, enum db_role r
                        const char *text, int64_t now_ms);
 /* Either participant: the summary, malloc'd, or NULL with *at_ms 0 when none is published. */
 int db_summary_get(struct db *db, const struct db_session *s, char **text, int64_t *at_ms);
+
+/*
+ * Recordings (recording.c). The consent record is session_events
+ * (recording_consent for each side's consent, recording_started,
+ * recording_declined, recording_stopped); a recording's bytes are a file
+ * in the directory beside the database (X.db -> X-recordings/), its
+ * metadata a row of recordings.
+ */
+#define DB_RECORDING_CHUNK_MAX (2 * 1024 * 1024) /* bytes of one uploaded chunk */
+#define DB_RECORDING_FILE_LEN 37 /* 32 hex digits and ".webm" */
+struct db_recording {
+	int64_t id;
+	int video;       /* video/webm; else audio/webm */
+	char file[DB_RECORDING_FILE_LEN + 1]; /* its name in the recordings directory */
+	int64_t bytes, next_seq;
+	int64_t started_ms, stopped_ms; /* stopped_ms 0: running */
+};
+struct db_rec_status {
+	enum db_rec_state state;
+	enum db_role by;     /* ASKED: the asker; RUNNING: who accepted */
+	int64_t recording_id;/* RUNNING: the recording chunks go to */
+};
+int db_recordings_path(const char *path, char *out, size_t outlen); /* x.db -> x-recordings */
+int db_recording_status(struct db *db, const char *session_id, struct db_rec_status *out);
+/*
+ * role's action on the session's recording, in one transaction with the
+ * events it stores: refusals as db_recording_allowed and db_recording_next
+ * say. Accepting stores the accepter's consent, the start and a new
+ * recordings row; stopping stores who stopped it (detail, e.g. "left",
+ * or NULL). *out is the state after.
+ */
+int db_recording_act(struct db *db, const char *session_id, enum db_role role,
+                     enum db_rec_action a, const char *detail, int64_t now_ms,
+                     struct db_rec_status *out);
+/*
+ * Appends chunk seq (0, 1, ...) of len bytes to the session's recording
+ * id, written and fsync'd before the row counts it. Only the astrologer
+ * uploads (DB_ERR_ROLE). A seq already stored is a repeat: DB_OK with
+ * *duplicate set and nothing written; a seq past the next one is
+ * DB_ERR_INVALID; a recording that is not the session's, or no longer
+ * takes chunks (db_recording_appendable), DB_ERR_STATE; a chunk that would
+ * take the session's recordings past recording_max_bytes DB_ERR_LIMIT;
+ * past recordings_max_bytes, or leave less than recordings_min_free_mb on
+ * the disk, DB_ERR_FULL. *out is the recording as stored after.
+ */
+int db_recording_append(struct db *db, const struct db_session *s, enum db_role role,
+                        int64_t id, int64_t seq, const void *data, size_t len, int64_t now_ms,
+                        struct db_recording *out, int *duplicate);
+/* The session's recordings still kept with something in them, oldest first. */
+typedef void db_recording_cb(void *arg, const struct db_recording *r);
+int db_recording_list(struct db *db, const struct db_session *s, int64_t now_ms,
+                      db_recording_cb *cb, void *arg);
+/* One of them; DB_ERR_NOT_FOUND for another session's, an empty or a purged one. */
+int db_recording_get(struct db *db, const struct db_session *s, int64_t id, int64_t now_ms,
+                     struct db_recording *out);
+/* Deletes the recordings past retention, rows and files; the events stay. */
+int db_recording_purge(struct db *db, int64_t now_ms, int64_t *count, int64_t *bytes);
 
 /* An explicit IMMEDIATE transaction around several calls that allow it. */
 int db_tx_begin(struct db *db);

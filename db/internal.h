@@ -39,6 +39,7 @@ struct db {
 	uint32_t busy_rand;                /* xorshift state for the naps: no syscall per nap */
 	int64_t data_version;              /* last PRAGMA data_version seen by db_changed */
 	int wal_frames;                    /* the WAL's frames after this handle's last commit, when deferred */
+	char recordings_dir[1100];         /* X.db -> X-recordings; "" for the chat file's handle */
 	char errmsg[256];
 };
 

@@ -194,6 +194,48 @@ int db_notes_writable(const struct db_config *c, const struct db_session *s, enu
 	return now_ms < until ? DB_OK : DB_ERR_EXPIRED;
 }
 
+int db_recording_allowed(const struct db_session *s)
+{
+	if (db_session_is_over(s))
+		return DB_ERR_ENDED;
+	return s->type != DB_TYPE_CHAT && s->status == DB_STATUS_ACTIVE ? DB_OK : DB_ERR_STATE;
+}
+
+/* Consent is the other side's to give: an ask is only ever answered by the one it asks. */
+int db_recording_next(enum db_rec_state cur, enum db_role asker, enum db_role role,
+                      enum db_rec_action a, enum db_rec_state *next)
+{
+	switch (a) {
+	case DB_REC_ASK:
+		*next = DB_REC_ASKED;
+		return cur == DB_REC_IDLE ? DB_OK : DB_ERR_STATE;
+	case DB_REC_ACCEPT:
+		*next = DB_REC_RUNNING;
+		return cur == DB_REC_ASKED && role != asker ? DB_OK : DB_ERR_STATE;
+	case DB_REC_DECLINE:
+		*next = DB_REC_IDLE;
+		return cur == DB_REC_ASKED && role != asker ? DB_OK : DB_ERR_STATE;
+	case DB_REC_STOP:
+		*next = DB_REC_IDLE;
+		return cur != DB_REC_IDLE ? DB_OK : DB_ERR_STATE;
+	}
+	return DB_ERR_INVALID;
+}
+
+int db_recording_appendable(int64_t stopped_ms, int64_t ended_ms, int64_t now_ms)
+{
+	int64_t until = stopped_ms;
+
+	if (ended_ms && (!until || ended_ms < until))
+		until = ended_ms;
+	return !until || now_ms <= until + DB_RECORDING_TAIL_MS;
+}
+
+int db_recording_kept(const struct db_config *c, int64_t started_ms, int64_t now_ms)
+{
+	return now_ms < started_ms + c->recording_retention_ms;
+}
+
 /*
  * A session not started yet can last until it starts as its link runs out
  * and uses all its paid time: a credential that died with the link would

@@ -186,13 +186,19 @@ END;
 
 -- What happened to a session, in order. Written by the triggers below,
 -- so no state change can forget its row. participant names who joined;
--- on the end of a no-show, the one who did not come.
+-- on the end of a no-show, the one who did not come. The recording_*
+-- kinds are the consent record (db/recording.c): each participant's
+-- consent with its time, the start once both have consented, a refusal,
+-- and the stop with who stopped it (detail 'left' when a side's
+-- connection went).
 CREATE TABLE session_events (
     id          INTEGER PRIMARY KEY,
     session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
     kind        TEXT    NOT NULL
                 CHECK (kind IN ('created', 'joined', 'started', 'completed',
-                                'expired', 'cancelled', 'link_reissued')),
+                                'expired', 'cancelled', 'link_reissued',
+                                'recording_consent', 'recording_declined',
+                                'recording_started', 'recording_stopped')),
     participant TEXT    CHECK (participant IN ('user', 'astrologer')),
     detail      TEXT,
     at_ms       INTEGER NOT NULL
@@ -302,6 +308,24 @@ CREATE TABLE session_summaries (
     body        TEXT    NOT NULL CHECK (length(body) > 0),
     at_ms       INTEGER NOT NULL
 ) STRICT;
+
+-- A recording of a voice or video session, made once both participants
+-- consented (session_events). Metadata only: the bytes are a file in the
+-- recordings directory beside the database (X.db -> X-recordings/) named
+-- by file, which the server chooses. next_seq is the sequence number the
+-- next chunk must carry; bytes what the file holds.
+CREATE TABLE recordings (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
+    media       TEXT    NOT NULL CHECK (media IN ('audio', 'video')),
+    file        TEXT    NOT NULL UNIQUE CHECK (length(file) = 37),
+    bytes       INTEGER NOT NULL DEFAULT 0 CHECK (bytes >= 0),
+    next_seq    INTEGER NOT NULL DEFAULT 0 CHECK (next_seq >= 0),
+    started_ms  INTEGER NOT NULL,
+    stopped_ms  INTEGER
+) STRICT;
+CREATE INDEX recordings_session ON recordings(session_id, id);
+CREATE INDEX recordings_started ON recordings(started_ms);
 
 -- The booking API's keys. A key is shown once when it is made; only its
 -- keyed digest is kept (the key file beside the database, as for links),
@@ -486,3 +510,18 @@ CREATE TRIGGER chat_messages_totals AFTER INSERT ON chat_messages BEGIN
     ON CONFLICT (session_id, sender) DO UPDATE
     SET messages = messages + 1, bytes = bytes + excluded.bytes;
 END;
+
+-- Emoji reactions on chat messages. The key is the rule "one of each
+-- emoji per person per message"; taking a reaction back deletes its row.
+-- A reaction names its message by the room's seq, so it can only point
+-- at a message of its own session. The emoji are the library's fixed set
+-- (db_reactions).
+CREATE TABLE chat_reactions (
+    session_id  TEXT    NOT NULL,
+    seq         INTEGER NOT NULL,
+    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    emoji       TEXT    NOT NULL CHECK (length(emoji) BETWEEN 1 AND 8),
+    created_ms  INTEGER NOT NULL,
+    PRIMARY KEY (session_id, seq, sender, emoji),
+    FOREIGN KEY (session_id, seq) REFERENCES chat_messages(session_id, seq)
+) STRICT, WITHOUT ROWID;

@@ -46,11 +46,19 @@ static void store_batch(struct db *db, struct relay_chat_job *batch)
 {
 	struct relay_chat_job *j;
 	struct db_chat stored;
-	int tx = db_tx_begin(db), err;
+	int tx = db_tx_begin(db), err, changed;
 
 	for (j = batch; j; j = j->next) {
 		if (tx != DB_OK) {
 			j->err = tx;
+			continue;
+		}
+		if (j->emoji) {
+			j->err = db_chat_react(db, j->session_id, j->role, j->seq, j->emoji, j->on,
+			                       j->at_ms, &changed);
+			j->duplicate = !changed;
+			if (j->err == DB_OK)
+				relay_proto_reaction(&j->frame, j->seq, j->emoji, j->role, j->on);
 			continue;
 		}
 		if (j->file_id)

@@ -19,6 +19,8 @@ enum relay_frame_type {
 	RELAY_FRAME_CANDIDATE,
 	RELAY_FRAME_MEDIA_STATE,
 	RELAY_FRAME_REACTION,
+	RELAY_FRAME_RECORDING,
+	RELAY_FRAME_MESSAGE_REACTION,
 	RELAY_FRAME_HISTORY,
 	RELAY_FRAME_PING,
 	RELAY_FRAME_UNKNOWN,
@@ -50,7 +52,10 @@ struct relay_frame {
 	size_t cand_len, mid_len, ufrag_len;
 	int64_t mline_index;   /* ice-candidate: -1 when absent */
 	int audio, video, screen; /* media-state */
-	const char *emoji;     /* reaction: one of the quick reactions (static) */
+	int rec_action;        /* recording: an enum db_rec_action */
+	const char *emoji;     /* reaction, message-reaction: one of db_reactions (static) */
+	int64_t seq;           /* message-reaction: the message's seq, >= 1 */
+	int on;                /* message-reaction: put (1) or take back (0) */
 };
 
 /*

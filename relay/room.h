@@ -27,6 +27,7 @@ struct relay_conn *relay_room_conn(const struct relay_room *room, enum db_role r
 
 void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, int64_t file_id,
                      const char *client_id);
+void relay_room_react(struct relay *r, struct relay_conn *c, int64_t seq, const char *emoji, int on);
 void relay_room_answers(struct relay *r);
 void relay_room_forget(struct relay *r, struct relay_conn *c);
 

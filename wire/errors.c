@@ -56,6 +56,12 @@ static const struct wire_error wire_errors[] = {
 	{WIRE_FILES_FULL, DB_ERR_FILES_FULL, 413, "session_files_full",
 	 "This session's files would go over the total allowed; nothing was stored."},
 	{WIRE_FILE_GONE, DB_ERR_GONE, 410, "file_gone", "This file is no longer available."},
+	{WIRE_RECORDING_LIMIT, 0, 413, "recording_limit",
+	 "This session's recording has reached its size limit; the chunk was not stored."},
+	{WIRE_RECORDING_FULL, 0, 507, "recording_storage_full",
+	 "The server has no room for more recordings; the chunk was not stored."},
+	{WIRE_RECORDING_NOT_RUNNING, 0, 409, "recording_not_running",
+	 "No recording is running in this session: both must consent first."},
 	{WIRE_INTERNAL, DB_ERR_STORE, 500, "internal", "Something went wrong on the server."},
 };
 #define WIRE_NERRORS ((int)(sizeof wire_errors / sizeof wire_errors[0]))

@@ -1,6 +1,6 @@
-// chat.js: the chat view: stored history, pending/sent own messages and files, links, the reader's place, and screen-reader announcements.
+// chat.js: the chat view: stored history, pending/sent own messages and files, reactions, links, the reader's place, and screen-reader announcements.
 import { $, show, localTime } from './ui.js';
-import { emojiPicker } from './emoji.js';
+import { emojiPicker, emojiName, REACTIONS } from './emoji.js';
 import { attach, fileCard } from './files.js';
 
 // Within this distance of the bottom a reader counts as following the conversation.
@@ -34,6 +34,14 @@ function withLinks(text) {
 
 const NOT_SENT = 'Not sent yet — will send when reconnected';
 
+// What a small reaction button shows; the button around it is the 44 px a finger needs.
+function pill(text) {
+  const s = document.createElement('span');
+  s.className = 'pill';
+  s.textContent = text;
+  return s;
+}
+
 const newId = () => (crypto.randomUUID ? crypto.randomUUID()
   : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, '0')).join(''));
 
@@ -46,6 +54,8 @@ export class Chat {
     this.announce = announce;
     this.seen = new Set(); // seqs already shown, so history and live frames never repeat
     this.pending = new Map(); // clientId -> { el, text } or { el, file } not yet confirmed by the relay
+    this.bySeq = new Map(); // seq -> the message's li, for its reactions
+    this.reactions = new Map(); // seq -> Map(emoji -> Set of roles), as the relay stored them
     this.list = $('msgs');
     this.input = $('msg-input');
     this.newBtn = $('msgs-new');
@@ -131,6 +141,8 @@ export class Chat {
     if (typeof f.seq !== 'number' || this.seen.has(f.seq)) return;
     this.seen.add(f.seq);
     const p = f.clientId && f.senderType === this.me ? this.pending.get(f.clientId) : null;
+    // A message stored before a lost acknowledgement may have been reacted to meanwhile.
+    for (const { emoji, by } of f.reactions || []) this.reacted(f.seq, emoji, by, true);
     if (p) {
       this.pending.delete(f.clientId);
       this.mark(p.el, f);
@@ -147,7 +159,84 @@ export class Chat {
     el.querySelector('time').textContent = localTime(f.timestamp);
     el.querySelector('time').dateTime = f.timestamp;
     el.querySelector('.st').textContent = 'Sent';
-    el.dataset.seq = f.seq;
+    this.stored(el, f.seq);
+  }
+
+  // A message the relay stored can be reacted to: it gets its React button (in its meta line) and picker.
+  // The picker is made on first use, so a long history costs no listeners.
+  stored(li, seq) {
+    li.dataset.seq = seq;
+    this.bySeq.set(seq, li);
+    const btn = document.createElement('button');
+    btn.type = 'button';
+    btn.className = 'react-btn';
+    btn.append(pill('☺+'));
+    btn.setAttribute('aria-label', 'React to this message');
+    btn.setAttribute('aria-expanded', 'false');
+    const panel = document.createElement('div');
+    panel.className = 'emoji-panel';
+    panel.id = `react-${seq}`;
+    panel.setAttribute('role', 'group');
+    panel.setAttribute('aria-label', 'Reactions');
+    panel.hidden = true;
+    btn.setAttribute('aria-controls', panel.id);
+    li.querySelector('.meta').append(btn);
+    li.querySelector('.reacts').append(panel);
+    // The picker handles the clicks after this one; this one it is made by, and opened.
+    btn.addEventListener('click', () => emojiPicker(btn, panel, (e) => { this.toggle(seq, e); btn.focus(); }, REACTIONS)(),
+      { once: true });
+    this.chips(seq);
+  }
+
+  mine(seq, emoji) {
+    const who = this.reactions.get(seq)?.get(emoji);
+    return !!who && who.has(this.me);
+  }
+
+  // Puts or takes back this side's emoji; it shows once the relay says it is stored.
+  toggle(seq, emoji) {
+    if (!this.send({ type: 'message-reaction', seq, emoji, on: !this.mine(seq, emoji) }))
+      this.announce('Not connected: the reaction was not sent.');
+  }
+
+  // A stored change from the relay (live, or in a message of the history).
+  reaction(f, live) {
+    if (typeof f.seq !== 'number' || !REACTIONS.includes(f.emoji)) return;
+    this.reacted(f.seq, f.emoji, f.by, f.on);
+    if (live && f.by !== this.me)
+      this.announce(`${this.names[f.by] || f.by} ${f.on ? 'reacted' : 'took back'} ${emojiName(f.emoji)}`);
+  }
+
+  reacted(seq, emoji, by, on) {
+    if (!this.reactions.has(seq)) this.reactions.set(seq, new Map());
+    const m = this.reactions.get(seq);
+    if (!m.has(emoji)) m.set(emoji, new Set());
+    if (on) m.get(emoji).add(by);
+    else m.get(emoji).delete(by);
+    this.chips(seq);
+  }
+
+  // The message's chips, in the set's order: emoji and count, pressed when one of them is mine; a click toggles mine.
+  chips(seq) {
+    const li = this.bySeq.get(seq);
+    if (!li) return;
+    const box = li.querySelector('.reacts');
+    box.querySelectorAll('.chip').forEach((c) => c.remove());
+    const m = this.reactions.get(seq) || new Map();
+    const chips = REACTIONS.filter((e) => m.get(e)?.size).map((e) => {
+      const n = m.get(e).size;
+      const mine = m.get(e).has(this.me);
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'chip';
+      b.dataset.emoji = e;
+      b.setAttribute('aria-pressed', String(mine));
+      b.setAttribute('aria-label', `${emojiName(e)}: ${n}${mine ? ', yours' : ''}`);
+      b.append(pill(`${e} ${n}`));
+      b.addEventListener('click', () => this.toggle(seq, e));
+      return b;
+    });
+    box.prepend(...chips);
   }
 
   render(f, pending) {
@@ -175,8 +264,10 @@ export class Chat {
       body.className = 'text';
       body.append(...withLinks(f.message));
     }
-    li.append(meta, body);
-    if (f.seq !== undefined) li.dataset.seq = f.seq;
+    const reacts = document.createElement('div');
+    reacts.className = 'reacts';
+    li.append(meta, body, reacts);
+    if (f.seq !== undefined) this.stored(li, f.seq);
     const following = this.atEnd();
     this.list.append(li);
     if (following || mine) this.toEnd();

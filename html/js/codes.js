@@ -45,6 +45,9 @@ const LINES = {
   file_too_large: 'That file is too large to share.',
   session_files_full: 'This session has no room for more files.',
   file_gone: 'This file is no longer available.',
+  recording_limit: 'The recording has reached its size limit, so it stopped.',
+  recording_storage_full: 'The server has no room for more recordings, so it stopped.',
+  recording_not_running: 'The recording is not running.',
 };
 
 export const CODES = Object.freeze(Object.keys(LINES));

@@ -6,6 +6,7 @@ import { Relay } from './relay.js';
 import { Chat } from './chat.js';
 import { Media } from './media.js';
 import { Reactions } from './reactions.js';
+import { Recording } from './recording.js';
 import { showError } from './error.js';
 import { showSummary } from './summary.js';
 import { showNotes } from './notes.js';
@@ -18,7 +19,7 @@ const BUSY_RETRY_MS = 1500;
 // devices: what the device check opened and chose (see Media), handed over to a voice or video room.
 export function enterRoom(ctx, devices) {
   // billing: the server's latest running charge; started: whether the End button last read as ending (not leaving).
-  const r = { ctx, relay: null, chat: null, media: null, reactions: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, busyTimer: 0, ending: false };
+  const r = { ctx, relay: null, chat: null, media: null, reactions: null, recording: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, busyTimer: 0, ending: false };
   setState('active');
   text('ac-type', typeName[ctx.kind] || ctx.kind);
   text('ac-other', ctx.otherName);
@@ -41,6 +42,7 @@ export function enterRoom(ctx, devices) {
     r.media = new Media(ctx, devices, { send, onPath: (st) => mediaPath(r, st) });
     r.reactions = new Reactions(send, ctx.otherName);
     callChat();
+    r.recording = new Recording(ctx, send, r.media);
     r.media.focus();
   }
   if (ctx.me === 'astrologer') showNotes(ctx.token, $('s-active'), true);
@@ -110,6 +112,8 @@ const FRAMES = {
     r.present = !!(f.present && f.present[r.ctx.otherRole]);
     presence(r, r.present ? 'joined' : 'waiting');
     if (r.chat) addHistory(r, f.history, f.more);
+    // A recording never outlives this page's connection: the relay stopped it when the connection went.
+    if (r.recording) r.recording.reset();
     if (r.media) {
       if (r.present) r.media.peerHere();
       else r.media.sendState();
@@ -131,6 +135,9 @@ const FRAMES = {
     seen(r, f);
     if ($('v-chat').hidden && f.senderType !== r.ctx.me) for (const id of CHAT_BUTTONS) $(id).dataset.unread = 'true';
   },
+  'message-reaction'(r, f) {
+    if (r.chat) r.chat.reaction(f, true);
+  },
   offer: signal,
   answer: signal,
   'ice-candidate': signal,
@@ -139,6 +146,9 @@ const FRAMES = {
   },
   reaction(r, f) {
     if (r.reactions && f.from === r.ctx.otherRole) r.reactions.receive(f);
+  },
+  recording(r, f) {
+    if (r.recording) r.recording.frame(f);
   },
   // The relay warns at 5 and at 1 paid minute left; the words come from the seconds it counts.
   'time-warning'(r, f) {
@@ -153,7 +163,7 @@ const FRAMES = {
   error(r, f) {
     if (f.code === 'session_ended') finish(r, {});
     else if (FATAL.has(f.code)) { teardown(r); showError(r.ctx, f); }
-    else if (WARN.has(f.code)) warn(line(f.code, f.message));
+    else if (WARN.has(f.code) || (r.recording && (f.code === 'conflict' || f.code === 'peer_absent'))) warn(line(f.code, f.message));
     // Chat the server could not take yet stays pending; it goes again, with the same ids, a moment later.
     if (f.code === 'busy' && r.chat) {
       clearTimeout(r.busyTimer);
@@ -291,11 +301,12 @@ function fitToViewport() {
 
 // However the session ends (the other side, the server, an error), a question about ending it is moot.
 function teardown(r) {
-  const d = $('confirm-end');
-  if (d.open) d.close('');
+  for (const id of ['confirm-end', 'rec-ask']) if ($(id).open) $(id).close('');
   clearInterval(r.ticker);
   clearTimeout(r.endTimer);
   r.relay.close();
+  // Before the media go, so the recorder's last piece is still the call's.
+  if (r.recording) r.recording.stop();
   if (r.media) r.media.stop();
   for (const id of ['vi-remote', 'vi-local', 'vo-remote', 'dc-preview']) $(id).srcObject = null;
 }

@@ -48,7 +48,7 @@ locations_of() {
 	    -e 's/burst=\(@API_BURST@\|[0-9]*\)/burst=N/' -e 's/^limit_conn \(sessions_ws\|ws\) \(@WS_CONN@\|[0-9]*\);/limit_conn ws N;/' \
 	    -e 's|unix:@VAR@/api-|unix:API/|' -e 's|unix:/run/sessions-api/|unix:API/|' \
 	    -e 's|unix:@VAR@/relay.sock:|unix:RELAY:|' -e 's|unix:/run/sessions-relay/relay.sock:|unix:RELAY:|' \
-	    -e 's%^alias \(@VAR@\|/var/lib/sessions\)/sessions-files/;$%alias FILES/;%' \
+	    -e 's%^alias \(@VAR@\|/var/lib/sessions\)/sessions-\(files\|recordings\)/;$%alias STORE/\2/;%' \
 	    -e 's/\$sessions_cache_control/$cache_control/' |
 	awk '/^location @forbidden \{/ { skip = 1 } !skip { print } skip && /^\}/ { skip = 0 }'
 }

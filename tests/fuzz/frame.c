@@ -127,6 +127,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		relayed_intact(check, f.emoji, strlen(f.emoji));
 		break;
+	case RELAY_FRAME_RECORDING:
+		/* The relay indexes its actions with it: only one of the four gets through. */
+		if (f.rec_action < DB_REC_ASK || f.rec_action > DB_REC_STOP)
+			abort();
+		break;
+	case RELAY_FRAME_MESSAGE_REACTION:
+		/* Stored and relayed as it is: the library's own copy of one of the set, a real seq. */
+		if (f.seq < 1 || (f.on != 0 && f.on != 1) || !f.emoji ||
+		    db_reaction_find(f.emoji, strlen(f.emoji)) != f.emoji)
+			abort();
+		break;
 	case RELAY_FRAME_PING:
 	case RELAY_FRAME_UNKNOWN:
 		break;

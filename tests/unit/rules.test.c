@@ -19,6 +19,7 @@ static const struct db_config config = {
 	.chat_max_messages = 1000,
 	.chat_max_bytes = 1 << 20,
 	.chat_before_start_messages = 20,
+	.recording_retention_ms = 30 * 24 * 60 * MIN,
 };
 
 /* A 30-minute booking starting at T0, as the library would have stored it. */
@@ -212,6 +213,58 @@ static void test_notes(void)
 	      "after an end past the link's window, valid_after from the end");
 }
 
+static void test_recording(void)
+{
+	struct db_session s = booked();
+	enum db_rec_state next;
+	const enum db_role u = DB_ROLE_USER, a = DB_ROLE_ASTROLOGER;
+
+	s.type = DB_TYPE_VOICE;
+	CHECK(db_recording_allowed(&s) == DB_ERR_STATE, "not before both have joined");
+	s.status = DB_STATUS_ACTIVE;
+	CHECK(db_recording_allowed(&s) == DB_OK, "a voice call both have joined");
+	s.type = DB_TYPE_CHAT;
+	CHECK(db_recording_allowed(&s) == DB_ERR_STATE, "never a chat session");
+	s.type = DB_TYPE_VIDEO;
+	s.status = DB_STATUS_COMPLETED;
+	s.ended_ms = T0;
+	s.end_reason = DB_REASON_COMPLETED;
+	CHECK(db_recording_allowed(&s) == DB_ERR_ENDED, "not once it is over");
+
+	CHECK(db_recording_next(DB_REC_IDLE, u, u, DB_REC_ASK, &next) == DB_OK && next == DB_REC_ASKED,
+	      "an ask is pending");
+	CHECK(db_recording_next(DB_REC_ASKED, u, u, DB_REC_ASK, &next) == DB_ERR_STATE &&
+	      db_recording_next(DB_REC_ASKED, u, a, DB_REC_ASK, &next) == DB_ERR_STATE &&
+	      db_recording_next(DB_REC_RUNNING, u, a, DB_REC_ASK, &next) == DB_ERR_STATE,
+	      "a second ask, by either side, while one is pending or running is refused");
+	CHECK(db_recording_next(DB_REC_ASKED, u, u, DB_REC_ACCEPT, &next) == DB_ERR_STATE &&
+	      db_recording_next(DB_REC_ASKED, u, u, DB_REC_DECLINE, &next) == DB_ERR_STATE,
+	      "the asker does not answer their own ask: one consent never starts it");
+	CHECK(db_recording_next(DB_REC_ASKED, u, a, DB_REC_ACCEPT, &next) == DB_OK && next == DB_REC_RUNNING,
+	      "the other side's accept starts it");
+	CHECK(db_recording_next(DB_REC_ASKED, a, u, DB_REC_DECLINE, &next) == DB_OK && next == DB_REC_IDLE,
+	      "the other side's decline ends the ask");
+	CHECK(db_recording_next(DB_REC_IDLE, u, a, DB_REC_ACCEPT, &next) == DB_ERR_STATE &&
+	      db_recording_next(DB_REC_RUNNING, u, a, DB_REC_ACCEPT, &next) == DB_ERR_STATE,
+	      "nothing to accept without a pending ask");
+	CHECK(db_recording_next(DB_REC_RUNNING, a, u, DB_REC_STOP, &next) == DB_OK &&
+	      db_recording_next(DB_REC_RUNNING, a, a, DB_REC_STOP, &next) == DB_OK &&
+	      db_recording_next(DB_REC_ASKED, u, u, DB_REC_STOP, &next) == DB_OK &&
+	      db_recording_next(DB_REC_IDLE, u, u, DB_REC_STOP, &next) == DB_ERR_STATE,
+	      "either side stops it, or withdraws an ask; nothing to stop when idle");
+
+	CHECK(db_recording_appendable(0, 0, T0) && db_recording_appendable(T0, 0, T0 + DB_RECORDING_TAIL_MS) &&
+	      !db_recording_appendable(T0, 0, T0 + DB_RECORDING_TAIL_MS + 1),
+	      "chunks while it runs and for the tail after the stop");
+	CHECK(db_recording_appendable(0, T0, T0 + DB_RECORDING_TAIL_MS) &&
+	      !db_recording_appendable(0, T0, T0 + DB_RECORDING_TAIL_MS + 1) &&
+	      !db_recording_appendable(T0 + MIN, T0, T0 + DB_RECORDING_TAIL_MS + 1),
+	      "a session's end stops it too, whichever came first");
+	CHECK(db_recording_kept(&config, T0, T0 + config.recording_retention_ms - 1) &&
+	      !db_recording_kept(&config, T0, T0 + config.recording_retention_ms),
+	      "kept until recording_retention_days after its start");
+}
+
 static void test_reasons(void)
 {
 	CHECK(db_reason_given_ok(DB_ROLE_USER, DB_REASON_COMPLETED) &&
@@ -297,6 +350,7 @@ int main(void)
 	test_reasons();
 	test_chat_caps();
 	test_notes();
+	test_recording();
 	test_credentials();
 	test_webhook_retries();
 	test_files();

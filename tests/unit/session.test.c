@@ -459,14 +459,25 @@ static int count_msgs(void *arg, const struct db_chat *m)
 	return 0;
 }
 
+/* The reactions of message 2 as "by emoji;" in order, into arg (a buffer of 128). */
+static int reactions_of_2(void *arg, const struct db_chat *m)
+{
+	char *out = arg;
+
+	for (int i = 0; m->seq == 2 && i < m->nreactions; i++)
+		snprintf(out + strlen(out), 128 - strlen(out), "%s %s;", db_role_name(m->reactions[i].by),
+		         m->reactions[i].emoji);
+	return 0;
+}
+
 static void test_chat(struct db *db)
 {
 	struct db_settlement st;
 	struct db_booking b, other;
 	struct db_chat m;
 	struct db *c;
-	char big[DB_CHAT_MAX * 2 + 2], err[256];
-	int dup;
+	char big[DB_CHAT_MAX * 2 + 2], err[256], reacts[128] = "";
+	int dup, changed;
 	int64_t last = 0;
 
 	book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &b);
@@ -526,10 +537,36 @@ static void test_chat(struct db *db)
 	      == chat_int("SELECT count(*) FROM chat_messages WHERE sender = 'user' AND session_id ="
 	                 " (SELECT session_id FROM chat_messages WHERE client_id = 'c1' AND sender = 'user')"),
 	      "the totals the caps read match the messages stored");
+	CHECK(db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "👍", 1, T0, &changed) == DB_OK && changed &&
+	      db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "👍", 1, T0, &changed) == DB_OK && !changed &&
+	      chat_int("SELECT count(*) FROM chat_reactions") == 1,
+	      "a reaction is stored once: putting it again changes nothing");
+	CHECK(db_chat_react(c, b.session.id, DB_ROLE_ASTROLOGER, 2, "👍", 1, T0 + 1, &changed) == DB_OK &&
+	      changed && db_chat_react(c, b.session.id, DB_ROLE_ASTROLOGER, 2, "❤️", 1, T0 + 2, &changed) ==
+	      DB_OK && chat_int("SELECT count(*) FROM chat_reactions") == 3,
+	      "the other side's same emoji is its own, and so is each other emoji");
+	CHECK(db_chat_history(c, b.session.id, 1, 1, reactions_of_2, reacts) == DB_OK &&
+	      !strcmp(reacts, "user 👍;astrologer 👍;astrologer ❤️;"),
+	      "history gives each message its reactions, oldest first");
+	CHECK(db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "👍", 0, T0, &changed) == DB_OK && changed &&
+	      db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "👍", 0, T0, &changed) == DB_OK && !changed &&
+	      chat_int("SELECT count(*) FROM chat_reactions WHERE sender = 'user'") == 0,
+	      "taking one back deletes its row; taking back what is not there changes nothing");
+	CHECK(db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "🦄", 1, T0, &changed) == DB_ERR_INVALID &&
+	      db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "👍👍", 1, T0, &changed) == DB_ERR_INVALID &&
+	      db_chat_react(c, b.session.id, DB_ROLE_USER, 2, NULL, 1, T0, &changed) == DB_ERR_INVALID &&
+	      db_chat_react(c, b.session.id, DB_ROLE_USER, 999, "👍", 1, T0, &changed) == DB_ERR_NOT_FOUND &&
+	      db_chat_react(c, "nope", DB_ROLE_USER, 2, "👍", 1, T0, &changed) == DB_ERR_NOT_FOUND &&
+	      chat_int("SELECT count(*) FROM chat_reactions") == 2,
+	      "an emoji outside the set, a missing message or session are refused, and store nothing");
 	db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0 + MIN, &st);
 	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "too late", "c9", T0 + MIN, &m, &dup) ==
 	      DB_ERR_ENDED && chat_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c9'") == 0,
 	      "once the session is over nothing more is stored, checked in the write itself");
+	CHECK(db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "😮", 1, T0 + MIN, &changed) == DB_ERR_ENDED &&
+	      db_chat_react(c, b.session.id, DB_ROLE_ASTROLOGER, 2, "👍", 0, T0 + MIN, &changed) == DB_ERR_ENDED &&
+	      chat_int("SELECT count(*) FROM chat_reactions") == 2,
+	      "... nor is a reaction put or taken back");
 	{
 		struct db_booking batch;
 		struct db_join jn;
