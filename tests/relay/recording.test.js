@@ -201,7 +201,7 @@ const checks = [
       eq(f.status, 200, 'fetched');
       assert(f.bytes.equals(bytes), 'the bytes as uploaded');
       eq([f.headers.get('content-type'), f.headers.get('x-content-type-options')], ['video/webm', 'nosniff'], 'stored type, nosniff');
-      assert(/^attachment; filename="recording-\d+\.webm"$/.test(f.headers.get('content-disposition')), 'an attachment');
+      assert(/^attachment; filename="recording-\d+\.webm"; filename\*=UTF-8''recording-\d+\.webm$/.test(f.headers.get('content-disposition')), 'an attachment');
       eq(f.headers.get('cache-control'), 'no-store', 'never cached');
     }
     eq((await get(s, null, `/${id}`)).status, 401, 'no token: refused');
