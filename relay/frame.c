@@ -109,10 +109,17 @@ static void check_history(struct relay_frame *f)
 static void check_message(struct relay_frame *f)
 {
 	struct json_object *v;
-	int blank;
+	int blank, bad_id = 0;
 
 	f->client_id = "";
 	f->file_id = 0;
+	/* Read first, so that a refusal of the message itself still names it. */
+	if (json_object_object_get_ex(f->o, "clientId", &v) && !json_object_is_type(v, json_type_null) &&
+	    (!(f->client_id = str_field(f->o, "clientId", &f->client_id_len)) ||
+	     !client_id_ok(f->client_id, f->client_id_len))) {
+		f->client_id = "";
+		bad_id = 1;
+	}
 	/* A file is announced by its id alone: its name and type come from what the upload stored. */
 	if (json_object_object_get_ex(f->o, "file", &v) && !json_object_is_type(v, json_type_null)) {
 		if (!json_object_is_type(v, json_type_int) || (f->file_id = json_object_get_int64(v)) < 1 ||
@@ -126,9 +133,7 @@ static void check_message(struct relay_frame *f)
 		refuse(f, WIRE_BAD_MESSAGE, NULL);
 		return;
 	}
-	if (json_object_object_get_ex(f->o, "clientId", &v) && !json_object_is_type(v, json_type_null) &&
-	    (!(f->client_id = str_field(f->o, "clientId", &f->client_id_len)) ||
-	     !client_id_ok(f->client_id, f->client_id_len)))
+	if (bad_id)
 		refuse(f, WIRE_BAD_CLIENT_ID, NULL);
 }
 

@@ -215,21 +215,19 @@ static void on_history(struct relay *r, struct relay_conn *c, const struct relay
 	relay_buf_free(&b);
 }
 
+/* Every refusal names the message's clientId: the page then knows which of its messages failed. */
 static void on_message(struct relay *r, struct relay_conn *c, const struct relay_frame *f)
 {
 	char *body = NULL; /* a file's announcement has none */
 
-	if (refused(c, f, 0))
-		return;
-	if (relay_room_ended(c->room)) {
-		relay_conn_error(c, WIRE_ENDED, NULL, 0);
-		return;
-	}
-	if (!f->file_id && !(body = strndup(f->text, f->text_len))) {
-		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", 0);
-		return;
-	}
-	relay_room_chat(r, c, body, f->file_id, f->client_id);
+	if (f->err != WIRE_OK)
+		relay_conn_refuse(c, f->err, f->detail, f->client_id);
+	else if (relay_room_ended(c->room))
+		relay_conn_refuse(c, WIRE_ENDED, NULL, f->client_id);
+	else if (!f->file_id && !(body = strndup(f->text, f->text_len)))
+		relay_conn_refuse(c, WIRE_INTERNAL, "Out of memory.", f->client_id);
+	else
+		relay_room_chat(r, c, body, f->file_id, f->client_id);
 }
 
 /* Stored like chat: the writer answers, and both hear of it once it is on disk. */

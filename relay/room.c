@@ -541,9 +541,10 @@ static void answer(struct relay *r, struct relay_conn *from, struct relay_chat_j
 		room->chat_waiting--;
 	if (j->err != DB_OK) {
 		if (from)
-			relay_conn_error(from, wire_from_db(j->err),
-			                 j->emoji && j->err == DB_ERR_NOT_FOUND
-			                         ? "There is no message with that seq in this session." : NULL, 0);
+			relay_conn_refuse(from, wire_from_db(j->err),
+			                  j->emoji && j->err == DB_ERR_NOT_FOUND
+			                          ? "There is no message with that seq in this session." : NULL,
+			                  j->client_id);
 	} else if (j->duplicate) {
 		if (from)
 			relay_conn_sendbuf(from, &j->frame);
@@ -573,24 +574,26 @@ void relay_room_answers(struct relay *r)
 /*
  * A job for the writer from c, counted against the relay-wide cap until
  * its answer comes back through relay_room_answers, which bounds the
- * writer's queue whatever the rate limit. NULL after telling c why not.
+ * writer's queue whatever the rate limit. NULL after telling c why not
+ * (naming client_id, the chat message's, or NULL for a reaction).
  */
-static struct relay_chat_job *job_new(struct relay *r, struct relay_conn *c)
+static struct relay_chat_job *job_new(struct relay *r, struct relay_conn *c, const char *client_id)
 {
 	struct relay_rooms *rs = r->rooms;
 	struct relay_chat_job *j = NULL;
 
 	if (rs->stopping || !r->writer) {
-		relay_conn_error(c, WIRE_INTERNAL, "The relay is stopping; nothing was stored.", 0);
+		relay_conn_refuse(c, WIRE_INTERNAL, "The relay is stopping; nothing was stored.", client_id);
 		goto fail;
 	}
 	/* Each room gets its share of the writer: one room's flood cannot make the others wait. */
 	if (relay_waiting_full(&rs->chat) || c->room->chat_waiting >= RELAY_ROOM_CHAT_WAITING) {
-		relay_conn_error(c, WIRE_BUSY, "Too many messages are waiting to be stored; send it again.", 0);
+		relay_conn_refuse(c, WIRE_BUSY, "Too many messages are waiting to be stored; send it again.",
+		                  client_id);
 		goto fail;
 	}
 	if (!(j = calloc(1, sizeof *j)) || relay_waiting_add(&rs->chat, c, &j->ticket) < 0) {
-		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", 0);
+		relay_conn_refuse(c, WIRE_INTERNAL, "Out of memory.", client_id);
 		goto fail;
 	}
 	c->room->chat_waiting++;
@@ -608,7 +611,7 @@ fail:
 void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, int64_t file_id,
                      const char *client_id)
 {
-	struct relay_chat_job *j = job_new(r, c);
+	struct relay_chat_job *j = job_new(r, c, client_id);
 
 	if (!j) {
 		free(body);
@@ -623,7 +626,7 @@ void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, int64_t 
 /* Sends a reaction on the message seq (emoji one of db_reactions) to the writer. */
 void relay_room_react(struct relay *r, struct relay_conn *c, int64_t seq, const char *emoji, int on)
 {
-	struct relay_chat_job *j = job_new(r, c);
+	struct relay_chat_job *j = job_new(r, c, NULL);
 
 	if (!j)
 		return;

@@ -69,6 +69,34 @@ const checks = [
     eq(r.kind, 'file', 'the uploader still announces it afterwards');
     u.close(); a.close();
   }],
+
+  ["a refused message's error names its clientId, text or file, from the frame's checks or the writer's; none when it had none", async () => {
+    const b = s.book('chat');
+    const u = track(await join(s, b.userToken));
+    const refusal = async (frame) => {
+      u.send({ type: 'message', ...frame });
+      return u.next((f) => f.type === 'error' || f.type === 'message', 10000);
+    };
+    let r = await refusal({ message: '   ', clientId: 't-1' });
+    eq([r.code, r.clientId], ['bad_message', 't-1'], 'an empty text');
+    r = await refusal({ file: 'one', clientId: 'f-1' });
+    eq([r.code, r.clientId], ['bad_message', 'f-1'], 'a file id that is not a number');
+    r = await refusal({ file: 999999, clientId: 'f-2' });
+    eq([r.code, r.clientId], ['not_found', 'f-2'], 'a file the sender never uploaded (refused by the writer)');
+    r = await refusal({ message: 'x'.repeat(4001), clientId: 't-2' });
+    eq([r.code, r.clientId], ['bad_message', 't-2'], 'a text over its length');
+    r = await refusal({ message: '   ' });
+    eq([r.code, 'clientId' in r], ['bad_message', false], 'an empty text without a clientId: none in the error');
+    r = await refusal({ file: 999999 });
+    eq([r.code, 'clientId' in r], ['not_found', false], 'an unknown file without a clientId: none');
+    r = await refusal({ message: 'hi', clientId: 'bad id!' });
+    eq([r.code, 'clientId' in r], ['bad_client_id', false], 'a clientId that is not one is not echoed');
+    u.send({ type: 'message-reaction', seq: 1, emoji: '👍', on: true });
+    r = await u.next((f) => f.type === 'error', 10000);
+    eq([r.code, 'clientId' in r], ['not_found', false], 'a refused reaction names no clientId');
+    eq(messages(b), '0', 'nothing was stored');
+    u.close();
+  }],
 ];
 
 run(checks, {
