@@ -2,6 +2,7 @@
 import { $, show, localTime } from './ui.js';
 import { emojiPicker, emojiName, REACTIONS } from './emoji.js';
 import { attach, fileCard } from './files.js';
+import { line } from './codes.js';
 
 // Within this distance of the bottom a reader counts as following the conversation.
 const NEAR_END = 80;
@@ -54,6 +55,7 @@ export class Chat {
     this.announce = announce;
     this.seen = new Set(); // seqs already shown, so history and live frames never repeat
     this.pending = new Map(); // clientId -> { el, text } or { el, file } not yet confirmed by the relay
+    this.failed = new Map(); // clientId -> the same, refused by the relay: sent again only when asked to
     this.bySeq = new Map(); // seq -> the message's li, for its reactions
     this.reactions = new Map(); // seq -> Map(emoji -> Set of roles), as the relay stored them
     this.list = $('msgs');
@@ -134,6 +136,48 @@ export class Chat {
   // The connection is lost: what went out unconfirmed may not have arrived, and is sent again on return.
   offline() {
     for (const p of this.pending.values()) p.el.querySelector('.st').textContent = NOT_SENT;
+  }
+
+  // The relay refused one of this page's messages: it shows why, with Retry and Remove; true when it was one.
+  refused(f) {
+    const p = typeof f.clientId === 'string' ? this.pending.get(f.clientId) : null;
+    if (!p) return false;
+    this.pending.delete(f.clientId);
+    this.failed.set(f.clientId, p);
+    p.el.classList.remove('pending');
+    p.el.classList.add('failed');
+    p.el.querySelector('.st').textContent = `Not sent: ${line(f.code)}`;
+    const retry = this.action(p.el, 'Retry', () => {
+      this.failed.delete(f.clientId);
+      this.pending.set(f.clientId, p);
+      p.el.classList.replace('failed', 'pending');
+      p.el.querySelector('.fail-acts').remove();
+      this.post(f.clientId, p);
+    });
+    this.action(p.el, 'Remove', () => {
+      this.failed.delete(f.clientId);
+      p.el.remove();
+      this.input.focus();
+    });
+    retry.focus();
+    this.announce(`Your message was not sent: ${line(f.code)}`);
+    return true;
+  }
+
+  // One of a refused message's buttons, in its own row below the message.
+  action(li, label, fn) {
+    let row = li.querySelector('.fail-acts');
+    if (!row) {
+      row = document.createElement('div');
+      row.className = 'fail-acts';
+      li.append(row);
+    }
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = label;
+    b.addEventListener('click', fn);
+    row.append(b);
+    return b;
   }
 
   // A stored message from the relay: live, or part of the history sent on join.

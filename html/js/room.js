@@ -13,7 +13,7 @@ import { showNotes } from './notes.js';
 
 // How often, once the deadline has passed, the page asks the API whether the session is over.
 const POLL_MS = 3000;
-// How long after a busy answer the page sends its pending chat again.
+// How long after a busy or rate-limited answer the page sends its pending chat again.
 const BUSY_RETRY_MS = 1500;
 
 // devices: what the device check opened and chose (see Media), handed over to a voice or video room.
@@ -161,11 +161,14 @@ const FRAMES = {
     finish(r, { reason: f.reason, endedBy: f.endedBy, durationSeconds: f.durationSeconds, stayed: !r.present });
   },
   error(r, f) {
+    // Chat the server could not take yet stays pending; it goes again, with the same ids, a moment later.
+    const later = f.code === 'busy' || f.code === 'rate_limited';
     if (f.code === 'session_ended') finish(r, {});
     else if (FATAL.has(f.code)) { teardown(r); showError(r.ctx, f); }
+    // A refused message of this page's says so where it is, not in a banner.
+    else if (!later && r.chat && r.chat.refused(f)) return;
     else if (WARN.has(f.code) || (r.recording && (f.code === 'conflict' || f.code === 'peer_absent'))) warn(line(f.code, f.message));
-    // Chat the server could not take yet stays pending; it goes again, with the same ids, a moment later.
-    if (f.code === 'busy' && r.chat) {
+    if (later && r.chat) {
       clearTimeout(r.busyTimer);
       r.busyTimer = setTimeout(() => r.chat.resend(), BUSY_RETRY_MS);
     }
