@@ -182,7 +182,11 @@ export class Chat {
 
   // A stored message from the relay: live, or part of the history sent on join.
   receive(f, live) {
-    if (typeof f.seq !== 'number' || this.seen.has(f.seq)) return;
+    if (typeof f.seq !== 'number') return;
+    if (this.seen.has(f.seq)) {
+      if (!live) this.restate(f);
+      return;
+    }
     this.seen.add(f.seq);
     const p = f.clientId && f.senderType === this.me ? this.pending.get(f.clientId) : null;
     // A message stored before a lost acknowledgement may have been reacted to meanwhile.
@@ -196,6 +200,13 @@ export class Chat {
     if (live && f.senderType !== this.me) {
       this.announce(`${this.names[f.senderType] || 'Message'} ${f.kind === 'file' ? 'shared a file:' : 'says:'} ${f.message}`);
     }
+  }
+
+  // A message seen before comes again in a history: its reactions are as stored now, whatever this page heard.
+  restate(f) {
+    this.reactions.delete(f.seq);
+    for (const { emoji, by } of f.reactions || []) this.reacted(f.seq, emoji, by, true);
+    this.chips(f.seq);
   }
 
   mark(el, f) {

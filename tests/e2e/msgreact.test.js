@@ -1,5 +1,5 @@
 // msgreact.test.js: emoji reactions on chat messages through the real page in Chromium: picked from the set,
-// toggled by their chips, counted on both sides, stored, and shown again after a reload.
+// toggled by their chips, counted on both sides, stored, and shown again after a reload and after a reconnect.
 'use strict';
 const { execFileSync } = require('child_process');
 const L = require('./lib');
@@ -93,6 +93,19 @@ L.main(SUITE, 180000, async (t) => {
   });
   t.ok(rows() === `1|astrologer|👍\n2|user|❤️`, 'and its row is gone', rows());
 
+  // From the reload on, the test can cut the customer's page off the relay: its socket closes, and while cut
+  // every new one asks for a path the relay does not serve, so the page keeps reconnecting in vain.
+  await user.context().addInitScript(() => {
+    const Orig = window.WebSocket;
+    window.__sockets = [];
+    window.__cut = false;
+    window.WebSocket = class extends Orig {
+      constructor(url, ...rest) {
+        super(window.__cut ? `${url}-cut` : url, ...rest);
+        window.__sockets.push(this);
+      }
+    };
+  });
   await user.reload();
   await L.waitState(user, 'active');
   await t.check('after a reload the customer sees every reaction, its own pressed', async () => {
@@ -100,5 +113,23 @@ L.main(SUITE, 180000, async (t) => {
     await waitChips(user, 'Thank you, reading it now', [['❤️', 1, true]]);
   });
   await L.shot(user, SUITE, '04-after-reload-360');
+
+  // While the customer's page is away, the astrologer takes back the thumbs up and laughs instead.
+  await user.evaluate(() => { window.__stayed = true; window.__cut = true; window.__sockets.at(-1).close(); });
+  await user.waitForSelector('#banner:not([hidden])');
+  await astro.click(`${msg('My chart is ready')} .chip[data-emoji="👍"]`);
+  await waitChips(astro, 'My chart is ready', []);
+  await astro.click(`${msg('My chart is ready')} .react-btn`);
+  await astro.click(`${msg('My chart is ready')} .emoji-panel button[aria-label="laughing"]`);
+  await waitChips(astro, 'My chart is ready', [['😂', 1, true]]);
+  await user.evaluate(() => { window.__cut = false; });
+  await t.check('reconnected without a reload, the customer sees the reactions changed while it was away', async () => {
+    await user.waitForSelector('#banner', { state: 'hidden', timeout: 20000 });
+    await waitChips(user, 'My chart is ready', [['😂', 1, false]]);
+    await waitChips(user, 'Thank you, reading it now', [['❤️', 1, true]]);
+    if (!await user.evaluate(() => window.__stayed)) throw new Error('the page was reloaded');
+    const n = await user.$$eval('#msgs li.msg', (els) => els.length);
+    if (n !== 2) throw new Error(`${n} messages shown, not 2`);
+  });
   t.ok(user.__errors.length === 0 && astro.__errors.length === 0, 'no script errors on either page', [...user.__errors, ...astro.__errors].join('; '));
 });
