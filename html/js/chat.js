@@ -1,8 +1,10 @@
 // chat.js: the chat view: stored history, pending/sent own messages and files, reactions, links, the reader's place, and screen-reader announcements.
-import { $, show, localTime } from './ui.js';
+import { $, show, localTime, warn } from './ui.js';
 import { emojiPicker, emojiName, REACTIONS } from './emoji.js';
-import { attach, fileCard } from './files.js';
 import { line } from './codes.js';
+
+// Most chats share no file: its code loads with the first file message or the first use of the attach button.
+const files = () => import('./files.js');
 
 // Within this distance of the bottom a reader counts as following the conversation.
 const NEAR_END = 80;
@@ -74,7 +76,14 @@ export class Chat {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); this.submit(); }
     });
     this.input.addEventListener('input', () => this.grow());
-    attach(token, (file) => this.sendFile(file));
+    const input = $('attach-input');
+    // Loading starts while the file picker is open.
+    $('attach-btn').addEventListener('click', () => { files().catch(() => {}); input.click(); });
+    input.addEventListener('change', () => {
+      const file = input.files[0];
+      input.value = '';
+      if (file) files().then((m) => m.upload(token, file, (f) => this.sendFile(f)), () => warn(line('unavailable')));
+    });
   }
 
   atEnd() {
@@ -313,7 +322,12 @@ export class Chat {
     }
     let body;
     if (f.kind === 'file') {
-      body = fileCard(f, this.token);
+      // The name holds the place until the card's code is here.
+      body = document.createElement('span');
+      body.className = 'file-wait';
+      body.textContent = f.file.name;
+      const wait = body;
+      files().then((m) => wait.replaceWith(m.fileCard(f, this.token)), () => {});
     } else {
       body = document.createElement('span');
       body.className = 'text';

@@ -1,4 +1,4 @@
-// files.js: sharing a picture or PDF in chat: the attach button, a quick check, the upload with its progress and cancel, and a file message's preview and download.
+// files.js: sharing a picture or PDF in chat: a quick check, the upload with its progress and cancel, and a file message's preview and download; loaded on first use.
 import { $, show, warn } from './ui.js';
 import { line } from './codes.js';
 
@@ -7,7 +7,7 @@ const TYPES = { 'image/jpeg': 'JPEG', 'image/png': 'PNG', 'image/webp': 'WebP', 
 const EXT = /\.(jpe?g|png|webp|pdf)$/i;
 const MAX_BYTES = 10 * 1024 * 1024;
 
-export const fileSize = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1048576).toFixed(1)} MB`);
+const fileSize = (n) => (n < 1024 ? `${n} B` : n < 1048576 ? `${(n / 1024).toFixed(0)} KB` : `${(n / 1048576).toFixed(1)} MB`);
 
 // The file's bytes with the link's token: never a URL with the token in it.
 async function fetchFile(token, id) {
@@ -66,39 +66,33 @@ export function fileCard(f, token) {
   return box;
 }
 
-// The attach button: pick, check, upload with progress (cancel aborts it), then hand the stored file to onStored.
-export function attach(token, onStored) {
-  const input = $('attach-input');
+let xhr = null; // the upload under way: one at a time
+
+// A picked file: a quick check, then the upload with its progress (cancel aborts it); the stored file goes to onStored.
+export function upload(token, file, onStored) {
   const bar = $('upload-bar');
-  let xhr = null;
-  $('attach-btn').addEventListener('click', () => input.click());
-  $('upload-cancel').addEventListener('click', () => { if (xhr) xhr.abort(); });
-  input.addEventListener('change', () => {
-    const file = input.files[0];
-    input.value = '';
-    if (!file) return;
-    if (!TYPES[file.type] && !EXT.test(file.name)) { warn(line('file_type_not_allowed')); return; }
-    if (file.size > MAX_BYTES) { warn(line('file_too_large')); return; }
-    if (xhr) return;
-    xhr = new XMLHttpRequest();
-    xhr.open('POST', '/api/sessions/files');
-    xhr.setRequestHeader('Authorization', `Bearer ${token}`);
-    xhr.setRequestHeader('Content-Type', 'application/octet-stream');
-    xhr.setRequestHeader('X-File-Name', encodeURIComponent(file.name));
-    $('upload-name').textContent = file.name;
-    bar.value = 0;
-    show($('upload'));
-    xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100); });
-    xhr.addEventListener('loadend', () => {
-      const done = xhr;
-      xhr = null;
-      show($('upload'), false);
-      if (done.status === 201) { onStored(JSON.parse(done.responseText)); return; }
-      if (!done.status) return; // cancelled, or no answer: nothing was stored
-      let code = `http_${done.status}`;
-      try { code = JSON.parse(done.responseText).error.code; } catch { /* the status says it */ }
-      warn(line(code));
-    });
-    xhr.send(file);
+  if (!TYPES[file.type] && !EXT.test(file.name)) { warn(line('file_type_not_allowed')); return; }
+  if (file.size > MAX_BYTES) { warn(line('file_too_large')); return; }
+  if (xhr) return;
+  xhr = new XMLHttpRequest();
+  xhr.open('POST', '/api/sessions/files');
+  xhr.setRequestHeader('Authorization', `Bearer ${token}`);
+  xhr.setRequestHeader('Content-Type', 'application/octet-stream');
+  xhr.setRequestHeader('X-File-Name', encodeURIComponent(file.name));
+  $('upload-name').textContent = file.name;
+  $('upload-cancel').onclick = () => { if (xhr) xhr.abort(); };
+  bar.value = 0;
+  show($('upload'));
+  xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) bar.value = Math.round((e.loaded / e.total) * 100); });
+  xhr.addEventListener('loadend', () => {
+    const done = xhr;
+    xhr = null;
+    show($('upload'), false);
+    if (done.status === 201) { onStored(JSON.parse(done.responseText)); return; }
+    if (!done.status) return; // cancelled, or no answer: nothing was stored
+    let code = `http_${done.status}`;
+    try { code = JSON.parse(done.responseText).error.code; } catch { /* the status says it */ }
+    warn(line(code));
   });
+  xhr.send(file);
 }

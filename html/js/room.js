@@ -6,10 +6,8 @@ import { Relay } from './relay.js';
 import { Chat } from './chat.js';
 import { Media } from './media.js';
 import { Reactions } from './reactions.js';
-import { Recording } from './recording.js';
 import { showError } from './error.js';
 import { showSummary } from './summary.js';
-import { showNotes } from './notes.js';
 
 // How often, once the deadline has passed, the page asks the API whether the session is over.
 const POLL_MS = 3000;
@@ -19,7 +17,7 @@ const BUSY_RETRY_MS = 1500;
 // devices: what the device check opened and chose (see Media), handed over to a voice or video room.
 export function enterRoom(ctx, devices) {
   // billing: the server's latest running charge; started: whether the End button last read as ending (not leaving).
-  const r = { ctx, relay: null, chat: null, media: null, reactions: null, recording: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, busyTimer: 0, ending: false };
+  const r = { ctx, relay: null, chat: null, media: null, reactions: null, recording: null, recordingLoad: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, busyTimer: 0, ending: false };
   setState('active');
   text('ac-type', typeName[ctx.kind] || ctx.kind);
   text('ac-other', ctx.otherName);
@@ -42,14 +40,27 @@ export function enterRoom(ctx, devices) {
     r.media = new Media(ctx, devices, { send, onPath: (st) => mediaPath(r, st) });
     r.reactions = new Reactions(send, ctx.otherName);
     callChat();
-    r.recording = new Recording(ctx, send, r.media);
+    loadRecording(r, send);
     r.media.focus();
   }
-  if (ctx.me === 'astrologer') showNotes(ctx.token, $('s-active'), true);
+  // Only the astrologer keeps notes: the customer's page never loads their code.
+  if (ctx.me === 'astrologer') import('./notes.js').then((m) => m.showNotes(ctx.token, $('s-active'), true), () => {});
   r.ticker = setInterval(() => tick(r), 500);
   tick(r);
   r.relay.start();
   addEventListener('pagehide', () => { if (!r.ending) { r.relay.close(); if (r.media) r.media.call.stop(); } });
+}
+
+// Recording's code loads as the call's room opens, apart from the join; what the room asks of it before it
+// is here (a rejoin's reset, the relay's recording frames) waits for it, in order.
+function loadRecording(r, send) {
+  r.recordingLoad = import('./recording.js').then(({ Recording }) => {
+    if (!r.relay.stopped) r.recording = new Recording(r.ctx, send, r.media);
+  });
+}
+
+function withRecording(r, fn) {
+  if (r.recordingLoad) r.recordingLoad.then(() => { if (r.recording) fn(r.recording); }, () => {});
 }
 
 // In a call the chat, and the files shared in it, opens beside the picture from a Chat button: the
@@ -113,7 +124,7 @@ const FRAMES = {
     presence(r, r.present ? 'joined' : 'waiting');
     if (r.chat) addHistory(r, f.history, f.more);
     // A recording never outlives this page's connection: the relay stopped it when the connection went.
-    if (r.recording) r.recording.reset();
+    withRecording(r, (rec) => rec.reset());
     if (r.media) {
       if (r.present) r.media.peerHere();
       else r.media.sendState();
@@ -148,7 +159,7 @@ const FRAMES = {
     if (r.reactions && f.from === r.ctx.otherRole) r.reactions.receive(f);
   },
   recording(r, f) {
-    if (r.recording) r.recording.frame(f);
+    withRecording(r, (rec) => rec.frame(f));
   },
   // The relay warns at 5 and at 1 paid minute left; the words come from the seconds it counts.
   'time-warning'(r, f) {
