@@ -57,7 +57,6 @@ export class Chat {
     this.announce = announce;
     this.seen = new Set(); // seqs already shown, so history and live frames never repeat
     this.pending = new Map(); // clientId -> { el, text } or { el, file } not yet confirmed by the relay
-    this.failed = new Map(); // clientId -> the same, refused by the relay: sent again only when asked to
     this.bySeq = new Map(); // seq -> the message's li, for its reactions
     this.reactions = new Map(); // seq -> Map(emoji -> Set of roles), as the relay stored them
     this.list = $('msgs');
@@ -147,24 +146,22 @@ export class Chat {
     for (const p of this.pending.values()) p.el.querySelector('.st').textContent = NOT_SENT;
   }
 
-  // The relay refused one of this page's messages: it shows why, with Retry and Remove; true when it was one.
+  // The relay refused one of this page's messages: it shows why, with Retry and Remove, and is no longer pending,
+  // so a rejoin does not send it again by itself. True when the error was about one of them.
   refused(f) {
     const p = typeof f.clientId === 'string' ? this.pending.get(f.clientId) : null;
     if (!p) return false;
     this.pending.delete(f.clientId);
-    this.failed.set(f.clientId, p);
     p.el.classList.remove('pending');
     p.el.classList.add('failed');
     p.el.querySelector('.st').textContent = `Not sent: ${line(f.code)}`;
     const retry = this.action(p.el, 'Retry', () => {
-      this.failed.delete(f.clientId);
       this.pending.set(f.clientId, p);
       p.el.classList.replace('failed', 'pending');
       p.el.querySelector('.fail-acts').remove();
       this.post(f.clientId, p);
     });
     this.action(p.el, 'Remove', () => {
-      this.failed.delete(f.clientId);
       p.el.remove();
       this.input.focus();
     });

@@ -52,15 +52,16 @@ export function enterRoom(ctx, devices) {
 }
 
 // Recording's code loads as the call's room opens, apart from the join; what the room asks of it before it
-// is here (a rejoin's reset, the relay's recording frames) waits for it, in order.
+// is here (a rejoin's reset, the relay's recording frames) waits for it, in order. Should it not load, the
+// call goes on without its Record button.
 function loadRecording(r, send) {
   r.recordingLoad = import('./recording.js').then(({ Recording }) => {
     if (!r.relay.stopped) r.recording = new Recording(r.ctx, send, r.media);
-  });
+  }, () => {});
 }
 
 function withRecording(r, fn) {
-  if (r.recordingLoad) r.recordingLoad.then(() => { if (r.recording) fn(r.recording); }, () => {});
+  if (r.recordingLoad) r.recordingLoad.then(() => { if (r.recording) fn(r.recording); });
 }
 
 // In a call the chat, and the files shared in it, opens beside the picture from a Chat button: the

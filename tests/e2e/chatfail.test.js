@@ -11,7 +11,7 @@ const SUITE = 'chatfail';
 
 // The customer's own messages: text (or file name), status line, classes, and the buttons below it.
 const mine = (p) => p.$$eval('#msgs li.msg.mine', (els) => els.map((e) => ({
-  text: (e.querySelector('.text') || e.querySelector('.fname')).textContent,
+  text: (e.querySelector('.text') || e.querySelector('.fname') || e.querySelector('.file-wait')).textContent,
   st: e.querySelector('.st').textContent,
   failed: e.classList.contains('failed'),
   pending: e.classList.contains('pending'),
