@@ -466,9 +466,21 @@ static int cmd_purge(struct db *db, int argc, char **argv)
 	return 0;
 }
 
-/* Files shared in chat past file_retention_days (and uploads never announced after a day) go; their messages stay. */
+/* What a purge found no row naming: "stray" files and "strayBytes" in its answer. */
+static void add_stray(struct json_object *j, const struct db_swept *stray)
+{
+	add_int(j, "stray", stray->files);
+	add_int(j, "strayBytes", stray->bytes);
+}
+
+/*
+ * Files shared in chat past file_retention_days (and uploads never
+ * announced after a day) go; their messages stay. So do files no row
+ * names, once db_stray_due allows.
+ */
 static int cmd_files_purge(struct db *db, int argc, char **argv)
 {
+	struct db_swept stray;
 	struct db *chat;
 	int64_t count;
 	char msg[256];
@@ -481,7 +493,7 @@ static int cmd_files_purge(struct db *db, int argc, char **argv)
 		fprintf(stderr, "sessionctl: %s\n", msg);
 		return 1;
 	}
-	if ((err = db_files_purge(chat, db_path, db_now_ms(), &count)) != DB_OK) {
+	if ((err = db_files_purge(chat, db_path, db_now_ms(), &count, &stray)) != DB_OK) {
 		err = fail(chat, err);
 		db_close(chat);
 		return err;
@@ -489,6 +501,7 @@ static int cmd_files_purge(struct db *db, int argc, char **argv)
 	db_close(chat);
 	struct json_object *j = json_object_new_object();
 	add_int(j, "files", count);
+	add_stray(j, &stray);
 	print_json(j);
 	return 0;
 }
@@ -496,16 +509,18 @@ static int cmd_files_purge(struct db *db, int argc, char **argv)
 /* Recordings past recording_retention_days: their files and rows go; the consent events stay. */
 static int cmd_recordings_purge(struct db *db, int argc, char **argv)
 {
+	struct db_swept stray;
 	int64_t count, bytes;
 	int err;
 
 	if ((err = parse_opts(argc, argv, NULL, 0)))
 		return err;
-	if ((err = db_recording_purge(db, db_now_ms(), &count, &bytes)) != DB_OK)
+	if ((err = db_recording_purge(db, db_now_ms(), &count, &bytes, &stray)) != DB_OK)
 		return fail(db, err);
 	struct json_object *j = json_object_new_object();
 	add_int(j, "recordings", count);
 	add_int(j, "bytes", bytes);
+	add_stray(j, &stray);
 	print_json(j);
 	return 0;
 }

@@ -1,5 +1,4 @@
 /* files.c: files shared in chat: bytes on disk beside the database under random names, their rows in the chat file. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -299,36 +298,11 @@ int db_file_get(struct db *db, const char *session_id, int64_t id, struct db_fil
 	return err;
 }
 
-/* Temporary files of uploads that never finished (a killed program), once a day old. */
-static void files_sweep_parts(struct db *db, int dir_fd, int64_t now_ms, int64_t *count)
-{
-	int fd = dup(dir_fd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-	struct stat sb;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-
-		if (n <= strlen(FILES_PART) || strcmp(e->d_name + n - strlen(FILES_PART), FILES_PART) != 0 ||
-		    fstatat(dir_fd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
-			continue;
-		if (db_file_expired(&db->config, (int64_t)sb.st_mtime * 1000, 0, now_ms) &&
-		    unlinkat(dir_fd, e->d_name, 0) == 0)
-			(*count)++;
-	}
-	closedir(d);
-}
-
 /* Files purged per pass over the kept rows. */
 #define FILES_PURGE_BATCH 64
 
-int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *count)
+int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *count,
+                   struct db_swept *stray)
 {
 	static const char q[] =
 		"SELECT f.id, f.storage, f.created_ms,"
@@ -339,10 +313,12 @@ int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *cou
 		int64_t id;
 		char storage[DB_FILE_STORAGE_LEN + 1];
 	} due[FILES_PURGE_BATCH];
+	char dir[4096];
 	sqlite3_stmt *st;
 	int dir_fd = -1, rc = SQLITE_DONE, err, n;
 
 	*count = 0;
+	*stray = (struct db_swept){0, 0};
 	if (!db->chat_file)
 		return db_fail(db, DB_ERR_STATE, "files are recorded in the chat file");
 	if ((err = files_dir_open(db, path, &dir_fd)) != DB_OK)
@@ -393,7 +369,10 @@ int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *cou
 	} while (n == FILES_PURGE_BATCH);
 	if ((err = db_write_commit(db)) != DB_OK)
 		goto done;
-	files_sweep_parts(db, dir_fd, now_ms, count);
+	/* A purged row's bytes are due too, should they be there. */
+	if (db_files_dir(path, dir, sizeof dir) == DB_OK)
+		err = db_stray_sweep(db, dir, "SELECT 1 FROM chat_files WHERE storage = ?1 AND purged_ms IS NULL",
+		                     now_ms, stray);
 	goto done;
 fail:
 	db_write_rollback(db);
