@@ -555,10 +555,16 @@ static int cmd_backup(struct db *db, int argc, char **argv)
 
 	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)))
 		return err;
-	if ((err = db_backup(db, argv[0])) != DB_OK)
+	struct db_backed_up n;
+	if ((err = db_backup(db, argv[0], db_now_ms(), &n)) != DB_OK)
 		return fail(db, err);
 	struct json_object *j = json_object_new_object();
 	add_str(j, "backup", argv[0]);
+	add_int(j, "files", n.files);
+	add_int(j, "fileBytes", n.file_bytes);
+	add_int(j, "recordings", n.recordings);
+	add_int(j, "recordingBytes", n.recording_bytes);
+	add_int(j, "linked", n.linked);
 	print_json(j);
 	return 0;
 }

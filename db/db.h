@@ -952,10 +952,22 @@ int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *cou
                    struct db_swept *stray);
 
 /*
- * A consistent copy of the live database into file (not the key), and of
- * its chat file into db_chat_path(file), safe while others write.
+ * A consistent copy of the live database into file (not the key), of its
+ * chat file into db_chat_path(file), and of the shared files and
+ * recordings the copies' rows name into db_files_dir(file) and
+ * db_recordings_path(file) (0700; nothing else in them), safe while
+ * others write. A file is a hard link to the live one when it can no
+ * longer change and the file system allows, else a copy; a recording
+ * still running holds the bytes its copied row counts. now_ms decides
+ * which recordings still run. An existing backup of that name is
+ * replaced; DB_ERR_INVALID when file would land on the live database.
  */
-int db_backup(struct db *db, const char *file);
+struct db_backed_up {
+	int64_t files, file_bytes;           /* shared files in the backup */
+	int64_t recordings, recording_bytes; /* recordings in the backup */
+	int64_t linked;                      /* of both, hard links rather than copies */
+};
+int db_backup(struct db *db, const char *file, int64_t now_ms, struct db_backed_up *out);
 
 /* Money at the edges: "97.00" <-> 9700. Refuses signs, >2 decimals, > DB_AMOUNT_MAX. */
 int db_money_parse(const char *s, int64_t *out);

@@ -27,12 +27,11 @@ int db_files_dir(const char *path, char *out, size_t outlen)
 	return db_path_beside(path, "-files", out, outlen);
 }
 
-/* A file system's refusal: a full disk is told apart, as SQLite's is. */
-static int files_fail(struct db *db, const char *what)
+int db_fail_fs(struct db *db, const char *what)
 {
 	int err = errno == ENOSPC || errno == EDQUOT ? DB_ERR_FULL : DB_ERR_STORE;
 
-	return db_fail(db, err, "files: %s: %s", what, strerror(errno));
+	return db_fail(db, err, "%s: %s", what, strerror(errno));
 }
 
 /* The files directory, made when missing: the API user writes it, nginx's group may read it. */
@@ -43,9 +42,9 @@ static int files_dir_open(struct db *db, const char *path, int *fd)
 	if (db_files_dir(path, dir, sizeof dir) != DB_OK)
 		return db_fail(db, DB_ERR_INVALID, "database path too long");
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-		return files_fail(db, dir);
+		return db_fail_fs(db, dir);
 	if ((*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return files_fail(db, dir);
+		return db_fail_fs(db, dir);
 	return DB_OK;
 }
 
@@ -67,7 +66,7 @@ int db_upload_begin(struct db *db, const char *path, struct db_upload **out)
 	sodium_bin2hex(u->storage, sizeof u->storage, rnd, sizeof rnd);
 	snprintf(u->part, sizeof u->part, "%s%s", u->storage, FILES_PART);
 	if ((u->fd = openat(u->dir_fd, u->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0) {
-		err = files_fail(db, "temporary file");
+		err = db_fail_fs(db, "files: temporary file");
 		close(u->dir_fd);
 		free(u);
 		return err;
@@ -96,7 +95,7 @@ int db_upload_write(struct db *db, struct db_upload *u, const void *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return files_fail(db, "write");
+			return db_fail_fs(db, "files: write");
 		c += w;
 		n -= (size_t)w;
 		u->bytes += w;
@@ -223,7 +222,7 @@ int db_upload_finish(struct db *db, struct db_upload *u, const char *session_id,
 		goto fail;
 	/* On disk before it is recorded: a row never names bytes a power cut lost. */
 	if (fsync(u->fd) != 0) {
-		err = files_fail(db, "fsync");
+		err = db_fail_fs(db, "files: fsync");
 		goto fail;
 	}
 	snprintf(f.session_id, sizeof f.session_id, "%s", session_id);
@@ -240,7 +239,7 @@ int db_upload_finish(struct db *db, struct db_upload *u, const char *session_id,
 		goto fail_tx;
 	f.id = sqlite3_last_insert_rowid(db->sql);
 	if (renameat(u->dir_fd, u->part, u->dir_fd, u->storage) != 0 || fsync(u->dir_fd) != 0) {
-		err = files_fail(db, "rename");
+		err = db_fail_fs(db, "files: rename");
 		goto fail_tx;
 	}
 	renamed = 1;
@@ -349,7 +348,7 @@ int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *cou
 		 */
 		for (int i = 0; i < n; i++) {
 			if (unlinkat(dir_fd, due[i].storage, 0) != 0 && errno != ENOENT) {
-				err = files_fail(db, "unlink");
+				err = db_fail_fs(db, "files: unlink");
 				goto fail;
 			}
 			if (!(st = db_stmt(db, upd))) {

@@ -48,6 +48,8 @@ int db_fail(struct db *db, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Maps an SQLite result to DB_ERR_BUSY or DB_ERR_STORE with its message. */
 int db_fail_sql(struct db *db, const char *what);
+/* The file system's refusal in errno, about what: DB_ERR_FULL for a full disk (as SQLite's is told apart), else DB_ERR_STORE. */
+int db_fail_fs(struct db *db, const char *what);
 
 /*
  * A statement prepared once per connection, reset and unbound. The cache
