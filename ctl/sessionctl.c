@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -733,9 +734,42 @@ static int hand_over(const char *file, mode_t mode, const struct passwd *pw)
 	return 0;
 }
 
+/* nginx's workers' group: they send the stored files once an API program has checked a token. */
+#define CTL_WEB_GROUP "www-data"
+
 /*
- * Hands the database, the chat file (created here), their WALs and the
- * key to the service user; the key stays 0600.
+ * A directory of stored files beside the database, made when missing,
+ * 2750: what the API writes there takes the directory's group. With
+ * --owner it is that user's; as root its group is nginx's when that group
+ * exists, so nginx reads what it sends and nothing else does.
+ */
+static int init_store_dir(const char *dir, const struct passwd *pw)
+{
+	const struct group *web;
+	gid_t gid;
+
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		fprintf(stderr, "sessionctl: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	if (pw) {
+		gid = geteuid() == 0 && (web = getgrnam(CTL_WEB_GROUP)) ? web->gr_gid : pw->pw_gid;
+		if (chown(dir, pw->pw_uid, gid) != 0) {
+			fprintf(stderr, "sessionctl: %s: cannot set owner: %s\n", dir, strerror(errno));
+			return 1;
+		}
+	}
+	if (chmod(dir, 02750) != 0) {
+		fprintf(stderr, "sessionctl: %s: cannot set mode: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * Hands the database, the chat file (created here), their WALs, the key
+ * and the directories of files and recordings to the service user; the
+ * key stays 0600.
  */
 static int cmd_init(struct db *db, int argc, char **argv)
 {
@@ -745,6 +779,7 @@ static int cmd_init(struct db *db, int argc, char **argv)
 	struct passwd *pw = NULL;
 	struct db *chat;
 	char chat_path[4096], key[4096 + 4], file[4096 + 4], msg[256];
+	char files_dir[4096], recordings_dir[4096];
 	int err;
 
 	if ((err = parse_opts(argc, argv, o, 2)))
@@ -770,10 +805,17 @@ static int cmd_init(struct db *db, int argc, char **argv)
 	snprintf(key, sizeof key, "%s.key", path);
 	if (hand_over(key, 0600, pw))
 		return 1;
+	if (db_files_dir(path, files_dir, sizeof files_dir) != DB_OK ||
+	    db_recordings_path(path, recordings_dir, sizeof recordings_dir) != DB_OK)
+		return usage_error("database path too long");
+	if (init_store_dir(files_dir, pw) || init_store_dir(recordings_dir, pw))
+		return 1;
 	struct json_object *j = json_object_new_object();
 	add_str(j, "database", path);
 	add_str(j, "chat", chat_path);
 	add_str(j, "key", key);
+	add_str(j, "files", files_dir);
+	add_str(j, "recordings", recordings_dir);
 	if (pw)
 		add_str(j, "owner", pw->pw_name);
 	if (o[1].value && (err = init_turn(o[1].value, j))) {
