@@ -746,24 +746,24 @@ static int hand_over(const char *file, mode_t mode, const struct passwd *pw)
 static int init_store_dir(const char *dir, const struct passwd *pw)
 {
 	const struct group *web;
+	struct stat sb;
 	gid_t gid;
 
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-		fprintf(stderr, "sessionctl: %s: %s\n", dir, strerror(errno));
-		return 1;
-	}
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		goto fail;
+	if (lstat(dir, &sb) != 0 || (!S_ISDIR(sb.st_mode) && (errno = ENOTDIR)))
+		goto fail;
 	if (pw) {
 		gid = geteuid() == 0 && (web = getgrnam(CTL_WEB_GROUP)) ? web->gr_gid : pw->pw_gid;
-		if (chown(dir, pw->pw_uid, gid) != 0) {
-			fprintf(stderr, "sessionctl: %s: cannot set owner: %s\n", dir, strerror(errno));
-			return 1;
-		}
+		if (chown(dir, pw->pw_uid, gid) != 0)
+			goto fail;
 	}
-	if (chmod(dir, 02750) != 0) {
-		fprintf(stderr, "sessionctl: %s: cannot set mode: %s\n", dir, strerror(errno));
-		return 1;
-	}
+	if (chmod(dir, 02750) != 0)
+		goto fail;
 	return 0;
+fail:
+	fprintf(stderr, "sessionctl: %s: cannot make it, hand it over or set its mode: %s\n", dir, strerror(errno));
+	return 1;
 }
 
 /*

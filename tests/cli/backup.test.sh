@@ -6,6 +6,10 @@ export SESSIONS_DB="$TAP_TMP/s.db"
 check "init creates the database, its chat file and a 0600 key" \
 	sh -c 'sessionctl init >/dev/null && [ "$(stat -c %a "$SESSIONS_DB.key")" = 600 ] && [ "$(stat -c %a "$SESSIONS_DB")" = 640 ] &&
 		[ "$(stat -c %a "${SESSIONS_DB%.db}-chat.db")" = 640 ]'
+check "... and the files and recordings directories beside it, 2750" \
+	test "$(stat -c %a "${SESSIONS_DB%.db}-files" "${SESSIONS_DB%.db}-recordings" | tr '\n' ' ')" = "2750 2750 "
+check "init fails, saying why, where a file takes a directory's place" \
+	sh -c 'touch "$0-files" && out=$(sessionctl --db "$0.db" init 2>&1 >/dev/null); [ $? -ne 0 ] && echo "$out" | grep -q "files: .*Not a directory"' "$TAP_TMP/taken"
 printf '# the shop\ncommission_bps = 1500\npublic_url = https://shop.example\n' >"$TAP_TMP/good.conf"
 check "settings come from the configuration file" \
 	sh -c "SESSIONS_CONF='$TAP_TMP/good.conf' sessionctl config | jq -e '.commission_bps.value == \"1500\" and .public_url.source == \"file\"' >/dev/null"
