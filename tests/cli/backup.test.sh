@@ -121,6 +121,18 @@ check "a backup onto the live database, or onto a name that shares its directori
 	sh -c "! sessionctl backup '$SESSIONS_DB' 2>/dev/null && ! sessionctl backup '${SESSIONS_DB%.db}' 2>/dev/null &&
 		[ -f '$live_files/$s1' ] && [ -f '$live_recs/$done_rec' ]"
 
+# On another file system nothing can be linked: every file is a copy, with the same bytes.
+if [ "$(stat -c %d /dev/shm 2>/dev/null)" != "$(stat -c %d "$TAP_TMP")" ] && shm=$(mktemp -d /dev/shm/sessions-test.XXXXXX); then
+	trap 'jobs -p | xargs -r kill 2>/dev/null; rm -rf "$TAP_TMP" "$shm"' EXIT
+	out=$(sessionctl backup "$shm/k.db")
+	check "a backup on another file system copies all four files, linking none ($out)" \
+		sh -c "echo '$out' | jq -e '.files == 2 and .recordings == 2 and .linked == 0' >/dev/null &&
+			cmp -s '$shm/k-files/$s1' '$TAP_TMP/one.png' && cmp -s '$shm/k-recordings/$done_rec' '$live_recs/$done_rec' &&
+			head -c 3000 '$live_recs/$run_rec' | cmp -s - '$shm/k-recordings/$run_rec'"
+else
+	echo "ok - # skip: no second file system (/dev/shm) to back up onto"
+fi
+
 # Restore as docs/INSTALL.md does: the four parts into place, with the key.
 r=$TAP_TMP/restore
 mkdir -p "$r"
