@@ -291,6 +291,19 @@ int db_file_fits(const struct db_config *c, int64_t session_bytes, int64_t bytes
  */
 int db_file_expired(const struct db_config *c, int64_t created_ms, int announced, int64_t now_ms);
 /*
+ * Whether a file in the files or recordings directory that no row names,
+ * last written at changed_ms, is deleted at now_ms: once it has not
+ * changed for DB_STRAY_AGE_MS. An upload writes its temporary file and a
+ * recording its chunk within seconds, so one still in progress is never
+ * that old; what is left is a killed upload or a purge cut short.
+ */
+#define DB_STRAY_AGE_MS 3600000
+int db_stray_due(int64_t changed_ms, int64_t now_ms);
+/* What a purge deleted that no row named: files and their bytes. */
+struct db_swept {
+	int64_t files, bytes;
+};
+/*
  * Recording with consent. A voice or video session's recording is asked
  * for by one participant (that is the asker's consent), and runs once the
  * other accepts; either stops it, and the other may decline. The state is
@@ -746,8 +759,13 @@ int db_recording_list(struct db *db, const struct db_session *s, int64_t now_ms,
 /* One of them; DB_ERR_NOT_FOUND for another session's, an empty or a purged one. */
 int db_recording_get(struct db *db, const struct db_session *s, int64_t id, int64_t now_ms,
                      struct db_recording *out);
-/* Deletes the recordings past retention, rows and files; the events stay. */
-int db_recording_purge(struct db *db, int64_t now_ms, int64_t *count, int64_t *bytes);
+/*
+ * Deletes the recordings past retention, rows and files (*count, *bytes);
+ * the events stay. Then the files in the recordings directory no row
+ * names, as db_stray_due allows (*stray): what a purge cut short left.
+ */
+int db_recording_purge(struct db *db, int64_t now_ms, int64_t *count, int64_t *bytes,
+                       struct db_swept *stray);
 
 /* An explicit IMMEDIATE transaction around several calls that allow it. */
 int db_tx_begin(struct db *db);
@@ -926,16 +944,30 @@ void db_upload_abort(struct db_upload *u);
 int db_file_get(struct db *db, const char *session_id, int64_t id, struct db_file *out);
 /*
  * Deletes the files db_file_expired says are due at now_ms (their rows
- * stay, marked purged) and temporary files a day old that no upload
- * finished; *count is how many files went.
+ * stay, marked purged; *count is how many), then the files in the
+ * directory no kept row names, as db_stray_due allows (*stray): uploads
+ * never finished, a file a crash left unrecorded.
  */
-int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *count);
+int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *count,
+                   struct db_swept *stray);
 
 /*
- * A consistent copy of the live database into file (not the key), and of
- * its chat file into db_chat_path(file), safe while others write.
+ * A consistent copy of the live database into file (not the key), of its
+ * chat file into db_chat_path(file), and of the shared files and
+ * recordings the copies' rows name into db_files_dir(file) and
+ * db_recordings_path(file) (0700; nothing else in them), safe while
+ * others write. A file is a hard link to the live one when it can no
+ * longer change and the file system allows, else a copy; a recording
+ * still running holds the bytes its copied row counts. now_ms decides
+ * which recordings still run. An existing backup of that name is
+ * replaced; DB_ERR_INVALID when file would land on the live database.
  */
-int db_backup(struct db *db, const char *file);
+struct db_backed_up {
+	int64_t files, file_bytes;           /* shared files in the backup */
+	int64_t recordings, recording_bytes; /* recordings in the backup */
+	int64_t linked;                      /* of both, hard links rather than copies */
+};
+int db_backup(struct db *db, const char *file, int64_t now_ms, struct db_backed_up *out);
 
 /* Money at the edges: "97.00" <-> 9700. Refuses signs, >2 decimals, > DB_AMOUNT_MAX. */
 int db_money_parse(const char *s, int64_t *out);

@@ -1,5 +1,4 @@
 /* files.c: files shared in chat: bytes on disk beside the database under random names, their rows in the chat file. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -28,12 +27,11 @@ int db_files_dir(const char *path, char *out, size_t outlen)
 	return db_path_beside(path, "-files", out, outlen);
 }
 
-/* A file system's refusal: a full disk is told apart, as SQLite's is. */
-static int files_fail(struct db *db, const char *what)
+int db_fail_fs(struct db *db, const char *what)
 {
 	int err = errno == ENOSPC || errno == EDQUOT ? DB_ERR_FULL : DB_ERR_STORE;
 
-	return db_fail(db, err, "files: %s: %s", what, strerror(errno));
+	return db_fail(db, err, "%s: %s", what, strerror(errno));
 }
 
 /* The files directory, made when missing: the API user writes it, nginx's group may read it. */
@@ -44,9 +42,9 @@ static int files_dir_open(struct db *db, const char *path, int *fd)
 	if (db_files_dir(path, dir, sizeof dir) != DB_OK)
 		return db_fail(db, DB_ERR_INVALID, "database path too long");
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-		return files_fail(db, dir);
+		return db_fail_fs(db, dir);
 	if ((*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return files_fail(db, dir);
+		return db_fail_fs(db, dir);
 	return DB_OK;
 }
 
@@ -68,7 +66,7 @@ int db_upload_begin(struct db *db, const char *path, struct db_upload **out)
 	sodium_bin2hex(u->storage, sizeof u->storage, rnd, sizeof rnd);
 	snprintf(u->part, sizeof u->part, "%s%s", u->storage, FILES_PART);
 	if ((u->fd = openat(u->dir_fd, u->part, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640)) < 0) {
-		err = files_fail(db, "temporary file");
+		err = db_fail_fs(db, "files: temporary file");
 		close(u->dir_fd);
 		free(u);
 		return err;
@@ -97,7 +95,7 @@ int db_upload_write(struct db *db, struct db_upload *u, const void *p, size_t n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
-			return files_fail(db, "write");
+			return db_fail_fs(db, "files: write");
 		c += w;
 		n -= (size_t)w;
 		u->bytes += w;
@@ -224,7 +222,7 @@ int db_upload_finish(struct db *db, struct db_upload *u, const char *session_id,
 		goto fail;
 	/* On disk before it is recorded: a row never names bytes a power cut lost. */
 	if (fsync(u->fd) != 0) {
-		err = files_fail(db, "fsync");
+		err = db_fail_fs(db, "files: fsync");
 		goto fail;
 	}
 	snprintf(f.session_id, sizeof f.session_id, "%s", session_id);
@@ -241,7 +239,7 @@ int db_upload_finish(struct db *db, struct db_upload *u, const char *session_id,
 		goto fail_tx;
 	f.id = sqlite3_last_insert_rowid(db->sql);
 	if (renameat(u->dir_fd, u->part, u->dir_fd, u->storage) != 0 || fsync(u->dir_fd) != 0) {
-		err = files_fail(db, "rename");
+		err = db_fail_fs(db, "files: rename");
 		goto fail_tx;
 	}
 	renamed = 1;
@@ -299,36 +297,11 @@ int db_file_get(struct db *db, const char *session_id, int64_t id, struct db_fil
 	return err;
 }
 
-/* Temporary files of uploads that never finished (a killed program), once a day old. */
-static void files_sweep_parts(struct db *db, int dir_fd, int64_t now_ms, int64_t *count)
-{
-	int fd = dup(dir_fd);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	struct dirent *e;
-	struct stat sb;
-
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	while ((e = readdir(d))) {
-		size_t n = strlen(e->d_name);
-
-		if (n <= strlen(FILES_PART) || strcmp(e->d_name + n - strlen(FILES_PART), FILES_PART) != 0 ||
-		    fstatat(dir_fd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
-			continue;
-		if (db_file_expired(&db->config, (int64_t)sb.st_mtime * 1000, 0, now_ms) &&
-		    unlinkat(dir_fd, e->d_name, 0) == 0)
-			(*count)++;
-	}
-	closedir(d);
-}
-
 /* Files purged per pass over the kept rows. */
 #define FILES_PURGE_BATCH 64
 
-int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *count)
+int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *count,
+                   struct db_swept *stray)
 {
 	static const char q[] =
 		"SELECT f.id, f.storage, f.created_ms,"
@@ -339,10 +312,12 @@ int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *cou
 		int64_t id;
 		char storage[DB_FILE_STORAGE_LEN + 1];
 	} due[FILES_PURGE_BATCH];
+	char dir[4096];
 	sqlite3_stmt *st;
 	int dir_fd = -1, rc = SQLITE_DONE, err, n;
 
 	*count = 0;
+	*stray = (struct db_swept){0, 0};
 	if (!db->chat_file)
 		return db_fail(db, DB_ERR_STATE, "files are recorded in the chat file");
 	if ((err = files_dir_open(db, path, &dir_fd)) != DB_OK)
@@ -373,7 +348,7 @@ int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *cou
 		 */
 		for (int i = 0; i < n; i++) {
 			if (unlinkat(dir_fd, due[i].storage, 0) != 0 && errno != ENOENT) {
-				err = files_fail(db, "unlink");
+				err = db_fail_fs(db, "files: unlink");
 				goto fail;
 			}
 			if (!(st = db_stmt(db, upd))) {
@@ -393,7 +368,10 @@ int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *cou
 	} while (n == FILES_PURGE_BATCH);
 	if ((err = db_write_commit(db)) != DB_OK)
 		goto done;
-	files_sweep_parts(db, dir_fd, now_ms, count);
+	/* A purged row's bytes are due too, should they be there. */
+	if (db_files_dir(path, dir, sizeof dir) == DB_OK)
+		err = db_stray_sweep(db, dir, "SELECT 1 FROM chat_files WHERE storage = ?1 AND purged_ms IS NULL",
+		                     now_ms, stray);
 	goto done;
 fail:
 	db_write_rollback(db);

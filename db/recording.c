@@ -408,7 +408,8 @@ struct rec_gone {
  * leaves a file no row names (no request can reach it),
  * never a row that names a missing file.
  */
-int db_recording_purge(struct db *db, int64_t now_ms, int64_t *count, int64_t *bytes)
+int db_recording_purge(struct db *db, int64_t now_ms, int64_t *count, int64_t *bytes,
+                       struct db_swept *stray)
 {
 	static const char q[] = "SELECT " REC_COLUMNS " FROM recordings WHERE started_ms <= ?";
 	static const char del[] = "DELETE FROM recordings WHERE started_ms <= ?";
@@ -419,6 +420,7 @@ int db_recording_purge(struct db *db, int64_t now_ms, int64_t *count, int64_t *b
 	int rc, err;
 
 	*count = *bytes = 0;
+	*stray = (struct db_swept){0, 0};
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
 	if (!(st = db_stmt(db, q))) {
@@ -464,6 +466,9 @@ int db_recording_purge(struct db *db, int64_t now_ms, int64_t *count, int64_t *b
 		if (unlink(path) != 0 && errno != ENOENT)
 			err = db_fail(db, DB_ERR_STORE, "%s: %s", path, strerror(errno));
 	}
+	if (err == DB_OK)
+		err = db_stray_sweep(db, db->recordings_dir, "SELECT 1 FROM recordings WHERE file = ?1",
+		                     now_ms, stray);
 	goto done;
 fail:
 	db_write_rollback(db);

@@ -313,3 +313,8 @@ int db_file_expired(const struct db_config *c, int64_t created_ms, int announced
 
 	return now_ms - created_ms >= keep;
 }
+
+int db_stray_due(int64_t changed_ms, int64_t now_ms)
+{
+	return now_ms - changed_ms >= DB_STRAY_AGE_MS;
+}

@@ -149,6 +149,28 @@ async function main() {
 	check('exactly up to session_files_max_bytes passes', r.status === 201 &&
 		sql(`SELECT sum(bytes) FROM chat_files WHERE session_id = '${a.sessionId}'`) === '10000', r.text);
 
+	// A backup, put in place of another stack's database as docs/INSTALL.md restores one, serves the same files.
+	const kept = sql('SELECT count(*) || \' \' || sum(bytes) FROM chat_files WHERE purged_ms IS NULL');
+	const backup = path.join(stack.dir, 'backup', 'b.db');
+	fs.mkdirSync(path.dirname(backup));
+	const made = stack.ctl('backup', backup);
+	check('a backup holds every file its rows name, and says how many and how big',
+		`${made.files} ${made.fileBytes}` === kept && made.linked === made.files &&
+		fs.readdirSync(path.join(stack.dir, 'backup', 'b-files')).sort().join() === onDisk().join(), JSON.stringify(made));
+	const restored = new Stack('files-restored', { SESSIONS_API_RATE: '10000r/s' });
+	fs.copyFileSync(backup, restored.db);
+	fs.copyFileSync(path.join(stack.dir, 'backup', 'b-chat.db'), path.join(restored.dir, 'sessions-chat.db'));
+	fs.copyFileSync(`${stack.db}.key`, `${restored.db}.key`);
+	for (const part of ['files', 'recordings']) {
+		fs.cpSync(path.join(stack.dir, 'backup', `b-${part}`), path.join(restored.dir, `sessions-${part}`), { recursive: true });
+	}
+	await restored.start();
+	const res = await fetch(`${restored.base}/api/sessions/files/${pngId}`, { headers: bearer(a.astrologerToken) });
+	const got = Buffer.from(await res.arrayBuffer());
+	check('restored, it sends the same bytes through nginx to the same token',
+		res.status === 200 && got.equals(png) && res.headers.get('content-type') === 'image/png', String(res.status));
+	restored.stop();
+
 	// After the end: no more uploads; downloads go on until retention.
 	stack.ctl('end', a.sessionId, '--reason', 'cancelled');
 	r = await upload(a.astrologerToken, fileOf(PNG, 100));

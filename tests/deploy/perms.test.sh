@@ -28,10 +28,13 @@ check "the service user made the database in its own 0700 directory" test ${#tok
 check "... and the chat file beside it, its own and 0640" \
 	test "$(stat -c '%U %a' "$state/sessions-chat.db")" = "daemon 640"
 
-# Files shared in chat, as docs/INSTALL.md sets them up: nginx's group passes through the state
-# directory without listing it and reads the files directory, whose files take its group.
+# Files shared in chat and recordings, as docs/INSTALL.md sets them up: nginx's group passes
+# through the state directory without listing it; init, run as root for the service user, makes
+# the files and recordings directories nginx's group reads, whose files take that group.
 chgrp www-data "$state" && chmod 0710 "$state"
-install -d -o daemon -g www-data -m 2750 "$state/sessions-files"
+sessionctl init --owner daemon >/dev/null
+check "init as root with --owner makes the files and recordings directories daemon:www-data 2750" \
+	test "$(stat -c '%U:%G %a' "$state/sessions-files" "$state/sessions-recordings" | sort -u)" = "daemon:www-data 2750"
 export SITE_FILES=$state/sessions-files
 
 # sessions-api@.socket: a root-owned directory, sockets SocketUser:SocketGroup SocketMode.

@@ -338,6 +338,8 @@ static void test_files(void)
 	      "an announced file is kept a millisecond short of file_retention, deleted at it");
 	CHECK(!db_file_expired(&c, T0, 0, T0 + 86400000LL - 1) && db_file_expired(&c, T0, 0, T0 + 86400000LL),
 	      "an upload never announced goes after a day");
+	CHECK(!db_stray_due(T0, T0 + 3600000LL - 1) && db_stray_due(T0, T0 + 3600000LL),
+	      "a stored file no row names stays a millisecond short of an hour unchanged, goes at it");
 }
 
 int main(void)

@@ -734,6 +734,7 @@ static void test_files(struct db *db)
 	struct db *c;
 	char err[256];
 	int64_t purged;
+	struct db_swept stray;
 	int dup;
 
 	book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &b);
@@ -771,9 +772,9 @@ static void test_files(struct db *db)
 	      db_chat_append_file(c, b.session.id, DB_ROLE_USER, f.id, "f1", T0, &m, &dup) == DB_OK && dup &&
 	      db_chat_append_file(c, b.session.id, DB_ROLE_USER, f.id, "f2", T0, &m, &dup) == DB_ERR_NOT_FOUND,
 	      "only the uploader announces a file, once; a resend answers the first copy");
-	CHECK(db_files_purge(c, path, T0 + 86400000LL, &purged) == DB_OK && purged == 1 && files_on_disk() == 1,
+	CHECK(db_files_purge(c, path, T0 + 86400000LL, &purged, &stray) == DB_OK && purged == 1 && files_on_disk() == 1,
 	      "a day on, the upload nobody announced goes and the announced one stays");
-	CHECK(db_files_purge(c, path, T0 + 2 * 86400000LL, &purged) == DB_OK && purged == 1 && files_on_disk() == 0 &&
+	CHECK(db_files_purge(c, path, T0 + 2 * 86400000LL, &purged, &stray) == DB_OK && purged == 1 && files_on_disk() == 0 &&
 	      db_file_get(c, b.session.id, f.id, &got) == DB_ERR_GONE &&
 	      chat_int("SELECT count(*) FROM chat_messages m JOIN chat_files f ON f.id = m.file_id"
 	               " WHERE f.purged_ms IS NOT NULL") == 1,
@@ -786,7 +787,7 @@ static void test_files(struct db *db)
 			stored += db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
 			          db_upload_finish(c, u, b.session.id, DB_ROLE_ASTROLOGER, "p.png", T0, &got) == DB_OK;
 		CHECK(stored == 70 && files_on_disk() == 70 &&
-		      db_files_purge(c, path, T0 + 86400000LL, &purged) == DB_OK && purged == 70 && files_on_disk() == 0,
+		      db_files_purge(c, path, T0 + 86400000LL, &purged, &stray) == DB_OK && purged == 70 && files_on_disk() == 0,
 		      "a purge deletes every file due, however many passes its batches take");
 	}
 	{
@@ -804,7 +805,7 @@ static void test_files(struct db *db)
 		      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "...", T0, &got) == DB_OK &&
 		      strcmp(got.name, "file") == 0 && files_on_disk() == 2,
 		      "a name that is not UTF-8 is refused; one with nothing left is called file");
-		db_files_purge(c, path, T0 + 86400000LL, &purged);
+		db_files_purge(c, path, T0 + 86400000LL, &purged, &stray);
 	}
 	db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0 + MIN, &st);
 	CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
