@@ -2,6 +2,7 @@
 #include "http.h"
 #include "conf.h"
 
+#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@ static const char *http_reason(int status)
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
+	case 507: return "Insufficient Storage";
 	default: return "Internal Server Error";
 	}
 }
@@ -67,6 +69,45 @@ static void http_send(struct http_req *r, int status, const char *extra_header,
 	const char *text = http_json_text(body, &len);
 
 	http_send_text(r, status, extra_header, text, len);
+}
+
+/*
+ * Content-Disposition for a name of UTF-8 without control characters:
+ * an ASCII fallback for old clients and the exact name in RFC 8187 form.
+ */
+static void http_disposition(struct http_req *r, const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const unsigned char *p;
+
+	FCGX_PutS("Content-Disposition: attachment; filename=\"", r->fcgi.out);
+	for (p = (const unsigned char *)name; *p; p++)
+		FCGX_PutChar(*p >= 0x80 || *p == '"' || *p == '\\' ? '_' : *p, r->fcgi.out);
+	FCGX_PutS("\"; filename*=UTF-8''", r->fcgi.out);
+	for (p = (const unsigned char *)name; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+		    strchr("!#$&+-.^_`|~", *p)) {
+			FCGX_PutChar(*p, r->fcgi.out);
+		} else {
+			FCGX_PutChar('%', r->fcgi.out);
+			FCGX_PutChar(hex[*p >> 4], r->fcgi.out);
+			FCGX_PutChar(hex[*p & 15], r->fcgi.out);
+		}
+	}
+	FCGX_PutS("\r\n", r->fcgi.out);
+}
+
+void http_send_stored(struct http_req *r, const char *internal_uri, const char *content_type,
+                      const char *attachment_name)
+{
+	FCGX_FPrintF(r->fcgi.out, "Status: 200 OK\r\nContent-Type: %s\r\nX-Accel-Redirect: %s\r\n",
+	             content_type, internal_uri);
+	if (attachment_name)
+		http_disposition(r, attachment_name);
+	else
+		FCGX_PutS("Content-Disposition: inline\r\n", r->fcgi.out);
+	FCGX_PutS("\r\n", r->fcgi.out);
+	r->answered = 1;
 }
 
 static void http_send_error(struct http_req *r, const struct http_endpoint *ep, int err)
@@ -142,6 +183,42 @@ static int http_read(struct http_req *r, const struct http_endpoint *ep)
 	return 0;
 }
 
+int http_body_raw(struct http_req *r, size_t max, char **out, size_t *len)
+{
+	const char *param = FCGX_GetParam("CONTENT_LENGTH", r->fcgi.envp);
+	char *end, *buf;
+	long n;
+	int got = 0;
+
+	*out = NULL;
+	*len = 0;
+	errno = 0;
+	n = param ? strtol(param, &end, 10) : 0;
+	if (!param || errno || *end || n < 1) {
+		r->detail = "The body is empty or its Content-Length is not a number.";
+		return WIRE_BAD_FIELD;
+	}
+	if ((size_t)n > max)
+		return WIRE_TOO_LARGE; /* never read: nginx already refuses these */
+	if (!(buf = malloc((size_t)n)))
+		return WIRE_INTERNAL;
+	while (got < n) {
+		int k = FCGX_GetStr(buf + got, (int)(n - got), r->fcgi.in);
+
+		if (k <= 0)
+			break;
+		got += k;
+	}
+	if (got != n) {
+		free(buf);
+		r->detail = "The body is shorter than its Content-Length.";
+		return WIRE_BAD_FIELD;
+	}
+	*out = buf;
+	*len = (size_t)n;
+	return 0;
+}
+
 int http_authorize(struct http_req *r, struct db_session *s, enum db_role *role, int *link_rc)
 {
 	struct http_claims cl;
@@ -212,6 +289,8 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 	r->replay = NULL;
 	r->allow = NULL;
 	r->read_rc = 0;
+	r->answered = 0;
+	r->db_path = db_path;
 	r->now_ms = db_now_ms();
 	r->method = FCGX_GetParam("REQUEST_METHOD", r->fcgi.envp);
 	if (!r->method)
@@ -226,12 +305,12 @@ static void http_serve(struct http_req *r, const struct http_endpoint *ep, const
 		rc = http_open_db(r, db_path);
 	if (rc == 0)
 		rc = ep->handle(r, answer);
-	if (rc == 0 && r->replay)
-		http_send_text(r, r->status, NULL, r->replay, strlen(r->replay));
-	else if (rc == 0)
-		http_send(r, r->status, NULL, answer);
-	else
+	if (rc != 0)
 		http_send_error(r, ep, rc);
+	else if (r->replay)
+		http_send_text(r, r->status, NULL, r->replay, strlen(r->replay));
+	else if (!r->answered)
+		http_send(r, r->status, NULL, answer);
 	json_object_put(answer);
 	json_object_put(r->body);
 	json_object_put(r->error_extra);

@@ -27,6 +27,8 @@ struct http_req {
 	char *replay;           /* is owned (free): an answer given before, sent as it is instead */
 	const char *allow;      /* a router's Allow header for its 405, e.g. "GET, HEAD" */
 	int read_rc;            /* a router's: what reading the body said (0 or a wire error) */
+	const char *db_path;    /* the database's file, for what lives beside it (chat file, files) */
+	int answered;           /* the handler sent its own answer (http_send_stored) */
 };
 
 /*
@@ -43,7 +45,9 @@ struct http_endpoint {
 	 * "POST" or "GET" (GET also answers HEAD); NULL for a router, whose
 	 * handler takes every method and judges it itself: a POST body is
 	 * read (empty is allowed) and the outcome left in read_rc, so the
-	 * router can first say who is asking.
+	 * router can first say who is asking. A POST whose body is not
+	 * application/json is left unread (read_rc WIRE_MEDIA_TYPE), for a
+	 * router that takes other bytes (an upload) to read from r->fcgi.in.
 	 */
 	const char *method;
 	http_handler *handle;
@@ -74,6 +78,23 @@ int http_link_error(struct http_req *r, const struct db_session *s, int link_rc)
 
 /* http_authorize for the endpoints that need a link usable now. */
 int http_open_link(struct http_req *r, struct db_session *s, enum db_role *role);
+
+/*
+ * For a router's POST that is not JSON (read_rc WIRE_MEDIA_TYPE: the body
+ * is left unread), such as a recording's chunk: reads the body of 1..max
+ * bytes into *out (malloc'd, the caller frees it). 0, or WIRE_TOO_LARGE
+ * over max, or WIRE_BAD_FIELD for a missing, empty or short body.
+ */
+int http_body_raw(struct http_req *r, size_t max, char **out, size_t *len);
+
+/*
+ * Answers with a file nginx sends itself: X-Accel-Redirect to
+ * internal_uri (an internal location), with content_type as the file's
+ * type, as an attachment saved as attachment_name, or inline when NULL.
+ * The handler returns 0 after it; nothing else is sent.
+ */
+void http_send_stored(struct http_req *r, const char *internal_uri, const char *content_type,
+                      const char *attachment_name);
 
 /* The text every answer body is: compact JSON, slashes as they are. */
 const char *http_json_text(json_object *o, size_t *len);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
 
@@ -466,6 +467,65 @@ static int cmd_purge(struct db *db, int argc, char **argv)
 	return 0;
 }
 
+/* What a purge found no row naming: "stray" files and "strayBytes" in its answer. */
+static void add_stray(struct json_object *j, const struct db_swept *stray)
+{
+	add_int(j, "stray", stray->files);
+	add_int(j, "strayBytes", stray->bytes);
+}
+
+/*
+ * Files shared in chat past file_retention_days (and uploads never
+ * announced after a day) go; their messages stay. So do files no row
+ * names, once db_stray_due allows.
+ */
+static int cmd_files_purge(struct db *db, int argc, char **argv)
+{
+	struct db_swept stray;
+	struct db *chat;
+	int64_t count;
+	char msg[256];
+	int err;
+
+	(void)db; /* files are recorded in the chat file */
+	if ((err = parse_opts(argc, argv, NULL, 0)))
+		return err;
+	if (db_chat_open(db_path, &chat, msg, sizeof msg) != DB_OK) {
+		fprintf(stderr, "sessionctl: %s\n", msg);
+		return 1;
+	}
+	if ((err = db_files_purge(chat, db_path, db_now_ms(), &count, &stray)) != DB_OK) {
+		err = fail(chat, err);
+		db_close(chat);
+		return err;
+	}
+	db_close(chat);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "files", count);
+	add_stray(j, &stray);
+	print_json(j);
+	return 0;
+}
+
+/* Recordings past recording_retention_days: their files and rows go; the consent events stay. */
+static int cmd_recordings_purge(struct db *db, int argc, char **argv)
+{
+	struct db_swept stray;
+	int64_t count, bytes;
+	int err;
+
+	if ((err = parse_opts(argc, argv, NULL, 0)))
+		return err;
+	if ((err = db_recording_purge(db, db_now_ms(), &count, &bytes, &stray)) != DB_OK)
+		return fail(db, err);
+	struct json_object *j = json_object_new_object();
+	add_int(j, "recordings", count);
+	add_int(j, "bytes", bytes);
+	add_stray(j, &stray);
+	print_json(j);
+	return 0;
+}
+
 static void problem_one(void *arg, const char *problem)
 {
 	json_object_array_add(arg, json_object_new_string(problem));
@@ -496,10 +556,16 @@ static int cmd_backup(struct db *db, int argc, char **argv)
 
 	if ((err = parse_opts(argc - 1, argv + 1, NULL, 0)))
 		return err;
-	if ((err = db_backup(db, argv[0])) != DB_OK)
+	struct db_backed_up n;
+	if ((err = db_backup(db, argv[0], db_now_ms(), &n)) != DB_OK)
 		return fail(db, err);
 	struct json_object *j = json_object_new_object();
 	add_str(j, "backup", argv[0]);
+	add_int(j, "files", n.files);
+	add_int(j, "fileBytes", n.file_bytes);
+	add_int(j, "recordings", n.recordings);
+	add_int(j, "recordingBytes", n.recording_bytes);
+	add_int(j, "linked", n.linked);
 	print_json(j);
 	return 0;
 }
@@ -668,9 +734,42 @@ static int hand_over(const char *file, mode_t mode, const struct passwd *pw)
 	return 0;
 }
 
+/* nginx's workers' group: they send the stored files once an API program has checked a token. */
+#define CTL_WEB_GROUP "www-data"
+
 /*
- * Hands the database, the chat file (created here), their WALs and the
- * key to the service user; the key stays 0600.
+ * A directory of stored files beside the database, made when missing,
+ * 2750: what the API writes there takes the directory's group. With
+ * --owner it is that user's; as root its group is nginx's when that group
+ * exists, so nginx reads what it sends and nothing else does.
+ */
+static int init_store_dir(const char *dir, const struct passwd *pw)
+{
+	const struct group *web;
+	struct stat sb;
+	gid_t gid;
+
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		goto fail;
+	if (lstat(dir, &sb) != 0 || (!S_ISDIR(sb.st_mode) && (errno = ENOTDIR)))
+		goto fail;
+	if (pw) {
+		gid = geteuid() == 0 && (web = getgrnam(CTL_WEB_GROUP)) ? web->gr_gid : pw->pw_gid;
+		if (chown(dir, pw->pw_uid, gid) != 0)
+			goto fail;
+	}
+	if (chmod(dir, 02750) != 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "sessionctl: %s: cannot make it, hand it over or set its mode: %s\n", dir, strerror(errno));
+	return 1;
+}
+
+/*
+ * Hands the database, the chat file (created here), their WALs, the key
+ * and the directories of files and recordings to the service user; the
+ * key stays 0600.
  */
 static int cmd_init(struct db *db, int argc, char **argv)
 {
@@ -680,6 +779,7 @@ static int cmd_init(struct db *db, int argc, char **argv)
 	struct passwd *pw = NULL;
 	struct db *chat;
 	char chat_path[4096], key[4096 + 4], file[4096 + 4], msg[256];
+	char files_dir[4096], recordings_dir[4096];
 	int err;
 
 	if ((err = parse_opts(argc, argv, o, 2)))
@@ -705,10 +805,17 @@ static int cmd_init(struct db *db, int argc, char **argv)
 	snprintf(key, sizeof key, "%s.key", path);
 	if (hand_over(key, 0600, pw))
 		return 1;
+	if (db_files_dir(path, files_dir, sizeof files_dir) != DB_OK ||
+	    db_recordings_path(path, recordings_dir, sizeof recordings_dir) != DB_OK)
+		return usage_error("database path too long");
+	if (init_store_dir(files_dir, pw) || init_store_dir(recordings_dir, pw))
+		return 1;
 	struct json_object *j = json_object_new_object();
 	add_str(j, "database", path);
 	add_str(j, "chat", chat_path);
 	add_str(j, "key", key);
+	add_str(j, "files", files_dir);
+	add_str(j, "recordings", recordings_dir);
 	if (pw)
 		add_str(j, "owner", pw->pw_name);
 	if (o[1].value && (err = init_turn(o[1].value, j))) {
@@ -905,6 +1012,8 @@ static const struct cmd cmds[] = {
 	{NULL, "end", cmd_end, "end SESSION [--reason REASON]", .nargs = 1},
 	{NULL, "expire", cmd_expire, "expire", .nargs = 0},
 	{NULL, "purge", cmd_purge, "purge", .nargs = 0},
+	{"files", "purge", cmd_files_purge, "files purge", .nargs = 0},
+	{"recordings", "purge", cmd_recordings_purge, "recordings purge", .nargs = 0},
 	{"ledger", "check", cmd_ledger_check, "ledger check", .nargs = 0},
 	{"apikey", "add", cmd_apikey_add, "apikey add NAME", .nargs = 1},
 	{"apikey", "list", cmd_apikey_list, "apikey list", .nargs = 0},

@@ -1,4 +1,4 @@
-/* chat.c: a room's stored chat, in the chat file: appended once per sender's client id, replayed in order. */
+/* chat.c: a room's stored chat, in the chat file: appended once per sender's client id, reacted to, replayed in order. */
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +27,17 @@ static long utf8_chars(const char *s)
 	return n;
 }
 
+/* The page's emoji picker offers the same (html/js/emoji.js, REACTIONS); a test compares them. */
+const char *const db_reactions[DB_REACTIONS] = {"👍", "❤️", "😂", "😮", "🙏", "👏"};
+
+const char *db_reaction_find(const char *s, size_t len)
+{
+	for (int i = 0; s && i < DB_REACTIONS; i++)
+		if (len == strlen(db_reactions[i]) && !memcmp(s, db_reactions[i], len))
+			return db_reactions[i];
+	return NULL;
+}
+
 static int not_chat(struct db *db)
 {
 	return db_fail(db, DB_ERR_STATE, "chat is in the chat file: open it with db_chat_open");
@@ -41,16 +52,25 @@ static void chat_read(sqlite3_stmt *st, struct db_chat *m)
 	snprintf(m->body, sizeof m->body, "%s", (const char *)sqlite3_column_text(st, 2));
 	snprintf(m->client_id, sizeof m->client_id, "%s", cid ? (const char *)cid : "");
 	m->at_ms = sqlite3_column_int64(st, 4);
+	m->file_id = sqlite3_column_int64(st, 5);
+	m->file_type = m->file_id ? (enum db_file_type)db_file_type_parse((const char *)sqlite3_column_text(st, 6))
+	                          : DB_FILE_JPEG;
+	m->file_bytes = sqlite3_column_int64(st, 7);
+	m->file_gone = sqlite3_column_int(st, 8);
+	m->nreactions = 0;
 }
 
-#define CHAT_COLUMNS "seq, sender = 'astrologer', body, client_id, created_ms"
+/* A message with the file it announces, if any: alias m, then the clauses. */
+#define CHAT_SELECT "SELECT m.seq, m.sender = 'astrologer', m.body, m.client_id, m.created_ms," \
+	" coalesce(m.file_id, 0), f.type, coalesce(f.bytes, 0), f.purged_ms IS NOT NULL" \
+	" FROM chat_messages m LEFT JOIN chat_files f ON f.id = m.file_id"
 
 /* The message this sender stored before under client_id: 1 and *out filled, or 0. */
 static int chat_seen(struct db *db, const char *session_id, enum db_role sender,
                      const char *client_id, struct db_chat *out)
 {
-	static const char q[] = "SELECT " CHAT_COLUMNS
-		" FROM chat_messages WHERE session_id = ? AND sender = ? AND client_id = ?";
+	static const char q[] = CHAT_SELECT
+		" WHERE m.session_id = ? AND m.sender = ? AND m.client_id = ?";
 	sqlite3_stmt *st = db_stmt(db, q);
 	int found;
 
@@ -123,20 +143,81 @@ static int room_read(struct db *db, const char *session_id, struct db_chat_room 
 }
 
 /*
+ * The file a message would announce, read in the message's transaction:
+ * this sender's, in this session, kept, and announced by nothing yet.
+ * Its name becomes the message's body.
+ */
+static int chat_file_claim(struct db *db, const char *session_id, enum db_role sender,
+                           int64_t file_id, struct db_chat *out)
+{
+	static const char q[] =
+		"SELECT f.name, f.type, f.bytes, f.purged_ms IS NOT NULL,"
+		" EXISTS (SELECT 1 FROM chat_messages m WHERE m.file_id = f.id)"
+		" FROM chat_files f WHERE f.id = ? AND f.session_id = ? AND f.sender = ?";
+	sqlite3_stmt *st = db_stmt(db, q);
+	int rc, err = DB_OK;
+
+	if (!st)
+		return DB_ERR_STORE;
+	sqlite3_bind_int64(st, 1, file_id);
+	sqlite3_bind_text(st, 2, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, db_role_name(sender), -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+		err = rc == SQLITE_DONE ? db_fail(db, DB_ERR_NOT_FOUND, "no such file of yours in this session")
+		                        : db_fail_sql(db, "chat");
+	else if (sqlite3_column_int(st, 3))
+		err = db_fail(db, DB_ERR_GONE, "the file was deleted after its retention");
+	else if (sqlite3_column_int(st, 4))
+		err = db_fail(db, DB_ERR_NOT_FOUND, "this file was announced already");
+	else {
+		snprintf(out->body, sizeof out->body, "%s", (const char *)sqlite3_column_text(st, 0));
+		out->file_id = file_id;
+		out->file_type = (enum db_file_type)db_file_type_parse((const char *)sqlite3_column_text(st, 1));
+		out->file_bytes = sqlite3_column_int64(st, 2);
+		out->file_gone = 0;
+	}
+	sqlite3_reset(st);
+	return err;
+}
+
+/*
+ * Opens a write on a room: its own IMMEDIATE transaction when own_tx,
+ * else the caller's, then what it must know of the room (room_read).
+ * Nothing is left open when it fails.
+ */
+static int write_start(struct db *db, int own_tx, const char *session_id,
+                       struct db_chat_room *tmp, struct db_chat_room **room)
+{
+	int err;
+
+	/* A failed write (a full disk) may have rolled back the caller's whole transaction. */
+	if (!own_tx && sqlite3_get_autocommit(db->sql))
+		return db_fail(db, DB_ERR_STORE, "chat: the transaction ended after an earlier error");
+	if (own_tx && (err = db_write_begin(db)) != DB_OK)
+		return err;
+	if (own_tx)
+		db->nchat_rooms = 0;
+	if ((err = room_read(db, session_id, tmp, room)) != DB_OK && own_tx)
+		db_write_rollback(db);
+	return err;
+}
+
+/*
  * One INSERT is the only write, atomic by itself, so inside a caller's
  * transaction no savepoint is needed; alone it gets its own IMMEDIATE
- * transaction, so the checks and the write see the same state.
+ * transaction, so the checks and the write see the same state. A message
+ * of kind file has file_id and no body: the file's name is its body.
  */
-int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
-                   const char *body, const char *client_id, int64_t now_ms,
-                   struct db_chat *out, int *duplicate)
+static int chat_insert(struct db *db, const char *session_id, enum db_role sender,
+                       const char *body, int64_t file_id, const char *client_id, int64_t now_ms,
+                       struct db_chat *out, int *duplicate)
 {
 	/* A resend's insert does nothing (no change); only then is the first copy read. */
 	static const char ins[] =
-		"INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)"
-		" VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+		"INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms, file_id)"
+		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
 		" ON CONFLICT (session_id, sender, client_id) DO NOTHING";
-	long chars = body ? utf8_chars(body) : -1;
+	long chars = file_id ? 1 : body ? utf8_chars(body) : -1;
 	size_t cid_len = client_id ? strnlen(client_id, DB_CLIENT_ID_MAX + 1) : 0;
 	struct db_chat_room *room, tmp;
 	int own_tx = !db->in_tx, err;
@@ -152,15 +233,22 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 	if (cid_len > DB_CLIENT_ID_MAX)
 		return db_fail(db, DB_ERR_INVALID, "a client id is at most %d characters",
 		               DB_CLIENT_ID_MAX);
-	/* A failed write (a full disk) may have rolled back the caller's whole transaction. */
-	if (!own_tx && sqlite3_get_autocommit(db->sql))
-		return db_fail(db, DB_ERR_STORE, "chat: the transaction ended after an earlier error");
-	if (own_tx && (err = db_write_begin(db)) != DB_OK)
+	if ((err = write_start(db, own_tx, session_id, &tmp, &room)) != DB_OK)
 		return err;
-	if (own_tx)
-		db->nchat_rooms = 0;
-	if ((err = room_read(db, session_id, &tmp, &room)) != DB_OK)
-		goto fail;
+	/* A resend of an announcement finds its file announced: it is the first copy that answers. */
+	if (file_id && cid_len && chat_seen(db, session_id, sender, client_id, out)) {
+		*duplicate = 1;
+		goto done;
+	}
+	out->file_id = 0;
+	out->file_type = DB_FILE_JPEG;
+	out->file_bytes = 0;
+	out->file_gone = 0;
+	if (file_id) {
+		if ((err = chat_file_claim(db, session_id, sender, file_id, out)) != DB_OK)
+			goto fail;
+		body = out->body;
+	}
 	/*
 	 * Checked in the write's own transaction, on the database as it was at
 	 * its start: an end committed before it stops the message, and so does
@@ -190,6 +278,8 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 	if (cid_len)
 		sqlite3_bind_text(st, 5, client_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 6, now_ms);
+	if (file_id)
+		sqlite3_bind_int64(st, 7, file_id);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		err = db_fail_sql(db, "chat");
 		sqlite3_reset(st);
@@ -208,9 +298,11 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
 	body_len = strlen(body);
 	out->seq = room->next_seq++;
 	out->sender = sender;
-	memcpy(out->body, body, body_len + 1);
+	if (body != out->body)
+		memcpy(out->body, body, body_len + 1);
 	memcpy(out->client_id, cid_len ? client_id : "", cid_len + 1);
 	out->at_ms = now_ms;
+	out->nreactions = 0;
 	room->messages[sender]++;
 	room->bytes[sender] += (int64_t)body_len;
 done:
@@ -221,11 +313,120 @@ fail:
 	return err;
 }
 
+int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
+                   const char *body, const char *client_id, int64_t now_ms,
+                   struct db_chat *out, int *duplicate)
+{
+	return chat_insert(db, session_id, sender, body, 0, client_id, now_ms, out, duplicate);
+}
+
+int db_chat_append_file(struct db *db, const char *session_id, enum db_role sender,
+                        int64_t file_id, const char *client_id, int64_t now_ms,
+                        struct db_chat *out, int *duplicate)
+{
+	if (file_id < 1)
+		return db_fail(db, DB_ERR_INVALID, "a file id is a whole number from 1");
+	return chat_insert(db, session_id, sender, NULL, file_id, client_id, now_ms, out, duplicate);
+}
+
+/*
+ * One INSERT or DELETE is the only write, as in db_chat_append; the
+ * message's existence and the session's state are read in the same
+ * transaction, so a reaction never outlives an end committed before it.
+ */
+int db_chat_react(struct db *db, const char *session_id, enum db_role by, int64_t seq,
+                  const char *emoji, int on, int64_t now_ms, int *changed)
+{
+	static const char exists[] = "SELECT 1 FROM chat_messages WHERE session_id = ? AND seq = ?";
+	static const char put[] =
+		"INSERT INTO chat_reactions(session_id, seq, sender, emoji, created_ms)"
+		" VALUES (?1, ?2, ?3, ?4, ?5)"
+		" ON CONFLICT (session_id, seq, sender, emoji) DO NOTHING";
+	static const char take[] =
+		"DELETE FROM chat_reactions WHERE session_id = ?1 AND seq = ?2 AND sender = ?3"
+		" AND emoji = ?4";
+	struct db_chat_room *room, tmp;
+	int own_tx = !db->in_tx, err, rc;
+	sqlite3_stmt *st;
+
+	*changed = 0;
+	if (!db->chat_file)
+		return not_chat(db);
+	if (!emoji || !db_reaction_find(emoji, strlen(emoji)))
+		return db_fail(db, DB_ERR_INVALID, "a reaction is one of the fixed emoji");
+	if ((err = write_start(db, own_tx, session_id, &tmp, &room)) != DB_OK)
+		return err;
+	if (!room->open) {
+		err = db_fail(db, DB_ERR_ENDED, "this session has ended");
+		goto fail;
+	}
+	if (!(st = db_stmt(db, exists))) {
+		err = DB_ERR_STORE;
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW) {
+		err = rc == SQLITE_DONE ? db_fail(db, DB_ERR_NOT_FOUND, "no message %lld in this session",
+		                                  (long long)seq)
+		                        : db_fail_sql(db, "reaction");
+		goto fail;
+	}
+	if (!(st = db_stmt(db, on ? put : take))) {
+		err = DB_ERR_STORE;
+		goto fail;
+	}
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_text(st, 3, db_role_name(by), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, emoji, -1, SQLITE_STATIC);
+	if (on)
+		sqlite3_bind_int64(st, 5, now_ms);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		err = db_fail_sql(db, "reaction");
+		sqlite3_reset(st);
+		goto fail;
+	}
+	sqlite3_reset(st);
+	*changed = sqlite3_changes(db->sql) > 0;
+	return own_tx ? db_write_commit(db) : DB_OK;
+fail:
+	if (own_tx)
+		db_write_rollback(db);
+	return err;
+}
+
+/* Fills m's reactions, oldest first; a row outside the set (none is written) is skipped. */
+static int chat_reactions_read(struct db *db, const char *session_id, struct db_chat *m)
+{
+	static const char q[] = "SELECT sender = 'astrologer', emoji FROM chat_reactions"
+		" WHERE session_id = ? AND seq = ? ORDER BY created_ms, sender, emoji";
+	sqlite3_stmt *st;
+	const char *emoji;
+	int rc;
+
+	if (!(st = db_stmt(db, q)))
+		return DB_ERR_STORE;
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, m->seq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && m->nreactions < 2 * DB_REACTIONS) {
+		emoji = (const char *)sqlite3_column_text(st, 1);
+		if (!(emoji = db_reaction_find(emoji, (size_t)sqlite3_column_bytes(st, 1))))
+			continue;
+		m->reactions[m->nreactions].by = sqlite3_column_int(st, 0) ? DB_ROLE_ASTROLOGER : DB_ROLE_USER;
+		m->reactions[m->nreactions++].emoji = emoji;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? DB_OK : db_fail_sql(db, "history");
+}
+
 int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
                     int limit, db_chat_cb *cb, void *arg)
 {
-	static const char q[] = "SELECT " CHAT_COLUMNS " FROM chat_messages"
-		" WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?";
+	static const char q[] = CHAT_SELECT
+		" WHERE m.session_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?";
 	sqlite3_stmt *st;
 	struct db_chat m;
 	int rc, err = DB_OK;
@@ -239,10 +440,10 @@ int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
 	sqlite3_bind_int(st, 3, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		chat_read(st, &m);
-		if (cb(arg, &m) != 0)
+		if ((err = chat_reactions_read(db, session_id, &m)) != DB_OK || cb(arg, &m) != 0)
 			break;
 	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (err == DB_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		err = db_fail_sql(db, "history");
 	sqlite3_reset(st);
 	return err;

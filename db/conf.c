@@ -57,6 +57,20 @@ static struct setting {
 	/* A version travels in one request body of 16 KiB, with room for JSON escapes. */
 	[CONF_NOTES_MAX_BYTES] = {"notes_max_bytes", "SESSIONS_NOTES_MAX_BYTES", CONF_T_INT, 100, 12000, "10000"},
 	[CONF_NOTES_MAX_VERSIONS] = {"notes_max_versions", "SESSIONS_NOTES_MAX_VERSIONS", CONF_T_INT, 1, 10000, "200"},
+	/* nginx's client_max_body_size on the upload location sits just above the top of this range. */
+	[CONF_FILE_MAX_BYTES] = {"file_max_bytes", "SESSIONS_FILE_MAX_BYTES", CONF_T_INT, 1024, 10485760, "10485760"},
+	[CONF_SESSION_FILES_MAX_BYTES] = {"session_files_max_bytes", "SESSIONS_SESSION_FILES_MAX_BYTES",
+	                                  CONF_T_INT, 1024, 1073741824, "52428800"},
+	[CONF_FILE_RETENTION_DAYS] = {"file_retention_days", "SESSIONS_FILE_RETENTION_DAYS", CONF_T_INT, 1, 3650, "90"},
+	/* One session's recordings, all sessions' recordings, and the disk space they always leave free. */
+	[CONF_RECORDING_MAX_BYTES] = {"recording_max_bytes", "SESSIONS_RECORDING_MAX_BYTES", CONF_T_INT,
+	                              65536, 17179869184, "524288000"},
+	[CONF_RECORDINGS_MAX_BYTES] = {"recordings_max_bytes", "SESSIONS_RECORDINGS_MAX_BYTES", CONF_T_INT,
+	                               65536, 1099511627776, "21474836480"},
+	[CONF_RECORDINGS_MIN_FREE_MB] = {"recordings_min_free_mb", "SESSIONS_RECORDINGS_MIN_FREE_MB",
+	                                 CONF_T_INT, 0, 1048576, "1024"},
+	[CONF_RECORDING_RETENTION_DAYS] = {"recording_retention_days", "SESSIONS_RECORDING_RETENTION_DAYS",
+	                                   CONF_T_INT, 1, 3650, "30"},
 	[CONF_WEBHOOK_ALLOW_PRIVATE] = {"webhook_allow_private", "SESSIONS_WEBHOOK_ALLOW_PRIVATE",
 	                                CONF_T_INT, 0, 1, "0"},
 	[CONF_WEBHOOK_TIMEOUT_SECONDS] = {"webhook_timeout_seconds", "SESSIONS_WEBHOOK_TIMEOUT_SECONDS",

@@ -25,6 +25,7 @@ static const char *const status_names[] = {"scheduled", "active", "completed",
                                            "expired", "cancelled"};
 static const char *const actor_names[] = {"system", "user", "astrologer"};
 static const char *const delivery_names[] = {"pending", "delivered", "failed"};
+static const char *const file_type_names[] = {"image/jpeg", "image/png", "image/webp", "application/pdf"};
 static const char *const reason_names[] = {"", "completed", "user_ended",
                                            "astrologer_ended", "time_up",
                                            "no_show", "cancelled", "disconnected"};
@@ -47,6 +48,8 @@ int db_role_parse(const char *s) { return name_index(role_names, COUNT(role_name
 int db_type_parse(const char *s) { return name_index(type_names, COUNT(type_names), s); }
 int db_reason_parse(const char *s) { return name_index(reason_names, COUNT(reason_names), s); }
 int db_status_parse(const char *s) { return name_index(status_names, COUNT(status_names), s); }
+const char *db_file_type_name(enum db_file_type t) { return file_type_names[t]; }
+int db_file_type_parse(const char *s) { return name_index(file_type_names, COUNT(file_type_names), s); }
 const char *db_delivery_name(enum db_delivery_status d) { return delivery_names[d]; }
 int db_delivery_parse(const char *s) { return name_index(delivery_names, COUNT(delivery_names), s); }
 const char *db_actor_name(enum db_actor a) { return actor_names[a]; }
@@ -358,6 +361,13 @@ static int config_load(struct db *db, const char *path)
 	c->chat_before_start_messages = conf_int(CONF_CHAT_BEFORE_START_MESSAGES);
 	c->notes_max_bytes = conf_int(CONF_NOTES_MAX_BYTES);
 	c->notes_max_versions = conf_int(CONF_NOTES_MAX_VERSIONS);
+	c->file_max_bytes = conf_int(CONF_FILE_MAX_BYTES);
+	c->session_files_max_bytes = conf_int(CONF_SESSION_FILES_MAX_BYTES);
+	c->file_retention_ms = conf_int(CONF_FILE_RETENTION_DAYS) * 86400000;
+	c->recording_max_bytes = conf_int(CONF_RECORDING_MAX_BYTES);
+	c->recordings_max_bytes = conf_int(CONF_RECORDINGS_MAX_BYTES);
+	c->recordings_min_free = conf_int(CONF_RECORDINGS_MIN_FREE_MB) * 1048576;
+	c->recording_retention_ms = conf_int(CONF_RECORDING_RETENTION_DAYS) * 86400000;
 	c->webhook_allow_private = (int)conf_int(CONF_WEBHOOK_ALLOW_PRIVATE);
 	c->webhook_retry_divisor = conf_int(CONF_WEBHOOK_RETRY_DIVISOR);
 	c->webhook_timeout_ms = conf_int(CONF_WEBHOOK_TIMEOUT_SECONDS) * 1000;
@@ -525,21 +535,32 @@ int db_open(const char *path, struct db **out, char *err, size_t errlen)
 	*out = NULL;
 	if ((rc = handle_open(path, path, 0, &db)) != DB_OK ||
 	    (rc = key_load(db, path)) != DB_OK ||
-	    (rc = schema_apply(db, db_schema_sql, db_upgrades, path)) != DB_OK)
+	    (rc = schema_apply(db, db_schema_sql, db_upgrades, path)) != DB_OK ||
+	    (rc = db_recordings_path(path, db->recordings_dir, sizeof db->recordings_dir)) != DB_OK)
 		return open_failed(db, rc, err, errlen);
 	*out = db;
 	return DB_OK;
 }
 
-int db_chat_path(const char *path, char *out, size_t outlen)
+int db_path_beside(const char *path, const char *suffix, char *out, size_t outlen)
 {
 	size_t n = strlen(path);
 
 	if (n > 3 && strcmp(path + n - 3, ".db") == 0)
 		n -= 3;
-	if (snprintf(out, outlen, "%.*s-chat.db", (int)n, path) >= (int)outlen)
+	if (snprintf(out, outlen, "%.*s%s", (int)n, path, suffix) >= (int)outlen)
 		return DB_ERR_INVALID;
 	return DB_OK;
+}
+
+int db_chat_path(const char *path, char *out, size_t outlen)
+{
+	return db_path_beside(path, "-chat.db", out, outlen);
+}
+
+int db_recordings_path(const char *path, char *out, size_t outlen)
+{
+	return db_path_beside(path, "-recordings", out, outlen);
 }
 
 /* The database as a read-only URI: %-escaped, so no character of the path is read as URI syntax. */

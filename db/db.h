@@ -30,6 +30,10 @@ enum db_err {
 	DB_ERR_LIMIT = -12,    /* a cap on what one participant may store is reached */
 	DB_ERR_FULL = -13,     /* the disk is full: the transaction was rolled back, nothing written */
 	DB_ERR_ROLE = -14,     /* the participant's role does not allow this */
+	DB_ERR_FILE_TYPE = -15,  /* a file's bytes are not of a type that may be shared */
+	DB_ERR_TOO_LARGE = -16,  /* a file is over file_max_bytes */
+	DB_ERR_FILES_FULL = -17, /* a file would take the session over session_files_max_bytes */
+	DB_ERR_GONE = -18,       /* the file was deleted after its retention */
 };
 
 enum db_role { DB_ROLE_USER, DB_ROLE_ASTROLOGER };
@@ -83,6 +87,13 @@ struct db_config {
 	int64_t chat_before_start_messages; /* ... and its messages before both have joined */
 	int64_t notes_max_bytes;    /* one version of a session's notes, and its summary */
 	int64_t notes_max_versions; /* the versions of one session's notes */
+	int64_t file_max_bytes;          /* one shared file ... */
+	int64_t session_files_max_bytes; /* ... and all of one session's */
+	int64_t file_retention_ms;       /* db_files_purge deletes files this old */
+	int64_t recording_max_bytes;  /* one session's recordings together */
+	int64_t recordings_max_bytes; /* every recording kept */
+	int64_t recordings_min_free;  /* bytes a chunk must leave free on the recordings' disk */
+	int64_t recording_retention_ms; /* a recording is kept this long after it started */
 	int webhook_allow_private;      /* endpoints may resolve to private addresses */
 	int64_t webhook_retry_divisor;  /* shortens the retry schedule: tests only */
 	int64_t webhook_timeout_ms;     /* one delivery attempt's limit */
@@ -260,6 +271,70 @@ int db_session_link_verdict(const struct db_config *c, const struct db_session *
 int db_notes_readable(enum db_role role);
 int db_notes_writable(const struct db_config *c, const struct db_session *s, enum db_role role,
                       int64_t now_ms);
+/* The types a shared file may have, told from its first DB_FILE_SNIFF bytes. */
+enum db_file_type { DB_FILE_JPEG, DB_FILE_PNG, DB_FILE_WEBP, DB_FILE_PDF };
+#define DB_FILE_SNIFF 12
+/* The type of a file that starts with head (n bytes of it, fewer for a shorter file), or DB_ERR_FILE_TYPE. */
+int db_file_type_of(const unsigned char *head, size_t n);
+const char *db_file_type_name(enum db_file_type t); /* its media type: "image/png" */
+int db_file_type_parse(const char *s);
+/*
+ * Whether a file of bytes fits: DB_ERR_TOO_LARGE over file_max_bytes,
+ * DB_ERR_FILES_FULL when the session's files (session_bytes so far)
+ * would go over session_files_max_bytes; exactly at a cap fits.
+ */
+int db_file_fits(const struct db_config *c, int64_t session_bytes, int64_t bytes);
+/*
+ * Whether a file is deleted at now_ms: once it is file_retention old, or a
+ * day old when no message ever announced it (an upload the page never
+ * showed).
+ */
+int db_file_expired(const struct db_config *c, int64_t created_ms, int announced, int64_t now_ms);
+/*
+ * Whether a file in the files or recordings directory that no row names,
+ * last written at changed_ms, is deleted at now_ms: once it has not
+ * changed for DB_STRAY_AGE_MS. An upload writes its temporary file and a
+ * recording its chunk within seconds, so one still in progress is never
+ * that old; what is left is a killed upload or a purge cut short.
+ */
+#define DB_STRAY_AGE_MS 3600000
+int db_stray_due(int64_t changed_ms, int64_t now_ms);
+/* What a purge deleted that no row named: files and their bytes. */
+struct db_swept {
+	int64_t files, bytes;
+};
+/*
+ * Recording with consent. A voice or video session's recording is asked
+ * for by one participant (that is the asker's consent), and runs once the
+ * other accepts; either stops it, and the other may decline. The state is
+ * what session_events hold (db/recording.c reads it); these rules say what
+ * an action does to it.
+ */
+enum db_rec_action { DB_REC_ASK, DB_REC_ACCEPT, DB_REC_DECLINE, DB_REC_STOP };
+enum db_rec_state { DB_REC_IDLE, DB_REC_ASKED, DB_REC_RUNNING };
+/*
+ * Whether the session allows recording now: DB_ERR_STATE for a chat
+ * session or one not both have joined, DB_ERR_ENDED once it is over.
+ */
+int db_recording_allowed(const struct db_session *s);
+/*
+ * The state after role's action in state cur (asked by asker when cur is
+ * DB_REC_ASKED): DB_OK with *next set, or DB_ERR_STATE for an action the
+ * state refuses (a second ask while one is pending or running, the asker
+ * accepting or declining their own ask, nothing to stop).
+ */
+int db_recording_next(enum db_rec_state cur, enum db_role asker, enum db_role role,
+                      enum db_rec_action a, enum db_rec_state *next);
+/*
+ * Whether a chunk may still be appended to a recording that started at
+ * started_ms and stopped at stopped_ms (0: running) in a session that
+ * ended at ended_ms (0: not ended): while it runs, and DB_RECORDING_TAIL_MS
+ * after, since the recorder's last piece reaches the server after the stop.
+ */
+#define DB_RECORDING_TAIL_MS 15000
+int db_recording_appendable(int64_t stopped_ms, int64_t ended_ms, int64_t now_ms);
+/* Whether a recording started at started_ms is kept at now_ms (recording_retention_days). */
+int db_recording_kept(const struct db_config *c, int64_t started_ms, int64_t now_ms);
 /* Until when TURN credentials handed out at now_ms for the session may be used. */
 int64_t db_session_credentials_until_ms(const struct db_config *c, const struct db_session *s,
                                         int64_t now_ms);
@@ -534,13 +609,34 @@ int db_ledger_check(struct db *db, db_problem_cb *cb, void *arg, int *problems);
 int db_chat_path(const char *path, char *out, size_t outlen); /* x.db -> x-chat.db */
 int db_chat_open(const char *path, struct db **out, char *err, size_t errlen);
 
+/*
+ * The emoji a chat message may be reacted with, and a call's quick
+ * reactions: a fixed few, so a reaction carries no text of the sender's.
+ * db_reaction_find gives the set's own copy of s (len bytes), or NULL.
+ */
+#define DB_REACTIONS 6
+extern const char *const db_reactions[DB_REACTIONS];
+const char *db_reaction_find(const char *s, size_t len);
+
+/* One person's reaction on a message. */
+struct db_chat_reaction {
+	enum db_role by;
+	const char *emoji; /* one of db_reactions */
+};
+
 /* Chat: stored before it is delivered. */
 struct db_chat {
 	int64_t seq;
 	enum db_role sender;
-	char body[DB_CHAT_MAX * 4 + 1]; /* UTF-8: up to 4 bytes a character */
+	char body[DB_CHAT_MAX * 4 + 1]; /* UTF-8: up to 4 bytes a character; a file's name */
 	char client_id[DB_CLIENT_ID_MAX + 1]; /* "" when the sender gave none */
 	int64_t at_ms;
+	int64_t file_id;                /* a message of kind file: the file it announces; else 0 */
+	enum db_file_type file_type;
+	int64_t file_bytes;
+	int file_gone;                  /* the file was purged: its name stays, its bytes do not */
+	int nreactions; /* filled by db_chat_history only; 0 elsewhere */
+	struct db_chat_reaction reactions[2 * DB_REACTIONS]; /* in the order they were put */
 };
 
 /*
@@ -554,8 +650,29 @@ int db_chat_append(struct db *db, const char *session_id, enum db_role sender,
                    const char *body, const char *client_id, int64_t now_ms,
                    struct db_chat *out, int *duplicate);
 
+/*
+ * Appends a message of kind file announcing file_id, which this sender
+ * uploaded in this session and nothing announced yet (else
+ * DB_ERR_NOT_FOUND, or DB_ERR_GONE once purged). Its body is the file's
+ * name; otherwise as db_chat_append.
+ */
+int db_chat_append_file(struct db *db, const char *session_id, enum db_role sender,
+                        int64_t file_id, const char *client_id, int64_t now_ms,
+                        struct db_chat *out, int *duplicate);
 
-/* Calls cb for each message with seq > after_seq, in order, at most limit. */
+/*
+ * Puts (on) or takes back (!on) the reaction emoji of by on the message
+ * seq of the session, in the same transaction as the check that the
+ * session is open (DB_ERR_ENDED otherwise). DB_ERR_NOT_FOUND when this
+ * session has no message seq; DB_ERR_INVALID for an emoji not in
+ * db_reactions. Putting one that is there, or taking back one that is
+ * not, changes nothing: DB_OK with *changed 0. Batches like
+ * db_chat_append inside db_tx_begin/db_tx_commit.
+ */
+int db_chat_react(struct db *db, const char *session_id, enum db_role by, int64_t seq,
+                  const char *emoji, int on, int64_t now_ms, int *changed);
+
+/* Calls cb for each message with seq > after_seq, in order, at most limit, with its reactions. */
 typedef int db_chat_cb(void *arg, const struct db_chat *m);
 int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
                     int limit, db_chat_cb *cb, void *arg);
@@ -587,6 +704,68 @@ int db_summary_publish(struct db *db, const struct db_session *s, enum db_role r
                        const char *text, int64_t now_ms);
 /* Either participant: the summary, malloc'd, or NULL with *at_ms 0 when none is published. */
 int db_summary_get(struct db *db, const struct db_session *s, char **text, int64_t *at_ms);
+
+/*
+ * Recordings (recording.c). The consent record is session_events
+ * (recording_consent for each side's consent, recording_started,
+ * recording_declined, recording_stopped); a recording's bytes are a file
+ * in the directory beside the database (X.db -> X-recordings/), its
+ * metadata a row of recordings.
+ */
+#define DB_RECORDING_CHUNK_MAX (2 * 1024 * 1024) /* bytes of one uploaded chunk */
+#define DB_RECORDING_FILE_LEN 37 /* 32 hex digits and ".webm" */
+struct db_recording {
+	int64_t id;
+	int video;       /* video/webm; else audio/webm */
+	char file[DB_RECORDING_FILE_LEN + 1]; /* its name in the recordings directory */
+	int64_t bytes, next_seq;
+	int64_t started_ms, stopped_ms; /* stopped_ms 0: running */
+};
+struct db_rec_status {
+	enum db_rec_state state;
+	enum db_role by;     /* ASKED: the asker; RUNNING: who accepted */
+	int64_t recording_id;/* RUNNING: the recording chunks go to */
+};
+int db_recordings_path(const char *path, char *out, size_t outlen); /* x.db -> x-recordings */
+int db_recording_status(struct db *db, const char *session_id, struct db_rec_status *out);
+/*
+ * role's action on the session's recording, in one transaction with the
+ * events it stores: refusals as db_recording_allowed and db_recording_next
+ * say. Accepting stores the accepter's consent, the start and a new
+ * recordings row; stopping stores who stopped it (detail, e.g. "left",
+ * or NULL). *out is the state after.
+ */
+int db_recording_act(struct db *db, const char *session_id, enum db_role role,
+                     enum db_rec_action a, const char *detail, int64_t now_ms,
+                     struct db_rec_status *out);
+/*
+ * Appends chunk seq (0, 1, ...) of len bytes to the session's recording
+ * id, written and fsync'd before the row counts it. Only the astrologer
+ * uploads (DB_ERR_ROLE). A seq already stored is a repeat: DB_OK with
+ * *duplicate set and nothing written; a seq past the next one is
+ * DB_ERR_INVALID; a recording that is not the session's, or no longer
+ * takes chunks (db_recording_appendable), DB_ERR_STATE; a chunk that would
+ * take the session's recordings past recording_max_bytes DB_ERR_LIMIT;
+ * past recordings_max_bytes, or leave less than recordings_min_free_mb on
+ * the disk, DB_ERR_FULL. *out is the recording as stored after.
+ */
+int db_recording_append(struct db *db, const struct db_session *s, enum db_role role,
+                        int64_t id, int64_t seq, const void *data, size_t len, int64_t now_ms,
+                        struct db_recording *out, int *duplicate);
+/* The session's recordings still kept with something in them, oldest first. */
+typedef void db_recording_cb(void *arg, const struct db_recording *r);
+int db_recording_list(struct db *db, const struct db_session *s, int64_t now_ms,
+                      db_recording_cb *cb, void *arg);
+/* One of them; DB_ERR_NOT_FOUND for another session's, an empty or a purged one. */
+int db_recording_get(struct db *db, const struct db_session *s, int64_t id, int64_t now_ms,
+                     struct db_recording *out);
+/*
+ * Deletes the recordings past retention, rows and files (*count, *bytes);
+ * the events stay. Then the files in the recordings directory no row
+ * names, as db_stray_due allows (*stray): what a purge cut short left.
+ */
+int db_recording_purge(struct db *db, int64_t now_ms, int64_t *count, int64_t *bytes,
+                       struct db_swept *stray);
 
 /* An explicit IMMEDIATE transaction around several calls that allow it. */
 int db_tx_begin(struct db *db);
@@ -717,10 +896,78 @@ int db_settlement_get(struct db *db, const char *session_id,
                       struct db_settlement *out);
 
 /*
- * A consistent copy of the live database into file (not the key), and of
- * its chat file into db_chat_path(file), safe while others write.
+ * Shared files. The bytes live in a directory beside the database
+ * (db_files_dir), each under a random name, written to a temporary name,
+ * synced and renamed only in the transaction that records them in the
+ * chat file, so a refused or broken upload leaves nothing behind. Calls
+ * that take a struct db take a chat handle (db_chat_open).
  */
-int db_backup(struct db *db, const char *file);
+#define DB_FILE_NAME_MAX 120  /* bytes of a file's name as shown */
+#define DB_FILE_STORAGE_LEN 32 /* hex digits of its name on disk */
+int db_files_dir(const char *path, char *out, size_t outlen); /* x.db -> x-files */
+
+struct db_file {
+	int64_t id;
+	char session_id[DB_ID_LEN + 1];
+	enum db_role sender;
+	char name[DB_FILE_NAME_MAX + 1];
+	int64_t bytes;
+	enum db_file_type type;
+	char storage[DB_FILE_STORAGE_LEN + 1]; /* its name in the files directory */
+	int64_t created_ms;
+	int gone;                  /* purged: the bytes are deleted */
+};
+
+/* An upload on its way to disk. */
+struct db_upload;
+/*
+ * Opens a temporary file for an upload of the database at path (making
+ * the files directory, 0750, when it is missing). DB_ERR_STORE or
+ * DB_ERR_FULL when the file system refuses.
+ */
+int db_upload_begin(struct db *db, const char *path, struct db_upload **out);
+/* Appends bytes; DB_ERR_TOO_LARGE past file_max_bytes, DB_ERR_FILE_TYPE once the first bytes show the type is not allowed. */
+int db_upload_write(struct db *db, struct db_upload *u, const void *p, size_t n);
+/*
+ * Records the upload as a file of the session from sender with the
+ * given name (cleaned: no path, no control characters, at most
+ * DB_FILE_NAME_MAX bytes; DB_ERR_INVALID when it is not UTF-8), in one
+ * IMMEDIATE transaction that checks the session has not ended
+ * (DB_ERR_ENDED) and the session's cap (DB_ERR_FILES_FULL). Frees u
+ * whatever the outcome; nothing stays on disk unless it answers DB_OK.
+ */
+int db_upload_finish(struct db *db, struct db_upload *u, const char *session_id,
+                     enum db_role sender, const char *name, int64_t now_ms, struct db_file *out);
+/* Drops an upload: its temporary file is deleted. */
+void db_upload_abort(struct db_upload *u);
+/* The file with this id in this session: DB_ERR_NOT_FOUND when there is none, DB_ERR_GONE once purged. */
+int db_file_get(struct db *db, const char *session_id, int64_t id, struct db_file *out);
+/*
+ * Deletes the files db_file_expired says are due at now_ms (their rows
+ * stay, marked purged; *count is how many), then the files in the
+ * directory no kept row names, as db_stray_due allows (*stray): uploads
+ * never finished, a file a crash left unrecorded.
+ */
+int db_files_purge(struct db *db, const char *path, int64_t now_ms, int64_t *count,
+                   struct db_swept *stray);
+
+/*
+ * A consistent copy of the live database into file (not the key), of its
+ * chat file into db_chat_path(file), and of the shared files and
+ * recordings the copies' rows name into db_files_dir(file) and
+ * db_recordings_path(file) (0700; nothing else in them), safe while
+ * others write. A file is a hard link to the live one when it can no
+ * longer change and the file system allows, else a copy; a recording
+ * still running holds the bytes its copied row counts. now_ms decides
+ * which recordings still run. An existing backup of that name is
+ * replaced; DB_ERR_INVALID when file would land on the live database.
+ */
+struct db_backed_up {
+	int64_t files, file_bytes;           /* shared files in the backup */
+	int64_t recordings, recording_bytes; /* recordings in the backup */
+	int64_t linked;                      /* of both, hard links rather than copies */
+};
+int db_backup(struct db *db, const char *file, int64_t now_ms, struct db_backed_up *out);
 
 /* Money at the edges: "97.00" <-> 9700. Refuses signs, >2 decimals, > DB_AMOUNT_MAX. */
 int db_money_parse(const char *s, int64_t *out);

@@ -39,6 +39,7 @@ struct db {
 	uint32_t busy_rand;                /* xorshift state for the naps: no syscall per nap */
 	int64_t data_version;              /* last PRAGMA data_version seen by db_changed */
 	int wal_frames;                    /* the WAL's frames after this handle's last commit, when deferred */
+	char recordings_dir[1100];         /* X.db -> X-recordings; "" for the chat file's handle */
 	char errmsg[256];
 };
 
@@ -47,6 +48,8 @@ int db_fail(struct db *db, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Maps an SQLite result to DB_ERR_BUSY or DB_ERR_STORE with its message. */
 int db_fail_sql(struct db *db, const char *what);
+/* The file system's refusal in errno, about what: DB_ERR_FULL for a full disk (as SQLite's is told apart), else DB_ERR_STORE. */
+int db_fail_fs(struct db *db, const char *what);
 
 /*
  * A statement prepared once per connection, reset and unbound. The cache
@@ -63,6 +66,17 @@ sqlite3_stmt *db_stmt(struct db *db, const char *sql);
 int db_write_begin(struct db *db);
 int db_write_commit(struct db *db);
 void db_write_rollback(struct db *db);
+
+/* What lives beside the database is named after it: x.db (or x) and suffix give x<suffix>. */
+int db_path_beside(const char *path, const char *suffix, char *out, size_t outlen);
+
+/*
+ * Deletes the regular files of dir that db_stray_due says are old enough
+ * and no row names (named: a query with the file's name as its one
+ * parameter, which finds a row naming it); out counts what went.
+ */
+int db_stray_sweep(struct db *db, const char *dir, const char *named, int64_t now_ms,
+                   struct db_swept *out);
 
 /* A name a person gives (customer, astrologer, key, reference): 1..DB_NAME_MAX printable bytes. */
 int db_name_ok(const char *name);

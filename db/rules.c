@@ -1,4 +1,6 @@
 /* rules.c: the session rules, each answered once, from a session as read: what every front end asks. */
+#include <string.h>
+
 #include "db.h"
 
 int db_session_is_over(const struct db_session *s)
@@ -192,6 +194,48 @@ int db_notes_writable(const struct db_config *c, const struct db_session *s, enu
 	return now_ms < until ? DB_OK : DB_ERR_EXPIRED;
 }
 
+int db_recording_allowed(const struct db_session *s)
+{
+	if (db_session_is_over(s))
+		return DB_ERR_ENDED;
+	return s->type != DB_TYPE_CHAT && s->status == DB_STATUS_ACTIVE ? DB_OK : DB_ERR_STATE;
+}
+
+/* Consent is the other side's to give: an ask is only ever answered by the one it asks. */
+int db_recording_next(enum db_rec_state cur, enum db_role asker, enum db_role role,
+                      enum db_rec_action a, enum db_rec_state *next)
+{
+	switch (a) {
+	case DB_REC_ASK:
+		*next = DB_REC_ASKED;
+		return cur == DB_REC_IDLE ? DB_OK : DB_ERR_STATE;
+	case DB_REC_ACCEPT:
+		*next = DB_REC_RUNNING;
+		return cur == DB_REC_ASKED && role != asker ? DB_OK : DB_ERR_STATE;
+	case DB_REC_DECLINE:
+		*next = DB_REC_IDLE;
+		return cur == DB_REC_ASKED && role != asker ? DB_OK : DB_ERR_STATE;
+	case DB_REC_STOP:
+		*next = DB_REC_IDLE;
+		return cur != DB_REC_IDLE ? DB_OK : DB_ERR_STATE;
+	}
+	return DB_ERR_INVALID;
+}
+
+int db_recording_appendable(int64_t stopped_ms, int64_t ended_ms, int64_t now_ms)
+{
+	int64_t until = stopped_ms;
+
+	if (ended_ms && (!until || ended_ms < until))
+		until = ended_ms;
+	return !until || now_ms <= until + DB_RECORDING_TAIL_MS;
+}
+
+int db_recording_kept(const struct db_config *c, int64_t started_ms, int64_t now_ms)
+{
+	return now_ms < started_ms + c->recording_retention_ms;
+}
+
 /*
  * A session not started yet can last until it starts as its link runs out
  * and uses all its paid time: a credential that died with the link would
@@ -235,4 +279,42 @@ int64_t db_webhook_retry_ms(int attempts, int64_t divisor, double jitter, int64_
 	if (retry_after_ms > longest)
 		retry_after_ms = longest;
 	return retry_after_ms > ms ? retry_after_ms : ms;
+}
+
+/* The magic numbers of the types that may be shared; a name or a declared type counts for nothing. */
+int db_file_type_of(const unsigned char *head, size_t n)
+{
+	if (n >= 3 && head[0] == 0xff && head[1] == 0xd8 && head[2] == 0xff)
+		return DB_FILE_JPEG;
+	if (n >= 8 && memcmp(head, "\x89PNG\r\n\x1a\n", 8) == 0)
+		return DB_FILE_PNG;
+	if (n >= 12 && memcmp(head, "RIFF", 4) == 0 && memcmp(head + 8, "WEBP", 4) == 0)
+		return DB_FILE_WEBP;
+	if (n >= 5 && memcmp(head, "%PDF-", 5) == 0)
+		return DB_FILE_PDF;
+	return DB_ERR_FILE_TYPE;
+}
+
+int db_file_fits(const struct db_config *c, int64_t session_bytes, int64_t bytes)
+{
+	if (bytes > c->file_max_bytes)
+		return DB_ERR_TOO_LARGE;
+	if (session_bytes + bytes > c->session_files_max_bytes)
+		return DB_ERR_FILES_FULL;
+	return DB_OK;
+}
+
+/* An upload nobody announced was abandoned: a day is far longer than any page takes to announce it. */
+#define DB_FILE_ORPHAN_MS 86400000
+
+int db_file_expired(const struct db_config *c, int64_t created_ms, int announced, int64_t now_ms)
+{
+	int64_t keep = announced ? c->file_retention_ms : DB_FILE_ORPHAN_MS;
+
+	return now_ms - created_ms >= keep;
+}
+
+int db_stray_due(int64_t changed_ms, int64_t now_ms)
+{
+	return now_ms - changed_ms >= DB_STRAY_AGE_MS;
 }

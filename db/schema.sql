@@ -186,13 +186,19 @@ END;
 
 -- What happened to a session, in order. Written by the triggers below,
 -- so no state change can forget its row. participant names who joined;
--- on the end of a no-show, the one who did not come.
+-- on the end of a no-show, the one who did not come. The recording_*
+-- kinds are the consent record (db/recording.c): each participant's
+-- consent with its time, the start once both have consented, a refusal,
+-- and the stop with who stopped it (detail 'left' when a side's
+-- connection went).
 CREATE TABLE session_events (
     id          INTEGER PRIMARY KEY,
     session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
     kind        TEXT    NOT NULL
                 CHECK (kind IN ('created', 'joined', 'started', 'completed',
-                                'expired', 'cancelled', 'link_reissued')),
+                                'expired', 'cancelled', 'link_reissued',
+                                'recording_consent', 'recording_declined',
+                                'recording_started', 'recording_stopped')),
     participant TEXT    CHECK (participant IN ('user', 'astrologer')),
     detail      TEXT,
     at_ms       INTEGER NOT NULL
@@ -302,6 +308,24 @@ CREATE TABLE session_summaries (
     body        TEXT    NOT NULL CHECK (length(body) > 0),
     at_ms       INTEGER NOT NULL
 ) STRICT;
+
+-- A recording of a voice or video session, made once both participants
+-- consented (session_events). Metadata only: the bytes are a file in the
+-- recordings directory beside the database (X.db -> X-recordings/) named
+-- by file, which the server chooses. next_seq is the sequence number the
+-- next chunk must carry; bytes what the file holds.
+CREATE TABLE recordings (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL REFERENCES webrtc_sessions(id),
+    media       TEXT    NOT NULL CHECK (media IN ('audio', 'video')),
+    file        TEXT    NOT NULL UNIQUE CHECK (length(file) = 37),
+    bytes       INTEGER NOT NULL DEFAULT 0 CHECK (bytes >= 0),
+    next_seq    INTEGER NOT NULL DEFAULT 0 CHECK (next_seq >= 0),
+    started_ms  INTEGER NOT NULL,
+    stopped_ms  INTEGER
+) STRICT;
+CREATE INDEX recordings_session ON recordings(session_id, id);
+CREATE INDEX recordings_started ON recordings(started_ms);
 
 -- The booking API's keys. A key is shown once when it is made; only its
 -- keyed digest is kept (the key file beside the database, as for links),
@@ -431,6 +455,27 @@ END;
 -- session's state (open, not ended) in the same transaction as each
 -- insert, reading the database attached read-only.
 
+-- Files shared in a room's chat: the bytes are on disk in the files
+-- directory beside the database (sessions.db -> sessions-files/) under
+-- storage, a random name the client never chooses; never in SQLite. type
+-- is what the bytes are (their magic numbers), not what the name says.
+-- Purged files keep their row, so the message that announced one still
+-- shows its name: purged_ms set, the bytes gone.
+CREATE TABLE chat_files (
+    id          INTEGER PRIMARY KEY,
+    session_id  TEXT    NOT NULL,
+    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    name        TEXT    NOT NULL CHECK (length(CAST(name AS BLOB)) BETWEEN 1 AND 120),
+    bytes       INTEGER NOT NULL CHECK (bytes >= 1),
+    type        TEXT    NOT NULL CHECK (type IN ('image/jpeg', 'image/png',
+                                                 'image/webp', 'application/pdf')),
+    storage     TEXT    NOT NULL UNIQUE CHECK (length(storage) = 32),
+    created_ms  INTEGER NOT NULL,
+    purged_ms   INTEGER
+) STRICT;
+CREATE INDEX chat_files_session ON chat_files(session_id);
+CREATE INDEX chat_files_kept ON chat_files(created_ms) WHERE purged_ms IS NULL;
+
 -- Room chat. seq numbers a room's messages from 1; client_id makes a
 -- resend after a reconnect land once, per sender: one side's ids never
 -- swallow the other's messages.
@@ -443,9 +488,12 @@ CREATE TABLE chat_messages (
                 CHECK (length(body) BETWEEN 1 AND 4000),
     client_id   TEXT    CHECK (length(client_id) BETWEEN 1 AND 64),
     created_ms  INTEGER NOT NULL,
+    file_id     INTEGER REFERENCES chat_files(id), -- a message of kind file; body is its name
     UNIQUE (session_id, seq),
     UNIQUE (session_id, sender, client_id)
 ) STRICT;
+-- A file is announced by one message at most.
+CREATE UNIQUE INDEX chat_messages_file ON chat_messages(file_id) WHERE file_id IS NOT NULL;
 
 -- How much each participant has said in a session, for the chat caps:
 -- kept by the trigger, so no insert can forget it.
@@ -462,3 +510,18 @@ CREATE TRIGGER chat_messages_totals AFTER INSERT ON chat_messages BEGIN
     ON CONFLICT (session_id, sender) DO UPDATE
     SET messages = messages + 1, bytes = bytes + excluded.bytes;
 END;
+
+-- Emoji reactions on chat messages. The key is the rule "one of each
+-- emoji per person per message"; taking a reaction back deletes its row.
+-- A reaction names its message by the room's seq, so it can only point
+-- at a message of its own session. The emoji are the library's fixed set
+-- (db_reactions).
+CREATE TABLE chat_reactions (
+    session_id  TEXT    NOT NULL,
+    seq         INTEGER NOT NULL,
+    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    emoji       TEXT    NOT NULL CHECK (length(emoji) BETWEEN 1 AND 8),
+    created_ms  INTEGER NOT NULL,
+    PRIMARY KEY (session_id, seq, sender, emoji),
+    FOREIGN KEY (session_id, seq) REFERENCES chat_messages(session_id, seq)
+) STRICT, WITHOUT ROWID;

@@ -46,16 +46,29 @@ static void store_batch(struct db *db, struct relay_chat_job *batch)
 {
 	struct relay_chat_job *j;
 	struct db_chat stored;
-	int tx = db_tx_begin(db), err;
+	int tx = db_tx_begin(db), err, changed;
 
 	for (j = batch; j; j = j->next) {
 		if (tx != DB_OK) {
 			j->err = tx;
 			continue;
 		}
-		j->err = db_chat_append(db, j->session_id, j->role, j->body,
-		                        j->client_id[0] ? j->client_id : NULL, j->at_ms, &stored,
-		                        &j->duplicate);
+		if (j->emoji) {
+			j->err = db_chat_react(db, j->session_id, j->role, j->seq, j->emoji, j->on,
+			                       j->at_ms, &changed);
+			j->duplicate = !changed;
+			if (j->err == DB_OK)
+				relay_proto_reaction(&j->frame, j->seq, j->emoji, j->role, j->on);
+			continue;
+		}
+		if (j->file_id)
+			j->err = db_chat_append_file(db, j->session_id, j->role, j->file_id,
+			                             j->client_id[0] ? j->client_id : NULL, j->at_ms, &stored,
+			                             &j->duplicate);
+		else
+			j->err = db_chat_append(db, j->session_id, j->role, j->body,
+			                        j->client_id[0] ? j->client_id : NULL, j->at_ms, &stored,
+			                        &j->duplicate);
 		if (j->err == DB_OK)
 			relay_proto_message(&j->frame, &stored);
 	}
@@ -64,7 +77,9 @@ static void store_batch(struct db *db, struct relay_chat_job *batch)
 		for (j = batch; j; j = j->next)
 			j->err = err;
 	for (j = batch; j; j = j->next)
-		if (j->err != DB_OK && j->err != DB_ERR_INVALID) {
+		/* A refused file (not this sender's, announced, purged) is the sender's mistake, not the store's. */
+		if (j->err != DB_OK && j->err != DB_ERR_INVALID && j->err != DB_ERR_NOT_FOUND &&
+		    j->err != DB_ERR_GONE) {
 			fprintf(stderr, "relay: chat not stored: %s\n", db_errmsg(db));
 			break;
 		}

@@ -13,9 +13,10 @@
 struct relay_chat_writer;
 
 /*
- * A chat message in the writer's hands: copies only, nothing that points
- * into the loop's connections or rooms. The loop fills the request and
- * puts it; the writer fills the answer and hands it back.
+ * A chat message, or a reaction on one, in the writer's hands: copies
+ * only, nothing that points into the loop's connections or rooms. The
+ * loop fills the request and puts it; the writer fills the answer and
+ * hands it back.
  */
 struct relay_chat_job {
 	struct relay_chat_job *next;  /* while the writer has it: needs the writer's lock */
@@ -23,10 +24,14 @@ struct relay_chat_job {
 	char session_id[DB_ID_LEN + 1];
 	enum db_role role;
 	char client_id[DB_CLIENT_ID_MAX + 1];
-	char *body;                   /* is malloc'd */
+	char *body;                   /* is malloc'd; NULL for a file's announcement or a reaction */
+	int64_t file_id;              /* the file a message of kind file announces, else 0 */
+	const char *emoji;            /* a reaction: one of db_reactions (static); NULL for a message */
+	int64_t seq;                  /* a reaction: the message it is on */
+	int on;                       /* a reaction: put (1) or taken back (0) */
 	int64_t at_ms;
 	int err;                      /* the answer: DB_OK or a db error */
-	int duplicate;                /* the clientId was stored before: the frame is the old row */
+	int duplicate;                /* nothing changed (a clientId stored before, a reaction as it was): to the sender only */
 	struct relay_buf frame;       /* its p is malloc'd: the stored row as a message frame */
 };
 

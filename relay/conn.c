@@ -137,8 +137,8 @@ void relay_conn_close(struct relay_conn *c, int close_code)
 	lws_callback_on_writable(c->wsi);
 }
 
-void relay_conn_error(struct relay_conn *c, enum wire_err err, const char *detail,
-                      int close_code)
+void relay_conn_refuse(struct relay_conn *c, enum wire_err err, const char *detail,
+                       const char *client_id)
 {
 	const struct wire_error *e = wire_error(err);
 	const char *message = detail ? detail : e->message;
@@ -149,9 +149,19 @@ void relay_conn_error(struct relay_conn *c, enum wire_err err, const char *detai
 	relay_buf_str(&b, e->code);
 	relay_buf_str(&b, "\",\"message\":");
 	relay_buf_json(&b, message, strlen(message));
+	if (client_id && *client_id) {
+		relay_buf_str(&b, ",\"clientId\":");
+		relay_buf_json(&b, client_id, strlen(client_id));
+	}
 	relay_buf_str(&b, "}");
 	relay_conn_sendbuf(c, &b);
 	relay_buf_free(&b);
+}
+
+void relay_conn_error(struct relay_conn *c, enum wire_err err, const char *detail,
+                      int close_code)
+{
+	relay_conn_refuse(c, err, detail, NULL);
 	if (close_code)
 		relay_conn_close(c, close_code);
 }

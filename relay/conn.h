@@ -58,6 +58,13 @@ int relay_conn_sendbuf(struct relay_conn *c, struct relay_buf *b);
  */
 void relay_conn_error(struct relay_conn *c, enum wire_err err, const char *detail,
                       int close_code);
+/*
+ * The error frame that refuses a chat message (text or file) and keeps the
+ * connection: it carries the message's clientId unless client_id is NULL
+ * or empty, so the page knows which of its pending messages failed.
+ */
+void relay_conn_refuse(struct relay_conn *c, enum wire_err err, const char *detail,
+                       const char *client_id);
 void relay_conn_close(struct relay_conn *c, int close_code);
 
 #endif

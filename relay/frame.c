@@ -109,18 +109,31 @@ static void check_history(struct relay_frame *f)
 static void check_message(struct relay_frame *f)
 {
 	struct json_object *v;
-	int blank;
+	int blank, bad_id = 0;
 
 	f->client_id = "";
-	if (!(f->text = str_field(f->o, "message", &f->text_len)) ||
+	f->file_id = 0;
+	/* Read first, so that a refusal of the message itself still names it. */
+	if (json_object_object_get_ex(f->o, "clientId", &v) && !json_object_is_type(v, json_type_null) &&
+	    (!(f->client_id = str_field(f->o, "clientId", &f->client_id_len)) ||
+	     !client_id_ok(f->client_id, f->client_id_len))) {
+		f->client_id = "";
+		bad_id = 1;
+	}
+	/* A file is announced by its id alone: its name and type come from what the upload stored. */
+	if (json_object_object_get_ex(f->o, "file", &v) && !json_object_is_type(v, json_type_null)) {
+		if (!json_object_is_type(v, json_type_int) || (f->file_id = json_object_get_int64(v)) < 1 ||
+		    json_object_object_get_ex(f->o, "message", NULL)) {
+			refuse(f, WIRE_BAD_MESSAGE, "file is the id an upload answered, with no message beside it.");
+			return;
+		}
+	} else if (!(f->text = str_field(f->o, "message", &f->text_len)) ||
 	    memchr(f->text, 0, f->text_len) || text_chars(f->text, f->text_len, &blank) > DB_CHAT_MAX ||
 	    blank) {
 		refuse(f, WIRE_BAD_MESSAGE, NULL);
 		return;
 	}
-	if (json_object_object_get_ex(f->o, "clientId", &v) && !json_object_is_type(v, json_type_null) &&
-	    (!(f->client_id = str_field(f->o, "clientId", &f->client_id_len)) ||
-	     !client_id_ok(f->client_id, f->client_id_len)))
+	if (bad_id)
 		refuse(f, WIRE_BAD_CLIENT_ID, NULL);
 }
 
@@ -169,23 +182,44 @@ static void check_media_state(struct relay_frame *f)
 		       "media-state needs audio and video booleans (and screen, if any, only with video).");
 }
 
-/*
- * The quick reactions a call may send (html/js/reactions.js offers the
- * same): a fixed few, so a reaction carries no text of the sender's.
- */
-static const char *const quick_reactions[] = {"👍", "❤️", "😂", "😮", "🙏", "👏"};
-
+/* The quick reactions a call may send: the fixed set of the library (html/js/emoji.js offers the same). */
 static void check_reaction(struct relay_frame *f)
 {
-	size_t n;
+	size_t n = 0;
 	const char *emoji = str_field(f->o, "emoji", &n);
 
-	for (size_t i = 0; emoji && i < sizeof quick_reactions / sizeof quick_reactions[0]; i++)
-		if (n == strlen(quick_reactions[i]) && !memcmp(emoji, quick_reactions[i], n)) {
-			f->emoji = quick_reactions[i];
+	if (!(f->emoji = db_reaction_find(emoji, n)))
+		refuse(f, WIRE_BAD_FIELD, "emoji must be one of the quick reactions.");
+}
+
+static void check_message_reaction(struct relay_frame *f)
+{
+	struct json_object *v;
+	size_t n = 0;
+	const char *emoji = str_field(f->o, "emoji", &n);
+
+	if (!json_object_object_get_ex(f->o, "seq", &v) || !json_object_is_type(v, json_type_int) ||
+	    (f->seq = json_object_get_int64(v)) < 1)
+		refuse(f, WIRE_BAD_FIELD, "seq is the message's seq, an integer >= 1.");
+	else if (!(f->emoji = db_reaction_find(emoji, n)))
+		refuse(f, WIRE_BAD_FIELD, "emoji must be one of the reactions the page offers.");
+	else if (!bool_field(f->o, "on", &f->on))
+		refuse(f, WIRE_BAD_FIELD, "on is true (put the reaction) or false (take it back).");
+}
+
+static void check_recording(struct relay_frame *f)
+{
+	static const char *const actions[] = {
+		[DB_REC_ASK] = "ask", [DB_REC_ACCEPT] = "accept", [DB_REC_DECLINE] = "decline",
+		[DB_REC_STOP] = "stop"};
+	const char *action = str_field(f->o, "action", NULL);
+
+	for (int i = 0; action && i < (int)(sizeof actions / sizeof actions[0]); i++)
+		if (strcmp(action, actions[i]) == 0) {
+			f->rec_action = i;
 			return;
 		}
-	refuse(f, WIRE_BAD_FIELD, "emoji must be one of the quick reactions.");
+	refuse(f, WIRE_BAD_FIELD, "recording needs an action: ask, accept, decline or stop.");
 }
 
 static const struct {
@@ -200,6 +234,8 @@ static const struct {
 	{"ice-candidate", RELAY_FRAME_CANDIDATE, check_candidate},
 	{"media-state", RELAY_FRAME_MEDIA_STATE, check_media_state},
 	{"reaction", RELAY_FRAME_REACTION, check_reaction},
+	{"recording", RELAY_FRAME_RECORDING, check_recording},
+	{"message-reaction", RELAY_FRAME_MESSAGE_REACTION, check_message_reaction},
 	{"history", RELAY_FRAME_HISTORY, check_history},
 	{"ping", RELAY_FRAME_PING, NULL},
 };

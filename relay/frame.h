@@ -19,6 +19,8 @@ enum relay_frame_type {
 	RELAY_FRAME_CANDIDATE,
 	RELAY_FRAME_MEDIA_STATE,
 	RELAY_FRAME_REACTION,
+	RELAY_FRAME_RECORDING,
+	RELAY_FRAME_MESSAGE_REACTION,
 	RELAY_FRAME_HISTORY,
 	RELAY_FRAME_PING,
 	RELAY_FRAME_UNKNOWN,
@@ -38,9 +40,10 @@ struct relay_frame {
 	const char *detail;    /* a static sentence for err, or NULL for its default */
 	const char *token;     /* join-room */
 	int64_t after;         /* join-room, history: the last seq seen, 0 when absent */
-	const char *text;      /* message: valid UTF-8 of text_len bytes, no NUL */
+	const char *text;      /* message: valid UTF-8 of text_len bytes, no NUL; NULL for a file */
 	size_t text_len;
 	const char *client_id; /* message: "" when none was given */
+	int64_t file_id;       /* message: the uploaded file it announces, 0 for text */
 	size_t client_id_len;
 	const char *sdp;       /* offer, answer */
 	size_t sdp_len;
@@ -49,7 +52,10 @@ struct relay_frame {
 	size_t cand_len, mid_len, ufrag_len;
 	int64_t mline_index;   /* ice-candidate: -1 when absent */
 	int audio, video, screen; /* media-state */
-	const char *emoji;     /* reaction: one of the quick reactions (static) */
+	int rec_action;        /* recording: an enum db_rec_action */
+	const char *emoji;     /* reaction, message-reaction: one of db_reactions (static) */
+	int64_t seq;           /* message-reaction: the message's seq, >= 1 */
+	int on;                /* message-reaction: put (1) or take back (0) */
 };
 
 /*

@@ -1,8 +1,9 @@
-/* proto.c: the client frames: join-room, history, chat, signaling; see PROTOCOL.md. */
+/* proto.c: the client frames: join-room, history, chat and its reactions, signaling, recording consent; see PROTOCOL.md. */
 #include <stdio.h>
 #include <string.h>
 
 #include "frame.h"
+#include "recording.h"
 #include "relay.h"
 #include "room.h"
 #include "sdp.h"
@@ -43,7 +44,28 @@ void relay_proto_message(struct relay_buf *b, const struct db_chat *m)
 		relay_buf_json(b, m->client_id, strlen(m->client_id));
 	else
 		relay_buf_str(b, "null");
-	relay_buf_str(b, "}");
+	/* A file's message carries what the page shows of it; message is its name. */
+	if (m->file_id) {
+		relay_buf_fmt(b, ",\"kind\":\"file\",\"file\":{\"id\":%lld,\"name\":", (long long)m->file_id);
+		relay_buf_json(b, m->body, strlen(m->body));
+		relay_buf_fmt(b, ",\"bytes\":%lld,\"type\":\"%s\",\"available\":%s}", (long long)m->file_bytes,
+		              db_file_type_name(m->file_type), m->file_gone ? "false" : "true");
+	} else {
+		relay_buf_str(b, ",\"kind\":\"text\"");
+	}
+	/* Only history carries them; absent means none, so a new message's frame stays as it was. */
+	for (int i = 0; i < m->nreactions; i++)
+		relay_buf_fmt(b, "%s{\"emoji\":\"%s\",\"by\":\"%s\"}", i ? "," : ",\"reactions\":[",
+		              m->reactions[i].emoji, db_role_name(m->reactions[i].by));
+	relay_buf_str(b, m->nreactions ? "]}" : "}");
+}
+
+/* The emoji are the library's own strings: nothing of the sender's needs escaping. */
+void relay_proto_reaction(struct relay_buf *b, int64_t seq, const char *emoji, enum db_role by,
+                          int on)
+{
+	relay_buf_fmt(b, "{\"type\":\"message-reaction\",\"seq\":%lld,\"emoji\":\"%s\",\"by\":\"%s\","
+	              "\"on\":%s}", (long long)seq, emoji, db_role_name(by), on ? "true" : "false");
 }
 
 /* Collects history into a JSON array within the frame's budget. */
@@ -193,21 +215,31 @@ static void on_history(struct relay *r, struct relay_conn *c, const struct relay
 	relay_buf_free(&b);
 }
 
+/* Every refusal names the message's clientId: the page then knows which of its messages failed. */
 static void on_message(struct relay *r, struct relay_conn *c, const struct relay_frame *f)
 {
-	char *body;
+	char *body = NULL; /* a file's announcement has none */
 
+	if (f->err != WIRE_OK)
+		relay_conn_refuse(c, f->err, f->detail, f->client_id);
+	else if (relay_room_ended(c->room))
+		relay_conn_refuse(c, WIRE_ENDED, NULL, f->client_id);
+	else if (!f->file_id && !(body = strndup(f->text, f->text_len)))
+		relay_conn_refuse(c, WIRE_INTERNAL, "Out of memory.", f->client_id);
+	else
+		relay_room_chat(r, c, body, f->file_id, f->client_id);
+}
+
+/* Stored like chat: the writer answers, and both hear of it once it is on disk. */
+static void on_message_reaction(struct relay *r, struct relay_conn *c, const struct relay_frame *f)
+{
 	if (refused(c, f, 0))
 		return;
 	if (relay_room_ended(c->room)) {
 		relay_conn_error(c, WIRE_ENDED, NULL, 0);
 		return;
 	}
-	if (!(body = strndup(f->text, f->text_len))) {
-		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", 0);
-		return;
-	}
-	relay_room_chat(r, c, body, f->client_id);
+	relay_room_react(r, c, f->seq, f->emoji, f->on);
 }
 
 /* The other participant's connection, or NULL after telling the sender it is absent. */
@@ -361,6 +393,11 @@ void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, 
 	case RELAY_FRAME_CANDIDATE: on_candidate(r, c, &f); break;
 	case RELAY_FRAME_MEDIA_STATE: on_media_state(r, c, &f); break;
 	case RELAY_FRAME_REACTION: on_reaction(r, c, &f); break;
+	case RELAY_FRAME_RECORDING:
+		if (!refused(c, &f, 0))
+			relay_recording_act(r, c, (enum db_rec_action)f.rec_action);
+		break;
+	case RELAY_FRAME_MESSAGE_REACTION: on_message_reaction(r, c, &f); break;
 	case RELAY_FRAME_HISTORY: on_history(r, c, &f); break;
 	case RELAY_FRAME_PING: on_ping(c); break;
 	case RELAY_FRAME_UNKNOWN: relay_conn_error(c, WIRE_UNKNOWN_TYPE, NULL, 0); break;

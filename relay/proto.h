@@ -22,5 +22,7 @@ int relay_proto_init(struct relay_proto *p);
 void relay_proto_free(struct relay_proto *p);
 void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, size_t len);
 void relay_proto_message(struct relay_buf *b, const struct db_chat *m);
+void relay_proto_reaction(struct relay_buf *b, int64_t seq, const char *emoji, enum db_role by,
+                          int on);
 
 #endif

@@ -1,8 +1,9 @@
-/* room.c: rooms with connections: presence, the paid timer, watching the database, stored chat. */
+/* room.c: rooms with connections: presence, the paid timer, watching the database, stored chat and reactions. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "chat_writer.h"
+#include "recording.h"
 #include "relay.h"
 #include "room.h"
 #include "waiting.h"
@@ -443,6 +444,8 @@ int relay_room_enter(struct relay *r, struct relay_conn *c, const struct db_sess
 	c->role = role;
 	room_presence(r, room, role, 1);
 	presence(room, role, "participant-joined");
+	if (old)
+		relay_recording_gone(r, room, role);
 	*out = room;
 	return 0;
 }
@@ -477,6 +480,9 @@ void relay_room_leave(struct relay *r, struct relay_conn *c, int announce)
 	if (room->conn[c->role] == c) {
 		room->conn[c->role] = NULL;
 		room_presence(r, room, c->role, 0);
+		/* Also when the session ended: its recording stops with it, by whoever was still there. */
+		if (!r->rooms->stopping)
+			relay_recording_gone(r, room, c->role);
 	}
 	if (announce && !r->rooms->stopping) {
 		presence(room, c->role, "participant-left");
@@ -535,7 +541,10 @@ static void answer(struct relay *r, struct relay_conn *from, struct relay_chat_j
 		room->chat_waiting--;
 	if (j->err != DB_OK) {
 		if (from)
-			relay_conn_error(from, wire_from_db(j->err), NULL, 0);
+			relay_conn_refuse(from, wire_from_db(j->err),
+			                  j->emoji && j->err == DB_ERR_NOT_FOUND
+			                          ? "There is no message with that seq in this session." : NULL,
+			                  j->client_id);
 	} else if (j->duplicate) {
 		if (from)
 			relay_conn_sendbuf(from, &j->frame);
@@ -563,40 +572,68 @@ void relay_room_answers(struct relay *r)
 }
 
 /*
- * Sends a chat message to the writer (takes body). The answer comes back
- * through relay_room_answers; until then the message counts against the
- * relay-wide cap, which bounds the writer's queue whatever the rate limit.
+ * A job for the writer from c, counted against the relay-wide cap until
+ * its answer comes back through relay_room_answers, which bounds the
+ * writer's queue whatever the rate limit. NULL after telling c why not
+ * (naming client_id, the chat message's, or NULL for a reaction).
  */
-void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const char *client_id)
+static struct relay_chat_job *job_new(struct relay *r, struct relay_conn *c, const char *client_id)
 {
 	struct relay_rooms *rs = r->rooms;
 	struct relay_chat_job *j = NULL;
 
 	if (rs->stopping || !r->writer) {
-		relay_conn_error(c, WIRE_INTERNAL, "The relay is stopping; nothing was stored.", 0);
+		relay_conn_refuse(c, WIRE_INTERNAL, "The relay is stopping; nothing was stored.", client_id);
 		goto fail;
 	}
 	/* Each room gets its share of the writer: one room's flood cannot make the others wait. */
 	if (relay_waiting_full(&rs->chat) || c->room->chat_waiting >= RELAY_ROOM_CHAT_WAITING) {
-		relay_conn_error(c, WIRE_BUSY, "Too many messages are waiting to be stored; send it again.", 0);
+		relay_conn_refuse(c, WIRE_BUSY, "Too many messages are waiting to be stored; send it again.",
+		                  client_id);
 		goto fail;
 	}
 	if (!(j = calloc(1, sizeof *j)) || relay_waiting_add(&rs->chat, c, &j->ticket) < 0) {
-		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", 0);
+		relay_conn_refuse(c, WIRE_INTERNAL, "Out of memory.", client_id);
 		goto fail;
 	}
 	c->room->chat_waiting++;
 	memcpy(j->session_id, c->room->session_id, sizeof j->session_id);
 	j->role = c->role;
-	strncpy(j->client_id, client_id, DB_CLIENT_ID_MAX);
-	j->body = body;
 	j->at_ms = db_now_ms();
 	relay_buf_init(&j->frame);
-	relay_chat_writer_put(r->writer, j);
-	return;
+	return j;
 fail:
 	free(j);
-	free(body);
+	return NULL;
+}
+
+/* Sends a chat message to the writer (takes body; NULL with the file_id of a file's announcement). */
+void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, int64_t file_id,
+                     const char *client_id)
+{
+	struct relay_chat_job *j = job_new(r, c, client_id);
+
+	if (!j) {
+		free(body);
+		return;
+	}
+	strncpy(j->client_id, client_id, DB_CLIENT_ID_MAX);
+	j->body = body;
+	j->file_id = file_id;
+	relay_chat_writer_put(r->writer, j);
+}
+
+/* Sends a reaction on the message seq (emoji one of db_reactions) to the writer. */
+void relay_room_react(struct relay *r, struct relay_conn *c, int64_t seq, const char *emoji, int on)
+{
+	struct relay_chat_job *j = job_new(r, c, NULL);
+
+	if (!j)
+		return;
+	j->seq = seq;
+	j->emoji = emoji;
+	j->on = on;
+	relay_chat_writer_put(r->writer, j);
 }
 
 void relay_room_forget(struct relay *r, struct relay_conn *c)

@@ -25,7 +25,9 @@ enum db_type relay_room_type(const struct relay_room *room);
 int relay_room_ended(const struct relay_room *room);
 struct relay_conn *relay_room_conn(const struct relay_room *room, enum db_role role);
 
-void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, const char *client_id);
+void relay_room_chat(struct relay *r, struct relay_conn *c, char *body, int64_t file_id,
+                     const char *client_id);
+void relay_room_react(struct relay *r, struct relay_conn *c, int64_t seq, const char *emoji, int on);
 void relay_room_answers(struct relay *r);
 void relay_room_forget(struct relay *r, struct relay_conn *c);
 

@@ -50,6 +50,18 @@ static const struct wire_error wire_errors[] = {
 	 "This Idempotency-Key was used for another request."},
 	{WIRE_IDEM_RUNNING, 0, 409, "idempotency_key_in_use",
 	 "A request with this Idempotency-Key is still running: retry in a moment."},
+	{WIRE_FILE_TYPE, DB_ERR_FILE_TYPE, 415, "file_type_not_allowed",
+	 "Only JPEG, PNG and WebP images and PDF documents can be shared."},
+	{WIRE_FILE_TOO_LARGE, DB_ERR_TOO_LARGE, 413, "file_too_large", "This file is over the size allowed."},
+	{WIRE_FILES_FULL, DB_ERR_FILES_FULL, 413, "session_files_full",
+	 "This session's files would go over the total allowed; nothing was stored."},
+	{WIRE_FILE_GONE, DB_ERR_GONE, 410, "file_gone", "This file is no longer available."},
+	{WIRE_RECORDING_LIMIT, 0, 413, "recording_limit",
+	 "This session's recording has reached its size limit; the chunk was not stored."},
+	{WIRE_RECORDING_FULL, 0, 507, "recording_storage_full",
+	 "The server has no room for more recordings; the chunk was not stored."},
+	{WIRE_RECORDING_NOT_RUNNING, 0, 409, "recording_not_running",
+	 "No recording is running in this session: both must consent first."},
 	{WIRE_INTERNAL, DB_ERR_STORE, 500, "internal", "Something went wrong on the server."},
 };
 #define WIRE_NERRORS ((int)(sizeof wire_errors / sizeof wire_errors[0]))

@@ -41,6 +41,13 @@ const LINES = {
   invalid_api_key: 'This API key does not work: it is mistyped or was revoked.',
   idempotency_key_reused: 'This request was already made with different details.',
   idempotency_key_in_use: 'The same request is still being handled. Try again in a moment.',
+  file_type_not_allowed: 'Only JPEG, PNG and WebP pictures and PDF documents can be shared.',
+  file_too_large: 'That file is too large to share.',
+  session_files_full: 'This session has no room for more files.',
+  file_gone: 'This file is no longer available.',
+  recording_limit: 'The recording has reached its size limit, so it stopped.',
+  recording_storage_full: 'The server has no room for more recordings, so it stopped.',
+  recording_not_running: 'The recording is not running.',
 };
 
 export const CODES = Object.freeze(Object.keys(LINES));
@@ -52,7 +59,7 @@ export const FATAL = new Set(['unknown_link', 'missing_token', 'link_expired', '
 export const RETRY = new Set(['replaced', 'network']);
 
 // A refusal from the relay that the user should hear about while the room carries on.
-export const WARN = new Set(['rate_limited', 'internal', 'storage_full', 'busy', 'bad_message', 'limit_reached']);
+export const WARN = new Set(['rate_limited', 'internal', 'storage_full', 'busy', 'bad_message', 'limit_reached', 'file_gone']);
 
 // The error state's title, what happened and what to do next. `network` is the page's own: no server answered.
 const PAGES = {

@@ -1,4 +1,4 @@
-// emoji.js: emoji pickers (the composer's, a call's quick reactions): a small built-in grid, used by mouse, touch or keyboard.
+// emoji.js: emoji pickers (the composer's, reactions): a small built-in grid, used by mouse, touch or keyboard.
 import { show } from './ui.js';
 
 // Names for screen readers, which do not all speak every emoji.
@@ -10,11 +10,14 @@ const EMOJI = [
 ];
 const COLS = 6;
 
+// Reactions, on a chat message or floating in a call: the relay takes these and no others (db/chat.c, db_reactions).
+export const REACTIONS = ['👍', '❤️', '😂', '😮', '🙏', '👏'];
+
 // The name a screen reader says for one of the built-in emoji.
 export const emojiName = (e) => (EMOJI.find(([x]) => x === e) || [e, e])[1];
 
 // A grid of emoji in panel, opened by btn; pick(emoji) is called with the one chosen, after the grid closes.
-// only: the emoji to offer (all the built-in ones when absent).
+// only: the emoji to offer (all the built-in ones when absent). Returns what a click on btn does, to open it from code.
 export function emojiPicker(btn, panel, pick, only) {
   const keys = (only || EMOJI.map(([e]) => e)).map((e) => {
     const b = document.createElement('button');
@@ -39,11 +42,12 @@ export function emojiPicker(btn, panel, pick, only) {
     k.focus();
   };
 
-  btn.addEventListener('click', () => {
+  const toggle = () => {
     const on = panel.hidden;
     open(on);
     if (on) focusKey(Math.max(0, keys.findIndex((k) => k.tabIndex === 0)));
-  });
+  };
+  btn.addEventListener('click', toggle);
   panel.addEventListener('click', (e) => {
     const k = e.target.closest('button.emoji');
     if (!k) return;
@@ -62,4 +66,5 @@ export function emojiPicker(btn, panel, pick, only) {
   document.addEventListener('pointerdown', (e) => {
     if (!panel.hidden && !panel.contains(e.target) && !btn.contains(e.target)) open(false);
   });
+  return toggle;
 }

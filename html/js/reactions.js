@@ -1,9 +1,6 @@
 // reactions.js: a call's quick reactions: picked from a few, sent through the relay, floating for a moment on both sides.
 import { $, announce } from './ui.js';
-import { emojiPicker, emojiName } from './emoji.js';
-
-// The relay passes these and no others (relay/proto.c, quick_reactions).
-export const QUICK = ['👍', '❤️', '😂', '😮', '🙏', '👏'];
+import { emojiPicker, emojiName, REACTIONS } from './emoji.js';
 
 // How long a reaction floats; it is not stored, so this is all of its life.
 const FLOAT_MS = 3000;
@@ -19,12 +16,12 @@ export class Reactions {
       this.send({ type: 'reaction', emoji: e });
       this.float(e, 'mine');
       btn.focus();
-    }, QUICK);
+    }, REACTIONS);
   }
 
   // From the other side: it floats here too, and a screen reader hears who sent what.
   receive(f) {
-    if (!QUICK.includes(f.emoji)) return;
+    if (!REACTIONS.includes(f.emoji)) return;
     this.float(f.emoji, 'theirs');
     announce(`${this.otherName} reacted: ${emojiName(f.emoji)}`);
   }

@@ -1,4 +1,4 @@
-// relay.js: the room's WebSocket; a heartbeat notices a silent drop, it reconnects with backoff and resumes chat after the last seen seq.
+// relay.js: the room's WebSocket; a heartbeat notices a silent drop, it reconnects with backoff and resumes chat a few messages before the last seen seq.
 import { FATAL } from './codes.js';
 
 // A network can vanish without closing anything: the page pings the relay, and silence means it is gone.
@@ -7,6 +7,9 @@ const SILENT_MS = 4000;
 // A connection not joined by then is as good as gone too (the relay itself waits 10 s for join-room).
 const JOIN_MS = 8000;
 const TICK_MS = 500;
+// A rejoin asks again for this many messages already seen: reactions on them may have changed while the page
+// was away, and the history carries them as stored. Older ones show such changes after a reload.
+const RECHECK = 50;
 
 export class Relay {
   constructor(path, token, { onFrame, onStatus }) {
@@ -15,7 +18,7 @@ export class Relay {
     this.token = token;
     this.onFrame = onFrame;
     this.onStatus = onStatus;  // 'connecting' | 'open' | 'reconnecting' | 'closed'
-    this.lastSeq = 0;          // highest chat seq seen: the resume point
+    this.lastSeq = 0;          // highest chat seq seen: the resume point (less RECHECK)
     this.attempt = 0;
     this.ws = null;
     this.timer = 0;
@@ -37,7 +40,7 @@ export class Relay {
     this.pinged = 0;
     clearInterval(this.beat);
     this.beat = setInterval(() => this.pulse(ws), TICK_MS);
-    ws.onopen = () => ws.send(JSON.stringify({ type: 'join-room', token: this.token, after: this.lastSeq }));
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'join-room', token: this.token, after: Math.max(0, this.lastSeq - RECHECK) }));
     ws.onmessage = (ev) => {
       this.heard = Date.now();
       let f;

@@ -8,17 +8,16 @@ import { Media } from './media.js';
 import { Reactions } from './reactions.js';
 import { showError } from './error.js';
 import { showSummary } from './summary.js';
-import { showNotes } from './notes.js';
 
 // How often, once the deadline has passed, the page asks the API whether the session is over.
 const POLL_MS = 3000;
-// How long after a busy answer the page sends its pending chat again.
+// How long after a busy or rate-limited answer the page sends its pending chat again.
 const BUSY_RETRY_MS = 1500;
 
 // devices: what the device check opened and chose (see Media), handed over to a voice or video room.
 export function enterRoom(ctx, devices) {
   // billing: the server's latest running charge; started: whether the End button last read as ending (not leaving).
-  const r = { ctx, relay: null, chat: null, media: null, reactions: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, busyTimer: 0, ending: false };
+  const r = { ctx, relay: null, chat: null, media: null, reactions: null, recording: null, recordingLoad: null, present: false, billing: null, started: null, ticker: 0, endTimer: 0, busyTimer: 0, ending: false };
   setState('active');
   text('ac-type', typeName[ctx.kind] || ctx.kind);
   text('ac-other', ctx.otherName);
@@ -33,20 +32,57 @@ export function enterRoom(ctx, devices) {
   presence(r, 'waiting');
   r.relay = new Relay(ctx.v.wsPath, ctx.token, { onFrame: (f) => onFrame(r, f), onStatus: (st) => relayStatus(r, st) });
   const send = (f) => r.relay.send(f);
+  r.chat = new Chat({ me: ctx.me, names: ctx.names, send, announce, token: ctx.token });
   if (ctx.kind === 'chat') {
     show($('v-chat'));
-    r.chat = new Chat({ me: ctx.me, names: ctx.names, send, announce });
     $('msg-input').focus();
   } else {
     r.media = new Media(ctx, devices, { send, onPath: (st) => mediaPath(r, st) });
     r.reactions = new Reactions(send, ctx.otherName);
+    callChat();
+    loadRecording(r, send);
     r.media.focus();
   }
-  if (ctx.me === 'astrologer') showNotes(ctx.token, $('s-active'), true);
+  // Only the astrologer keeps notes: the customer's page never loads their code.
+  if (ctx.me === 'astrologer') import('./notes.js').then((m) => m.showNotes(ctx.token, $('s-active'), true), () => {});
   r.ticker = setInterval(() => tick(r), 500);
   tick(r);
   r.relay.start();
   addEventListener('pagehide', () => { if (!r.ending) { r.relay.close(); if (r.media) r.media.call.stop(); } });
+}
+
+// Recording's code loads as the call's room opens, apart from the join; what the room asks of it before it
+// is here (a rejoin's reset, the relay's recording frames) waits for it, in order. Should it not load, the
+// call goes on without its Record button.
+function loadRecording(r, send) {
+  r.recordingLoad = import('./recording.js').then(({ Recording }) => {
+    if (!r.relay.stopped) r.recording = new Recording(r.ctx, send, r.media);
+  }, () => {});
+}
+
+function withRecording(r, fn) {
+  if (r.recordingLoad) r.recordingLoad.then(() => { if (r.recording) fn(r.recording); });
+}
+
+// In a call the chat, and the files shared in it, opens beside the picture from a Chat button: the
+// bar's, or on a narrow phone's video the one over the picture.
+const CHAT_BUTTONS = ['ac-chat', 'vi-chat'];
+function callChat() {
+  const panel = $('v-chat');
+  panel.classList.add('in-call');
+  show($('ac-chat'));
+  const toggle = () => {
+    const open = panel.hidden;
+    // The call's buttons stay in reach below it, however many rows they wrap to.
+    panel.style.bottom = `${$('controls').offsetHeight}px`;
+    show(panel, open);
+    for (const id of CHAT_BUTTONS) {
+      $(id).setAttribute('aria-expanded', String(open));
+      delete $(id).dataset.unread;
+    }
+    if (open) $('msg-input').focus();
+  };
+  for (const id of CHAT_BUTTONS) $(id).addEventListener('click', toggle);
 }
 
 // Once the session runs, the server bills only the time both are connected: an absence pauses the clock.
@@ -88,6 +124,8 @@ const FRAMES = {
     r.present = !!(f.present && f.present[r.ctx.otherRole]);
     presence(r, r.present ? 'joined' : 'waiting');
     if (r.chat) addHistory(r, f.history, f.more);
+    // A recording never outlives this page's connection: the relay stopped it when the connection went.
+    withRecording(r, (rec) => rec.reset());
     if (r.media) {
       if (r.present) r.media.peerHere();
       else r.media.sendState();
@@ -107,6 +145,10 @@ const FRAMES = {
     if (!r.chat) return;
     r.chat.receive(f, true);
     seen(r, f);
+    if ($('v-chat').hidden && f.senderType !== r.ctx.me) for (const id of CHAT_BUTTONS) $(id).dataset.unread = 'true';
+  },
+  'message-reaction'(r, f) {
+    if (r.chat) r.chat.reaction(f, true);
   },
   offer: signal,
   answer: signal,
@@ -116,6 +158,9 @@ const FRAMES = {
   },
   reaction(r, f) {
     if (r.reactions && f.from === r.ctx.otherRole) r.reactions.receive(f);
+  },
+  recording(r, f) {
+    withRecording(r, (rec) => rec.frame(f));
   },
   // The relay warns at 5 and at 1 paid minute left; the words come from the seconds it counts.
   'time-warning'(r, f) {
@@ -128,11 +173,14 @@ const FRAMES = {
     finish(r, { reason: f.reason, endedBy: f.endedBy, durationSeconds: f.durationSeconds, stayed: !r.present });
   },
   error(r, f) {
+    // Chat the server could not take yet stays pending; it goes again, with the same ids, a moment later.
+    const later = f.code === 'busy' || f.code === 'rate_limited';
     if (f.code === 'session_ended') finish(r, {});
     else if (FATAL.has(f.code)) { teardown(r); showError(r.ctx, f); }
-    else if (WARN.has(f.code)) warn(line(f.code, f.message));
-    // Chat the server could not take yet stays pending; it goes again, with the same ids, a moment later.
-    if (f.code === 'busy' && r.chat) {
+    // A refused message of this page's says so where it is, not in a banner.
+    else if (!later && r.chat && r.chat.refused(f)) return;
+    else if (WARN.has(f.code) || (r.recording && (f.code === 'conflict' || f.code === 'peer_absent'))) warn(line(f.code, f.message));
+    if (later && r.chat) {
       clearTimeout(r.busyTimer);
       r.busyTimer = setTimeout(() => r.chat.resend(), BUSY_RETRY_MS);
     }
@@ -268,11 +316,12 @@ function fitToViewport() {
 
 // However the session ends (the other side, the server, an error), a question about ending it is moot.
 function teardown(r) {
-  const d = $('confirm-end');
-  if (d.open) d.close('');
+  for (const id of ['confirm-end', 'rec-ask']) if ($(id).open) $(id).close('');
   clearInterval(r.ticker);
   clearTimeout(r.endTimer);
   r.relay.close();
+  // Before the media go, so the recorder's last piece is still the call's.
+  if (r.recording) r.recording.stop();
   if (r.media) r.media.stop();
   for (const id of ['vi-remote', 'vi-local', 'vo-remote', 'dc-preview']) $(id).srcObject = null;
 }

@@ -39,10 +39,11 @@ async function boot() {
   let v;
   try { v = await call('validate', ctx.token); } catch (e) {
     showError(ctx, e);
-    // A link opened after the end still shows what the astrologer published, and the astrologer's notes;
+    // A link opened after the end still shows what the astrologer published, the astrologer's notes and the recordings;
     // their code loads only then, so the pre-join stays as small as it was.
     if (e.code === 'session_ended' || e.code === 'link_expired') {
       import('./notes.js').then((m) => m.showPublished(ctx.token, $('s-error')), () => {});
+      import('./recording.js').then((m) => m.showRecordings(ctx.token, $('s-error')), () => {});
     }
     return;
   }

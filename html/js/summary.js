@@ -1,6 +1,5 @@
-// summary.js: the ended state: who ended the session and why, how long it ran, the talk time billed, the money for this side, and the notes or published summary.
+// summary.js: the ended state: who ended the session and why, how long it ran, the talk time billed, the money for this side, the notes or published summary, and the recordings.
 import { $, show, text, setState, durationWords, money } from './ui.js';
-import { showPublished } from './notes.js';
 
 // Ends no participant asked for, in the words of the side reading them.
 const REASONS = {
@@ -66,5 +65,10 @@ export function showSummary(ctx, res, known, problem) {
   }
   document.title = 'Session ended';
   setState('ended', 'en-title');
-  showPublished(ctx.token, $('s-ended'), ctx.otherName);
+  // The published summary's and the recordings' code loads only now, as on a link opened after the end.
+  import('./notes.js').then((m) => m.showPublished(ctx.token, $('s-ended'), ctx.otherName), () => {});
+  // The recorder's last piece may still be on its way: the list is read once it has had time to land.
+  if (ctx.kind !== 'chat') {
+    setTimeout(() => import('./recording.js').then((m) => m.showRecordings(ctx.token, $('s-ended')), () => {}), 1500);
+  }
 }

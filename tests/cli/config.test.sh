@@ -31,6 +31,13 @@ chat_max_bytes|100|
 chat_before_start_messages|1001|
 notes_max_bytes|12001|
 notes_max_versions|0|
+file_max_bytes|10485761|
+session_files_max_bytes|1023|
+file_retention_days|0|
+recording_max_bytes|65535|
+recordings_max_bytes|1099511627777|
+recordings_min_free_mb|-1|
+recording_retention_days|0|
 minute_ms|99|
 webhook_allow_private|yes|
 webhook_timeout_seconds|16|

@@ -88,6 +88,44 @@ check "webhook_retention_days = 7 purges the 29-day-old failed delivery" \
 	jsonok '.deliveries == 1' <<<"$(SESSIONS_WEBHOOK_RETENTION_DAYS=7 ctl purge)"
 check "audit_retention_days = 30 purges the 89-day-old audit row" \
 	jsonok '.audit == 1' <<<"$(SESSIONS_AUDIT_RETENTION_DAYS=30 ctl purge)"
+
+# Files no row names (an upload cut off, a purge cut short between its rows and its files)
+# go once they are an hour old; younger ones may be an upload or a chunk being written.
+stray_setup() { # DIR NAMED_OLD: an old named file, an old and a young stray, an old upload part
+	mkdir -p "$1"
+	head -c 100 /dev/urandom >"$1/$2" && touch -d '3 hours ago' "$1/$2"
+	head -c 300 /dev/urandom >"$1/$3" && touch -d '61 minutes ago' "$1/$3"
+	head -c 50 /dev/urandom >"$1/$4" && touch -d '59 minutes ago' "$1/$4"
+}
+files=${SESSIONS_DB%.db}-files
+hex() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
+kept=$(hex) gone=$(hex) young=$(hex)
+ctl files purge >/dev/null # makes the chat file
+stray_setup "$files" "$kept" "$gone" "$young"
+head -c 200 /dev/urandom >"$files/$(hex).part" && touch -d '2 hours ago' "$files"/*.part
+sqlite3 "${SESSIONS_DB%.db}-chat.db" "INSERT INTO chat_files(session_id, sender, name, bytes, type, storage, created_ms)
+	VALUES ('$new', 'user', 'chart.png', 100, 'image/png', '$kept', $now)"
+out=$(ctl files purge)
+check "files purge deletes the upload part and the stray file past an hour, and says so ($out)" \
+	jsonok '.files == 0 and .stray == 2 and .strayBytes == 500' <<<"$out"
+check "... the file a row names stays however old, the stray 59 minutes old stays, nothing else is left" \
+	test "$(ls "$files" | sort | tr '\n' ' ')" = "$(printf '%s\n' "$kept" "$young" | sort | tr '\n' ' ')"
+sqlite3 "${SESSIONS_DB%.db}-chat.db" "UPDATE chat_files SET purged_ms = $now WHERE storage = '$kept'"
+check "a file whose row says purged is stray: it goes" \
+	jsonok '.stray == 1 and .strayBytes == 100' <<<"$(ctl files purge)"
+
+recs=${SESSIONS_DB%.db}-recordings
+kept=$(hex).webm gone=$(hex).webm young=$(hex).webm
+stray_setup "$recs" "$kept" "$gone" "$young"
+q "INSERT INTO recordings(session_id, media, file, bytes, next_seq, started_ms) VALUES ('$new', 'audio', '$kept', 100, 1, $now)"
+out=$(ctl recordings purge)
+check "recordings purge deletes the recording file no row names past an hour, and says so ($out)" \
+	jsonok '.recordings == 0 and .stray == 1 and .strayBytes == 300' <<<"$out"
+check "... the recording a row names stays however old, the stray 59 minutes old stays" \
+	test "$(ls "$recs" | sort | tr '\n' ' ')" = "$(printf '%s\n' "$kept" "$young" | sort | tr '\n' ' ')"
+check "a second recordings purge finds nothing more" \
+	jsonok '.recordings == 0 and .stray == 0 and .strayBytes == 0' <<<"$(ctl recordings purge)"
+
 refused "purge takes no argument" purge now
 refused "a retention of 0 days" env SESSIONS_WEBHOOK_RETENTION_DAYS=0 sessionctl purge
 kill "$rx"

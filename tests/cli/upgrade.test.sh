@@ -28,11 +28,24 @@ DROP TABLE api_idempotency; DROP TABLE api_audit; DROP TABLE api_keys; DROP INDE
 ALTER TABLE ledger_transactions DROP COLUMN reference;
 DROP TRIGGER webhook_events_fanout; DROP TABLE webhook_attempts; DROP TABLE webhook_deliveries;
 DROP TABLE webhook_events; DROP TABLE webhook_endpoints;
+DROP TABLE recordings;
+CREATE TABLE events_v1 AS SELECT * FROM session_events;
+DROP TABLE session_events;
+CREATE TABLE session_events (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL REFERENCES webrtc_sessions(id),
+    kind TEXT NOT NULL CHECK (kind IN ('created', 'joined', 'started', 'completed',
+                                       'expired', 'cancelled', 'link_reissued')),
+    participant TEXT CHECK (participant IN ('user', 'astrologer')), detail TEXT, at_ms INTEGER NOT NULL) STRICT;
+INSERT INTO session_events SELECT * FROM events_v1; DROP TABLE events_v1;
+CREATE INDEX session_events_session ON session_events(session_id, id);
 PRAGMA user_version = 1;
 SQL
+sqlite3 "$old" "INSERT INTO session_events(session_id, kind, participant, at_ms) VALUES ('$sid', 'link_reissued', 'user', 7)"
+sqlite3 "$old" "INSERT INTO session_events(session_id, kind, participant, at_ms) VALUES ('$sid', 'recording_consent', 'user', 1)" 2>/dev/null
+check "a version 1 database refuses the recording events (the CHECK this upgrade replaces)" \
+	test "$(sqlite3 "$old" "SELECT count(*) FROM session_events WHERE kind LIKE 'recording%'")" = 0
 rows='SELECT id, booking_id, room_id, status, user_joined_ms, ended_ms FROM webrtc_sessions;
-      SELECT * FROM ledger_entries'
-chat='SELECT * FROM chat_messages ORDER BY id'
+      SELECT * FROM ledger_entries; SELECT * FROM session_events ORDER BY id'
+chat='SELECT id, session_id, seq, sender, body, client_id, created_ms FROM chat_messages ORDER BY id'
 before=$(sqlite3 "$old" "$rows")
 chat_before=$(sqlite3 "$old" "$chat")
 
@@ -53,7 +66,54 @@ check "the chat file's schema is the one a new chat file gets" \
 	test "$(sqlite3 "$TAP_TMP/old-chat.db" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')" = \
 	     "$(sessionctl --db "$fresh" backup "$TAP_TMP/b.db" >/dev/null &&
 	        sqlite3 "$TAP_TMP/b-chat.db" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')"
+check "its session events are all kept, ids and times as they were (with the rows above)" \
+	test "$(sqlite3 "$old" "SELECT count(*) FROM session_events WHERE kind = 'link_reissued' AND at_ms = 7")" = 1
+check "... and take the recording kinds now" \
+	sqlite3 "$old" "INSERT INTO session_events(session_id, kind, participant, at_ms) VALUES ('$sid', 'recording_consent', 'user', 1)"
+check "... and the booking's triggers still write into the rebuilt table" \
+	sh -c "sessionctl --db '$old' join '$sid' --role user >/dev/null &&
+	       [ \$(sqlite3 '$old' \"SELECT count(*) FROM session_events WHERE kind = 'joined'\") = 1 ]"
 check "and the money still adds up" sh -c "sessionctl --db '$old' ledger check >/dev/null"
+
+# A chat file at version 1 (before files were shared in chat) beside a current database.
+v1="$TAP_TMP/v1.db"
+sessionctl --db "$v1" user add Asha --balance 50.00 >/dev/null
+sessionctl --db "$v1" astrologer add Vega >/dev/null
+sessionctl --db "$v1" book --user Asha --astrologer Vega --type chat --minutes 5 --price 20.00 >/dev/null
+sqlite3 "$TAP_TMP/v1-chat.db" <<'SQL'
+CREATE TABLE chat_messages (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL CHECK (seq >= 1), sender TEXT NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    body TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND 4000),
+    client_id TEXT CHECK (length(client_id) BETWEEN 1 AND 64), created_ms INTEGER NOT NULL,
+    UNIQUE (session_id, seq), UNIQUE (session_id, sender, client_id)) STRICT;
+CREATE TABLE chat_totals (session_id TEXT NOT NULL, sender TEXT NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    messages INTEGER NOT NULL CHECK (messages >= 0), bytes INTEGER NOT NULL CHECK (bytes >= 0),
+    PRIMARY KEY (session_id, sender)) STRICT, WITHOUT ROWID;
+CREATE TRIGGER chat_messages_totals AFTER INSERT ON chat_messages BEGIN
+    INSERT INTO chat_totals(session_id, sender, messages, bytes)
+    VALUES (NEW.session_id, NEW.sender, 1, length(CAST(NEW.body AS BLOB)))
+    ON CONFLICT (session_id, sender) DO UPDATE
+    SET messages = messages + 1, bytes = bytes + excluded.bytes;
+END;
+PRAGMA user_version = 1;
+SQL
+sqlite3 "$TAP_TMP/v1-chat.db" "INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)
+    VALUES ('$(sqlite3 "$v1" 'SELECT id FROM webrtc_sessions')', 1, 'user', 'before files', 'c1', 5),
+           ('$(sqlite3 "$v1" 'SELECT id FROM webrtc_sessions')', 2, 'astrologer', 'me too', NULL, 6)"
+v1_rows=$(sqlite3 "$TAP_TMP/v1-chat.db" "$chat; SELECT * FROM chat_totals ORDER BY sender")
+chat_latest=$(sqlite3 "$TAP_TMP/b-chat.db" 'PRAGMA user_version')
+check "a chat file at version 1 opens (files purge reads it)" \
+	test "$(sessionctl --db "$v1" files purge)" = '{"files":0,"stray":0,"strayBytes":0}'
+check "it is brought to the chat file's latest version ($chat_latest, past 1)" \
+	sh -c "[ '$chat_latest' -ge 2 ] && [ \"\$(sqlite3 '$TAP_TMP/v1-chat.db' 'PRAGMA user_version')\" = '$chat_latest' ]"
+check "its messages and totals are as they were, none of them a file's" \
+	sh -c "[ \"\$(sqlite3 '$TAP_TMP/v1-chat.db' \"$chat; SELECT * FROM chat_totals ORDER BY sender\")\" = '$v1_rows' ] &&
+	       [ \"\$(sqlite3 '$TAP_TMP/v1-chat.db' 'SELECT count(*) FROM chat_messages WHERE file_id IS NOT NULL')\" = 0 ]"
+check "its schema is the one a new chat file gets" \
+	test "$(sqlite3 "$TAP_TMP/v1-chat.db" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')" = \
+	     "$(sqlite3 "$TAP_TMP/b-chat.db" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')"
+check "... in which a reaction is stored" sqlite3 "$TAP_TMP/v1-chat.db" \
+	"INSERT INTO chat_reactions VALUES ('$(sqlite3 "$v1" 'SELECT id FROM webrtc_sessions')', 1, 'astrologer', '👍', 7)"
 
 sqlite3 "$fresh" 'PRAGMA user_version = 99'
 check "a database newer than the program is refused, unchanged" \

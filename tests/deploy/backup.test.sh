@@ -45,12 +45,13 @@ check "$mid of the backups caught ends in flight (some, not all, settled)" test 
 # Opening a backup (ledger check above) makes it a key of its own: look at a fresh one.
 key_absent() {
 	sessionctl backup "$TAP_TMP/fresh.db" >/dev/null &&
-	[ "$(ls "$TAP_TMP" | grep '^fresh' | tr '\n' ' ')" = "fresh-chat.db fresh.db " ] &&
+	[ "$(ls "$TAP_TMP" | grep '^fresh' | tr '\n' ' ')" = "fresh-chat.db fresh-files fresh-recordings fresh.db " ] &&
+	[ -z "$(find "$TAP_TMP/fresh-files" "$TAP_TMP/fresh-recordings" -mindepth 1)" ] &&
 		python3 -c 'import sys; k = open(sys.argv[1],"rb").read()
 sys.exit(any(k in open(f,"rb").read() for f in sys.argv[2:]))' \
 			"$db.key" "$TAP_TMP/fresh.db" "$TAP_TMP/fresh-chat.db"
 }
-check "the backup is two files, the database and its chat file, neither holding the token key" key_absent
+check "the backup is the database, its chat file and the (here empty) directories of files and recordings, none holding the token key" key_absent
 
 # Restore with the key, as INSTALL.md's steps do it.
 last=$TAP_TMP/b$n.db

@@ -21,6 +21,8 @@ check "... and a WAL checkpoint every 15 minutes" \
 	grep -qE '^\*/15 \* \* \* \* +sessions +/usr/local/lib/sessions/sessions-run checkpoint$' "$dest/etc/cron.d/sessions"
 check "... and the retention purge hourly" \
 	grep -qE '^[0-9]+ \* \* \* \* +sessions +/usr/local/bin/sessionctl purge' "$dest/etc/cron.d/sessions"
+check "... and the shared files' purge hourly" \
+	grep -qE '^[0-9]+ \* \* \* \* +sessions +/usr/local/bin/sessionctl files purge' "$dest/etc/cron.d/sessions"
 
 "$ctl" user add Asha --balance 100000.00 >/dev/null && "$ctl" astrologer add Vega >/dev/null
 past=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)

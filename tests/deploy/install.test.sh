@@ -63,6 +63,8 @@ check "sessionctl init makes the database and its chat file (0640) and its key (
 	sh -c "'$ctl' init >/dev/null && [ \$(stat -c %a '$TAP_TMP/state/sessions.db') = 640 ] &&
 	       [ \$(stat -c %a '$TAP_TMP/state/sessions-chat.db') = 640 ] &&
 	       [ \$(stat -c %a '$TAP_TMP/state/sessions.db.key') = 600 ]"
+check "... and the files and recordings directories beside it, 2750" \
+	test "$(stat -c %a "$TAP_TMP/state/sessions-files" "$TAP_TMP/state/sessions-recordings" | sort -u)" = 2750
 # coturn beside the site: init makes the shared secret once and puts it in both files.
 coturn=$TAP_TMP/turnserver.conf
 install -m 0640 "$share/turnserver.conf" "$coturn"

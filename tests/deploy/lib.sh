@@ -45,6 +45,7 @@ site_render() {
 	    -e "s|/run/sessions-api|$d/api|g" -e "s|/run/sessions-relay|$d/relay|g" \
 	    -e "s|/var/log/nginx|$d/log|g" -e "s|/var/www/html|$d/acme|g" \
 	    -e "s|@HTMLDIR@|$root/html|g" -e "s|/etc/sessions/api-access|$d/api-access|g" \
+	    -e "s|/var/lib/sessions/sessions-files/|${SITE_FILES:-$d/files}/|g" \
 	    -e "s|listen 80;|listen 127.0.0.1:$http;|" \
 	    -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https ssl http2;|" \
 	    -e '/listen \[::\]/d' "$root/nginx/sessions.conf" > "$d/site.conf"

@@ -47,7 +47,9 @@ locations_of() {
 	    -e 's/\$sessions_api_program/$api_program/g' -e 's/zone=sessions_api /zone=api /' \
 	    -e 's/burst=\(@API_BURST@\|[0-9]*\)/burst=N/' -e 's/^limit_conn \(sessions_ws\|ws\) \(@WS_CONN@\|[0-9]*\);/limit_conn ws N;/' \
 	    -e 's|unix:@VAR@/api-|unix:API/|' -e 's|unix:/run/sessions-api/|unix:API/|' \
-	    -e 's|unix:@VAR@/relay.sock:|unix:RELAY:|' -e 's|unix:/run/sessions-relay/relay.sock:|unix:RELAY:|' |
+	    -e 's|unix:@VAR@/relay.sock:|unix:RELAY:|' -e 's|unix:/run/sessions-relay/relay.sock:|unix:RELAY:|' \
+	    -e 's%^alias \(@VAR@\|/var/lib/sessions\)/sessions-\(files\|recordings\)/;$%alias STORE/\2/;%' \
+	    -e 's/\$sessions_cache_control/$cache_control/' |
 	awk '/^location @forbidden \{/ { skip = 1 } !skip { print } skip && /^\}/ { skip = 0 }'
 }
 same_locations() {

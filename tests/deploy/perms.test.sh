@@ -28,6 +28,15 @@ check "the service user made the database in its own 0700 directory" test ${#tok
 check "... and the chat file beside it, its own and 0640" \
 	test "$(stat -c '%U %a' "$state/sessions-chat.db")" = "daemon 640"
 
+# Files shared in chat and recordings, as docs/INSTALL.md sets them up: nginx's group passes
+# through the state directory without listing it; init, run as root for the service user, makes
+# the files and recordings directories nginx's group reads, whose files take that group.
+chgrp www-data "$state" && chmod 0710 "$state"
+sessionctl init --owner daemon >/dev/null
+check "init as root with --owner makes the files and recordings directories daemon:www-data 2750" \
+	test "$(stat -c '%U:%G %a' "$state/sessions-files" "$state/sessions-recordings" | sort -u)" = "daemon:www-data 2750"
+export SITE_FILES=$state/sessions-files
+
 # sessions-api@.socket: a root-owned directory, sockets SocketUser:SocketGroup SocketMode.
 site_render "$site" "$(free_port)" "$(free_port)"
 chmod 0755 "$site" "$site/api"
@@ -36,7 +45,7 @@ sock_group=$(unit_value sessions-api@.socket SocketGroup)
 # The programs run as daemon from a copy, as installed programs are: the checkout may sit in a
 # directory only root can enter (mktemp -d makes it 0700).
 install -d -m 0755 "$site/bin"
-for name in health validate; do
+for name in health validate files; do
 	install -m 0755 "$bin/api-$name" "$site/bin/"
 	spawn-fcgi -s "$site/api/$name.sock" -M "$sock_mode" -U daemon -G "$sock_group" -u daemon -g daemon \
 		-P "$site/api-$name.pid" -- "$site/bin/api-$name" --db "$SESSIONS_DB" >/dev/null 2>&1
@@ -85,6 +94,22 @@ check "another user cannot connect to an API socket" \
 check "another user cannot connect to the relay's socket" \
 	fails as nobody curl -s --max-time 2 --unix-socket "$site/relay/relay.sock" http://relay/ws
 check "www-data cannot read the database directory" fails as www-data ls "$state"
+
+{ printf '\211PNG\r\n\032\n'; head -c 3000 /dev/urandom; } >"$TAP_TMP/shared.png"
+upload() {
+	https /api/sessions/files -H "Authorization: Bearer $tok" -H 'Content-Type: image/png' \
+		-H 'X-File-Name: chart.png' --data-binary @"$TAP_TMP/shared.png"
+}
+file_id=$(upload | jq -r .id)
+check "through www-data, an upload reaches api-files and is stored (id $file_id)" test "$file_id" -ge 1 2>/dev/null
+check "... as daemon:www-data 640 in the files directory" \
+	test "$(stat -c '%U:%G %a' "$state"/sessions-files/* | sort -u)" = "daemon:www-data 640"
+check "through www-data, nginx sends the stored bytes back (X-Accel-Redirect into the files directory)" \
+	sh -c "curl -sk --max-time 10 --resolve 'sessions.example.com:$HTTPS_PORT:127.0.0.1' \
+		-H 'Authorization: Bearer $tok' 'https://sessions.example.com:$HTTPS_PORT/api/sessions/files/$file_id' |
+		cmp -s - '$TAP_TMP/shared.png'"
+check "www-data still reads none of the database's files" \
+	sh -c "for f in '$state'/sessions*.db '$state'/sessions.db.key; do ! setpriv --reuid=www-data --regid=www-data --clear-groups cat \"\$f\" >/dev/null 2>&1 || exit 1; done"
 check "the relay's database files stay out of other users' reach" \
-	sh -c "! stat -c %A '$state'/* | grep -v '^-rw-r-----$' | grep -v '^-rw-rw----$' | grep -v '^-rw-------$' | grep -q ."
+	sh -c "! find '$state' -maxdepth 1 -type f -exec stat -c %A {} + | grep -v '^-rw-r-----$' | grep -v '^-rw-rw----$' | grep -v '^-rw-------$' | grep -q ."
 tap_exit

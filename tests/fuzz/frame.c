@@ -87,9 +87,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	case RELAY_FRAME_MESSAGE:
-		if (!f.text_len || memchr(f.text, 0, f.text_len) || f.client_id_len > 64)
+		/* A file's announcement is its id alone; a text message has its text. */
+		if (f.file_id ? f.file_id < 1 || f.text : !f.text_len || memchr(f.text, 0, f.text_len))
 			abort();
-		relayed_intact(check, f.text, f.text_len);
+		if (f.client_id_len > 64)
+			abort();
+		if (f.text)
+			relayed_intact(check, f.text, f.text_len);
 		relayed_intact(check, f.client_id, f.client_id_len);
 		break;
 	case RELAY_FRAME_OFFER:
@@ -122,6 +126,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!f.emoji)
 			abort();
 		relayed_intact(check, f.emoji, strlen(f.emoji));
+		break;
+	case RELAY_FRAME_RECORDING:
+		/* The relay indexes its actions with it: only one of the four gets through. */
+		if (f.rec_action < DB_REC_ASK || f.rec_action > DB_REC_STOP)
+			abort();
+		break;
+	case RELAY_FRAME_MESSAGE_REACTION:
+		/* Stored and relayed as it is: the library's own copy of one of the set, a real seq. */
+		if (f.seq < 1 || (f.on != 0 && f.on != 1) || !f.emoji ||
+		    db_reaction_find(f.emoji, strlen(f.emoji)) != f.emoji)
+			abort();
 		break;
 	case RELAY_FRAME_PING:
 	case RELAY_FRAME_UNKNOWN:

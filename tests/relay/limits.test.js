@@ -141,6 +141,25 @@ const checks = [
     await stillServes(s);
   }],
 
+  ['reactions on messages count in the same frame rate: a flood of them is refused, then closed', async () => {
+    const b = s.book('chat');
+    const c = track(await join(s, b.userToken));
+    const a = track(await join(s, b.astrologerToken));
+    c.send({ type: 'message', message: 'react to me', clientId: 'r-0' });
+    await a.next('message');
+    const t0 = Date.now();
+    for (let i = 0; i < 400; i++) c.send({ type: 'message-reaction', seq: 1, emoji: '👍', on: i % 2 === 0 });
+    assert(await c.next((f) => f.type === 'error' && f.code === 'rate_limited'), 'the flooder is told');
+    eq(await c.waitClose(), 1008, 'the flooder is closed');
+    const allowed = 100 + Math.ceil(50 * (Date.now() - t0) / 1000);
+    await sleep(300);
+    // each toggle changes the state, so each stored one reaches the other side; the room's queue may refuse some as busy
+    const got = a.frames.filter((f) => f.type === 'message-reaction').length;
+    assert(got >= 30 && got <= allowed, `the burst passed and the rest did not: ${got} delivered, ${allowed} allowed`);
+    a.close();
+    await stillServes(s);
+  }],
+
   ["the rate is the participant's, not the connection's: reconnecting buys no fresh burst", async () => {
     // Candidates go to the other side one for one, so what the peer receives is what the bucket let through.
     const b = s.book('video');

@@ -253,8 +253,8 @@ const checks = [
   }],
 
   ["quick reactions in a call: the page's few reach the other side and nothing else does; a chat room refuses them", async () => {
-    const page = fs.readFileSync(path.join(__dirname, '../../html/js/reactions.js'), 'utf8');
-    const quick = JSON.parse(/export const QUICK = (\[[^\]]*\])/.exec(page)[1].replace(/'/g, '"'));
+    const page = fs.readFileSync(path.join(__dirname, '../../html/js/emoji.js'), 'utf8');
+    const quick = JSON.parse(/export const REACTIONS = (\[[^\]]*\])/.exec(page)[1].replace(/'/g, '"'));
     assert(quick.length >= 3, `the page offers a few (${quick.join(' ')})`);
     const b = s.book('voice');
     const u = await joinT(b.userToken);

@@ -33,6 +33,43 @@ const checks = [
     u.close(); a.close();
   }],
 
+  ['recording frames, odd ones among them, and a side leaving while it records', async () => {
+    const b = s.book('video');
+    const u = track(await join(s, b.userToken));
+    const a = track(await join(s, b.astrologerToken));
+    for (const action of [null, 7, 'x'.repeat(5000), 'accept', 'stop']) {
+      u.send({ type: 'recording', action });
+      assert((await u.next('error')).code, `refused: ${String(action).slice(0, 20)}`);
+    }
+    u.send({ type: 'recording', action: 'ask' });
+    await a.next('recording');
+    a.send({ type: 'recording', action: 'accept' });
+    eq((await u.next((f) => f.type === 'recording' && f.state === 'recording')).media, 'video', 'it runs');
+    a.close();
+    eq((await u.next((f) => f.type === 'recording' && f.state === 'stopped')).by, 'astrologer', 'a leave stops it');
+    u.close();
+  }],
+
+  ['reactions on chat messages: put, put again, taken back, refused, read back in the history', async () => {
+    const b = s.book('chat');
+    const u = track(await join(s, b.userToken));
+    const a = track(await join(s, b.astrologerToken));
+    u.send({ type: 'message', message: 'hi', clientId: 'h1' });
+    await u.next('message');
+    for (const [emoji, on] of [['👍', true], ['👍', true], ['❤️', true], ['👍', false], ['👍', false]]) {
+      u.send({ type: 'message-reaction', seq: 1, emoji, on });
+      eq([(await u.next('message-reaction')).emoji], [emoji], `${emoji} ${on ? 'put' : 'taken back'}`);
+    }
+    for (const f of [{ seq: 2, emoji: '👍', on: true }, { seq: 1, emoji: '👍\u0000', on: true },
+      { seq: 2 ** 63, emoji: '👍', on: true }, { seq: 1, emoji: '👍'.repeat(5000), on: true }]) {
+      u.send({ type: 'message-reaction', ...f });
+      assert((await u.next('error')).code, `refused: ${JSON.stringify(f).slice(0, 60)}`);
+    }
+    const again = track(await join(s, b.userToken));
+    eq(again.joined.history[0].reactions, [{ emoji: '❤️', by: 'user' }], 'the history carries what is left');
+    again.close(); a.close();
+  }],
+
   ['the sanitized relay stops cleanly with nothing reported', async () => {
     const code = await s.stopRelay();
     const log = s.relayLog;

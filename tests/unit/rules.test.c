@@ -19,6 +19,7 @@ static const struct db_config config = {
 	.chat_max_messages = 1000,
 	.chat_max_bytes = 1 << 20,
 	.chat_before_start_messages = 20,
+	.recording_retention_ms = 30 * 24 * 60 * MIN,
 };
 
 /* A 30-minute booking starting at T0, as the library would have stored it. */
@@ -212,6 +213,58 @@ static void test_notes(void)
 	      "after an end past the link's window, valid_after from the end");
 }
 
+static void test_recording(void)
+{
+	struct db_session s = booked();
+	enum db_rec_state next;
+	const enum db_role u = DB_ROLE_USER, a = DB_ROLE_ASTROLOGER;
+
+	s.type = DB_TYPE_VOICE;
+	CHECK(db_recording_allowed(&s) == DB_ERR_STATE, "not before both have joined");
+	s.status = DB_STATUS_ACTIVE;
+	CHECK(db_recording_allowed(&s) == DB_OK, "a voice call both have joined");
+	s.type = DB_TYPE_CHAT;
+	CHECK(db_recording_allowed(&s) == DB_ERR_STATE, "never a chat session");
+	s.type = DB_TYPE_VIDEO;
+	s.status = DB_STATUS_COMPLETED;
+	s.ended_ms = T0;
+	s.end_reason = DB_REASON_COMPLETED;
+	CHECK(db_recording_allowed(&s) == DB_ERR_ENDED, "not once it is over");
+
+	CHECK(db_recording_next(DB_REC_IDLE, u, u, DB_REC_ASK, &next) == DB_OK && next == DB_REC_ASKED,
+	      "an ask is pending");
+	CHECK(db_recording_next(DB_REC_ASKED, u, u, DB_REC_ASK, &next) == DB_ERR_STATE &&
+	      db_recording_next(DB_REC_ASKED, u, a, DB_REC_ASK, &next) == DB_ERR_STATE &&
+	      db_recording_next(DB_REC_RUNNING, u, a, DB_REC_ASK, &next) == DB_ERR_STATE,
+	      "a second ask, by either side, while one is pending or running is refused");
+	CHECK(db_recording_next(DB_REC_ASKED, u, u, DB_REC_ACCEPT, &next) == DB_ERR_STATE &&
+	      db_recording_next(DB_REC_ASKED, u, u, DB_REC_DECLINE, &next) == DB_ERR_STATE,
+	      "the asker does not answer their own ask: one consent never starts it");
+	CHECK(db_recording_next(DB_REC_ASKED, u, a, DB_REC_ACCEPT, &next) == DB_OK && next == DB_REC_RUNNING,
+	      "the other side's accept starts it");
+	CHECK(db_recording_next(DB_REC_ASKED, a, u, DB_REC_DECLINE, &next) == DB_OK && next == DB_REC_IDLE,
+	      "the other side's decline ends the ask");
+	CHECK(db_recording_next(DB_REC_IDLE, u, a, DB_REC_ACCEPT, &next) == DB_ERR_STATE &&
+	      db_recording_next(DB_REC_RUNNING, u, a, DB_REC_ACCEPT, &next) == DB_ERR_STATE,
+	      "nothing to accept without a pending ask");
+	CHECK(db_recording_next(DB_REC_RUNNING, a, u, DB_REC_STOP, &next) == DB_OK &&
+	      db_recording_next(DB_REC_RUNNING, a, a, DB_REC_STOP, &next) == DB_OK &&
+	      db_recording_next(DB_REC_ASKED, u, u, DB_REC_STOP, &next) == DB_OK &&
+	      db_recording_next(DB_REC_IDLE, u, u, DB_REC_STOP, &next) == DB_ERR_STATE,
+	      "either side stops it, or withdraws an ask; nothing to stop when idle");
+
+	CHECK(db_recording_appendable(0, 0, T0) && db_recording_appendable(T0, 0, T0 + DB_RECORDING_TAIL_MS) &&
+	      !db_recording_appendable(T0, 0, T0 + DB_RECORDING_TAIL_MS + 1),
+	      "chunks while it runs and for the tail after the stop");
+	CHECK(db_recording_appendable(0, T0, T0 + DB_RECORDING_TAIL_MS) &&
+	      !db_recording_appendable(0, T0, T0 + DB_RECORDING_TAIL_MS + 1) &&
+	      !db_recording_appendable(T0 + MIN, T0, T0 + DB_RECORDING_TAIL_MS + 1),
+	      "a session's end stops it too, whichever came first");
+	CHECK(db_recording_kept(&config, T0, T0 + config.recording_retention_ms - 1) &&
+	      !db_recording_kept(&config, T0, T0 + config.recording_retention_ms),
+	      "kept until recording_retention_days after its start");
+}
+
 static void test_reasons(void)
 {
 	CHECK(db_reason_given_ok(DB_ROLE_USER, DB_REASON_COMPLETED) &&
@@ -263,6 +316,32 @@ static void test_webhook_retries(void)
 	      "a Retry-After beyond the longest wait (10 h) is capped there");
 }
 
+static void test_files(void)
+{
+	static const unsigned char jpeg[] = {0xff, 0xd8, 0xff, 0xe0}, png[] = "\x89PNG\r\n\x1a\n",
+		webp[] = "RIFF\x10\0\0\0WEBP", pdf[] = "%PDF-1.7", html[] = "<!doctype html>",
+		riff_wav[] = "RIFF\x10\0\0\0WAVE", short_png[] = "\x89PNG\r\n\x1a";
+	struct db_config c = {.file_max_bytes = 4096, .session_files_max_bytes = 10000,
+	                      .file_retention_ms = 2 * 86400000LL};
+
+	CHECK(db_file_type_of(jpeg, sizeof jpeg) == DB_FILE_JPEG && db_file_type_of(png, 8) == DB_FILE_PNG &&
+	      db_file_type_of(webp, 12) == DB_FILE_WEBP && db_file_type_of(pdf, 8) == DB_FILE_PDF,
+	      "JPEG, PNG, WebP (RIFF....WEBP) and PDF are told by their first bytes");
+	CHECK(db_file_type_of(html, 12) == DB_ERR_FILE_TYPE && db_file_type_of(riff_wav, 12) == DB_ERR_FILE_TYPE &&
+	      db_file_type_of(short_png, 7) == DB_ERR_FILE_TYPE && db_file_type_of(png, 0) == DB_ERR_FILE_TYPE,
+	      "HTML, another RIFF, a cut-off signature and nothing are refused");
+	CHECK(db_file_fits(&c, 0, 4096) == DB_OK && db_file_fits(&c, 0, 4097) == DB_ERR_TOO_LARGE,
+	      "file_max_bytes: exactly at it fits, a byte more does not");
+	CHECK(db_file_fits(&c, 5904, 4096) == DB_OK && db_file_fits(&c, 5905, 4096) == DB_ERR_FILES_FULL,
+	      "session_files_max_bytes: up to exactly the cap fits, a byte more does not");
+	CHECK(!db_file_expired(&c, T0, 1, T0 + 2 * 86400000LL - 1) && db_file_expired(&c, T0, 1, T0 + 2 * 86400000LL),
+	      "an announced file is kept a millisecond short of file_retention, deleted at it");
+	CHECK(!db_file_expired(&c, T0, 0, T0 + 86400000LL - 1) && db_file_expired(&c, T0, 0, T0 + 86400000LL),
+	      "an upload never announced goes after a day");
+	CHECK(!db_stray_due(T0, T0 + 3600000LL - 1) && db_stray_due(T0, T0 + 3600000LL),
+	      "a stored file no row names stays a millisecond short of an hour unchanged, goes at it");
+}
+
 int main(void)
 {
 	test_link_window();
@@ -273,7 +352,9 @@ int main(void)
 	test_reasons();
 	test_chat_caps();
 	test_notes();
+	test_recording();
 	test_credentials();
 	test_webhook_retries();
+	test_files();
 	TAP_EXIT();
 }

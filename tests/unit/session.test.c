@@ -459,14 +459,25 @@ static int count_msgs(void *arg, const struct db_chat *m)
 	return 0;
 }
 
+/* The reactions of message 2 as "by emoji;" in order, into arg (a buffer of 128). */
+static int reactions_of_2(void *arg, const struct db_chat *m)
+{
+	char *out = arg;
+
+	for (int i = 0; m->seq == 2 && i < m->nreactions; i++)
+		snprintf(out + strlen(out), 128 - strlen(out), "%s %s;", db_role_name(m->reactions[i].by),
+		         m->reactions[i].emoji);
+	return 0;
+}
+
 static void test_chat(struct db *db)
 {
 	struct db_settlement st;
 	struct db_booking b, other;
 	struct db_chat m;
 	struct db *c;
-	char big[DB_CHAT_MAX * 2 + 2], err[256];
-	int dup;
+	char big[DB_CHAT_MAX * 2 + 2], err[256], reacts[128] = "";
+	int dup, changed;
 	int64_t last = 0;
 
 	book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &b);
@@ -526,10 +537,36 @@ static void test_chat(struct db *db)
 	      == chat_int("SELECT count(*) FROM chat_messages WHERE sender = 'user' AND session_id ="
 	                 " (SELECT session_id FROM chat_messages WHERE client_id = 'c1' AND sender = 'user')"),
 	      "the totals the caps read match the messages stored");
+	CHECK(db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "👍", 1, T0, &changed) == DB_OK && changed &&
+	      db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "👍", 1, T0, &changed) == DB_OK && !changed &&
+	      chat_int("SELECT count(*) FROM chat_reactions") == 1,
+	      "a reaction is stored once: putting it again changes nothing");
+	CHECK(db_chat_react(c, b.session.id, DB_ROLE_ASTROLOGER, 2, "👍", 1, T0 + 1, &changed) == DB_OK &&
+	      changed && db_chat_react(c, b.session.id, DB_ROLE_ASTROLOGER, 2, "❤️", 1, T0 + 2, &changed) ==
+	      DB_OK && chat_int("SELECT count(*) FROM chat_reactions") == 3,
+	      "the other side's same emoji is its own, and so is each other emoji");
+	CHECK(db_chat_history(c, b.session.id, 1, 1, reactions_of_2, reacts) == DB_OK &&
+	      !strcmp(reacts, "user 👍;astrologer 👍;astrologer ❤️;"),
+	      "history gives each message its reactions, oldest first");
+	CHECK(db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "👍", 0, T0, &changed) == DB_OK && changed &&
+	      db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "👍", 0, T0, &changed) == DB_OK && !changed &&
+	      chat_int("SELECT count(*) FROM chat_reactions WHERE sender = 'user'") == 0,
+	      "taking one back deletes its row; taking back what is not there changes nothing");
+	CHECK(db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "🦄", 1, T0, &changed) == DB_ERR_INVALID &&
+	      db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "👍👍", 1, T0, &changed) == DB_ERR_INVALID &&
+	      db_chat_react(c, b.session.id, DB_ROLE_USER, 2, NULL, 1, T0, &changed) == DB_ERR_INVALID &&
+	      db_chat_react(c, b.session.id, DB_ROLE_USER, 999, "👍", 1, T0, &changed) == DB_ERR_NOT_FOUND &&
+	      db_chat_react(c, "nope", DB_ROLE_USER, 2, "👍", 1, T0, &changed) == DB_ERR_NOT_FOUND &&
+	      chat_int("SELECT count(*) FROM chat_reactions") == 2,
+	      "an emoji outside the set, a missing message or session are refused, and store nothing");
 	db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0 + MIN, &st);
 	CHECK(db_chat_append(c, b.session.id, DB_ROLE_USER, "too late", "c9", T0 + MIN, &m, &dup) ==
 	      DB_ERR_ENDED && chat_int("SELECT count(*) FROM chat_messages WHERE client_id = 'c9'") == 0,
 	      "once the session is over nothing more is stored, checked in the write itself");
+	CHECK(db_chat_react(c, b.session.id, DB_ROLE_USER, 2, "😮", 1, T0 + MIN, &changed) == DB_ERR_ENDED &&
+	      db_chat_react(c, b.session.id, DB_ROLE_ASTROLOGER, 2, "👍", 0, T0 + MIN, &changed) == DB_ERR_ENDED &&
+	      chat_int("SELECT count(*) FROM chat_reactions") == 2,
+	      "... nor is a reaction put or taken back");
 	{
 		struct db_booking batch;
 		struct db_join jn;
@@ -668,6 +705,115 @@ static void test_api(struct db *db)
 	CHECK(db_apikey_revoke(db, "nobody", T0) == DB_ERR_NOT_FOUND, "revoking an unknown key is refused");
 }
 
+/* Entries of the files directory: stored files and temporary ones alike. */
+static int files_on_disk(void)
+{
+	char cmd[300];
+	FILE *f;
+	int n = -1;
+
+	snprintf(cmd, sizeof cmd, "ls -A %s/sessions-files | wc -l", dir);
+	if ((f = popen(cmd, "r"))) {
+		if (fscanf(f, "%d", &n) != 1)
+			n = -1;
+		pclose(f);
+	}
+	return n;
+}
+
+static void test_files(struct db *db)
+{
+	static const unsigned char png[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+	static const char html[] = "<!doctype html><p>hi";
+	unsigned char body[1000];
+	struct db_settlement st;
+	struct db_booking b;
+	struct db_upload *u;
+	struct db_file f, got;
+	struct db_chat m;
+	struct db *c;
+	char err[256];
+	int64_t purged;
+	struct db_swept stray;
+	int dup;
+
+	book(db, "Asha", DB_TYPE_CHAT, 10, 0, T0, &b);
+	if (db_chat_open(path, &c, err, sizeof err) != DB_OK)
+		return;
+	*db_config(c) = *db_config(db);
+	db_config(c)->file_max_bytes = 2000;
+	db_config(c)->session_files_max_bytes = 3000;
+	db_config(c)->file_retention_ms = 2 * 86400000LL;
+	memset(body, 'x', sizeof body);
+	memcpy(body, png, sizeof png);
+	CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 3) == DB_OK &&
+	      db_upload_write(c, u, body + 3, sizeof body - 3) == DB_OK &&
+	      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "../x/chart\x01.png", T0, &f) == DB_OK &&
+	      f.type == DB_FILE_PNG && f.bytes == 1000 && strcmp(f.name, "chart_.png") == 0 && files_on_disk() == 1,
+	      "an upload written in pieces is stored as one file under its cleaned name");
+	CHECK(db_file_get(c, b.session.id, f.id, &got) == DB_OK && strcmp(got.storage, f.storage) == 0 &&
+	      db_file_get(c, "other", f.id, &got) == DB_ERR_NOT_FOUND, "it is found in its session only");
+	CHECK(db_upload_begin(c, path, &u) == DB_OK &&
+	      db_upload_write(c, u, html, sizeof html - 1) == DB_ERR_FILE_TYPE && (db_upload_abort(u), files_on_disk() == 1),
+	      "bytes that are not an allowed type are refused as they arrive, and the aborted upload leaves nothing");
+	CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, sizeof body) == DB_OK &&
+	      db_upload_write(c, u, body, sizeof body) == DB_OK && db_upload_write(c, u, body, 1) == DB_ERR_TOO_LARGE &&
+	      (db_upload_abort(u), files_on_disk() == 1), "a byte past file_max_bytes is refused");
+	CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, sizeof body) == DB_OK &&
+	      db_upload_write(c, u, body, sizeof body) == DB_OK &&
+	      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "two.png", T0, &got) == DB_OK &&
+	      db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
+	      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "one more.png", T0, &got) == DB_ERR_FILES_FULL &&
+	      files_on_disk() == 2, "the session's cap is checked as the file is recorded; a refused one leaves nothing");
+	CHECK(db_chat_append_file(c, b.session.id, DB_ROLE_ASTROLOGER, f.id, "f0", T0, &m, &dup) == DB_ERR_NOT_FOUND &&
+	      db_chat_append_file(c, b.session.id, DB_ROLE_USER, f.id, "f1", T0, &m, &dup) == DB_OK &&
+	      m.file_id == f.id && m.file_type == DB_FILE_PNG && m.file_bytes == 1000 &&
+	      strcmp(m.body, "chart_.png") == 0 &&
+	      db_chat_append_file(c, b.session.id, DB_ROLE_USER, f.id, "f1", T0, &m, &dup) == DB_OK && dup &&
+	      db_chat_append_file(c, b.session.id, DB_ROLE_USER, f.id, "f2", T0, &m, &dup) == DB_ERR_NOT_FOUND,
+	      "only the uploader announces a file, once; a resend answers the first copy");
+	CHECK(db_files_purge(c, path, T0 + 86400000LL, &purged, &stray) == DB_OK && purged == 1 && files_on_disk() == 1,
+	      "a day on, the upload nobody announced goes and the announced one stays");
+	CHECK(db_files_purge(c, path, T0 + 2 * 86400000LL, &purged, &stray) == DB_OK && purged == 1 && files_on_disk() == 0 &&
+	      db_file_get(c, b.session.id, f.id, &got) == DB_ERR_GONE &&
+	      chat_int("SELECT count(*) FROM chat_messages m JOIN chat_files f ON f.id = m.file_id"
+	               " WHERE f.purged_ms IS NOT NULL") == 1,
+	      "at file_retention the announced one goes too; its row says gone and its message stays");
+	{
+		int stored = 0;
+
+		/* More than one pass of the purge's batch (64). */
+		for (int i = 0; i < 70; i++)
+			stored += db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
+			          db_upload_finish(c, u, b.session.id, DB_ROLE_ASTROLOGER, "p.png", T0, &got) == DB_OK;
+		CHECK(stored == 70 && files_on_disk() == 70 &&
+		      db_files_purge(c, path, T0 + 86400000LL, &purged, &stray) == DB_OK && purged == 70 && files_on_disk() == 0,
+		      "a purge deletes every file due, however many passes its batches take");
+	}
+	{
+		char name[400] = "";
+
+		for (int i = 0; i < 100; i++)
+			strcat(name, "\xc3\xa9"); /* é: 2 bytes */
+		CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
+		      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, name, T0, &got) == DB_OK &&
+		      strlen(got.name) == DB_FILE_NAME_MAX && strncmp(got.name, name, DB_FILE_NAME_MAX) == 0,
+		      "a long name is cut at a character within 120 bytes");
+		CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
+		      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "bad\xff.png", T0, &got) == DB_ERR_INVALID &&
+		      db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
+		      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "...", T0, &got) == DB_OK &&
+		      strcmp(got.name, "file") == 0 && files_on_disk() == 2,
+		      "a name that is not UTF-8 is refused; one with nothing left is called file");
+		db_files_purge(c, path, T0 + 86400000LL, &purged, &stray);
+	}
+	db_end_session(db, b.session.id, DB_REASON_USER_ENDED, DB_ACTOR_USER, T0 + MIN, &st);
+	CHECK(db_upload_begin(c, path, &u) == DB_OK && db_upload_write(c, u, body, 8) == DB_OK &&
+	      db_upload_finish(c, u, b.session.id, DB_ROLE_USER, "late.png", T0 + MIN, &got) == DB_ERR_ENDED &&
+	      files_on_disk() == 0, "an ended session takes no upload");
+	db_close(c);
+}
+
 int main(void)
 {
 	struct db *db;
@@ -698,6 +844,7 @@ int main(void)
 	test_expire(db);
 	test_end_due(db);
 	test_chat(db);
+	test_files(db);
 	test_ledger(db);
 	test_api(db);
 	db_close(db);
