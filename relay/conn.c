@@ -12,7 +12,6 @@
 #define RELAY_QUEUE_BYTES (2u << 20)    /* ... and this many bytes */
 #define RELAY_BATCH_FRAMES 64           /* frames written together in one system call */
 #define RELAY_BATCH_BYTES 65536         /* ... and their bytes */
-#define RELAY_JOIN_TIMEOUT_S 10         /* time to send join-room */
 #define RELAY_DRAIN_TIMEOUT_S 5         /* time to read a last frame before a close */
 #define RELAY_STRIKES_MAX 50            /* rate-limited frames in a row before a close */
 
@@ -79,7 +78,7 @@ static void queue_free(struct relay_conn *c)
  * It leaves its room when lws closes it, on the next turn of the loop, so
  * a room never disappears under a caller that is sending to it.
  */
-static void conn_drop(struct relay_conn *c)
+void relay_conn_drop(struct relay_conn *c)
 {
 	if (c->dead)
 		return;
@@ -99,11 +98,11 @@ static int conn_send(struct relay_conn *c, const char *data, size_t len)
 	if (c->dead)
 		return -1;
 	if (c->queued >= RELAY_QUEUE_FRAMES || c->queued_bytes + len > RELAY_QUEUE_BYTES) {
-		conn_drop(c);
+		relay_conn_drop(c);
 		return -1;
 	}
 	if (!(o = malloc(sizeof *o + LWS_PRE + len))) {
-		conn_drop(c);
+		relay_conn_drop(c);
 		return -1;
 	}
 	o->next = NULL;
@@ -133,7 +132,17 @@ void relay_conn_close(struct relay_conn *c, int close_code)
 	if (c->dead || c->closing)
 		return;
 	c->closing = close_code;
+	/* The drain time replaces the join deadline. */
+	relay_idle_joined(c);
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, RELAY_DRAIN_TIMEOUT_S);
+	lws_callback_on_writable(c->wsi);
+}
+
+void relay_conn_ping(struct relay_conn *c)
+{
+	if (c->dead || c->closing)
+		return;
+	c->ping_due = 1;
 	lws_callback_on_writable(c->wsi);
 }
 
@@ -309,6 +318,16 @@ static int writeable(struct relay *r, struct relay_conn *c)
 		return 0;
 	if (c->dead)
 		return -1;
+	if (c->ping_due) {
+		unsigned char ping[LWS_PRE + 1] = {0};
+
+		c->ping_due = 0;
+		if (lws_write(c->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+			return -1;
+		if (o || c->closing)
+			lws_callback_on_writable(c->wsi);
+		return 0;
+	}
 	if (!o) {
 		if (!c->closing)
 			return 0;
@@ -365,7 +384,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 			                 LWS_CLOSE_STATUS_POLICY_VIOLATION);
 			break;
 		}
-		lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, RELAY_JOIN_TIMEOUT_S);
+		relay_idle_opened(&r->idle, c);
+		break;
+	case LWS_CALLBACK_RECEIVE_PONG:
+		relay_idle_heard(&r->idle, c);
 		break;
 	case LWS_CALLBACK_RECEIVE:
 		return receive(r, c, in, len);
@@ -378,6 +400,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 		relay_room_answers(r);
 		break;
 	case LWS_CALLBACK_CLOSED:
+		relay_idle_closed(c);
 		relay_room_leave(r, c, 1);
 		relay_room_forget(r, c);
 		queue_free(c);

@@ -32,6 +32,12 @@ struct relay_conn {
 	double tokens;         /* rate limit bucket */
 	lws_usec_t refilled_us;
 	int strikes;           /* frames refused in a row by the rate limit */
+	lws_usec_t opened_us;  /* when the handshake ended: the join deadline counts from here */
+	lws_usec_t heard_us;   /* the handshake or the last answer to a ping */
+	int pinged;            /* a ping went out since heard_us */
+	int ping_due;          /* a ping waits for the next write */
+	struct lws_dll2 heard;   /* in relay_idle.heard until closed */
+	struct lws_dll2 joining; /* in relay_idle.joining until joined or closing */
 	struct relay_out *head, *tail; /* is malloc'd: the send queue, each node */
 	unsigned queued;
 	size_t queued_bytes;
@@ -66,5 +72,9 @@ void relay_conn_error(struct relay_conn *c, enum wire_err err, const char *detai
 void relay_conn_refuse(struct relay_conn *c, enum wire_err err, const char *detail,
                        const char *client_id);
 void relay_conn_close(struct relay_conn *c, int close_code);
+/* Closes at once, without a close frame: for a peer that lags or has gone silent. */
+void relay_conn_drop(struct relay_conn *c);
+/* A WebSocket ping, sent before anything else queued. */
+void relay_conn_ping(struct relay_conn *c);
 
 #endif

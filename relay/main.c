@@ -156,10 +156,14 @@ int main(int argc, char **argv)
 	    !(r.limits = relay_limits_new(r.conns.rate, r.conns.burst)))
 		goto out;
 
-	/* Pings well inside nginx's 60 s proxy read timeout; silent peers are dropped. */
+	/*
+	 * Pings well inside nginx's 60 s proxy read timeout; silent peers are
+	 * dropped. idle.c does it: a policy with no hangup time turns off
+	 * lws's own, which re-armed a timer in a list sorted by a walk over
+	 * every connection on each pong.
+	 */
 	memset(&retry, 0, sizeof retry);
-	retry.secs_since_valid_ping = (uint16_t)a.ping;
-	retry.secs_since_valid_hangup = (uint16_t)(a.ping + a.ping / 2 + 1);
+	relay_idle_init(&r.idle, (int)a.ping);
 
 	memset(&info, 0, sizeof info);
 	info.protocols = relay_conn_protocols;
@@ -212,12 +216,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	relay_room_start(&r);
+	relay_idle_start(&r);
 	if (conf_warning())
 		fprintf(stderr, "relay: warning: %s\n", conf_warning());
 	fprintf(stderr, "relay: serving\n");
 	ev_run(loop, 0);
 
 	/* Store and deliver waiting chat, then say goodbye (1001) and give the frames a moment to leave. */
+	relay_idle_stop(&r);
 	relay_room_shutdown(&r);
 	memset(&grace, 0, sizeof grace);
 	lws_sul_schedule(r.ctx, 0, &grace, wake, 1000 * LWS_US_PER_MS);

@@ -155,7 +155,7 @@ static void on_join(struct relay *r, struct relay_conn *c, const struct relay_fr
 		relay_conn_error(c, WIRE_INTERNAL, "Out of memory.", POLICY);
 		return;
 	}
-	lws_set_timeout(c->wsi, NO_PENDING_TIMEOUT, 0);
+	relay_idle_joined(c);
 	relay_buf_init(&b);
 	relay_buf_fmt(&b, "{\"type\":\"joined\",\"participantType\":\"%s\",\"sessionType\":\"%s\","
 	              "\"status\":\"%s\",\"present\":{\"user\":%s,\"astrologer\":%s},\"serverTime\":",
