@@ -319,10 +319,11 @@ static int writeable(struct relay *r, struct relay_conn *c)
 	if (c->dead)
 		return -1;
 	if (c->ping_due) {
-		unsigned char ping[LWS_PRE + 1] = {0};
+		/* Not empty: lws does not pass an empty pong up to the callback. */
+		unsigned char ping[LWS_PRE + 1] = {[LWS_PRE] = 'p'};
 
 		c->ping_due = 0;
-		if (lws_write(c->wsi, ping + LWS_PRE, 0, LWS_WRITE_PING) < 0)
+		if (lws_write(c->wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1)
 			return -1;
 		if (o || c->closing)
 			lws_callback_on_writable(c->wsi);
