@@ -54,12 +54,18 @@ check "a restored backup with its key serves the same ledger" \
 
 # Shared files and recordings: a backup holds the files its rows name, with the same bytes, and nothing else.
 bin=$SESSIONS_TEST_ROOT/build/bin
-pids=()
 api() { # NAME DB: a FastCGI API program on a socket of its own; prints the socket
 	local sock=$TAP_TMP/api-$1-$RANDOM.sock
-	spawn-fcgi -s "$sock" -P "$sock.pid" -- "$bin/api-$1" --db "$2" >/dev/null 2>&1 && pids+=("$(cat "$sock.pid")")
+	spawn-fcgi -s "$sock" -P "$sock.pid" -- "$bin/api-$1" --db "$2" >/dev/null 2>&1
 	echo "$sock"
 }
+# api runs in a command substitution's subshell: its programs are found again by their pid files.
+stop_apis() {
+	local f
+	for f in "$TAP_TMP"/api-*.sock.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
+	return 0
+}
+trap 'stop_apis; jobs -p | xargs -r kill 2>/dev/null; rm -rf "$TAP_TMP"' EXIT
 upload() { # SOCKET TOKEN FILE: the JSON answer
 	REQUEST_METHOD=POST DOCUMENT_URI=/api/sessions/files REQUEST_URI=/api/sessions/files CONTENT_TYPE=image/png \
 		CONTENT_LENGTH=$(stat -c %s "$3") HTTP_AUTHORIZATION="Bearer $2" HTTP_X_FILE_NAME=chart.png \
@@ -123,7 +129,7 @@ check "a backup onto the live database, or onto a name that shares its directori
 
 # On another file system nothing can be linked: every file is a copy, with the same bytes.
 if [ "$(stat -c %d /dev/shm 2>/dev/null)" != "$(stat -c %d "$TAP_TMP")" ] && shm=$(mktemp -d /dev/shm/sessions-test.XXXXXX); then
-	trap 'jobs -p | xargs -r kill 2>/dev/null; rm -rf "$TAP_TMP" "$shm"' EXIT
+	trap 'stop_apis; jobs -p | xargs -r kill 2>/dev/null; rm -rf "$TAP_TMP" "$shm"' EXIT
 	out=$(sessionctl backup "$shm/k.db")
 	check "a backup on another file system copies all four files, linking none ($out)" \
 		sh -c "echo '$out' | jq -e '.files == 2 and .recordings == 2 and .linked == 0' >/dev/null &&
@@ -172,5 +178,4 @@ done
 wait "$uploads"
 check "$n backups taken while 30 uploads ran each hold exactly the files their rows name (last: $(ls "$TAP_TMP/u$n-files" | wc -l))" \
 	test "$bad" -eq 0
-for p in "${pids[@]}"; do kill "$p"; done
 tap_exit
