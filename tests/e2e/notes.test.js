@@ -30,7 +30,9 @@ L.main(SUITE, 180000, async (t) => {
   await join(user, b.userUrl);
   await join(astro, b.astrologerUrl);
   await t.check("the astrologer's room has a Notes button; the customer's has none and no panel", async () => {
-    if (!await visible(astro, '#ac-notes')) throw new Error('no Notes button for the astrologer');
+    // The notes code loads when the astrologer's room opens, so its button shows a moment after the room.
+    await astro.waitForSelector('#ac-notes', { state: 'visible', timeout: 5000 })
+      .catch(() => { throw new Error('no Notes button for the astrologer'); });
     if (await visible(user, '#ac-notes') || await visible(user, '#notes')) throw new Error('the customer sees notes');
   });
 
