@@ -514,21 +514,25 @@ struct db_webhook_job {
 /*
  * Up to max deliveries due at now_ms, oldest first, never two of one
  * subject to one endpoint, and none while an earlier event of its subject
- * is still pending there: per-session order. *next_ms gets the time the
- * next one falls due when none is (0: nothing pending).
+ * is still pending there: per-session order. The nskip deliveries of skip
+ * are left out: the caller has sent them and not recorded how it went
+ * yet (they stay pending, and so keep their subject's later events back).
+ * *next_ms gets the time the next one falls due when none is (0: nothing
+ * pending).
  */
-int db_webhook_due(struct db *db, int64_t now_ms, struct db_webhook_job *jobs, int max,
-                   int *n, int64_t *next_ms);
+int db_webhook_due(struct db *db, int64_t now_ms, const int64_t *skip, int nskip,
+                   struct db_webhook_job *jobs, int max, int *n, int64_t *next_ms);
 void db_webhook_jobs_free(struct db_webhook_job *jobs, int n);
 
 /*
- * Records one attempt: a 2xx delivers; 410 disables the endpoint and
- * fails its pending deliveries; anything else (http_status 0: no answer)
- * schedules the next try (db_webhook_retry_ms), or fails the delivery
- * after DB_WEBHOOK_ATTEMPTS. error may be NULL.
+ * Records one attempt of the delivery to endpoint_id (nothing when that
+ * delivery is gone or no longer pending): a 2xx delivers; 410 disables
+ * the endpoint and fails its pending deliveries; anything else
+ * (http_status 0: no answer) schedules the next try (db_webhook_retry_ms),
+ * or fails the delivery after DB_WEBHOOK_ATTEMPTS. error may be NULL.
  */
-int db_webhook_record(struct db *db, int64_t delivery_id, int64_t started_ms, int64_t now_ms,
-                      int http_status, int64_t retry_after_ms, const char *error);
+int db_webhook_record(struct db *db, int64_t delivery_id, int64_t endpoint_id, int64_t started_ms,
+                      int64_t now_ms, int http_status, int64_t retry_after_ms, const char *error);
 
 /*
  * The retry schedule (rules.c): after the attempts-th failed try, how long

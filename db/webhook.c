@@ -320,8 +320,17 @@ static int job_read(struct db *db, sqlite3_stmt *st, struct db_webhook_job *j)
 	return DB_OK;
 }
 
-int db_webhook_due(struct db *db, int64_t now_ms, struct db_webhook_job *jobs, int max,
-                   int *n, int64_t *next_ms)
+/* Whether id is one of the n of skip (a few dozen at most: a scan is enough). */
+static int skipped(const int64_t *skip, int n, int64_t id)
+{
+	for (int i = 0; i < n; i++)
+		if (skip[i] == id)
+			return 1;
+	return 0;
+}
+
+int db_webhook_due(struct db *db, int64_t now_ms, const int64_t *skip, int nskip,
+                   struct db_webhook_job *jobs, int max, int *n, int64_t *next_ms)
 {
 	/* A delivery waits while an earlier event of its subject is pending at its endpoint. */
 	static const char q[] =
@@ -339,21 +348,25 @@ int db_webhook_due(struct db *db, int64_t now_ms, struct db_webhook_job *jobs, i
 		" JOIN webhook_endpoints w ON w.id = d.endpoint_id"
 		" WHERE d.status = 'pending' AND w.disabled_ms IS NULL";
 	sqlite3_stmt *st;
-	int rc, err = DB_OK;
+	int rc = SQLITE_DONE, err = DB_OK;
 
 	*n = 0;
 	*next_ms = 0;
 	if (!(st = db_stmt(db, q)))
 		return DB_ERR_STORE;
 	sqlite3_bind_int64(st, 1, now_ms);
-	sqlite3_bind_int(st, 2, max);
-	while (err == DB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((err = job_read(db, st, &jobs[*n])) == DB_OK)
+	/* The skipped are still pending and may be due: the limit leaves room for them. */
+	sqlite3_bind_int(st, 2, max + nskip);
+	while (err == DB_OK && *n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (skipped(skip, nskip, sqlite3_column_int64(st, 0)))
+			continue;
+		else if ((err = job_read(db, st, &jobs[*n])) == DB_OK)
 			(*n)++;
 		else
 			db_webhook_jobs_free(&jobs[*n], 1);
 	sqlite3_reset(st);
-	if (err == DB_OK && rc != SQLITE_DONE)
+	/* SQLITE_ROW: max were found before the last row. */
+	if (err == DB_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
 		err = db_fail_sql(db, "webhook deliveries");
 	if (err == DB_OK && *n == 0) {
 		if (!(st = db_stmt(db, next)))
@@ -371,11 +384,16 @@ int db_webhook_due(struct db *db, int64_t now_ms, struct db_webhook_job *jobs, i
 	return err;
 }
 
-int db_webhook_record(struct db *db, int64_t delivery_id, int64_t started_ms, int64_t now_ms,
-                      int http_status, int64_t retry_after_ms, const char *error)
+int db_webhook_record(struct db *db, int64_t delivery_id, int64_t endpoint_id, int64_t started_ms,
+                      int64_t now_ms, int http_status, int64_t retry_after_ms, const char *error)
 {
+	/*
+	 * A removed endpoint's deliveries go with it, and a new delivery may
+	 * take the id of one that was; endpoint ids are never reused.
+	 */
 	static const char get[] =
-		"SELECT attempts, endpoint_id FROM webhook_deliveries WHERE id = ? AND status = 'pending'";
+		"SELECT attempts, endpoint_id FROM webhook_deliveries"
+		" WHERE id = ? AND endpoint_id = ? AND status = 'pending'";
 	static const char attempt[] =
 		"INSERT INTO webhook_attempts(delivery_id, at_ms, http_status, error, duration_ms)"
 		" VALUES (?1, ?2, nullif(?3, 0), ?4, max(?5 - ?2, 0))";
@@ -401,6 +419,7 @@ int db_webhook_record(struct db *db, int64_t delivery_id, int64_t started_ms, in
 		goto fail;
 	}
 	sqlite3_bind_int64(st, 1, delivery_id);
+	sqlite3_bind_int64(st, 2, endpoint_id);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		attempts = sqlite3_column_int(st, 0) + 1;
 		endpoint = sqlite3_column_int64(st, 1);
