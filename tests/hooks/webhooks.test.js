@@ -264,6 +264,25 @@ const checks = [
     await done(r);
   }],
 
+  ['an answer that comes after its endpoint was removed is not recorded on a newer delivery that took the same id', async () => {
+    const a = new Receiver();
+    a.mode = 'timeout'; // the attempt lasts webhook_timeout_seconds (1 s)
+    await endpoint(a);
+    stack.ctl('wallet', 'topup', payer(), '1.00');
+    await waitFor('the attempt in flight', () => a.got.length >= 1, 5000);
+    const b = new Receiver();
+    await endpoint(b); // removes a's endpoint and its delivery, the newest: its id is free again
+    stack.ctl('wallet', 'topup', payer(), '1.00');
+    await waitFor('the delivery to the new endpoint', () => {
+      const d = deliveries(b.endpointId);
+      return d.length === 1 && d[0].status === 'delivered';
+    }, 5000);
+    const d = deliveries(b.endpointId)[0];
+    eq([d.attempts, d.lastStatus, b.got.length], [1, 200, 1], "the new endpoint's delivery: attempts, status, requests");
+    await a.stop();
+    await done(b);
+  }],
+
   ['after webhook rotate, deliveries carry two signatures: one by the new secret, one by the old', async () => {
     const r = new Receiver();
     await endpoint(r);
