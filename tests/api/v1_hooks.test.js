@@ -25,6 +25,8 @@ function client(stack, key) {
 // Each refusal: its status and code, and not a row changed but the audit's.
 async function refusals(stack, api, cases) {
 	for (const [what, p, opts, status, code] of cases) {
+		// The deliverer records answers up to 100 ms after they came: let it finish first.
+		await until('nothing pending', () => sql(stack, "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'") === '0', 10000);
 		const before = dumpNoAudit(stack);
 		const r = await api(p, opts);
 		check(`${what}: ${status} ${code}, nothing changed`, r.status === status && r.json && r.json.error &&
