@@ -380,6 +380,15 @@ int http_main(int argc, char **argv, const struct http_endpoint *ep)
 			break;
 		sigprocmask(SIG_BLOCK, &term, NULL);
 		http_serve(&req, ep, db_path);
+		/*
+		 * Once nginx's request has been read to its end record nothing
+		 * more comes on the connection, so a plain close loses nothing.
+		 * libfcgi's close otherwise shuts the socket down and waits until
+		 * nginx closes its end, and the worker sat idle for nginx's turn.
+		 * A body left unread (an upload refused unread) keeps that wait.
+		 */
+		if (FCGX_GetChar(req.fcgi.in) == EOF && FCGX_GetError(req.fcgi.in) == 0)
+			FCGX_Detach(&req.fcgi);
 		FCGX_Finish_r(&req.fcgi);
 		/* The answer has gone: a checkpoint now delays no one's request. */
 		if (req.db && db_checkpoint_idle(req.db) != DB_OK)

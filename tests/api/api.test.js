@@ -6,7 +6,7 @@ const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const {
-	bin, check, failed, onExit, tempDir, sleep, Stack, chunkedPost, fcgiRequest, ISO_MS,
+	bin, check, failed, onExit, tempDir, sleep, Stack, chunkedPost, fcgiRequest, fcgiHeld, ISO_MS,
 } = require('./stack');
 
 const MINUTE_MS = 1000; // a paid minute lasts a second here, so billing shows in a test
@@ -422,9 +422,9 @@ async function main() {
 	// Straight to the FastCGI programs.
 	{
 		const dir = tempDir('fcgi');
-		const spawnFcgi = (name, db, n) => {
-			const sock = path.join(dir, `${name}.sock`);
-			const pidf = path.join(dir, `${name}.pid`);
+		const spawnFcgi = (name, db, n, as = name) => {
+			const sock = path.join(dir, `${as}.sock`);
+			const pidf = path.join(dir, `${as}.pid`);
 			const r = spawnSync('spawn-fcgi', ['-F', String(n), '-s', sock, '-P', pidf, '--', bin(`api-${name}`), '--db', db],
 				{ env: { ...process.env, SESSIONS_MINUTE_MS: String(MINUTE_MS) }, timeout: 10000 });
 			const pids = r.status === 0 ? fs.readFileSync(pidf, 'utf8').trim().split(/\s+/).map(Number) : [];
@@ -476,6 +476,25 @@ async function main() {
 		let gone = false;
 		for (let i = 0; i < 30 && !gone; i++) { gone = v.pids.every((p) => !alive(p)); if (!gone) await sleep(100); }
 		check('SIGTERM: every worker has exited after its answer', gone);
+
+		// One worker: once it has answered it closes the connection, so it
+		// takes the next request while nginx still holds its end.
+		const v1 = spawnFcgi('validate', stack.db, 1, 'validate-one');
+		const vparams = { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(body.length) };
+		const held = await fcgiHeld(v1.sock, vparams, body);
+		check('a worker that has answered has closed the connection, not only its sending side',
+			/^Status: 200/.test(held.out) && held.out.includes('"valid":true') && !held.writable,
+			`${held.out.split('\r\n')[0]}; a later write: ${held.error || 'went through'}`);
+		const next = await fcgiRequest(v1.sock, vparams, body);
+		check('the same worker answers the next connection in full', /^Status: 200/.test(next) &&
+			next.includes('"valid":true'), next.split('\r\n')[0]);
+		// A body left unread: the worker reads on until nginx's end closes, so
+		// nginx's sending of the rest never meets a closed socket.
+		const big = 'x'.repeat(16385);
+		const unread = await fcgiHeld(v1.sock, { ...vparams, CONTENT_LENGTH: String(big.length) }, big);
+		check('a body refused unread still gets its whole answer, and the worker waits for the sender',
+			/^Status: 413/.test(unread.out) && unread.out.includes('"code":"body_too_large"') && unread.writable,
+			`${unread.out.split('\r\n')[0]}; a later write: ${unread.error || 'went through'}`);
 
 		for (const [what, env, word] of [
 			['an ICE server with an http: url', { SESSIONS_ICE_SERVERS: '[{"urls":"http://example.org"}]' }, 'ice_servers'],
