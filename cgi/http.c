@@ -54,8 +54,9 @@ const char *http_json_text(json_object *o, size_t *len)
 static void http_send_text(struct http_req *r, int status, const char *extra_header,
 			   const char *text, size_t len)
 {
-	FCGX_FPrintF(r->fcgi.out, "Status: %d %s\r\nContent-Type: application/json\r\n%s\r\n",
-		     status, http_reason(status), extra_header ? extra_header : "");
+	FCGX_FPrintF(r->fcgi.out, "Status: %d %s\r\nContent-Type: application/json\r\n"
+		     "Content-Length: %lu\r\n%s\r\n", status, http_reason(status),
+		     (unsigned long)(text ? len + 1 : 0), extra_header ? extra_header : "");
 	if (text) {
 		FCGX_PutStr(text, (int)len, r->fcgi.out);
 		FCGX_PutS("\n", r->fcgi.out);
