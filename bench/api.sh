@@ -43,7 +43,7 @@ post join "$etok"; post join "$atok"; post end "$etok"
 static=/session.html
 static_bytes=$(curl -sf "$base$static" | wc -c)
 
-[ -x build/bench/fcgi-null ] || make -s build/bench/fcgi-null >/dev/null
+make -s build/bench/fcgi-null >/dev/null
 null_bytes=$(curl -sf -H 'Content-Type: application/json' -d "{\"token\":\"$vtok\"}" \
 	"$base/api/sessions/validate" | wc -c)
 health_pids=$(cat "$dir/api-health.pid")
