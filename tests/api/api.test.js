@@ -170,7 +170,13 @@ async function main() {
 		check(`validate (${role}): a chat session gets no ICE servers and no TURN credentials; wsPath /ws; returnUrl as set`,
 			Array.isArray(j.iceServers) && j.iceServers.length === 0 && j.wsPath === '/ws' &&
 			j.returnUrl === RETURN_URL, JSON.stringify(j.iceServers));
-		if (role === 'user') checkHeaders('validate 200', r, stack.port);
+		if (role === 'user') {
+			checkHeaders('validate 200', r, stack.port);
+			check('validate 200: sent whole with its Content-Length, not in chunks',
+				r.headers.get('content-length') === String(Buffer.byteLength(r.text)) &&
+				!r.headers.get('transfer-encoding'),
+				`Content-Length ${r.headers.get('content-length')}, Transfer-Encoding ${r.headers.get('transfer-encoding')}`);
+		}
 	}
 	for (const role of ['user', 'astrologer']) {
 		const r = await stack.req('/api/sessions/validate', { headers: bearer(s2[`${role}Token`]), body: {} });
