@@ -46,6 +46,11 @@ check "a version 1 database refuses the recording events (the CHECK this upgrade
 rows='SELECT id, booking_id, room_id, status, user_joined_ms, ended_ms FROM webrtc_sessions;
       SELECT * FROM ledger_entries; SELECT * FROM session_events ORDER BY id'
 chat='SELECT id, session_id, seq, sender, body, client_id, created_ms FROM chat_messages ORDER BY id'
+# The chat file names a message's session through its room.
+chat_now='SELECT m.id, r.session_id, m.seq, m.sender, m.body, m.client_id, m.created_ms
+          FROM chat_messages m JOIN chat_rooms r ON r.id = m.room ORDER BY m.id'
+totals_now="SELECT 'astrologer', astrologer_messages, astrologer_bytes FROM chat_rooms
+            UNION ALL SELECT 'user', user_messages, user_bytes FROM chat_rooms"
 before=$(sqlite3 "$old" "$rows")
 chat_before=$(sqlite3 "$old" "$chat")
 
@@ -58,9 +63,9 @@ check "the upgraded schema is the one a new database gets" \
 check "its sessions and ledger are untouched" \
 	test "$(sqlite3 "$old" "$rows")" = "$before"
 check "its chat moved to the chat file beside it, every row as it was" \
-	test "$(sqlite3 "$TAP_TMP/old-chat.db" "$chat")" = "$chat_before"
+	test "$(sqlite3 "$TAP_TMP/old-chat.db" "$chat_now")" = "$chat_before"
 check "... with the totals the caps read" \
-	test "$(sqlite3 "$TAP_TMP/old-chat.db" 'SELECT sender, messages, bytes FROM chat_totals ORDER BY sender')" = \
+	test "$(sqlite3 "$TAP_TMP/old-chat.db" "$totals_now")" = \
 	     "$(printf 'astrologer|1|9\nuser|1|4')"
 check "the chat file's schema is the one a new chat file gets" \
 	test "$(sqlite3 "$TAP_TMP/old-chat.db" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')" = \
@@ -100,20 +105,20 @@ SQL
 sqlite3 "$TAP_TMP/v1-chat.db" "INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)
     VALUES ('$(sqlite3 "$v1" 'SELECT id FROM webrtc_sessions')', 1, 'user', 'before files', 'c1', 5),
            ('$(sqlite3 "$v1" 'SELECT id FROM webrtc_sessions')', 2, 'astrologer', 'me too', NULL, 6)"
-v1_rows=$(sqlite3 "$TAP_TMP/v1-chat.db" "$chat; SELECT * FROM chat_totals ORDER BY sender")
+v1_rows=$(sqlite3 "$TAP_TMP/v1-chat.db" "$chat; SELECT sender, messages, bytes FROM chat_totals ORDER BY sender")
 chat_latest=$(sqlite3 "$TAP_TMP/b-chat.db" 'PRAGMA user_version')
 check "a chat file at version 1 opens (files purge reads it)" \
 	test "$(sessionctl --db "$v1" files purge)" = '{"files":0,"stray":0,"strayBytes":0}'
 check "it is brought to the chat file's latest version ($chat_latest, past 1)" \
 	sh -c "[ '$chat_latest' -ge 2 ] && [ \"\$(sqlite3 '$TAP_TMP/v1-chat.db' 'PRAGMA user_version')\" = '$chat_latest' ]"
 check "its messages and totals are as they were, none of them a file's" \
-	sh -c "[ \"\$(sqlite3 '$TAP_TMP/v1-chat.db' \"$chat; SELECT * FROM chat_totals ORDER BY sender\")\" = '$v1_rows' ] &&
+	sh -c "[ \"\$(sqlite3 '$TAP_TMP/v1-chat.db' \"$chat_now; $totals_now\")\" = '$v1_rows' ] &&
 	       [ \"\$(sqlite3 '$TAP_TMP/v1-chat.db' 'SELECT count(*) FROM chat_messages WHERE file_id IS NOT NULL')\" = 0 ]"
 check "its schema is the one a new chat file gets" \
 	test "$(sqlite3 "$TAP_TMP/v1-chat.db" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')" = \
 	     "$(sqlite3 "$TAP_TMP/b-chat.db" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')"
 check "... in which a reaction is stored" sqlite3 "$TAP_TMP/v1-chat.db" \
-	"INSERT INTO chat_reactions VALUES ('$(sqlite3 "$v1" 'SELECT id FROM webrtc_sessions')', 1, 'astrologer', '👍', 7)"
+	"INSERT INTO chat_reactions SELECT id, 1, 'astrologer', '👍', 7 FROM chat_rooms"
 
 sqlite3 "$fresh" 'PRAGMA user_version = 99'
 check "a database newer than the program is refused, unchanged" \
