@@ -120,6 +120,60 @@ check "its schema is the one a new chat file gets" \
 check "... in which a reaction is stored" sqlite3 "$TAP_TMP/v1-chat.db" \
 	"INSERT INTO chat_reactions SELECT id, 1, 'astrologer', '👍', 7 FROM chat_rooms"
 
+# A chat file at version 3 (messages keyed by session, a trigger keeping the totals) with
+# reactions and a file's message: version 4 gives each room a short id and its totals.
+v3="$TAP_TMP/v3.db"
+sessionctl --db "$v3" user add Asha --balance 50.00 >/dev/null
+sessionctl --db "$v3" astrologer add Vega >/dev/null
+for i in 1 2; do
+	sessionctl --db "$v3" book --user Asha --astrologer Vega --type chat --minutes 5 --price 20.00 >/dev/null
+done
+sqlite3 "$TAP_TMP/v3-chat.db" <<SQL
+CREATE TABLE chat_messages (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL CHECK (seq >= 1), sender TEXT NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    body TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND 4000),
+    client_id TEXT CHECK (length(client_id) BETWEEN 1 AND 64), created_ms INTEGER NOT NULL,
+    UNIQUE (session_id, seq), UNIQUE (session_id, sender, client_id)) STRICT;
+CREATE TABLE chat_totals (session_id TEXT NOT NULL, sender TEXT NOT NULL CHECK (sender IN ('user', 'astrologer')),
+    messages INTEGER NOT NULL CHECK (messages >= 0), bytes INTEGER NOT NULL CHECK (bytes >= 0),
+    PRIMARY KEY (session_id, sender)) STRICT, WITHOUT ROWID;
+CREATE TRIGGER chat_messages_totals AFTER INSERT ON chat_messages BEGIN
+    INSERT INTO chat_totals(session_id, sender, messages, bytes)
+    VALUES (NEW.session_id, NEW.sender, 1, length(CAST(NEW.body AS BLOB)))
+    ON CONFLICT (session_id, sender) DO UPDATE
+    SET messages = messages + 1, bytes = bytes + excluded.bytes;
+END;
+.read $SESSIONS_TEST_ROOT/db/upgrade/chat/0002.sql
+.read $SESSIONS_TEST_ROOT/db/upgrade/chat/0003.sql
+PRAGMA user_version = 3;
+SQL
+s1=$(sqlite3 "$v3" 'SELECT id FROM webrtc_sessions ORDER BY rowid LIMIT 1')
+s2=$(sqlite3 "$v3" 'SELECT id FROM webrtc_sessions ORDER BY rowid LIMIT 1 OFFSET 1')
+sqlite3 "$TAP_TMP/v3-chat.db" "PRAGMA foreign_keys = ON;
+INSERT INTO chat_files(session_id, sender, name, bytes, type, storage, created_ms)
+    VALUES ('$s2', 'astrologer', 'chart.png', 10, 'image/png', '$(printf '%032d' 7)', 3);
+INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms, file_id)
+    VALUES ('$s2', 1, 'user', 'first', 'u1', 5, NULL), ('$s1', 1, 'astrologer', 'hello', NULL, 6, NULL),
+           ('$s2', 2, 'astrologer', 'chart.png', 'a1', 7, 1), ('$s1', 2, 'user', 'namaste 🙏', 'u1', 8, NULL);
+INSERT INTO chat_reactions VALUES ('$s2', 2, 'user', '❤️', 9), ('$s1', 1, 'user', '👍', 10),
+                                  ('$s1', 1, 'astrologer', '👍', 11)"
+v3_rows=$(sqlite3 "$TAP_TMP/v3-chat.db" "$chat;
+    SELECT session_id, seq, sender, emoji, created_ms FROM chat_reactions ORDER BY session_id, seq, sender;
+    SELECT session_id, sender, messages, bytes FROM chat_totals ORDER BY session_id, sender")
+check "a chat file at version 3 is brought to the latest ($chat_latest)" \
+	sh -c "sessionctl --db '$v3' files purge >/dev/null &&
+	       [ \"\$(sqlite3 '$TAP_TMP/v3-chat.db' 'PRAGMA user_version')\" = '$chat_latest' ]"
+check "... each message, reaction and total as it was, the file's message still naming its file" \
+	sh -c "[ \"\$(sqlite3 '$TAP_TMP/v3-chat.db' \"$chat_now;
+	    SELECT r.session_id, x.seq, x.sender, x.emoji, x.created_ms FROM chat_reactions x
+	      JOIN chat_rooms r ON r.id = x.room ORDER BY r.session_id, x.seq, x.sender;
+	    SELECT session_id, 'astrologer', astrologer_messages, astrologer_bytes FROM chat_rooms
+	    UNION ALL SELECT session_id, 'user', user_messages, user_bytes FROM chat_rooms ORDER BY 1, 2\")\" = '$v3_rows' ] &&
+	   [ \"\$(sqlite3 '$TAP_TMP/v3-chat.db' 'SELECT body FROM chat_messages WHERE file_id = 1')\" = chart.png ]"
+check "... its schema the one a new chat file gets" \
+	test "$(sqlite3 "$TAP_TMP/v3-chat.db" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')" = \
+	     "$(sqlite3 "$TAP_TMP/b-chat.db" 'SELECT type, name, tbl_name FROM sqlite_master ORDER BY name')"
+
 sqlite3 "$fresh" 'PRAGMA user_version = 99'
 check "a database newer than the program is refused, unchanged" \
 	sh -c "! sessionctl --db '$fresh' list 2>/dev/null && [ \$(sqlite3 '$fresh' 'PRAGMA user_version') = 99 ]"
