@@ -85,7 +85,8 @@ v1="$TAP_TMP/v1.db"
 sessionctl --db "$v1" user add Asha --balance 50.00 >/dev/null
 sessionctl --db "$v1" astrologer add Vega >/dev/null
 sessionctl --db "$v1" book --user Asha --astrologer Vega --type chat --minutes 5 --price 20.00 >/dev/null
-sqlite3 "$TAP_TMP/v1-chat.db" <<'SQL'
+# The chat file's first version: messages keyed by session, a trigger keeping the totals.
+chat_v1_sql="$(cat <<'SQL'
 CREATE TABLE chat_messages (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL,
     seq INTEGER NOT NULL CHECK (seq >= 1), sender TEXT NOT NULL CHECK (sender IN ('user', 'astrologer')),
     body TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND 4000),
@@ -100,8 +101,9 @@ CREATE TRIGGER chat_messages_totals AFTER INSERT ON chat_messages BEGIN
     ON CONFLICT (session_id, sender) DO UPDATE
     SET messages = messages + 1, bytes = bytes + excluded.bytes;
 END;
-PRAGMA user_version = 1;
 SQL
+)"
+sqlite3 "$TAP_TMP/v1-chat.db" "$chat_v1_sql PRAGMA user_version = 1;"
 sqlite3 "$TAP_TMP/v1-chat.db" "INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms)
     VALUES ('$(sqlite3 "$v1" 'SELECT id FROM webrtc_sessions')', 1, 'user', 'before files', 'c1', 5),
            ('$(sqlite3 "$v1" 'SELECT id FROM webrtc_sessions')', 2, 'astrologer', 'me too', NULL, 6)"
@@ -120,7 +122,7 @@ check "its schema is the one a new chat file gets" \
 check "... in which a reaction is stored" sqlite3 "$TAP_TMP/v1-chat.db" \
 	"INSERT INTO chat_reactions SELECT id, 1, 'astrologer', '👍', 7 FROM chat_rooms"
 
-# A chat file at version 3 (messages keyed by session, a trigger keeping the totals) with
+# A chat file at version 3 (version 1 with reactions and files) with
 # reactions and a file's message: version 4 gives each room a short id and its totals.
 v3="$TAP_TMP/v3.db"
 sessionctl --db "$v3" user add Asha --balance 50.00 >/dev/null
@@ -129,20 +131,7 @@ for i in 1 2; do
 	sessionctl --db "$v3" book --user Asha --astrologer Vega --type chat --minutes 5 --price 20.00 >/dev/null
 done
 sqlite3 "$TAP_TMP/v3-chat.db" <<SQL
-CREATE TABLE chat_messages (id INTEGER PRIMARY KEY, session_id TEXT NOT NULL,
-    seq INTEGER NOT NULL CHECK (seq >= 1), sender TEXT NOT NULL CHECK (sender IN ('user', 'astrologer')),
-    body TEXT NOT NULL CHECK (length(body) BETWEEN 1 AND 4000),
-    client_id TEXT CHECK (length(client_id) BETWEEN 1 AND 64), created_ms INTEGER NOT NULL,
-    UNIQUE (session_id, seq), UNIQUE (session_id, sender, client_id)) STRICT;
-CREATE TABLE chat_totals (session_id TEXT NOT NULL, sender TEXT NOT NULL CHECK (sender IN ('user', 'astrologer')),
-    messages INTEGER NOT NULL CHECK (messages >= 0), bytes INTEGER NOT NULL CHECK (bytes >= 0),
-    PRIMARY KEY (session_id, sender)) STRICT, WITHOUT ROWID;
-CREATE TRIGGER chat_messages_totals AFTER INSERT ON chat_messages BEGIN
-    INSERT INTO chat_totals(session_id, sender, messages, bytes)
-    VALUES (NEW.session_id, NEW.sender, 1, length(CAST(NEW.body AS BLOB)))
-    ON CONFLICT (session_id, sender) DO UPDATE
-    SET messages = messages + 1, bytes = bytes + excluded.bytes;
-END;
+$chat_v1_sql
 .read $SESSIONS_TEST_ROOT/db/upgrade/chat/0002.sql
 .read $SESSIONS_TEST_ROOT/db/upgrade/chat/0003.sql
 PRAGMA user_version = 3;
