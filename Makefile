@@ -199,7 +199,7 @@ $(B)/fuzz/%: tests/fuzz/%.c $(B)/fuzz/libfuzzed.a
 
 $(B)/bench/%: bench/%.c $(DB_LIB)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) $(CGI_LIBS) $(shell pkg-config --libs libwebsockets 2>/dev/null)
 
 run: all
 	@sh deploy/run.sh

@@ -8,7 +8,10 @@
 #      BENCH_ROUNDS): requests/s, p50/p99 and CPU per request (nginx's workers,
 #      the program's workers) for a static file, validate, join (a participant
 #      who has joined already) and end (a session that has ended: the
-#      settlement is read back); ratios to the static file.
+#      settlement is read back); ratios to the static file. Beside them the
+#      floor: build/bench/fcgi-null in api-health's place, as many workers as
+#      validate, answering validate's request at once with as many bytes, so
+#      the target line shows how much of the gap nginx and libfcgi take.
 #   2. bench/paced.js, open loop at BENCH_RATE requests/s (best of
 #      BENCH_ROUNDS): p50/p99 of validate, join and end as above.
 # First joins and settling ends (real writes) are bench/settle.sh's.
@@ -21,7 +24,7 @@ conns=${BENCH_CONNS:-32}
 rate=${BENCH_RATE:-1000}
 rounds=${BENCH_ROUNDS:-3}
 
-for tool in wrk node curl sqlite3; do
+for tool in wrk node curl sqlite3 spawn-fcgi; do
 	command -v "$tool" >/dev/null || { echo "api.sh: $tool is missing (make test-deps)" >&2; exit 1; }
 done
 
@@ -39,6 +42,21 @@ b=$(book); etok=$(echo "$b" | field userToken); atok=$(echo "$b" | field astrolo
 post join "$etok"; post join "$atok"; post end "$etok"
 static=/session.html
 static_bytes=$(curl -sf "$base$static" | wc -c)
+
+make -s build/bench/fcgi-null >/dev/null
+null_bytes=$(curl -sf -H 'Content-Type: application/json' -d "{\"token\":\"$vtok\"}" \
+	"$base/api/sessions/validate" | wc -c)
+health_pids=$(cat "$dir/api-health.pid")
+kill $health_pids
+for _ in $(seq 50); do
+	kill -0 $health_pids 2>/dev/null || break
+	sleep 0.1
+done
+rm -f "$dir/api-health.sock"
+spawn-fcgi -F "${SESSIONS_API_WORKERS:-4}" -s "$dir/api-health.sock" -P "$dir/null.pid" -- \
+	build/bench/fcgi-null "$null_bytes" >/dev/null
+# stack.sh stops only what names the state dir; these are stopped here.
+trap 'kill $(cat "$dir/null.pid") 2>/dev/null; cleanup' EXIT
 
 # wrk's latency lines are "50%  1.23ms": print them in ms.
 to_ms() { awk '{ v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
@@ -60,7 +78,11 @@ nginx_pids=$(pgrep -P "$(cat "$dir/nginx.pid")" | tr '\n' ' ')
 declare -A rps p50 p99 cpu_nginx cpu_prog
 run_wrk() { # name url [body]
 	local out r n0 p0 n1 p1 prog_pids="" reqs
-	[ "$1" = static ] || prog_pids=$(cat "$dir/api-$1.pid")
+	case $1 in
+	static) ;;
+	null) prog_pids=$(cat "$dir/null.pid") ;;
+	*) prog_pids=$(cat "$dir/api-$1.pid") ;;
+	esac
 	n0=$(ticks $nginx_pids); p0=$(ticks $prog_pids)
 	if [ $# -ge 3 ]; then
 		out=$(BENCH_BODY=$3 wrk -t2 -c"$conns" -d"${seconds}s" --latency -s bench/post.lua "$2")
@@ -85,14 +107,16 @@ run_wrk() { # name url [body]
 
 echo "stack on $base; API rate limit raised to 1000000r/s for this run"
 echo "wrk: ${seconds}s, 2 threads, $conns connections, best of $rounds; static file $static ($static_bytes bytes)"
+echo "null: a FastCGI program answering validate's request at once with $null_bytes bytes, as validate's answer"
 for _ in $(seq "$rounds"); do
 	run_wrk static "$base$static"
 	run_wrk validate "$base/api/sessions/validate" "{\"token\":\"$vtok\"}"
+	run_wrk null "$base/api/health" "{\"token\":\"$vtok\"}"
 	run_wrk join "$base/api/sessions/join" "{\"token\":\"$jtok\"}"
 	run_wrk end "$base/api/sessions/end" "{\"token\":\"$etok\"}"
 done
 printf '%-10s %10s %9s %9s %8s %14s %14s\n' what 'req/s' 'p50 ms' 'p99 ms' 'ratio' 'nginx us/req' 'program us/req'
-for k in static validate join end; do
+for k in static validate null join end; do
 	printf '%-10s %10s %9s %9s %7s%% %14s %14s\n' "$k" "${rps[$k]}" "${p50[$k]}" "${p99[$k]}" \
 		"$(awk -v a="${rps[$k]}" -v b="${rps[static]}" 'BEGIN { printf "%.0f", 100 * a / b }')" \
 		"${cpu_nginx[$k]}" "$([ "$k" = static ] && echo - || echo "${cpu_prog[$k]}")"
@@ -124,7 +148,9 @@ done
 echo
 ratio=$(awk -v a="${rps[validate]}" -v b="${rps[static]}" 'BEGIN { printf "%.0f", 100 * a / b }')
 verdict() { if [ "$1" = 1 ]; then echo met; else echo MISSED; fi; }
-echo "target validate >= 50% of static req/s: ${ratio}% -> $(verdict "$(awk -v r="$ratio" 'BEGIN { print (r >= 50) }')")"
+null_ratio=$(awk -v a="${rps[null]}" -v b="${rps[static]}" 'BEGIN { printf "%.0f", 100 * a / b }')
+echo "target validate >= 50% of static req/s: ${ratio}% -> $(verdict "$(awk -v r="$ratio" 'BEGIN { print (r >= 50) }')")" \
+	"(a program that answers at once: ${null_ratio}%; validate reaches $(awk -v a="${rps[validate]}" -v b="${rps[null]}" 'BEGIN { printf "%.0f", 100 * a / b }')% of it)"
 # Were the program free, validate would still cost nginx its FastCGI round
 # trip (a new unix connection, the records, the close) on top of the request:
 # the rate nginx's own CPU alone allows, beside the static file's.

@@ -4,7 +4,7 @@
 # 5,000 video rooms x 2 clients (build/bench/relay-load --mode soak). Each
 # room's user sends, taking turns with the other rooms, signaling
 # (ice-candidate frames, relayed) at SOAK_SIGNAL_RATE and chat (stored in
-# the chat file before delivery) at SOAK_CHAT_RATE messages a second in
+# the chat file, acknowledged after its commit) at SOAK_CHAT_RATE messages a second in
 # total. Every message carries its room's sequence number for its kind;
 # the astrologer's side checks them. Relay on one core, load generator on
 # the other, the relay's default limits (0.4 frames a second a participant

@@ -54,8 +54,9 @@ const char *http_json_text(json_object *o, size_t *len)
 static void http_send_text(struct http_req *r, int status, const char *extra_header,
 			   const char *text, size_t len)
 {
-	FCGX_FPrintF(r->fcgi.out, "Status: %d %s\r\nContent-Type: application/json\r\n%s\r\n",
-		     status, http_reason(status), extra_header ? extra_header : "");
+	FCGX_FPrintF(r->fcgi.out, "Status: %d %s\r\nContent-Type: application/json\r\n"
+		     "Content-Length: %lu\r\n%s\r\n", status, http_reason(status),
+		     (unsigned long)(text ? len + 1 : 0), extra_header ? extra_header : "");
 	if (text) {
 		FCGX_PutStr(text, (int)len, r->fcgi.out);
 		FCGX_PutS("\n", r->fcgi.out);
@@ -380,6 +381,15 @@ int http_main(int argc, char **argv, const struct http_endpoint *ep)
 			break;
 		sigprocmask(SIG_BLOCK, &term, NULL);
 		http_serve(&req, ep, db_path);
+		/*
+		 * Once nginx's request has been read to its end record nothing
+		 * more comes on the connection, so a plain close loses nothing.
+		 * libfcgi's close otherwise shuts the socket down and waits until
+		 * nginx closes its end, and the worker sat idle for nginx's turn.
+		 * A body left unread (an upload refused unread) keeps that wait.
+		 */
+		if (FCGX_GetChar(req.fcgi.in) == EOF && FCGX_GetError(req.fcgi.in) == 0)
+			FCGX_Detach(&req.fcgi);
 		FCGX_Finish_r(&req.fcgi);
 		/* The answer has gone: a checkpoint now delays no one's request. */
 		if (req.db && db_checkpoint_idle(req.db) != DB_OK)

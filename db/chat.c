@@ -60,23 +60,23 @@ static void chat_read(sqlite3_stmt *st, struct db_chat *m)
 	m->nreactions = 0;
 }
 
-/* A message with the file it announces, if any: alias m, then the clauses. */
+/* A message with the file it announces, if any, and its room: alias m, then the clauses. */
 #define CHAT_SELECT "SELECT m.seq, m.sender = 'astrologer', m.body, m.client_id, m.created_ms," \
-	" coalesce(m.file_id, 0), f.type, coalesce(f.bytes, 0), f.purged_ms IS NOT NULL" \
+	" coalesce(m.file_id, 0), f.type, coalesce(f.bytes, 0), f.purged_ms IS NOT NULL, m.room" \
 	" FROM chat_messages m LEFT JOIN chat_files f ON f.id = m.file_id"
 
 /* The message this sender stored before under client_id: 1 and *out filled, or 0. */
-static int chat_seen(struct db *db, const char *session_id, enum db_role sender,
+static int chat_seen(struct db *db, const struct db_chat_room *room, enum db_role sender,
                      const char *client_id, struct db_chat *out)
 {
 	static const char q[] = CHAT_SELECT
-		" WHERE m.session_id = ? AND m.sender = ? AND m.client_id = ?";
-	sqlite3_stmt *st = db_stmt(db, q);
+		" WHERE m.room = ? AND m.sender = ? AND m.client_id = ?";
+	sqlite3_stmt *st;
 	int found;
 
-	if (!st)
+	if (!room->id || !(st = db_stmt(db, q)))
 		return 0;
-	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, room->id);
 	sqlite3_bind_text(st, 2, db_role_name(sender), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, client_id, -1, SQLITE_STATIC);
 	if ((found = sqlite3_step(st) == SQLITE_ROW))
@@ -96,21 +96,21 @@ static struct db_chat_room *room_cached(struct db *db, const char *session_id)
 
 /*
  * Reads what a write must know of a room: the session's state in the
- * database (as of this transaction's snapshot), the next seq and both
- * senders' totals. Kept for the rest of the transaction, which holds the
- * chat file's write lock, so a batch reads each room once. *room points
- * at the cache's entry, or at tmp when the cache is full.
+ * database (as of this transaction's snapshot), its chat_rooms row, the
+ * next seq and both senders' totals. Kept for the rest of the
+ * transaction, which holds the chat file's write lock, so a batch reads
+ * each room once. *room points at the cache's entry, or at tmp when the
+ * cache is full.
  */
 static int room_read(struct db *db, const char *session_id, struct db_chat_room *tmp,
                      struct db_chat_room **room)
 {
 	static const char q[] =
-		"SELECT s.ended_ms IS NULL, s.status,"
-		" (SELECT coalesce(max(seq), 0) FROM chat_messages WHERE session_id = ?1),"
-		" coalesce(u.messages, 0), coalesce(u.bytes, 0), coalesce(a.messages, 0), coalesce(a.bytes, 0)"
-		" FROM money.webrtc_sessions s"
-		" LEFT JOIN chat_totals u ON u.session_id = s.id AND u.sender = 'user'"
-		" LEFT JOIN chat_totals a ON a.session_id = s.id AND a.sender = 'astrologer'"
+		"SELECT s.ended_ms IS NULL, s.status, coalesce(r.id, 0),"
+		" (SELECT coalesce(max(seq), 0) FROM chat_messages WHERE room = r.id),"
+		" coalesce(r.user_messages, 0), coalesce(r.user_bytes, 0),"
+		" coalesce(r.astrologer_messages, 0), coalesce(r.astrologer_bytes, 0)"
+		" FROM money.webrtc_sessions s LEFT JOIN chat_rooms r ON r.session_id = s.id"
 		" WHERE s.id = ?1";
 	struct db_chat_room *r;
 	sqlite3_stmt *st;
@@ -132,13 +132,66 @@ static int room_read(struct db *db, const char *session_id, struct db_chat_room 
 	snprintf(r->session_id, sizeof r->session_id, "%s", session_id);
 	r->open = sqlite3_column_int(st, 0);
 	r->status = (enum db_status)db_status_parse((const char *)sqlite3_column_text(st, 1));
-	r->next_seq = sqlite3_column_int64(st, 2) + 1;
+	r->id = sqlite3_column_int64(st, 2);
+	r->next_seq = sqlite3_column_int64(st, 3) + 1;
 	for (int i = 0; i < 2; i++) {
-		r->messages[i] = sqlite3_column_int64(st, 3 + 2 * i);
-		r->bytes[i] = sqlite3_column_int64(st, 4 + 2 * i);
+		r->messages[i] = sqlite3_column_int64(st, 4 + 2 * i);
+		r->bytes[i] = sqlite3_column_int64(st, 5 + 2 * i);
 	}
+	r->unsaved = 0;
 	sqlite3_reset(st);
 	*room = r;
+	return DB_OK;
+}
+
+/* Gives a room its chat_rooms row, at its first message. */
+static int room_create(struct db *db, struct db_chat_room *room)
+{
+	static const char q[] = "INSERT INTO chat_rooms(session_id) VALUES (?)";
+	sqlite3_stmt *st = db_stmt(db, q);
+	int rc;
+
+	if (!st)
+		return DB_ERR_STORE;
+	sqlite3_bind_text(st, 1, room->session_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail_sql(db, "chat");
+	room->id = sqlite3_last_insert_rowid(db->sql);
+	return DB_OK;
+}
+
+static int room_save(struct db *db, struct db_chat_room *room)
+{
+	static const char q[] =
+		"UPDATE chat_rooms SET user_messages = ?2, user_bytes = ?3,"
+		" astrologer_messages = ?4, astrologer_bytes = ?5 WHERE id = ?1";
+	sqlite3_stmt *st = db_stmt(db, q);
+	int rc;
+
+	if (!st)
+		return DB_ERR_STORE;
+	sqlite3_bind_int64(st, 1, room->id);
+	sqlite3_bind_int64(st, 2, room->messages[DB_ROLE_USER]);
+	sqlite3_bind_int64(st, 3, room->bytes[DB_ROLE_USER]);
+	sqlite3_bind_int64(st, 4, room->messages[DB_ROLE_ASTROLOGER]);
+	sqlite3_bind_int64(st, 5, room->bytes[DB_ROLE_ASTROLOGER]);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return db_fail_sql(db, "chat");
+	room->unsaved = 0;
+	return DB_OK;
+}
+
+int db_chat_rooms_save(struct db *db)
+{
+	int err;
+
+	for (int i = 0; i < db->nchat_rooms; i++)
+		if (db->chat_rooms[i].unsaved && (err = room_save(db, &db->chat_rooms[i])) != DB_OK)
+			return err;
 	return DB_OK;
 }
 
@@ -214,9 +267,9 @@ static int chat_insert(struct db *db, const char *session_id, enum db_role sende
 {
 	/* A resend's insert does nothing (no change); only then is the first copy read. */
 	static const char ins[] =
-		"INSERT INTO chat_messages(session_id, seq, sender, body, client_id, created_ms, file_id)"
+		"INSERT INTO chat_messages(room, seq, sender, body, client_id, created_ms, file_id)"
 		" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
-		" ON CONFLICT (session_id, sender, client_id) DO NOTHING";
+		" ON CONFLICT (room, sender, client_id) DO NOTHING";
 	long chars = file_id ? 1 : body ? utf8_chars(body) : -1;
 	size_t cid_len = client_id ? strnlen(client_id, DB_CLIENT_ID_MAX + 1) : 0;
 	struct db_chat_room *room, tmp;
@@ -236,7 +289,7 @@ static int chat_insert(struct db *db, const char *session_id, enum db_role sende
 	if ((err = write_start(db, own_tx, session_id, &tmp, &room)) != DB_OK)
 		return err;
 	/* A resend of an announcement finds its file announced: it is the first copy that answers. */
-	if (file_id && cid_len && chat_seen(db, session_id, sender, client_id, out)) {
+	if (file_id && cid_len && chat_seen(db, room, sender, client_id, out)) {
 		*duplicate = 1;
 		goto done;
 	}
@@ -259,19 +312,21 @@ static int chat_insert(struct db *db, const char *session_id, enum db_role sende
 	else
 		err = db_chat_allowed(&db->config, room->status, room->messages[sender],
 		                      room->bytes[sender], (int64_t)strlen(body));
-	if (err == DB_ERR_LIMIT && cid_len && chat_seen(db, session_id, sender, client_id, out)) {
+	if (err == DB_ERR_LIMIT && cid_len && chat_seen(db, room, sender, client_id, out)) {
 		*duplicate = 1;
 		goto done;
 	}
 	if (err == DB_ERR_LIMIT)
 		err = db_fail(db, DB_ERR_LIMIT, "this participant's chat allowance for the session is used up");
+	if (err == DB_OK && !room->id)
+		err = room_create(db, room);
 	if (err != DB_OK)
 		goto fail;
 	if (!(st = db_stmt(db, ins))) {
 		err = DB_ERR_STORE;
 		goto fail;
 	}
-	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, room->id);
 	sqlite3_bind_int64(st, 2, room->next_seq);
 	sqlite3_bind_text(st, 3, db_role_name(sender), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, body, -1, SQLITE_STATIC);
@@ -287,7 +342,7 @@ static int chat_insert(struct db *db, const char *session_id, enum db_role sende
 	}
 	sqlite3_reset(st);
 	if (sqlite3_changes(db->sql) == 0) {
-		if (!cid_len || !chat_seen(db, session_id, sender, client_id, out)) {
+		if (!cid_len || !chat_seen(db, room, sender, client_id, out)) {
 			err = db_fail(db, DB_ERR_STORE, "chat: a resend whose first copy cannot be read");
 			goto fail;
 		}
@@ -305,6 +360,10 @@ static int chat_insert(struct db *db, const char *session_id, enum db_role sende
 	out->nreactions = 0;
 	room->messages[sender]++;
 	room->bytes[sender] += (int64_t)body_len;
+	/* A batch writes a cached room's totals once, before its commit (db_tx_commit). */
+	room->unsaved = 1;
+	if ((own_tx || room == &tmp) && (err = room_save(db, room)) != DB_OK)
+		goto fail;
 done:
 	return own_tx ? db_write_commit(db) : DB_OK;
 fail:
@@ -337,13 +396,13 @@ int db_chat_append_file(struct db *db, const char *session_id, enum db_role send
 int db_chat_react(struct db *db, const char *session_id, enum db_role by, int64_t seq,
                   const char *emoji, int on, int64_t now_ms, int *changed)
 {
-	static const char exists[] = "SELECT 1 FROM chat_messages WHERE session_id = ? AND seq = ?";
+	static const char exists[] = "SELECT 1 FROM chat_messages WHERE room = ? AND seq = ?";
 	static const char put[] =
-		"INSERT INTO chat_reactions(session_id, seq, sender, emoji, created_ms)"
+		"INSERT INTO chat_reactions(room, seq, sender, emoji, created_ms)"
 		" VALUES (?1, ?2, ?3, ?4, ?5)"
-		" ON CONFLICT (session_id, seq, sender, emoji) DO NOTHING";
+		" ON CONFLICT (room, seq, sender, emoji) DO NOTHING";
 	static const char take[] =
-		"DELETE FROM chat_reactions WHERE session_id = ?1 AND seq = ?2 AND sender = ?3"
+		"DELETE FROM chat_reactions WHERE room = ?1 AND seq = ?2 AND sender = ?3"
 		" AND emoji = ?4";
 	struct db_chat_room *room, tmp;
 	int own_tx = !db->in_tx, err, rc;
@@ -364,7 +423,7 @@ int db_chat_react(struct db *db, const char *session_id, enum db_role by, int64_
 		err = DB_ERR_STORE;
 		goto fail;
 	}
-	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, room->id);
 	sqlite3_bind_int64(st, 2, seq);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
@@ -378,7 +437,7 @@ int db_chat_react(struct db *db, const char *session_id, enum db_role by, int64_
 		err = DB_ERR_STORE;
 		goto fail;
 	}
-	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, room->id);
 	sqlite3_bind_int64(st, 2, seq);
 	sqlite3_bind_text(st, 3, db_role_name(by), -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, emoji, -1, SQLITE_STATIC);
@@ -399,17 +458,17 @@ fail:
 }
 
 /* Fills m's reactions, oldest first; a row outside the set (none is written) is skipped. */
-static int chat_reactions_read(struct db *db, const char *session_id, struct db_chat *m)
+static int chat_reactions_read(struct db *db, int64_t room, struct db_chat *m)
 {
 	static const char q[] = "SELECT sender = 'astrologer', emoji FROM chat_reactions"
-		" WHERE session_id = ? AND seq = ? ORDER BY created_ms, sender, emoji";
+		" WHERE room = ? AND seq = ? ORDER BY created_ms, sender, emoji";
 	sqlite3_stmt *st;
 	const char *emoji;
 	int rc;
 
 	if (!(st = db_stmt(db, q)))
 		return DB_ERR_STORE;
-	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 1, room);
 	sqlite3_bind_int64(st, 2, m->seq);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && m->nreactions < 2 * DB_REACTIONS) {
 		emoji = (const char *)sqlite3_column_text(st, 1);
@@ -426,7 +485,8 @@ int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
                     int limit, db_chat_cb *cb, void *arg)
 {
 	static const char q[] = CHAT_SELECT
-		" WHERE m.session_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?";
+		" JOIN chat_rooms r ON r.id = m.room"
+		" WHERE r.session_id = ? AND m.seq > ? ORDER BY m.seq LIMIT ?";
 	sqlite3_stmt *st;
 	struct db_chat m;
 	int rc, err = DB_OK;
@@ -440,7 +500,8 @@ int db_chat_history(struct db *db, const char *session_id, int64_t after_seq,
 	sqlite3_bind_int(st, 3, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		chat_read(st, &m);
-		if ((err = chat_reactions_read(db, session_id, &m)) != DB_OK || cb(arg, &m) != 0)
+		if ((err = chat_reactions_read(db, sqlite3_column_int64(st, 9), &m)) != DB_OK ||
+		    cb(arg, &m) != 0)
 			break;
 	}
 	if (err == DB_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)

@@ -167,9 +167,11 @@ int db_tx_commit(struct db *db)
 	if (!db->in_tx)
 		return db_fail(db, DB_ERR_STATE, "no transaction is open");
 	db->in_tx = 0;
+	err = db->chat_file ? db_chat_rooms_save(db) : DB_OK;
 	db->nchat_rooms = 0;
-	if ((err = run(db, sql_commit)) != DB_OK &&
-	    !sqlite3_get_autocommit(db->sql))
+	if (err == DB_OK)
+		err = run(db, sql_commit);
+	if (err != DB_OK && !sqlite3_get_autocommit(db->sql))
 		run(db, sql_rollback);
 	return err;
 }
@@ -636,9 +638,14 @@ int db_chat_open(const char *path, struct db **out, char *err, size_t errlen)
 static int chat_adopt(struct db *db, const char *path)
 {
 	static const char copy[] =
-		"INSERT OR IGNORE INTO chat_messages(id, session_id, seq, sender, body, client_id, created_ms)"
-		" SELECT id, session_id, seq, sender, body, client_id, created_ms"
-		" FROM money.chat_messages ORDER BY id";
+		"INSERT OR IGNORE INTO chat_rooms(session_id, user_messages, user_bytes,"
+		"                                 astrologer_messages, astrologer_bytes)"
+		" SELECT session_id, sum(sender = 'user'), sum(iif(sender = 'user', length(CAST(body AS BLOB)), 0)),"
+		"        sum(sender = 'astrologer'), sum(iif(sender = 'astrologer', length(CAST(body AS BLOB)), 0))"
+		" FROM money.chat_messages GROUP BY session_id ORDER BY min(id);"
+		"INSERT OR IGNORE INTO chat_messages(id, room, seq, sender, body, client_id, created_ms)"
+		" SELECT m.id, r.id, m.seq, m.sender, m.body, m.client_id, m.created_ms"
+		" FROM money.chat_messages m JOIN chat_rooms r ON r.session_id = m.session_id ORDER BY m.id";
 	struct db *chat;
 	char err[256];
 	int rc;

@@ -14,12 +14,17 @@
 /* A room's chat as the current transaction sees it (chat.c). */
 struct db_chat_room {
 	char session_id[DB_ID_LEN + 1];
+	int64_t id;              /* its chat_rooms row; 0 until its first message */
 	int open;                /* the session has not ended */
 	enum db_status status;
 	int64_t next_seq;
 	int64_t messages[2], bytes[2]; /* by enum db_role: what each has stored */
+	int unsaved;             /* the totals grew since read: chat_rooms gets them before the commit */
 };
 #define DB_CHAT_ROOMS 64
+
+/* Writes the totals of the transaction's rooms into chat_rooms; db_tx_commit calls it first. */
+int db_chat_rooms_save(struct db *db);
 
 struct db {
 	sqlite3 *sql;                      /* owned: closed by db_close */

@@ -476,12 +476,27 @@ CREATE TABLE chat_files (
 CREATE INDEX chat_files_session ON chat_files(session_id);
 CREATE INDEX chat_files_kept ON chat_files(created_ms) WHERE purged_ms IS NULL;
 
+-- A room's chat: one row per session that has said something. Messages
+-- and reactions carry its short id rather than the session's 36-byte
+-- one, which in every index entry would double the pages each message
+-- writes. The totals are how much each participant has said, for the
+-- chat caps; the library writes them in the same transaction as the
+-- messages they count, once per room per transaction.
+CREATE TABLE chat_rooms (
+    id                  INTEGER PRIMARY KEY,
+    session_id          TEXT    NOT NULL UNIQUE,
+    user_messages       INTEGER NOT NULL DEFAULT 0 CHECK (user_messages >= 0),
+    user_bytes          INTEGER NOT NULL DEFAULT 0 CHECK (user_bytes >= 0),
+    astrologer_messages INTEGER NOT NULL DEFAULT 0 CHECK (astrologer_messages >= 0),
+    astrologer_bytes    INTEGER NOT NULL DEFAULT 0 CHECK (astrologer_bytes >= 0)
+) STRICT;
+
 -- Room chat. seq numbers a room's messages from 1; client_id makes a
 -- resend after a reconnect land once, per sender: one side's ids never
 -- swallow the other's messages.
 CREATE TABLE chat_messages (
     id          INTEGER PRIMARY KEY,
-    session_id  TEXT    NOT NULL,
+    room        INTEGER NOT NULL REFERENCES chat_rooms(id),
     seq         INTEGER NOT NULL CHECK (seq >= 1),
     sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
     body        TEXT    NOT NULL
@@ -489,27 +504,11 @@ CREATE TABLE chat_messages (
     client_id   TEXT    CHECK (length(client_id) BETWEEN 1 AND 64),
     created_ms  INTEGER NOT NULL,
     file_id     INTEGER REFERENCES chat_files(id), -- a message of kind file; body is its name
-    UNIQUE (session_id, seq),
-    UNIQUE (session_id, sender, client_id)
+    UNIQUE (room, seq),
+    UNIQUE (room, sender, client_id)
 ) STRICT;
 -- A file is announced by one message at most.
 CREATE UNIQUE INDEX chat_messages_file ON chat_messages(file_id) WHERE file_id IS NOT NULL;
-
--- How much each participant has said in a session, for the chat caps:
--- kept by the trigger, so no insert can forget it.
-CREATE TABLE chat_totals (
-    session_id  TEXT    NOT NULL,
-    sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
-    messages    INTEGER NOT NULL CHECK (messages >= 0),
-    bytes       INTEGER NOT NULL CHECK (bytes >= 0),
-    PRIMARY KEY (session_id, sender)
-) STRICT, WITHOUT ROWID;
-CREATE TRIGGER chat_messages_totals AFTER INSERT ON chat_messages BEGIN
-    INSERT INTO chat_totals(session_id, sender, messages, bytes)
-    VALUES (NEW.session_id, NEW.sender, 1, length(CAST(NEW.body AS BLOB)))
-    ON CONFLICT (session_id, sender) DO UPDATE
-    SET messages = messages + 1, bytes = bytes + excluded.bytes;
-END;
 
 -- Emoji reactions on chat messages. The key is the rule "one of each
 -- emoji per person per message"; taking a reaction back deletes its row.
@@ -517,11 +516,11 @@ END;
 -- at a message of its own session. The emoji are the library's fixed set
 -- (db_reactions).
 CREATE TABLE chat_reactions (
-    session_id  TEXT    NOT NULL,
+    room        INTEGER NOT NULL,
     seq         INTEGER NOT NULL,
     sender      TEXT    NOT NULL CHECK (sender IN ('user', 'astrologer')),
     emoji       TEXT    NOT NULL CHECK (length(emoji) BETWEEN 1 AND 8),
     created_ms  INTEGER NOT NULL,
-    PRIMARY KEY (session_id, seq, sender, emoji),
-    FOREIGN KEY (session_id, seq) REFERENCES chat_messages(session_id, seq)
+    PRIMARY KEY (room, seq, sender, emoji),
+    FOREIGN KEY (room, seq) REFERENCES chat_messages(room, seq)
 ) STRICT, WITHOUT ROWID;

@@ -68,6 +68,11 @@ void relay_proto_reaction(struct relay_buf *b, int64_t seq, const char *emoji, e
 	              "\"on\":%s}", (long long)seq, emoji, db_role_name(by), on ? "true" : "false");
 }
 
+void relay_proto_withdrawn(struct relay_buf *b, int64_t seq)
+{
+	relay_buf_fmt(b, "{\"type\":\"message-withdrawn\",\"seq\":%lld}", (long long)seq);
+}
+
 /* Collects history into a JSON array within the frame's budget. */
 struct history {
 	struct relay_buf *b;

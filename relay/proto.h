@@ -22,6 +22,8 @@ int relay_proto_init(struct relay_proto *p);
 void relay_proto_free(struct relay_proto *p);
 void relay_proto_frame(struct relay *r, struct relay_conn *c, const char *data, size_t len);
 void relay_proto_message(struct relay_buf *b, const struct db_chat *m);
+/* Takes back a message its receiver had before the commit that then failed. */
+void relay_proto_withdrawn(struct relay_buf *b, int64_t seq);
 void relay_proto_reaction(struct relay_buf *b, int64_t seq, const char *emoji, enum db_role by,
                           int on);
 

@@ -529,13 +529,26 @@ static void watch(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(r->ctx, 0, &rs->watch_sul, watch, RELAY_WATCH_MS * LWS_US_PER_MS);
 }
 
+/* A message written, its commit under way: the other participant has it now (answer() finishes). */
+static void early(struct relay *r, struct relay_chat_job *j)
+{
+	struct relay_room *room = room_find(r->rooms, j->session_id);
+
+	j->early = 1;
+	if (room)
+		room_send(room, OTHER(j->role), &j->frame);
+}
+
 /*
  * Delivers one answer from the writer to from, its sender (NULL when gone):
- * stored before delivered, a duplicate to its sender only.
+ * a duplicate to its sender only; a stored message to both, or only to
+ * its sender's side when the other had it early. A message the other
+ * had early whose commit failed is withdrawn from it.
  */
 static void answer(struct relay *r, struct relay_conn *from, struct relay_chat_job *j)
 {
 	struct relay_room *room;
+	struct relay_buf b;
 
 	if ((room = room_find(r->rooms, j->session_id)) && room->chat_waiting > 0)
 		room->chat_waiting--;
@@ -545,11 +558,17 @@ static void answer(struct relay *r, struct relay_conn *from, struct relay_chat_j
 			                  j->emoji && j->err == DB_ERR_NOT_FOUND
 			                          ? "There is no message with that seq in this session." : NULL,
 			                  j->client_id);
+		if (j->early && room) {
+			relay_buf_init(&b);
+			relay_proto_withdrawn(&b, j->seq);
+			room_send(room, OTHER(j->role), &b);
+			relay_buf_free(&b);
+		}
 	} else if (j->duplicate) {
 		if (from)
 			relay_conn_sendbuf(from, &j->frame);
 	} else if (room) {
-		room_send(room, -1, &j->frame);
+		room_send(room, j->early ? (int)j->role : -1, &j->frame);
 	}
 }
 
@@ -568,7 +587,12 @@ static void answers_deliver(struct relay *r, struct relay_chat_job *list)
 /* The loop's side of the writer's wakeup (LWS_CALLBACK_EVENT_WAIT_CANCELLED). */
 void relay_room_answers(struct relay *r)
 {
-	answers_deliver(r, relay_chat_writer_take(r->writer));
+	struct relay_chat_job *list, *j;
+
+	list = relay_chat_writer_take(r->writer, &j);
+	for (; j; j = j->early_next)
+		early(r, j);
+	answers_deliver(r, list);
 }
 
 /*

@@ -208,6 +208,15 @@ export class Chat {
     }
   }
 
+  // A message the relay passed on while storing it, whose storing then failed: it was never kept.
+  withdrawn(f) {
+    if (!this.seen.delete(f.seq)) return;
+    this.bySeq.get(f.seq)?.remove();
+    this.bySeq.delete(f.seq);
+    this.reactions.delete(f.seq);
+    this.announce('A message could not be stored and was removed.');
+  }
+
   // A message seen before comes again in a history: its reactions are as stored now, whatever this page heard.
   restate(f) {
     this.reactions.delete(f.seq);

@@ -150,6 +150,9 @@ const FRAMES = {
   'message-reaction'(r, f) {
     if (r.chat) r.chat.reaction(f, true);
   },
+  'message-withdrawn'(r, f) {
+    if (r.chat) r.chat.withdrawn(f);
+  },
   offer: signal,
   answer: signal,
   'ice-candidate': signal,

@@ -6,7 +6,7 @@ const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
 const {
-	bin, check, failed, onExit, tempDir, sleep, Stack, chunkedPost, fcgiRequest, ISO_MS,
+	bin, check, failed, onExit, tempDir, sleep, Stack, chunkedPost, fcgiRequest, fcgiHeld, ISO_MS,
 } = require('./stack');
 
 const MINUTE_MS = 1000; // a paid minute lasts a second here, so billing shows in a test
@@ -170,7 +170,13 @@ async function main() {
 		check(`validate (${role}): a chat session gets no ICE servers and no TURN credentials; wsPath /ws; returnUrl as set`,
 			Array.isArray(j.iceServers) && j.iceServers.length === 0 && j.wsPath === '/ws' &&
 			j.returnUrl === RETURN_URL, JSON.stringify(j.iceServers));
-		if (role === 'user') checkHeaders('validate 200', r, stack.port);
+		if (role === 'user') {
+			checkHeaders('validate 200', r, stack.port);
+			check('validate 200: sent whole with its Content-Length, not in chunks',
+				r.headers.get('content-length') === String(Buffer.byteLength(r.text)) &&
+				!r.headers.get('transfer-encoding'),
+				`Content-Length ${r.headers.get('content-length')}, Transfer-Encoding ${r.headers.get('transfer-encoding')}`);
+		}
 	}
 	for (const role of ['user', 'astrologer']) {
 		const r = await stack.req('/api/sessions/validate', { headers: bearer(s2[`${role}Token`]), body: {} });
@@ -422,9 +428,9 @@ async function main() {
 	// Straight to the FastCGI programs.
 	{
 		const dir = tempDir('fcgi');
-		const spawnFcgi = (name, db, n) => {
-			const sock = path.join(dir, `${name}.sock`);
-			const pidf = path.join(dir, `${name}.pid`);
+		const spawnFcgi = (name, db, n, as = name) => {
+			const sock = path.join(dir, `${as}.sock`);
+			const pidf = path.join(dir, `${as}.pid`);
 			const r = spawnSync('spawn-fcgi', ['-F', String(n), '-s', sock, '-P', pidf, '--', bin(`api-${name}`), '--db', db],
 				{ env: { ...process.env, SESSIONS_MINUTE_MS: String(MINUTE_MS) }, timeout: 10000 });
 			const pids = r.status === 0 ? fs.readFileSync(pidf, 'utf8').trim().split(/\s+/).map(Number) : [];
@@ -476,6 +482,25 @@ async function main() {
 		let gone = false;
 		for (let i = 0; i < 30 && !gone; i++) { gone = v.pids.every((p) => !alive(p)); if (!gone) await sleep(100); }
 		check('SIGTERM: every worker has exited after its answer', gone);
+
+		// One worker: once it has answered it closes the connection, so it
+		// takes the next request while nginx still holds its end.
+		const v1 = spawnFcgi('validate', stack.db, 1, 'validate-one');
+		const vparams = { REQUEST_METHOD: 'POST', CONTENT_TYPE: 'application/json', CONTENT_LENGTH: String(body.length) };
+		const held = await fcgiHeld(v1.sock, vparams, body);
+		check('a worker that has answered has closed the connection, not only its sending side',
+			/^Status: 200/.test(held.out) && held.out.includes('"valid":true') && !held.writable,
+			`${held.out.split('\r\n')[0]}; a later write: ${held.error || 'went through'}`);
+		const next = await fcgiRequest(v1.sock, vparams, body);
+		check('the same worker answers the next connection in full', /^Status: 200/.test(next) &&
+			next.includes('"valid":true'), next.split('\r\n')[0]);
+		// A body left unread: the worker reads on until nginx's end closes, so
+		// nginx's sending of the rest never meets a closed socket.
+		const big = 'x'.repeat(16385);
+		const unread = await fcgiHeld(v1.sock, { ...vparams, CONTENT_LENGTH: String(big.length) }, big);
+		check('a body refused unread still gets its whole answer, and the worker waits for the sender',
+			/^Status: 413/.test(unread.out) && unread.out.includes('"code":"body_too_large"') && unread.writable,
+			`${unread.out.split('\r\n')[0]}; a later write: ${unread.error || 'went through'}`);
 
 		for (const [what, env, word] of [
 			['an ICE server with an http: url', { SESSIONS_ICE_SERVERS: '[{"urls":"http://example.org"}]' }, 'ice_servers'],

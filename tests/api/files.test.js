@@ -181,8 +181,9 @@ async function main() {
 
 	// Retention: an unannounced upload goes after a day; announced ones after file_retention_days (2 here).
 	const now = Date.now();
-	sql(`INSERT INTO chat_messages(session_id, seq, sender, body, created_ms, file_id)
-		VALUES ('${a.sessionId}', 1, 'user', 'palm', ${now}, ${pngId})`);
+	sql(`INSERT INTO chat_rooms(session_id) VALUES ('${a.sessionId}');
+		INSERT INTO chat_messages(room, seq, sender, body, created_ms, file_id)
+		VALUES (last_insert_rowid(), 1, 'user', 'palm', ${now}, ${pngId})`);
 	sql(`UPDATE chat_files SET created_ms = ${now - 2 * DAY + 60000} WHERE id = ${pngId}`);
 	sql(`UPDATE chat_files SET created_ms = ${now - DAY + 60000} WHERE id = ${pdfId}`);
 	sql(`UPDATE chat_files SET created_ms = ${now - DAY - 1000} WHERE id = ${webpId}`);

@@ -209,9 +209,44 @@ function fcgiRequest(sock, params, body, beforeBody = async () => {}) {
 	});
 }
 
+// Sends one request and reads the answer to the program's end of the
+// connection, keeping this end open as nginx does while it passes the answer
+// on. Resolves with the stdout and whether a record written after that end
+// still went through: it does while the program waits for this end to close,
+// and fails with EPIPE once the program has closed the connection for good.
+function fcgiHeld(sock, params, body) {
+	return new Promise((resolve, reject) => {
+		const s = net.connect({ path: sock, allowHalfOpen: true });
+		let buf = Buffer.alloc(0);
+		let out = '';
+		const timer = setTimeout(() => { s.destroy(); reject(new Error('FastCGI answer timed out')); }, 10000);
+		s.on('error', () => { /* the write's callback reports it */ });
+		s.on('data', (d) => {
+			buf = Buffer.concat([buf, d]);
+			while (buf.length >= 8 && buf.length >= 8 + buf.readUInt16BE(4) + buf.readUInt8(6)) {
+				const len = buf.readUInt16BE(4);
+				if (buf.readUInt8(1) === 6) out += buf.slice(8, 8 + len).toString();
+				buf = buf.slice(8 + len + buf.readUInt8(6));
+			}
+		});
+		s.on('end', () => {
+			s.write(fcgiRecord(5, Buffer.alloc(0)), (err) => {
+				clearTimeout(timer);
+				s.destroy();
+				resolve({ out, writable: !err, error: err && err.code });
+			});
+		});
+		s.on('connect', () => {
+			s.write(Buffer.concat([fcgiRecord(1, Buffer.from([0, 1, 0, 0, 0, 0, 0, 0])),
+				fcgiRecord(4, fcgiParams(params)), fcgiRecord(4, Buffer.alloc(0)),
+				...(body.length ? [fcgiRecord(5, Buffer.from(body))] : []), fcgiRecord(5, Buffer.alloc(0))]));
+		});
+	});
+}
+
 const ISO_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 module.exports = {
 	root, bin, check, failed, onExit, tempDir, freePort, listening, processesUsing, sleep,
-	Stack, chunkedPost, fcgiRequest, ISO_MS,
+	Stack, chunkedPost, fcgiRequest, fcgiHeld, ISO_MS,
 };

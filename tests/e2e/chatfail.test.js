@@ -3,7 +3,7 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const { execFileSync } = require('child_process');
+const { execFileSync, spawn } = require('child_process');
 const L = require('./lib');
 const { themeProblems } = require('./theme');
 
@@ -57,13 +57,37 @@ L.main(SUITE, 180000, async (t) => {
     await user.click('#msgs li.msg.failed .fail-acts button:text-is("Remove")');
     const texts = (await mine(user)).map((m) => m.text);
     if (texts.join('|') !== 'Hello|Are you there?') throw new Error(texts.join('|'));
-    if (sql(`SELECT count(*) FROM chat_messages WHERE session_id = '${b.sessionId}'`) !== '2') throw new Error('a third was stored');
+    if (sql(`SELECT count(*) FROM chat_messages m JOIN chat_rooms r ON r.id = m.room WHERE r.session_id = '${b.sessionId}'`) !== '2') throw new Error('a third was stored');
   });
 
-  // A file uploaded while the relay is away, then purged before the page can announce it.
   await astro.goto(b.astrologerUrl);
   await astro.click('#pj-join');
   await L.waitState(astro, 'active');
+
+  // The other side gets a message while its commit runs. strace holds the chat writer's fdatasync for
+  // 1.5 s and then fails it, as a dying disk would: the commit fails after the astrologer had the message.
+  const tasks = `/proc/${s.relayPid()}/task`;
+  const writer = fs.readdirSync(tasks).find((x) => fs.readFileSync(`${tasks}/${x}/comm`, 'utf8').trim() === 'chat-writer');
+  const tracer = spawn('strace', ['-qq', '-p', writer, '-e', 'trace=fdatasync',
+    '-e', 'inject=fdatasync:error=EIO:delay_enter=1500000', '-o', '/dev/null'], { stdio: 'ignore' });
+  await L.waitFor(async () => /^TracerPid:\s+[1-9]/m.test(fs.readFileSync(`${tasks}/${writer}/status`, 'utf8')), 5000, 'strace holding the chat writer');
+  const theirs = () => astro.$$eval('#msgs li.msg', (els) => els.map((e) => e.querySelector('.text')?.textContent || ''));
+  await send(user, 'Lost to the disk');
+  await t.check('the astrologer sees the message while it is being stored', async () => {
+    await L.waitFor(async () => (await theirs()).some((x) => x.includes('Lost to the disk')), 1400, 'the message on the astrologer\'s page');
+  });
+  await t.check('its commit fails: the astrologer\'s page removes it, the user\'s shows it not sent', async () => {
+    await L.waitFor(async () => !(await theirs()).some((x) => x.includes('Lost to the disk')), 8000, 'the message removed');
+    await L.waitFor(async () => { const m = await last(user); return m.text === 'Lost to the disk' && m.failed; }, 8000, 'not sent');
+  });
+  await new Promise((resolve) => { tracer.once('exit', resolve); tracer.kill('SIGINT'); });
+  await t.check('Retry once the disk is back: both see it once', async () => {
+    await user.click('#msgs li.msg.failed .fail-acts button:text-is("Retry")');
+    await L.waitFor(async () => (await theirs()).filter((x) => x.includes('Lost to the disk')).length === 1 &&
+      !(await last(user)).failed && !(await last(user)).pending, 8000, 'stored and shown once');
+  });
+
+  // A file uploaded while the relay is away, then purged before the page can announce it.
   const work = fs.mkdtempSync(path.join(s.dir, 'chatfail-'));
   const png = path.join(work, 'chart.png');
   execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=64x48', '-frames:v', '1', png]);

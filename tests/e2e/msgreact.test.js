@@ -28,7 +28,7 @@ L.main(SUITE, 180000, async (t) => {
   const s = await L.stack();
   const b = L.book(s, 'chat', 30, '60.00');
   const rows = () => execFileSync('sqlite3', [s.db.replace(/\.db$/, '-chat.db'),
-    `SELECT seq, sender, emoji FROM chat_reactions WHERE session_id = '${b.sessionId}' ORDER BY seq, sender, emoji`],
+    `SELECT seq, sender, emoji FROM chat_reactions x JOIN chat_rooms r ON r.id = x.room WHERE r.session_id = '${b.sessionId}' ORDER BY seq, sender, emoji`],
   { encoding: 'utf8' }).trim();
   const browser = await L.browser();
   const user = await L.page(browser, { viewport: { width: 360, height: 740 } });

@@ -91,7 +91,12 @@ async function main() {
   const chatFull = await u.next((f) => f.type === 'error' || f.type === 'message', 10000);
   check('disk full: a chat message is answered with an error frame storage_full',
     chatFull.type === 'error' && chatFull.code === 'storage_full', JSON.stringify(chatFull));
-  check('... the other participant receives nothing', (await a.within('message', 500)).length === 0);
+  // The other side had the message while its commit ran; the failed commit takes it back.
+  const early = await a.within('message', 500);
+  const withdrawn = await a.next('message-withdrawn', 2000).catch((e) => ({ error: e.message }));
+  check('... the other participant, which had it before the commit, has it withdrawn (message-withdrawn, same seq)',
+    early.length === 1 && withdrawn.type === 'message-withdrawn' && withdrawn.seq === early[0].seq,
+    JSON.stringify([early, withdrawn]));
   check('... and nothing was stored', snapshot(stack.db) === before);
   note('chat (relay)', JSON.stringify(chatFull), 'unchanged');
 

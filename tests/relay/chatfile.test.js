@@ -17,6 +17,8 @@ async function relayWithFileLimit() {
   const sock = path.join(s.var, 'relay.sock');
   process.kill(old, 'SIGTERM');
   for (let i = 0; i < 100 && fs.existsSync(sock); i++) await sleep(50);
+  // The limit is meant for the chat file: the database's WAL, grown by the checks before, starts empty.
+  execFileSync('sqlite3', [s.db, 'PRAGMA wal_checkpoint(TRUNCATE)'], { stdio: 'ignore' });
   const log = fs.openSync(path.join(s.var, 'relay.log'), 'a');
   const relay = spawn('bash', ['-c', `trap '' XFSZ; ulimit -f ${FSIZE_KB}; exec "$0" "$@"`,
     path.join(bin, 'relay'), '--db', s.db, '--socket', sock,
@@ -75,6 +77,37 @@ const checks = [
     const u3 = track(await join(s, c.userToken));
     eq((await say(u3, 'unlocked', 'U1')).type, 'message', 'once the lock is gone chat is stored again');
     u3.close();
+  }],
+
+  ['the other side gets a message while its commit runs; its sender hears only once the commit is on disk', async () => {
+    const b = s.book('chat');
+    const u = track(await join(s, b.userToken));
+    const a = track(await join(s, b.astrologerToken));
+    const tasks = `/proc/${s.relayPid()}/task`;
+    const writer = fs.readdirSync(tasks).find((t) => fs.readFileSync(`${tasks}/${t}/comm`, 'utf8').trim() === 'chat-writer');
+    assert(writer, 'the relay has its chat writer thread');
+    // strace holds the writer's fdatasync for 2 s: the commit's, which makes the message durable.
+    const tracer = spawn('strace', ['-qq', '-p', writer, '-e', 'trace=fdatasync',
+      '-e', 'inject=fdatasync:delay_enter=2000000', '-o', '/dev/null'], { stdio: 'ignore' });
+    const traced = () => /^TracerPid:\s+[1-9]/m.test(fs.readFileSync(`${tasks}/${writer}/status`, 'utf8'));
+    try {
+      for (let i = 0; i < 100 && !traced(); i++) await sleep(50);
+      assert(traced(), 'strace holds the relay');
+      u.send({ type: 'message', message: 'early', clientId: 'E1' });
+      const got = await a.next('message', 1800);
+      eq([got.message, got.clientId], ['early', 'E1'], 'the other side has the message while the commit waits');
+      assert(!u.frames.some((f) => f.type === 'message'), 'its sender has no acknowledgement yet');
+      const ack = await u.next('message', 10000);
+      eq([ack.seq, ack.clientId], [got.seq, 'E1'], 'the sender is answered once the commit is done, with the same seq');
+      assert(!a.frames.some((f) => f.type === 'message'), 'and the other side got it once');
+    } finally {
+      // SIGINT: strace detaches and lets the relay go on (SIGKILL could leave a thread stopped).
+      await new Promise((resolve) => { tracer.once('exit', resolve); tracer.kill('SIGINT'); });
+    }
+    const kept = execFileSync('sqlite3', [s.db.replace(/\.db$/, '-chat.db'),
+      "SELECT count(*) FROM chat_messages WHERE client_id = 'E1'"], { encoding: 'utf8' }).trim();
+    eq(kept, '1', 'the chat file keeps it once');
+    u.close(); a.close();
   }],
 
   ['a full chat file: chat is refused with a clear error, yet the other side joins (with the history) and the end settles', async () => {

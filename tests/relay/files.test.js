@@ -22,7 +22,7 @@ async function say(c, frame) {
 }
 
 const messages = (b) => execFileSync('sqlite3', [s.db.replace(/\.db$/, '-chat.db'),
-  `SELECT count(*) FROM chat_messages WHERE session_id = '${b.sessionId}'`], { encoding: 'utf8' }).trim();
+  `SELECT count(*) FROM chat_messages m JOIN chat_rooms r ON r.id = m.room WHERE r.session_id = '${b.sessionId}'`], { encoding: 'utf8' }).trim();
 
 const checks = [
   ['a file announced by its uploader reaches both with its name, size and type, and lands once', async () => {

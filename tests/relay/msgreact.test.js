@@ -13,7 +13,7 @@ const chatFile = () => s.db.replace(/\.db$/, '-chat.db');
 
 // The stored reactions of a session, as "seq sender emoji" lines in key order.
 const stored = (sid) => execFileSync('sqlite3', [chatFile(),
-  `SELECT seq, sender, emoji FROM chat_reactions WHERE session_id = '${sid}' ORDER BY seq, sender, emoji`],
+  `SELECT seq, sender, emoji FROM chat_reactions x JOIN chat_rooms r ON r.id = x.room WHERE r.session_id = '${sid}' ORDER BY seq, sender, emoji`],
 { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map((l) => l.split('|').join(' '));
 const total = () => Number(execFileSync('sqlite3', [chatFile(), 'SELECT count(*) FROM chat_reactions'],
   { encoding: 'utf8' }));
