@@ -121,29 +121,15 @@ fail_wipe:
 int db_link_reissue(struct db *db, const char *session_id, enum db_role role,
                     int64_t now_ms, char token[DB_TOKEN_LEN + 1])
 {
-	static const char ev[] =
-		"INSERT INTO session_events(session_id, kind, participant, at_ms)"
-		" VALUES (?, 'link_reissued', ?, ?)";
 	struct db_session s;
-	sqlite3_stmt *st;
 	int err;
 
 	if ((err = db_write_begin(db)) != DB_OK)
 		return err;
 	if ((err = db_session_get_open(db, session_id, &s)) != DB_OK ||
-	    (err = link_store(db, session_id, role, token)) != DB_OK)
+	    (err = link_store(db, session_id, role, token)) != DB_OK ||
+	    (err = db_event_add(db, session_id, "link_reissued", role, NULL, now_ms)) != DB_OK)
 		goto fail;
-	if (!(st = db_stmt(db, ev))) {
-		err = DB_ERR_STORE;
-		goto fail;
-	}
-	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, db_role_name(role), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, now_ms);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		err = db_fail_sql(db, "event");
-		goto fail;
-	}
 	if ((err = db_write_commit(db)) != DB_OK)
 		goto fail_wipe;
 	return DB_OK;

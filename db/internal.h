@@ -120,6 +120,9 @@ int db_presence_close_all(struct db *db, const char *session_id, int64_t now_ms)
 void db_session_read(struct db *db, sqlite3_stmt *st, struct db_session *s);
 /* db_session_get for a change inside a write transaction: DB_ERR_ENDED once it is over. */
 int db_session_get_open(struct db *db, const char *session_id, struct db_session *s);
+/* Appends a session_events row (detail may be NULL) inside the caller's write. */
+int db_event_add(struct db *db, const char *session_id, const char *kind, enum db_role role,
+                 const char *detail, int64_t now_ms);
 
 /* What the outbox reports (outbox.c); the names are webhook_events' types. */
 enum db_hook {

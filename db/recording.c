@@ -59,29 +59,6 @@ int db_recording_status(struct db *db, const char *session_id, struct db_rec_sta
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? DB_OK : db_fail_sql(db, "recording");
 }
 
-static int rec_event(struct db *db, const char *session_id, const char *kind, enum db_role role,
-                     const char *detail, int64_t now_ms)
-{
-	static const char ins[] = "INSERT INTO session_events(session_id, kind, participant, detail, at_ms)"
-		" VALUES (?, ?, ?, ?, ?)";
-	sqlite3_stmt *st = db_stmt(db, ins);
-	int rc;
-
-	if (!st)
-		return DB_ERR_STORE;
-	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, db_role_name(role), -1, SQLITE_STATIC);
-	if (detail)
-		sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, 4);
-	sqlite3_bind_int64(st, 5, now_ms);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? DB_OK : db_fail_sql(db, "recording event");
-}
-
 /* The row a started recording gets, under a name no client chooses. */
 static int rec_create(struct db *db, const struct db_session *s, int64_t now_ms, int64_t *id)
 {
@@ -158,18 +135,18 @@ int db_recording_act(struct db *db, const char *session_id, enum db_role role,
 	*out = (struct db_rec_status){next, role, 0};
 	switch (a) {
 	case DB_REC_ASK:
-		err = rec_event(db, session_id, "recording_consent", role, NULL, now_ms);
+		err = db_event_add(db, session_id, "recording_consent", role, NULL, now_ms);
 		break;
 	case DB_REC_ACCEPT:
-		if ((err = rec_event(db, session_id, "recording_consent", role, NULL, now_ms)) == DB_OK &&
+		if ((err = db_event_add(db, session_id, "recording_consent", role, NULL, now_ms)) == DB_OK &&
 		    (err = rec_create(db, &s, now_ms, &out->recording_id)) == DB_OK)
-			err = rec_event(db, session_id, "recording_started", role, NULL, now_ms);
+			err = db_event_add(db, session_id, "recording_started", role, NULL, now_ms);
 		break;
 	case DB_REC_DECLINE:
-		err = rec_event(db, session_id, "recording_declined", role, NULL, now_ms);
+		err = db_event_add(db, session_id, "recording_declined", role, NULL, now_ms);
 		break;
 	case DB_REC_STOP:
-		if ((err = rec_event(db, session_id, "recording_stopped", role, detail, now_ms)) == DB_OK &&
+		if ((err = db_event_add(db, session_id, "recording_stopped", role, detail, now_ms)) == DB_OK &&
 		    cur.recording_id)
 			err = rec_stop(db, cur.recording_id, now_ms);
 		out->recording_id = cur.recording_id;

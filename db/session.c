@@ -389,6 +389,29 @@ fail:
 	return err;
 }
 
+int db_event_add(struct db *db, const char *session_id, const char *kind, enum db_role role,
+                 const char *detail, int64_t now_ms)
+{
+	static const char ins[] = "INSERT INTO session_events(session_id, kind, participant, detail, at_ms)"
+		" VALUES (?, ?, ?, ?, ?)";
+	sqlite3_stmt *st = db_stmt(db, ins);
+	int rc;
+
+	if (!st)
+		return DB_ERR_STORE;
+	sqlite3_bind_text(st, 1, session_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, db_role_name(role), -1, SQLITE_STATIC);
+	if (detail)
+		sqlite3_bind_text(st, 4, detail, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
+	sqlite3_bind_int64(st, 5, now_ms);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? DB_OK : db_fail_sql(db, "event");
+}
+
 int db_session_get_open(struct db *db, const char *session_id, struct db_session *s)
 {
 	int err;
