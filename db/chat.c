@@ -360,9 +360,9 @@ static int chat_insert(struct db *db, const char *session_id, enum db_role sende
 	out->nreactions = 0;
 	room->messages[sender]++;
 	room->bytes[sender] += (int64_t)body_len;
-	/* A batch writes a cached room's totals once, before its commit (db_tx_commit). */
+	/* The commit writes a cached room's totals, once for a whole batch; one beyond the cache now. */
 	room->unsaved = 1;
-	if ((own_tx || room == &tmp) && (err = room_save(db, room)) != DB_OK)
+	if (room == &tmp && (err = room_save(db, room)) != DB_OK)
 		goto fail;
 done:
 	return own_tx ? db_write_commit(db) : DB_OK;

@@ -160,20 +160,30 @@ int db_tx_begin(struct db *db)
 	return DB_OK;
 }
 
-int db_tx_commit(struct db *db)
+/*
+ * Commits the open transaction, the chat rooms' totals written first.
+ * An error may still have committed (an fsync that failed after the WAL
+ * frame was written): callers' retries are idempotent. What a failed
+ * commit left open is rolled back.
+ */
+static int commit(struct db *db)
 {
-	int err;
+	int err = db->chat_file ? db_chat_rooms_save(db) : DB_OK;
 
-	if (!db->in_tx)
-		return db_fail(db, DB_ERR_STATE, "no transaction is open");
-	db->in_tx = 0;
-	err = db->chat_file ? db_chat_rooms_save(db) : DB_OK;
 	db->nchat_rooms = 0;
 	if (err == DB_OK)
 		err = run(db, sql_commit);
 	if (err != DB_OK && !sqlite3_get_autocommit(db->sql))
 		run(db, sql_rollback);
 	return err;
+}
+
+int db_tx_commit(struct db *db)
+{
+	if (!db->in_tx)
+		return db_fail(db, DB_ERR_STATE, "no transaction is open");
+	db->in_tx = 0;
+	return commit(db);
 }
 
 void db_tx_rollback(struct db *db)
@@ -196,18 +206,9 @@ int db_write_begin(struct db *db)
 
 int db_write_commit(struct db *db)
 {
-	int err;
-
 	if (db->in_tx)
 		return run(db, sql_release);
-	/*
-	 * An error here may still have committed (an fsync that failed after
-	 * the WAL frame was written): callers' retries are idempotent.
-	 */
-	if ((err = run(db, sql_commit)) != DB_OK &&
-	    !sqlite3_get_autocommit(db->sql))
-		run(db, sql_rollback);
-	return err;
+	return commit(db);
 }
 
 void db_write_rollback(struct db *db)
@@ -218,8 +219,10 @@ void db_write_rollback(struct db *db)
 	if (db->in_tx) {
 		run(db, sql_rollback_to);
 		run(db, sql_release);
-	} else if (!sqlite3_get_autocommit(db->sql)) {
-		run(db, sql_rollback);
+	} else {
+		db->nchat_rooms = 0; /* what it read of the rooms went with it */
+		if (!sqlite3_get_autocommit(db->sql))
+			run(db, sql_rollback);
 	}
 	memcpy(db->errmsg, keep, sizeof keep);
 }

@@ -23,7 +23,7 @@ struct db_chat_room {
 };
 #define DB_CHAT_ROOMS 64
 
-/* Writes the totals of the transaction's rooms into chat_rooms; db_tx_commit calls it first. */
+/* Writes the totals of the transaction's rooms into chat_rooms; every commit calls it first. */
 int db_chat_rooms_save(struct db *db);
 
 struct db {
