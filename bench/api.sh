@@ -151,10 +151,6 @@ verdict() { if [ "$1" = 1 ]; then echo met; else echo MISSED; fi; }
 null_ratio=$(awk -v a="${rps[null]}" -v b="${rps[static]}" 'BEGIN { printf "%.0f", 100 * a / b }')
 echo "target validate >= 50% of static req/s: ${ratio}% -> $(verdict "$(awk -v r="$ratio" 'BEGIN { print (r >= 50) }')")" \
 	"(a program that answers at once: ${null_ratio}%; validate reaches $(awk -v a="${rps[validate]}" -v b="${rps[null]}" 'BEGIN { printf "%.0f", 100 * a / b }')% of it)"
-# Were the program free, validate would still cost nginx its FastCGI round
-# trip (a new unix connection, the records, the close) on top of the request:
-# the rate nginx's own CPU alone allows, beside the static file's.
-echo "validate's ceiling with a program that cost nothing (nginx us/req, static / validate): $(awk -v s="${cpu_nginx[static]}" -v v="${cpu_nginx[validate]}" 'BEGIN { printf "%.0f", 100 * s / v }')%"
 for k in validate 'join (repeat)' 'end (repeat)'; do
 	echo "target p99 < 5 ms at $rate req/s, $k: ${pp99[$k]} ms -> $(verdict "$(awk -v p="${pp99[$k]}" 'BEGIN { print (p < 5) }')")"
 done
